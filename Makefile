@@ -1,0 +1,46 @@
+# The targets are the commands the README documents.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+
+.PHONY: help install data reports test lint snapshot bench clean
+
+help:
+	@echo "make reports   render every report from the embedded snapshot into reports/"
+	@echo "make test      run the test suite (what CI runs)"
+	@echo "make data      list the tables in the embedded snapshot"
+	@echo "make snapshot  rebuild data/snapshot/ from the raw captures (../shared/data)"
+	@echo "make bench     measure the suite (writes benchmarks/results.md)"
+	@echo "make lint      ruff + notebook output check"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/python -m ipykernel install --user --name noordstats --display-name "noordstats" >/dev/null
+	touch $(STAMP)
+
+install: $(STAMP)
+
+data: $(STAMP)
+	$(BIN)/noordstats data
+
+reports: $(STAMP)
+	$(BIN)/noordstats reports
+
+snapshot: $(STAMP)
+	$(BIN)/noordstats snapshot build
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check noordstats tests benchmarks
+	$(BIN)/ruff format --check noordstats tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf reports/* .pytest_cache

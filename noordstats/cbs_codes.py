@@ -1,0 +1,163 @@
+"""CBS quirks as small pure functions: keys, period codes, region levels, status, cell values.
+
+Nothing here reads files or talks to the network; every function is tested on plain strings.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+#: CBS period types (the two letters in ``2021KW03``) and the frequency names we use.
+FREQUENCIES: dict[str, str] = {
+    "JJ": "year",
+    "KW": "quarter",
+    "MM": "month",
+    "HJ": "half-year",
+    "SJ": "school-year",
+    "X0": "multi-year",
+}
+
+#: Region code prefixes and their level; the level is what the code says, not a guess.
+REGION_LEVELS: dict[str, str] = {
+    "NL": "NL",  # Nederland
+    "LD": "LD",  # landsdeel
+    "PV": "PV",  # provincie
+    "CR": "CR",  # COROP-gebied
+    "GM": "GM",  # gemeente
+    "CP": "CP",  # COROP-plusgebied
+    "AM": "AM",  # arbeidsmarktregio
+    "ES": "ES",  # RES-regio (energy)
+    "ET": "ET",  # energieregio
+    "LG": "LG",  # landbouwgebied
+    "WK": "WK",  # wijk
+    "BU": "BU",  # buurt
+}
+
+#: Marker cells as CBS writes them: value (None = no figure) and meaning.
+MISSING_MARKERS: dict[str, str] = {
+    "": "not published",
+    ".": "not available",
+    "x": "secret",
+    "?": "unreliable",
+}
+NIL_MARKERS = {"-"}  # CBS "nihil": the figure is zero
+
+_PERIOD_CODE = re.compile(r"^(\d{4})([A-Z][A-Z0-9])(\d{2})$")
+_DUTCH_MONTHS = [
+    "januari", "februari", "maart", "april", "mei", "juni",
+    "juli", "augustus", "september", "oktober", "november", "december",
+]  # fmt: skip
+_QUARTER_LABEL = re.compile(r"^(\d{4}) ([1-4])e kwartaal$")
+_MONTH_LABEL = re.compile(r"^(\d{4}) (" + "|".join(_DUTCH_MONTHS) + r")$")
+_SCHOOL_YEAR_LABEL = re.compile(r"^(\d{4})/'(\d{2})$")
+_HALF_YEAR_LABEL = re.compile(r"^(\d{4}) (eerste|tweede) helft$")
+_YEAR_LABEL = re.compile(r"^(\d{4})$")
+
+
+class CodeError(ValueError):
+    """A key, code or label that does not follow CBS's conventions."""
+
+
+@dataclass(frozen=True)
+class Period:
+    code: str
+    year: int
+    frequency: str
+    index: int  # quarter, month or half-year number; 0 for whole years
+
+
+def strip_key(key: str) -> str:
+    """CBS pads dimension keys with spaces (``'PV20  '``); return the bare key."""
+    return key.strip()
+
+
+def decode_period(code: str) -> Period:
+    """``'2021KW03'`` -> Period(year=2021, frequency='quarter', index=3)."""
+    bare = strip_key(code)
+    match = _PERIOD_CODE.match(bare)
+    if not match or match.group(2) not in FREQUENCIES:
+        raise CodeError(
+            f"not a CBS period code: {code!r} (expected YYYY + one of "
+            f"{', '.join(FREQUENCIES)} + NN, e.g. 2021JJ00)"
+        )
+    year, kind, index = match.groups()
+    return Period(bare, int(year), FREQUENCIES[kind], int(index))
+
+
+def is_provisional_label(label: str) -> bool:
+    """StatLine marks provisional periods with ``*``; the OData harvest with a trailing space."""
+    return label.endswith("*") or (label != label.rstrip() and label.strip() != "")
+
+
+def encode_period_label(label: str, year_label_suffix: str | None = None) -> str:
+    """A CBS period title -> its code: ``'2023'`` -> ``2023JJ00``, ``'2023 1e kwartaal'`` ->
+    ``2023KW01``, ``'2023 maart'`` -> ``2023MM03``, ``"2023/'24"`` -> ``2023SJ00``,
+    ``'2024 eerste helft'`` -> ``2024HJ01``. Provisional marks (``*``, trailing space) are ignored.
+
+    ``year_label_suffix`` handles tables whose yearly periods carry a month in their title
+    (83582NED: ``'2023 december'`` is the year code ``2023JJ00``).
+    """
+    text = label.strip().rstrip("*").strip()
+    if year_label_suffix and text.endswith(" " + year_label_suffix):
+        text = text[: -len(year_label_suffix) - 1]
+    if m := _YEAR_LABEL.match(text):
+        return f"{m.group(1)}JJ00"
+    if m := _QUARTER_LABEL.match(text):
+        return f"{m.group(1)}KW0{m.group(2)}"
+    if m := _MONTH_LABEL.match(text):
+        return f"{m.group(1)}MM{_DUTCH_MONTHS.index(m.group(2)) + 1:02d}"
+    if m := _SCHOOL_YEAR_LABEL.match(text):
+        return f"{m.group(1)}SJ00"
+    if m := _HALF_YEAR_LABEL.match(text):
+        return f"{m.group(1)}HJ0{1 if m.group(2) == 'eerste' else 2}"
+    raise CodeError(
+        f"unknown CBS period label {label!r} (expected e.g. '2023', '2023 1e kwartaal', "
+        "'2023 maart', \"2023/'24\", '2024 eerste helft')"
+    )
+
+
+def region_level(code: str) -> str:
+    """``'PV20'`` -> ``'PV'``. Raises for a code whose prefix CBS does not use."""
+    bare = strip_key(code)
+    level = REGION_LEVELS.get(bare[:2])
+    if level is None or len(bare) < 4:
+        raise CodeError(
+            f"not a CBS region code: {code!r} (prefixes: {', '.join(REGION_LEVELS)})"
+        )
+    return level
+
+
+def parse_value(cell: str | float | int | None, decimal_comma: bool = False) -> float:
+    """One CBS cell -> float; missing markers (``''``, ``.``, ``x``, ``?``) become NaN, never 0.
+
+    ``-`` is CBS's "nihil" and is a true zero.
+    """
+    if cell is None:
+        return math.nan
+    if isinstance(cell, int | float):
+        return float(cell)
+    text = cell.strip()
+    if text in MISSING_MARKERS:
+        return math.nan
+    if text in NIL_MARKERS:
+        return 0.0
+    if decimal_comma:
+        text = text.replace(".", "").replace(",", ".")
+    try:
+        return float(text)
+    except ValueError:
+        raise CodeError(
+            f"not a CBS cell value: {cell!r} (a number, or one of {sorted(MISSING_MARKERS)} / '-')"
+        ) from None
+
+
+def normalise_status(text: str | None) -> str:
+    """CBS status words -> ``definitief`` / ``voorlopig`` / ``nader voorlopig`` / ``onbekend``."""
+    if not text:
+        return "onbekend"
+    lowered = text.strip().lower()
+    if lowered in {"definitief", "voorlopig", "nader voorlopig", "berekend"}:
+        return lowered
+    raise CodeError(f"unknown CBS status {text!r} (Definitief, Voorlopig, Nader voorlopig)")

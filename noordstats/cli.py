@@ -1,0 +1,92 @@
+"""``noordstats`` command line. Each sub-command lives in ``noordstats/commands/<name>.py`` and
+exposes ``register(subparsers)``; bad input exits with status 2 and a one-line message."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from importlib import import_module
+
+from noordstats import __version__
+
+#: sub-command modules, in the order ``noordstats --help`` lists them
+COMMAND_MODULES = [
+    "data",
+    "snapshot",
+    "fetch",
+    "regions",
+    "claims",
+    "indicators",
+    "report",
+]
+
+
+class UsageError(ValueError):
+    """Bad input from the user: printed as one line, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="noordstats",
+        description="CBS statistics behind the claims of the Noord-Nederland position paper.",
+    )
+    parser.add_argument("--version", action="version", version=f"noordstats {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        try:
+            module = import_module(f"noordstats.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"noordstats.commands.{name}":
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """Exception types that mean 'the input was wrong' (exit 2), not 'noordstats is broken'."""
+    from pydantic import ValidationError
+
+    from noordstats.cbs_codes import CodeError
+    from noordstats.importers.common import SourceFormatError
+    from noordstats.regions import RegionError
+    from noordstats.schema import DeclarationError
+    from noordstats.snapshot import UnknownTableError
+
+    errors: list[type[BaseException]] = [
+        UsageError, CodeError, SourceFormatError, RegionError, DeclarationError,
+        UnknownTableError, ValidationError,
+    ]  # fmt: skip
+    for module, name in [
+        ("noordstats.config", "ConfigError"),
+        ("noordstats.parameters", "ParameterError"),
+    ]:
+        try:
+            errors.append(getattr(import_module(module), name))
+        except (ImportError, AttributeError):
+            pass
+    return tuple(errors)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args) or 0)
+    except user_errors() as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"noordstats: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("noordstats: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

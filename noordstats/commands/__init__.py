@@ -1,0 +1,1 @@
+"""Sub-commands of the ``noordstats`` CLI, one module each (see ``noordstats.cli``)."""

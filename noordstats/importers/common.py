@@ -1,0 +1,133 @@
+"""Shared steps of every importer: value parsing with file/line errors, and final assembly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+import pandas as pd
+
+from noordstats import regions as reg
+from noordstats.cbs_codes import FREQUENCIES, MISSING_MARKERS, NIL_MARKERS, CodeError
+from noordstats.schema import LEADING_COLUMNS, TRAILING_COLUMNS, TableDeclaration
+
+
+class SourceFormatError(ValueError):
+    """A raw file that does not have the shape its importer expects (names file and line)."""
+
+
+def parse_values(
+    cells: pd.Series, path: Path, line_numbers: pd.Series, decimal_comma: bool = False
+) -> pd.Series:
+    """Vectorised :func:`noordstats.cbs_codes.parse_value`: markers -> NaN, ``-`` -> 0.
+
+    A cell that is neither a number nor a CBS marker raises with the file and line.
+    """
+    text = cells.astype("string").str.strip().fillna("")
+    if decimal_comma:
+        text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    is_marker = text.isin(list(MISSING_MARKERS))
+    is_nil = text.isin(list(NIL_MARKERS))
+    numbers = pd.to_numeric(text.where(~(is_marker | is_nil)), errors="coerce")
+    bad = numbers.isna() & ~is_marker & ~is_nil
+    if bad.any():
+        first = bad.idxmax()
+        raise SourceFormatError(
+            f"{path}:{int(line_numbers.loc[first])}: not a number or CBS marker: {cells.loc[first]!r}"
+        )
+    return numbers.where(~is_nil, 0.0).astype("float64")
+
+
+def keep_snapshot_regions(frame: pd.DataFrame) -> pd.DataFrame:
+    """The snapshot's region rule: NL, LD, PV, CR, and the municipalities of PV20-PV22."""
+    registry = reg.load_regions().set_index("region_code")
+    known = frame.region_code.isin(registry.index)
+    level = frame.region_code.map(registry.region_level)
+    province = frame.region_code.map(registry.province_code)
+    keep = known & (
+        level.isin(reg.SNAPSHOT_LEVELS)
+        | ((level == "GM") & province.isin(reg.NORTHERN_PROVINCES))
+    )
+    return frame[keep]
+
+
+def assemble(decl: TableDeclaration, frame: pd.DataFrame) -> pd.DataFrame:
+    """Add names, levels, period parts, measure titles and units; order the columns."""
+    unknown = sorted(set(frame.measure_code) - set(decl.measures))
+    if unknown:
+        raise CodeError(f"{decl.id}: measures not declared in tables.yaml: {', '.join(unknown)}")
+    frame = keep_snapshot_regions(frame).copy()
+    registry = reg.load_regions().set_index("region_code")
+    frame["region_name"] = frame.region_code.map(registry.region_name)
+    frame["region_level"] = frame.region_code.map(registry.region_level)
+    periods = frame.period_code.drop_duplicates()
+    bad = periods[~periods.str.match(r"^\d{4}[A-Z][A-Z0-9]\d{2}$")]
+    if not bad.empty:
+        raise CodeError(f"{decl.id}: not CBS period codes: {', '.join(bad[:5])}")
+    frame["year"] = frame.period_code.str[:4].astype("int16")
+    frame["frequency"] = frame.period_code.str[4:6].map(FREQUENCIES)
+    frame["period_index"] = frame.period_code.str[6:8].astype("int8")
+    frame["measure_title"] = frame.measure_code.map({k: m.title for k, m in decl.measures.items()})
+    frame["unit"] = frame.measure_code.map({k: m.unit for k, m in decl.measures.items()})
+    dim_columns = [
+        f"{d.column}_{part}" for d in decl.dimensions.values() for part in ("code", "name")
+    ]
+    missing = [c for c in dim_columns if c not in frame.columns]
+    if missing:
+        raise CodeError(f"{decl.id}: importer gave no {', '.join(missing)}")
+    frame["value"] = frame["value"].astype("float64")
+    columns = LEADING_COLUMNS + dim_columns + TRAILING_COLUMNS
+    frame = frame[columns].sort_values(
+        ["region_code", "period_code", *dim_columns[::2], "measure_code"], ignore_index=True
+    )
+    for column in columns:
+        if column not in {"value", "year", "period_index"}:
+            frame[column] = frame[column].astype("category")
+    return frame
+
+
+def label_codes(labels: pd.Series, declared: dict[str, str]) -> pd.Series:
+    """Codes for a label-only dimension: the declared CBS code where known, else the leading
+    code token of an SBI-style label (``'A-U Alle economische activiteiten'`` -> ``'A-U'``),
+    else a key derived from the label itself. Never returns the bare label as a code."""
+    def one(label: str) -> str:
+        if label in declared:
+            return declared[label]
+        token = label.split(" ", 1)[0]
+        if len(label.split(" ", 1)) == 2 and (
+            token.replace("-", "").isalnum() and (token.isupper() or token.isdigit())
+        ):
+            return token
+        return "L_" + "".join(ch if ch.isalnum() else "_" for ch in label.lower()).strip("_")
+
+    mapping = {label: one(label) for label in labels.dropna().unique()}
+    return labels.map(mapping)
+
+
+
+
+
+def add_region_sums(frame: pd.DataFrame, from_level: str, to_levels: tuple[str, ...]) -> pd.DataFrame:
+    """Add rows for higher regions as sums of ``from_level`` regions (status ``berekend``).
+
+    Used where CBS publishes only lower regions in the captured file (83582NED COROP copy,
+    85701NED municipalities). A sum is published only when every part is: one missing
+    (secret, not available) part makes the sum missing, never a partial total.
+    """
+    registry = reg.load_regions().set_index("region_code")
+    base = frame[frame.region_code.map(registry.region_level) == from_level]
+    parent_column = {"PV": "province_code", "LD": "landsdeel_code"}
+    keys = [c for c in base.columns if c not in {"region_code", "value", "status"}]
+    sums = []
+    for level in to_levels:
+        parent = (
+            pd.Series("NL01", index=base.index)
+            if level == "NL"
+            else base.region_code.map(registry[parent_column[level]])
+        )
+        grouped = base.assign(region_code=parent).groupby(["region_code", *keys], observed=True)
+        total = grouped["value"].sum(min_count=1)
+        complete = grouped["value"].apply(lambda s: s.notna().all())
+        total = total.where(complete)
+        sums.append(total.reset_index().assign(status="berekend"))
+    return pd.concat([frame, *sums], ignore_index=True)

@@ -1,0 +1,118 @@
+"""One loading API: :func:`load_table` -> the tidy canonical frame of any shipped table."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Iterable
+from typing import Literal
+
+import pandas as pd
+
+from noordstats import paths, regions, store
+from noordstats.snapshot import get_declaration
+
+log = logging.getLogger(__name__)
+
+Source = Literal["auto", "snapshot", "live"]
+SOURCES = ("auto", "snapshot", "live")
+
+
+class StaleDataWarning(UserWarning):
+    """Live data could not be fetched; older data (cache or snapshot) is used instead."""
+
+
+def load_table(
+    table_id: str,
+    regions: Iterable[str] | str | None = None,
+    periods: Iterable[str | int] | str | int | None = None,
+    source: Source = "snapshot",
+    catalog_url: str | None = None,
+) -> pd.DataFrame:
+    """Load a CBS table as a tidy long frame.
+
+    ``regions``: region codes (``'LD01'``, ``['PV20', 'NL01']``); ``periods``: period codes
+    (``'2023JJ00'``) or years (``2023``). ``source``: ``'snapshot'`` (embedded, offline),
+    ``'live'`` (CBS through cbsodata, cached), or ``'auto'`` (live, falling back to the newest
+    cache, then the snapshot, with a :class:`StaleDataWarning` naming the data's date).
+
+    The table's metadata (title, licence, sources, completeness, ...) is in ``df.attrs['meta']``;
+    ``df.attrs['source']`` says where the rows came from.
+    """
+    decl = get_declaration(table_id)
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}; valid: {', '.join(SOURCES)}")
+    region_list = _as_list(regions)
+    for code in region_list:
+        _check_region(code)
+    if source == "snapshot":
+        frame, meta, origin = _read_snapshot(decl.id)
+    else:
+        frame, meta, origin = _read_live_or_fallback(decl.id, source, catalog_url)
+    if region_list:
+        frame = frame[frame.region_code.isin(region_list)]
+    period_list = _as_list(periods)
+    if period_list:
+        codes = {p for p in period_list if isinstance(p, str) and not p.isdigit()}
+        years = {int(p) for p in period_list if isinstance(p, int) or str(p).isdigit()}
+        frame = frame[frame.period_code.isin(codes) | frame.year.isin(years)]
+    frame = frame.reset_index(drop=True)
+    frame.attrs = {"meta": meta, "source": origin, "table_id": decl.id}
+    return frame
+
+
+def _as_list(value: Iterable | str | int | None) -> list:
+    if value is None:
+        return []
+    if isinstance(value, str | int):
+        return [value]
+    return list(value)
+
+
+def _check_region(code: str) -> None:
+    if code.startswith("GM"):
+        regions.check_region(code, ("GM",))
+    else:
+        regions.check_region(code, ("NL", "LD", "PV", "CR"))
+
+
+def _read_snapshot(table_id: str) -> tuple[pd.DataFrame, dict, str]:
+    meta = store.read_meta(paths.SNAPSHOT_DIR, table_id)
+    if meta is None:
+        raise FileNotFoundError(
+            f"table {table_id} is declared but not in the snapshot; run `noordstats snapshot build`"
+        )
+    return store.read_table(paths.SNAPSHOT_DIR, table_id), meta, "snapshot"
+
+
+def _read_live_or_fallback(
+    table_id: str, source: Source, catalog_url: str | None
+) -> tuple[pd.DataFrame, dict, str]:
+    from noordstats import live
+
+    try:
+        frame, meta = live.fetch_table(table_id, catalog_url=catalog_url)
+        return frame, meta, "live"
+    except live.LiveUnavailableError as exc:
+        if source == "live":
+            cached = live.read_cached(table_id)
+            if cached is None:
+                raise
+            frame, meta = cached
+            _warn_stale(table_id, meta, "cache", exc)
+            return frame, meta, "cache"
+        cached = live.read_cached(table_id)
+        if cached is not None:
+            frame, meta = cached
+            _warn_stale(table_id, meta, "cache", exc)
+            return frame, meta, "cache"
+        frame, meta, _ = _read_snapshot(table_id)
+        _warn_stale(table_id, meta, "snapshot", exc)
+        return frame, meta, "snapshot"
+
+
+def _warn_stale(table_id: str, meta: dict, origin: str, exc: Exception) -> None:
+    date = meta.get("modified") or meta.get("captured")
+    message = f"{table_id}: CBS not reachable ({exc}); using the {origin} — data as of {date}"
+    log.warning(message)
+    warnings.warn(message, StaleDataWarning, stacklevel=3)

@@ -1,0 +1,38 @@
+"""Every path the project uses, in one place. Imports nothing from the project."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent
+
+DATA_DIR = PROJECT_DIR / "data"
+SNAPSHOT_DIR = DATA_DIR / "snapshot"
+PROVENANCE_DIR = DATA_DIR / "provenance"
+GEO_DIR = DATA_DIR / "geo"
+TABLES_FILE = DATA_DIR / "tables.yaml"
+REGIONS_FILE = SNAPSHOT_DIR / "regions.csv"
+INDICATORS_FILE = DATA_DIR / "indicators.yaml"
+SPECIALISATIONS_FILE = DATA_DIR / "specialisations.yaml"
+CLAIMS_FILE = DATA_DIR / "claims.yaml"
+
+NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
+REPORTS_DIR = PROJECT_DIR / "reports"
+DOCS_DIR = PROJECT_DIR / "docs"
+
+
+def raw_data_dir() -> Path:
+    """Folder holding the raw CBS captures the importers read (`../shared/data` by default)."""
+    return Path(os.environ.get("NOORDSTATS_RAW_DIR", PROJECT_DIR.parent / "shared" / "data"))
+
+
+def cache_dir() -> Path:
+    """User cache for live CBS downloads (`NOORDSTATS_CACHE_DIR` overrides)."""
+    override = os.environ.get("NOORDSTATS_CACHE_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("noordstats"))

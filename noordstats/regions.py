@@ -1,0 +1,167 @@
+"""Region codes <-> names, levels and hierarchy (NL > LD > PV > CR / GM).
+
+The registry is built from CBS's own region code list (``RegioS`` of 03759ned, OData v4,
+2026 edition) by :func:`build_region_registry` and shipped as ``data/snapshot/regions.csv``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+
+from noordstats import paths
+from noordstats.cbs_codes import CodeError, region_level, strip_key
+
+NORTH = "LD01"
+NETHERLANDS = "NL01"
+NORTHERN_PROVINCES = ("PV20", "PV21", "PV22")
+
+#: Levels kept in the embedded snapshot (municipalities only for the North).
+SNAPSHOT_LEVELS = ("NL", "LD", "PV", "CR")
+
+#: Older CBS titles that current code lists no longer carry.
+TITLE_ALIASES = {"Friesland (PV)": "PV21", "Friesland": "PV21"}
+
+_SUFFIX = re.compile(r"\s*\((LD|PV|CR|GM|gemeente)\)$")
+
+
+class RegionError(ValueError):
+    """An unknown region code or label."""
+
+
+def build_region_registry(codes_json: Path) -> pd.DataFrame:
+    """CBS ``codes-RegioS.json`` (OData v4) -> one row per NL/LD/PV/CR/GM code with its parents."""
+    items = json.loads(codes_json.read_text(encoding="utf-8"))["value"]
+    rows = []
+    for item in items:
+        code = strip_key(item["Identifier"])
+        try:
+            level = region_level(code)
+        except CodeError:
+            continue
+        group = item.get("DimensionGroupId") or ""
+        rows.append(
+            {
+                "region_code": code,
+                "region_name": _SUFFIX.sub("", item["Title"]).strip(),
+                "region_level": level,
+                "cbs_title": item["Title"],
+                "province_code": group[2:] if group[:2] in {"GM", "CR"} else None,
+                "description": item.get("Description") or "",
+            }
+        )
+    regions = pd.DataFrame(rows)
+    # Landsdelen name their provinces in CBS's description ("Noord-Nederland: Groningen, ...").
+    province_by_name = {
+        r.region_name: r.region_code for r in regions.itertuples() if r.region_level == "PV"
+    }
+    province_by_name.update({"Friesland": "PV21"})
+    landsdeel_of: dict[str, str] = {}
+    for r in regions[regions.region_level == "LD"].itertuples():
+        match = re.search(re.escape(r.region_name) + r":\s*([^\r\n]+)", r.description)
+        if not match:
+            raise RegionError(f"{codes_json}: landsdeel {r.region_code} lists no provinces")
+        for name in match.group(1).split(","):
+            landsdeel_of[province_by_name[name.strip()]] = r.region_code
+    regions.loc[regions.region_level == "PV", "province_code"] = regions["region_code"]
+    regions["landsdeel_code"] = regions["province_code"].map(landsdeel_of)
+    regions.loc[regions.region_level == "LD", "landsdeel_code"] = regions["region_code"]
+    return regions.drop(columns="description").sort_values("region_code", ignore_index=True)
+
+
+@cache
+def load_regions() -> pd.DataFrame:
+    """The shipped region registry (``data/snapshot/regions.csv``)."""
+    return pd.read_csv(paths.REGIONS_FILE, dtype=str, keep_default_na=False).replace("", None)
+
+
+@cache
+def _by_title() -> dict[str, str]:
+    regions = load_regions()
+    mapping = {"Nederland": NETHERLANDS}
+    for r in regions.itertuples():
+        if r.region_level in {"LD", "PV", "CR"}:
+            mapping[r.cbs_title] = r.region_code
+    mapping.update({k: v for k, v in TITLE_ALIASES.items() if "(" in k})
+    return mapping
+
+
+@cache
+def _northern_municipalities_by_title() -> dict[str, str]:
+    regions = load_regions()
+    gm = regions[(regions.region_level == "GM") & regions.province_code.isin(NORTHERN_PROVINCES)]
+    mapping: dict[str, str] = {}
+    for r in gm.itertuples():
+        mapping[r.cbs_title] = r.region_code
+        mapping.setdefault(r.region_name, r.region_code)
+    return mapping
+
+
+def resolve_region_title(title: str, municipalities: bool = True) -> str | None:
+    """A CBS region title as harvested (``'Groningen (PV)'``) -> its code, or None when the title
+    names a region outside the snapshot (SG, GA, AM, ES, other municipalities, ...)."""
+    bare = title.strip()
+    code = _by_title().get(bare)
+    if code is None and municipalities:
+        code = _northern_municipalities_by_title().get(bare)
+    return code
+
+
+def region_name(code: str) -> str:
+    names = dict(zip(load_regions().region_code, load_regions().region_name, strict=True))
+    names.setdefault(NETHERLANDS, "Nederland")
+    try:
+        return names[code]
+    except KeyError:
+        raise RegionError(_unknown_region_message(code)) from None
+
+
+def _unknown_region_message(code: str) -> str:
+    valid = ", ".join(list_regions(("NL", "LD", "PV")).region_code)
+    return f"unknown region {code!r}; valid: {valid}, CR01..CR40, or a northern GM code"
+
+
+def check_region(code: str, levels: tuple[str, ...] = ("NL", "LD", "PV", "CR", "GM")) -> str:
+    """Return ``code`` if the registry knows it at one of ``levels``, else raise RegionError."""
+    regions = load_regions()
+    row = regions[regions.region_code == code]
+    if row.empty or row.region_level.iloc[0] not in levels:
+        raise RegionError(_unknown_region_message(code))
+    return code
+
+
+def list_regions(levels: tuple[str, ...] = ("NL", "LD", "PV", "CR")) -> pd.DataFrame:
+    regions = load_regions()
+    return regions[regions.region_level.isin(levels)].reset_index(drop=True)
+
+
+def provinces_of(landsdeel: str) -> list[str]:
+    """``'LD01'`` -> ``['PV20', 'PV21', 'PV22']``."""
+    regions = load_regions()
+    check_region(landsdeel, ("LD",))
+    mask = (regions.region_level == "PV") & (regions.landsdeel_code == landsdeel)
+    return sorted(regions.loc[mask, "region_code"])
+
+
+def corop_areas_of(region: str) -> list[str]:
+    """COROP areas within a province or landsdeel."""
+    regions = load_regions()
+    level = region_level(region)
+    column = {"PV": "province_code", "LD": "landsdeel_code"}.get(level)
+    if column is None:
+        raise RegionError(f"COROP areas exist within a PV or LD region, not {region!r}")
+    cr = regions[regions.region_level == "CR"].copy()
+    cr["landsdeel_code"] = cr.province_code.map(
+        dict(zip(regions.region_code, regions.landsdeel_code, strict=True))
+    )
+    return sorted(cr.loc[cr[column] == region, "region_code"])
+
+
+def peers_of(code: str) -> list[str]:
+    """All regions at the same level as ``code`` (the 12 provinces for a PV, ...)."""
+    level = region_level(code)
+    return sorted(load_regions().query("region_level == @level").region_code)

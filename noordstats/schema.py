@@ -1,0 +1,114 @@
+"""The one canonical layout every table is brought into, and the declaration of each table.
+
+A tidy table has one row per (region, period, other dimensions, measure) with these columns,
+in this order, followed by ``<dim>_code`` / ``<dim>_name`` for each other dimension
+(``sector_code``, ``sector_name``, ...) placed before ``measure_code``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+LICENCE = "CC BY 4.0 — Bron: CBS"
+
+LEADING_COLUMNS = [
+    "region_code",
+    "region_name",
+    "region_level",
+    "period_code",
+    "year",
+    "frequency",
+    "period_index",
+    "status",
+]
+TRAILING_COLUMNS = ["measure_code", "measure_title", "unit", "value"]
+
+SourceFormat = Literal[
+    "harvested_csv",  # dertje/cbs_datasets: ';' CSV, CBS titles instead of codes
+    "odata_v3_csv",  # raw OData v3 rows with padded keys and period codes
+    "odata_v4_json",  # datasets.cbs.nl captures: observations + code lists
+    "statline_untyped_csv",  # StatLine UntypedDataSet/TypedDataSet export with codes
+    "statline_wide_csv",  # StatLine 'CSV met statistische symbolen', pivoted, labels
+    "statline_labelled_csv",  # StatLine export with '<group>/<measure> (<unit>)' headers
+    "statweb_transposed_csv",  # old StatWeb export: regions as columns, latin-1
+    "duo_json",  # DUO open onderwijsdata converted to JSON
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceFile(_Strict):
+    path: str = Field(description="path below the raw data folder (../shared/data)")
+    format: SourceFormat
+    repository: str
+    commit: str
+    options: dict[str, str | int | bool | list[str] | dict[str, str]] = {}
+
+
+class Dimension(_Strict):
+    column: str = Field(description="canonical column stem, e.g. 'sector' -> sector_code/_name")
+    title: str
+    codes: dict[str, str] = Field(
+        default={},
+        description="label -> code where the source has labels only and CBS codes are known",
+    )
+
+
+class Measure(_Strict):
+    title: str
+    unit: str | None = None
+    unit_note: str | None = None
+
+
+class TableDeclaration(_Strict):
+    id: str
+    title: str
+    title_note: str | None = None
+    publisher: Literal["CBS", "DUO"] = "CBS"
+    licence: str = LICENCE
+    captured: dt.date
+    modified: dt.date | None = None
+    completeness: Literal["complete", "partial"]
+    completeness_note: str
+    reduction: str | None = None
+    region_dimension: str = "RegioS"
+    period_dimension: str = "Perioden"
+    sources: list[SourceFile]
+    dimensions: dict[str, Dimension] = {}
+    measures: dict[str, Measure]
+    provenance: list[str]
+
+
+class DeclarationError(ValueError):
+    """A declaration file that does not follow its schema."""
+
+
+def format_validation_error(path: Path, entry: str, error: ValidationError) -> str:
+    first = error.errors()[0]
+    key = ".".join(str(p) for p in first["loc"])
+    return f"{path}: entry {entry!r}, key {key!r}: {first['msg']}"
+
+
+def read_table_declarations(path: Path) -> dict[str, TableDeclaration]:
+    """``data/tables.yaml`` -> {table id: declaration}; schema errors name file, entry and key."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(raw, dict) or not isinstance(raw.get("tables"), list):
+        raise DeclarationError(f"{path}: expected a top-level 'tables:' list")
+    tables: dict[str, TableDeclaration] = {}
+    for i, item in enumerate(raw["tables"]):
+        entry = item.get("id", f"#{i}") if isinstance(item, dict) else f"#{i}"
+        try:
+            decl = TableDeclaration.model_validate(item)
+        except ValidationError as exc:
+            raise DeclarationError(format_validation_error(path, entry, exc)) from None
+        if decl.id in tables:
+            raise DeclarationError(f"{path}: table {decl.id!r} is declared twice")
+        tables[decl.id] = decl
+    return tables

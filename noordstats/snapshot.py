@@ -1,0 +1,137 @@
+"""Build the embedded snapshot (``data/snapshot/``) from the raw CBS captures with the importers,
+and describe what it holds. ``noordstats snapshot build`` runs :func:`build_snapshot`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from noordstats import __version__, paths, regions, store
+from noordstats.importers import get_importer
+from noordstats.importers.common import assemble
+from noordstats.schema import TableDeclaration, read_table_declarations
+
+REGION_CODE_LIST = "cbs/03759ned/odata_v4_2026/codes-RegioS.json"
+GEO_FILES = ("geo/coropgebied_2023.geojson", "geo/PROVENANCE.md")
+SNAPSHOT_RULE = (
+    "Regions kept: Nederland (NL01), the 4 landsdelen, the 12 provinces, the 40 COROP areas and "
+    "the municipalities of Groningen, Fryslân and Drenthe; every other region type (SG, GA, AM, "
+    "CP, ES, ET, LG, 'niet in te delen', Extra-Regio, other municipalities) is dropped."
+)
+
+
+class UnknownTableError(KeyError):
+    def __str__(self) -> str:  # KeyError quotes its message; show it plainly
+        return str(self.args[0])
+
+
+@cache
+def declarations() -> dict[str, TableDeclaration]:
+    return read_table_declarations(paths.TABLES_FILE)
+
+
+def get_declaration(table_id: str) -> TableDeclaration:
+    decls = declarations()
+    if table_id not in decls:
+        matches = [k for k in decls if k.lower() == table_id.lower()]
+        if matches:
+            return decls[matches[0]]
+        raise UnknownTableError(
+            f"unknown table {table_id!r}; known tables: {', '.join(sorted(decls, key=str.lower))}"
+        )
+    return decls[table_id]
+
+
+def import_table(decl: TableDeclaration, raw_dir: Path) -> pd.DataFrame:
+    """Run the importer of every source file of a table and assemble one tidy frame."""
+    parts = [get_importer(src.format)(decl, src, raw_dir) for src in decl.sources]
+    return assemble(decl, pd.concat(parts, ignore_index=True))
+
+
+def describe(decl: TableDeclaration, frame: pd.DataFrame, raw_dir: Path) -> dict[str, Any]:
+    """The metadata record that travels with a table."""
+    periods = sorted(frame.period_code.astype(str).unique())
+    levels = frame.drop_duplicates("region_code").region_level.astype(str).value_counts()
+    dims = {}
+    for key, dim in decl.dimensions.items():
+        pairs = frame[[f"{dim.column}_code", f"{dim.column}_name"]].drop_duplicates()
+        dims[key] = {
+            "column": dim.column,
+            "title": dim.title,
+            "codes": dict(zip(pairs.iloc[:, 0].astype(str), pairs.iloc[:, 1].astype(str), strict=True)),
+        }
+    return {
+        "id": decl.id,
+        "title": decl.title,
+        "title_note": decl.title_note,
+        "publisher": decl.publisher,
+        "licence": decl.licence,
+        "captured": decl.captured.isoformat(),
+        "modified": decl.modified.isoformat() if decl.modified else None,
+        "completeness": decl.completeness,
+        "completeness_note": decl.completeness_note,
+        "reduction": "; ".join(r for r in (decl.reduction, SNAPSHOT_RULE) if r),
+        "sources": [
+            {
+                **src.model_dump(exclude={"options"}),
+                "sha256": store.sha256_file(raw_dir / src.path),
+            }
+            for src in decl.sources
+        ],
+        "provenance": decl.provenance,
+        "region_dimension": decl.region_dimension,
+        "period_dimension": decl.period_dimension,
+        "dimensions": dims,
+        "measures": {k: m.model_dump() for k, m in decl.measures.items()},
+        "periods": periods,
+        "frequencies": sorted(frame.frequency.astype(str).unique()),
+        "regions_by_level": {str(k): int(v) for k, v in levels.items()},
+        "row_count": len(frame),
+        "value_count": int(frame.value.notna().sum()),
+        "built": dt.date.today().isoformat(),
+        "noordstats_version": __version__,
+    }
+
+
+def build_region_file(raw_dir: Path) -> None:
+    frame = regions.build_region_registry(raw_dir / REGION_CODE_LIST)
+    with store.atomic_path(paths.REGIONS_FILE) as tmp:
+        frame.to_csv(tmp, index=False)
+    regions.load_regions.cache_clear()
+
+
+def copy_provenance(decl: TableDeclaration, raw_dir: Path) -> None:
+    for rel in decl.provenance:
+        target = paths.PROVENANCE_DIR / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(raw_dir / rel, target)
+
+
+def build_snapshot(
+    table_ids: Iterable[str] | None = None, raw_dir: Path | None = None, progress: bool = True
+) -> list[str]:
+    """Import the declared tables (all by default) into ``data/snapshot/``."""
+    from tqdm import tqdm
+
+    raw_dir = raw_dir or paths.raw_data_dir()
+    if not raw_dir.is_dir():
+        raise FileNotFoundError(f"raw data folder not found: {raw_dir} (set NOORDSTATS_RAW_DIR)")
+    build_region_file(raw_dir)
+    for rel in GEO_FILES:
+        paths.GEO_DIR.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(raw_dir / rel, paths.GEO_DIR / Path(rel).name)
+    ids = list(table_ids) if table_ids else list(declarations())
+    decls = [get_declaration(t) for t in ids]
+    built = []
+    for decl in tqdm(decls, desc="importing", unit="table", disable=not progress):
+        frame = import_table(decl, raw_dir)
+        store.write_table(paths.SNAPSHOT_DIR, decl.id, frame, describe(decl, frame, raw_dir))
+        copy_provenance(decl, raw_dir)
+        built.append(decl.id)
+    return built

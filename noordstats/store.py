@@ -1,0 +1,76 @@
+"""The on-disk canonical layout: ``<id>.parquet`` (tidy frame) + ``<id>.meta.json`` (provenance).
+
+Used for the embedded snapshot (``data/snapshot/``) and the live cache alike. Every write goes to
+a temporary file in the same folder and is moved into place with ``os.replace``: a reader sees
+the old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; on success move it over ``target``."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        with open(tmp_path, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.chmod(tmp_path, 0o644)
+        os.replace(tmp_path, target)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def write_text_atomic(target: Path, text: str) -> None:
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def table_paths(folder: Path, table_id: str) -> tuple[Path, Path]:
+    return folder / f"{table_id}.parquet", folder / f"{table_id}.meta.json"
+
+
+def write_table(folder: Path, table_id: str, frame: pd.DataFrame, meta: dict[str, Any]) -> None:
+    """Write data first, metadata last: metadata present = the table is complete."""
+    data_path, meta_path = table_paths(folder, table_id)
+    with atomic_path(data_path) as tmp:
+        frame.to_parquet(tmp, index=False, compression="zstd")
+    meta = {**meta, "data_sha256": sha256_file(data_path)}
+    write_text_atomic(meta_path, json.dumps(meta, indent=1, ensure_ascii=False, default=str) + "\n")
+
+
+def read_meta(folder: Path, table_id: str) -> dict[str, Any] | None:
+    _, meta_path = table_paths(folder, table_id)
+    if not meta_path.exists():
+        return None
+    return json.loads(meta_path.read_text(encoding="utf-8"))
+
+
+def read_table(
+    folder: Path, table_id: str, filters: list[tuple[str, str, Any]] | None = None
+) -> pd.DataFrame:
+    data_path, _ = table_paths(folder, table_id)
+    return pd.read_parquet(data_path, filters=filters or None)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
