@@ -135,3 +135,29 @@ def build_snapshot(
         copy_provenance(decl, raw_dir)
         built.append(decl.id)
     return built
+
+
+def describe_sources(table_ids: Iterable[str]) -> pd.DataFrame:
+    """One row per table for a provenance footer: id, title, captured/modified dates, licence,
+    completeness, source files. Reads the snapshot's metadata records."""
+    rows = []
+    for table_id in dict.fromkeys(table_ids):
+        decl = get_declaration(table_id)
+        meta = store.read_meta(paths.SNAPSHOT_DIR, decl.id) or {}
+        rows.append(
+            {
+                "table_id": decl.id,
+                "title": decl.title,
+                "publisher": decl.publisher,
+                "captured": decl.captured.isoformat(),
+                "modified": decl.modified.isoformat() if decl.modified else None,
+                "licence": decl.licence,
+                "completeness": decl.completeness,
+                "completeness_note": decl.completeness_note,
+                "periods": (
+                    f"{meta['periods'][0]}..{meta['periods'][-1]}" if meta.get("periods") else None
+                ),
+                "sources": "; ".join(f"{s.repository}@{s.commit[:8]}:{s.path}" for s in decl.sources),
+            }
+        )
+    return pd.DataFrame(rows)
