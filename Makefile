@@ -18,7 +18,6 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
-	$(BIN)/python -m ipykernel install --user --name noordstats --display-name "noordstats" >/dev/null
 	touch $(STAMP)
 
 install: $(STAMP)
