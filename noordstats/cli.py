@@ -62,12 +62,20 @@ def user_errors() -> tuple[type[BaseException], ...]:
     for module, name in [
         ("noordstats.config", "ConfigError"),
         ("noordstats.parameters", "ParameterError"),
+        ("noordstats.live", "LiveConfigError"),
     ]:
         try:
             errors.append(getattr(import_module(module), name))
         except (ImportError, AttributeError):
             pass
     return tuple(errors)
+
+
+def unavailable_errors() -> tuple[type[BaseException], ...]:
+    """Exception types that mean 'a service noordstats needs failed' (exit 1, one line)."""
+    from noordstats.live import LiveUnavailableError
+
+    return (LiveUnavailableError,)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"noordstats: error: {message}", file=sys.stderr)
         return 2
+    except unavailable_errors() as exc:
+        print(f"noordstats: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("noordstats: interrupted", file=sys.stderr)
         return 130

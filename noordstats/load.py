@@ -88,31 +88,39 @@ def _read_snapshot(table_id: str) -> tuple[pd.DataFrame, dict, str]:
 def _read_live_or_fallback(
     table_id: str, source: Source, catalog_url: str | None
 ) -> tuple[pd.DataFrame, dict, str]:
+    """Live data; if CBS cannot deliver it, the newest cache, then (``auto`` only) the
+    snapshot, with a :class:`StaleDataWarning` naming the data's date."""
     from noordstats import live
 
     try:
         frame, meta = live.fetch_table(table_id, catalog_url=catalog_url)
         return frame, meta, "live"
     except live.LiveUnavailableError as exc:
-        if source == "live":
-            cached = live.read_cached(table_id)
-            if cached is None:
-                raise
-            frame, meta = cached
-            _warn_stale(table_id, meta, "cache", exc)
-            return frame, meta, "cache"
         cached = live.read_cached(table_id)
         if cached is not None:
             frame, meta = cached
-            _warn_stale(table_id, meta, "cache", exc)
+            _warn_stale(table_id, exc, f"the cached copy ({_data_date(meta)})")
             return frame, meta, "cache"
+        if source == "live":
+            raise
         frame, meta, _ = _read_snapshot(table_id)
-        _warn_stale(table_id, meta, "snapshot", exc)
+        _warn_stale(table_id, exc, f"the embedded snapshot ({_data_date(meta)})")
         return frame, meta, "snapshot"
 
 
-def _warn_stale(table_id: str, meta: dict, origin: str, exc: Exception) -> None:
-    date = meta.get("modified") or meta.get("captured")
-    message = f"{table_id}: CBS not reachable ({exc}); using the {origin} — data as of {date}"
+def _data_date(meta: dict) -> str:
+    """'data as of CBS Modified 2025-03-20, fetched 2025-04-01' / '... captured 2025-04-22'."""
+    if meta.get("source") == "live":
+        return f"data as of CBS Modified {meta['modified'][:10]}, fetched {meta['fetched_at'][:10]}"
+    captured = meta.get("captured") or "on an unstated date"
+    if meta.get("modified"):
+        return f"data as of CBS Modified {str(meta['modified'])[:10]}, captured {captured}"
+    return f"data as captured {captured}"
+
+
+def _warn_stale(table_id: str, exc: Exception, using: str) -> None:
+    reason = getattr(exc, "reason", str(exc))
+    url = getattr(exc, "url", "CBS")
+    message = f"{table_id}: live data unavailable from {url} ({reason}); using {using}"
     log.warning(message)
-    warnings.warn(message, StaleDataWarning, stacklevel=3)
+    warnings.warn(message, StaleDataWarning, stacklevel=4)

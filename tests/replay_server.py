@@ -1,0 +1,639 @@
+"""An OData v3 replay server for the tests: it serves snapshot tables the way opendata.cbs.nl
+does, so that ``cbsodata`` itself makes real HTTP requests against it (127.0.0.1, a free port).
+
+Routes, under both ``/ODataApi/odata`` and ``/ODataFeed/odata`` (cbsodata 1.3 uses the feed):
+
+    /<prefix>/<table>/                    the table root listing
+    /<prefix>/<table>/TableInfos          Identifier, Title, Modified, RecordCount, ...
+    /<prefix>/<table>/DataProperties      dimensions (Dimension / GeoDimension / TimeDimension)
+                                          and topics (Key, Title, Unit, Decimals)
+    /<prefix>/<table>/CategoryGroups      empty
+    /<prefix>/<table>/<Dimension>         code list: Key, Title (and Status for the periods)
+    /<prefix>/<table>/TypedDataSet        rows with codes: numbers, null for missing
+    /<prefix>/<table>/UntypedDataSet      rows with codes: strings, '.' for missing
+
+Keys are padded like CBS pads them (``'PV20  '``). Every collection honours ``$filter`` (eq, ne,
+startswith, endswith, substringof, and, or, not, parentheses), ``$select``, ``$skip`` and
+``$top``, and is cut into pages of ``page_size`` rows linked by ``odata.nextLink``.
+
+Every request is logged in ``server.requests``. Faults are injected with ``server.add_fault``:
+a :class:`Fault` matches requests (by resource and an optional predicate) and replaces the
+normal answer by an action from :data:`ACTIONS` (an HTTP status with headers, a connection
+reset, a delay, a truncated body, a rewritten body). New fault modes are new actions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import socket
+import struct
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import pandas as pd
+
+from noordstats import paths, store
+from noordstats.snapshot import get_declaration
+
+PREFIXES = ("ODataApi/odata", "ODataFeed/odata")
+DEFAULT_PAGE_SIZE = 1000
+_MONTHS = [
+    "januari", "februari", "maart", "april", "mei", "juni",
+    "juli", "augustus", "september", "oktober", "november", "december",
+]  # fmt: skip
+
+
+# ---------------------------------------------------------------- tables in the v3 wire format
+
+
+@dataclass
+class ServedTable:
+    """One table as CBS's OData v3 service describes it."""
+
+    table_id: str
+    info: dict[str, Any]
+    properties: list[dict[str, Any]]
+    code_lists: dict[str, list[dict[str, Any]]]
+    typed_rows: list[dict[str, Any]]
+    untyped_rows: list[dict[str, Any]]
+
+    def resources(self) -> list[str]:
+        fixed = ["TableInfos", "UntypedDataSet", "TypedDataSet", "DataProperties", "CategoryGroups"]
+        return fixed + list(self.code_lists)
+
+    def collection(self, resource: str) -> list[dict[str, Any]] | None:
+        return {
+            "TableInfos": [self.info],
+            "DataProperties": self.properties,
+            "CategoryGroups": [],
+            "TypedDataSet": self.typed_rows,
+            "UntypedDataSet": self.untyped_rows,
+            **self.code_lists,
+        }.get(resource)
+
+
+@cache
+def build_served_table(snapshot_dir: Path, table_id: str) -> ServedTable:
+    """A snapshot table (frame + meta record) -> its OData v3 resources."""
+    meta = store.read_meta(snapshot_dir, table_id)
+    if meta is None:
+        raise KeyError(table_id)
+    frame = store.read_table(snapshot_dir, table_id)
+    region_key, period_key = meta["region_dimension"], meta["period_dimension"]
+    dims = meta["dimensions"]
+    national = getattr(get_declaration(table_id), "national", False)
+    key_columns = {
+        **{key: f"{dim['column']}_code" for key, dim in dims.items()},
+        **({} if national else {region_key: "region_code"}),
+        period_key: "period_code",
+    }
+    measures = list(meta["measures"])
+    text = frame[[*key_columns.values(), "measure_code"]].astype(str)
+    wide = (
+        text.assign(value=frame["value"])
+        .pivot(index=list(key_columns.values()), columns="measure_code", values="value")
+        .reindex(columns=measures)
+        .reset_index()
+        .sort_values(list(key_columns.values()), ignore_index=True)
+    )
+    widths = {
+        key: max(6 if key == region_key else 0, *wide[col].str.len())
+        for key, col in key_columns.items()
+    }
+    decimals = {m: _decimals(wide[m]) for m in measures}
+    typed, untyped = [], []
+    keys = {key: wide[col].str.ljust(widths[key]).tolist() for key, col in key_columns.items()}
+    values = {m: wide[m].tolist() for m in measures}
+    for i in range(len(wide)):
+        row = {"ID": i, **{key: keys[key][i] for key in key_columns}}
+        numbers = {m: None if pd.isna(values[m][i]) else float(values[m][i]) for m in measures}
+        typed.append({**row, **numbers})
+        untyped.append({**row, **{m: _untyped(numbers[m], decimals[m]) for m in measures}})
+
+    code_lists: dict[str, list[dict[str, Any]]] = {}
+    for key, dim in dims.items():
+        code_lists[key] = [
+            {"Key": code.ljust(widths[key]), "Title": title, "Description": None,
+             "CategoryGroupID": None}
+            for code, title in sorted(dim["codes"].items())
+        ]  # fmt: skip
+    if not national:
+        names = frame[["region_code", "region_name"]].astype(str).drop_duplicates()
+        code_lists[region_key] = [
+            {"Key": code.ljust(widths[region_key]), "Title": title, "Description": None,
+             "CategoryGroupID": None}
+            for code, title in sorted(zip(names.region_code, names.region_name, strict=True))
+        ]  # fmt: skip
+    code_lists[period_key] = [
+        {"Key": code, "Title": period_title(code), "Description": None, "Status": status}
+        for code, status in sorted(period_statuses(frame).items())
+    ]
+
+    properties: list[dict[str, Any]] = []
+    for key, dim in dims.items():
+        properties.append(_dimension(len(properties), "Dimension", key, dim["title"]))
+    if not national:
+        properties.append(_dimension(len(properties), "GeoDimension", region_key, "Regio's"))
+    properties.append(_dimension(len(properties), "TimeDimension", period_key, "Perioden"))
+    for key, measure in meta["measures"].items():
+        properties.append(
+            {
+                "odata.type": "Cbs.OData.Topic", "ID": len(properties),
+                "Position": len(properties), "ParentID": None, "Type": "Topic", "Key": key,
+                "Title": measure["title"], "Description": None, "Datatype": "Double",
+                "Unit": measure.get("unit") or "", "Decimals": decimals[key],
+                "Default": "Impossible", "PresentationType": "Absolute",
+            }
+        )  # fmt: skip
+    periods = meta["periods"]
+    info = {
+        "ID": 0, "Title": meta["title"], "ShortTitle": meta["title"][:80],
+        "Identifier": table_id, "Summary": "", "Modified": default_modified(meta),
+        "MetaDataModified": default_modified(meta), "ReasonDelivery": "Replay (noordstats tests)",
+        "ExplanatoryText": "", "OutputStatus": "Regulier", "Source": "CBS.", "Language": "nl",
+        "Catalog": "CBS", "Frequency": "Perjaar", "Period": f"{periods[0]}-{periods[-1]}",
+        "ShortDescription": "", "Description": "", "DefaultPresentation": "",
+        "DefaultSelection": "", "GraphTypes": "", "RecordCount": len(typed),
+        "ColumnCount": len(key_columns) + len(measures), "SearchPriority": "1",
+    }  # fmt: skip
+    return ServedTable(table_id, info, properties, code_lists, typed, untyped)
+
+
+def default_modified(meta: dict[str, Any]) -> str:
+    """The Modified date the server announces: the snapshot's CBS Modified, else its capture."""
+    return f"{meta.get('modified') or meta['captured']}T02:00:00"
+
+
+def period_statuses(frame: pd.DataFrame) -> dict[str, str]:
+    """CBS Status per period code, from the snapshot rows (rows computed here, status
+    'berekend', do not count); '' where the snapshot does not know it."""
+    published = frame[frame.status.astype(str) != "berekend"]
+    statuses = published.groupby(published.period_code.astype(str), observed=True).status.agg(
+        lambda s: set(s.astype(str))
+    )
+    result = {}
+    for code in frame.period_code.astype(str).unique():
+        found = statuses.get(code, set())
+        result[code] = found.pop().capitalize() if len(found) == 1 else ""
+    return {code: ("" if status == "Onbekend" else status) for code, status in result.items()}
+
+
+def period_title(code: str) -> str:
+    """CBS's title of a period code: 2023JJ00 -> '2023', 2023KW01 -> '2023 1e kwartaal'."""
+    year, kind, index = code[:4], code[4:6], int(code[6:8])
+    if kind == "KW":
+        return f"{year} {index}e kwartaal"
+    if kind == "MM":
+        return f"{year} {_MONTHS[index - 1]}"
+    if kind == "HJ":
+        return f"{year} {'eerste' if index == 1 else 'tweede'} helft"
+    if kind == "SJ":
+        return f"{year}/'{(int(year) + 1) % 100:02d}"
+    return year
+
+
+def _dimension(position: int, kind: str, key: str, title: str) -> dict[str, Any]:
+    entry = {
+        "odata.type": f"Cbs.OData.{kind}", "ID": position, "Position": position,
+        "ParentID": None, "Type": kind, "Key": key, "Title": title, "Description": None,
+        "ReleasePolicy": kind == "TimeDimension",
+    }  # fmt: skip
+    if kind == "GeoDimension":
+        entry["MapYear"] = None
+    return entry
+
+
+def _decimals(values: pd.Series) -> int:
+    shown = [repr(float(v)) for v in values.dropna()]
+    return max([len(t.split(".")[1].rstrip("0")) for t in shown if "e" not in t], default=0)
+
+
+def _untyped(value: float | None, decimals: int) -> str:
+    return "       ." if value is None else f"{value:.{decimals}f}".rjust(8)
+
+
+# ---------------------------------------------------------------- $filter
+
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<punct>[(),])|'(?P<string>(?:[^']|'')*)'|(?P<number>-?\d+(?:\.\d+)?)|(?P<name>[A-Za-z_]\w*))"
+)
+_COMPARISONS = {
+    "eq": lambda a, b: a == b,
+    "ne": lambda a, b: a != b,
+    "gt": lambda a, b: a is not None and a > b,
+    "ge": lambda a, b: a is not None and a >= b,
+    "lt": lambda a, b: a is not None and a < b,
+    "le": lambda a, b: a is not None and a <= b,
+}
+_FUNCTIONS = {
+    "startswith": lambda a, b: str(a).startswith(str(b)),
+    "endswith": lambda a, b: str(a).endswith(str(b)),
+    "substringof": lambda a, b: str(a) in str(b),
+}
+
+Row = dict[str, Any]
+Predicate = Callable[[Row], bool]
+
+
+class ODataQueryError(ValueError):
+    """A query option the service does not understand (answered with HTTP 400)."""
+
+
+def compile_filter(text: str, fields: set[str]) -> Predicate:
+    """An OData v3 ``$filter`` expression -> a predicate on rows."""
+    tokens, pos = [], 0
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if not match or match.end() == pos:
+            if text[pos:].strip() == "":
+                break
+            raise ODataQueryError(f"syntax error in $filter at position {pos}: {text[pos:]!r}")
+        kind = match.lastgroup
+        value = match.group(kind)
+        if kind == "string":
+            value = value.replace("''", "'")
+        elif kind == "number":
+            value = float(value)
+        tokens.append((kind, value))
+        pos = match.end()
+    parser = _FilterParser(tokens, fields)
+    predicate = parser.parse_or()
+    if parser.pos != len(tokens):
+        raise ODataQueryError(f"unexpected {tokens[parser.pos][1]!r} in $filter")
+    return predicate
+
+
+class _FilterParser:
+    def __init__(self, tokens: list[tuple[str, Any]], fields: set[str]):
+        self.tokens, self.fields, self.pos = tokens, fields, 0
+
+    def peek(self) -> tuple[str, Any] | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def take(self, expected: str | None = None) -> tuple[str, Any]:
+        token = self.peek()
+        if token is None or (expected is not None and token[1] != expected):
+            raise ODataQueryError(f"$filter: expected {expected or 'more'}, got {token}")
+        self.pos += 1
+        return token
+
+    def parse_or(self) -> Predicate:
+        parts = [self.parse_and()]
+        while self.peek() == ("name", "or"):
+            self.take()
+            parts.append(self.parse_and())
+        return parts[0] if len(parts) == 1 else lambda row: any(p(row) for p in parts)
+
+    def parse_and(self) -> Predicate:
+        parts = [self.parse_not()]
+        while self.peek() == ("name", "and"):
+            self.take()
+            parts.append(self.parse_not())
+        return parts[0] if len(parts) == 1 else lambda row: all(p(row) for p in parts)
+
+    def parse_not(self) -> Predicate:
+        if self.peek() == ("name", "not"):
+            self.take()
+            inner = self.parse_not()
+            return lambda row: not inner(row)
+        return self.parse_primary()
+
+    def parse_primary(self) -> Predicate:
+        token = self.peek()
+        if token == ("punct", "("):
+            self.take("(")
+            inner = self.parse_or()
+            self.take(")")
+            return inner
+        if token and token[0] == "name" and token[1] in _FUNCTIONS:
+            name = self.take()[1]
+            self.take("(")
+            first = self.parse_operand()
+            self.take(",")
+            second = self.parse_operand()
+            self.take(")")
+            function = _FUNCTIONS[name]
+            return lambda row: bool(function(first(row), second(row)))
+        left = self.parse_operand()
+        op = self.take()[1]
+        if op not in _COMPARISONS:
+            raise ODataQueryError(f"$filter: unknown operator {op!r}")
+        right = self.parse_operand()
+        compare = _COMPARISONS[op]
+        return lambda row: compare(left(row), right(row))
+
+    def parse_operand(self) -> Callable[[Row], Any]:
+        kind, value = self.take()
+        if kind in {"string", "number"}:
+            return lambda row: value
+        if kind == "name" and value == "null":
+            return lambda row: None
+        if kind == "name":
+            if value not in self.fields:
+                raise ODataQueryError(f"$filter: no property {value!r}")
+            return lambda row: row.get(value)
+        raise ODataQueryError(f"$filter: unexpected {value!r}")
+
+
+# ---------------------------------------------------------------- requests, faults, server
+
+
+@dataclass
+class RequestRecord:
+    path: str
+    table_id: str | None
+    resource: str | None
+    params: dict[str, str]
+    status: int = 0
+    fault: str | None = None
+
+    @property
+    def is_follow_up_page(self) -> bool:
+        return "$skip" in self.params
+
+
+@dataclass
+class Answer:
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Fault:
+    """Misbehave on matching requests: ``resource`` (None: any) and ``when`` (extra predicate
+    on the request); ``times`` matching requests (None: all of them) get ``action``."""
+
+    action: str
+    resource: str | None = None
+    when: Callable[[RequestRecord], bool] | None = None
+    times: int | None = 1
+    status: int = 500
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    rewrite: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    hits: int = 0
+
+    def matches(self, record: RequestRecord) -> bool:
+        if self.times is not None and self.hits >= self.times:
+            return False
+        if self.resource is not None and record.resource != self.resource:
+            return False
+        return self.when is None or self.when(record)
+
+
+def _act_status(handler: _Handler, fault: Fault, answer: Callable[[], Answer]) -> None:
+    handler.send_answer(_error(fault.status, f"injected HTTP {fault.status}", fault.headers))
+
+
+def _act_reset(handler: _Handler, fault: Fault, answer: Callable[[], Answer]) -> None:
+    """Close the connection with a TCP reset, no answer."""
+    handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    handler.close_connection = True
+    handler.connection.close()
+
+
+def _act_delay(handler: _Handler, fault: Fault, answer: Callable[[], Answer]) -> None:
+    time.sleep(fault.delay)
+    handler.send_answer(answer())
+
+
+def _act_truncate(handler: _Handler, fault: Fault, answer: Callable[[], Answer]) -> None:
+    """The normal answer cut in half (no Content-Length, so the client sees broken JSON)."""
+    full = answer()
+    handler.send_answer(
+        dataclasses.replace(full, body=full.body[: len(full.body) // 2]), length=False
+    )
+
+
+def _act_rewrite(handler: _Handler, fault: Fault, answer: Callable[[], Answer]) -> None:
+    """The normal JSON answer passed through ``fault.rewrite`` (drift, loops, ...)."""
+    full = answer()
+    body = fault.rewrite(json.loads(full.body)) if fault.rewrite else json.loads(full.body)
+    handler.send_answer(dataclasses.replace(full, body=json.dumps(body).encode()))
+
+
+#: fault action name -> function(handler, fault, normal answer) that answers the request
+ACTIONS: dict[str, Callable[[_Handler, Fault, Callable[[], Answer]], None]] = {
+    "status": _act_status,
+    "reset": _act_reset,
+    "delay": _act_delay,
+    "truncate": _act_truncate,
+    "rewrite": _act_rewrite,
+}
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Answer:
+    body = {"odata.error": {"code": "", "message": {"lang": "en-US", "value": message}}}
+    return Answer(status, json.dumps(body).encode(), dict(headers or {}))
+
+
+class ReplayServer:
+    """``with ReplayServer() as server: cbsodata.get_meta(..., catalog_url=server.host)``."""
+
+    def __init__(
+        self,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        snapshot_dir: Path = paths.SNAPSHOT_DIR,
+        table_ids: set[str] | None = None,
+    ):
+        self.page_size, self.snapshot_dir, self.table_ids = page_size, snapshot_dir, table_ids
+        self.requests: list[RequestRecord] = []
+        self.faults: list[Fault] = []
+        self.modified: dict[str, str] = {}
+        self.overrides: dict[str, ServedTable] = {}
+        self._lock = threading.Lock()
+        self._query_cache: dict[tuple, list[Row]] = {}
+        self._httpd: ThreadingHTTPServer | None = None
+
+    # lifecycle
+    def __enter__(self) -> ReplayServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        handler = type("Handler", (_Handler,), {"replay": self})
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd.daemon_threads = True
+        threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True).start()
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+
+    @property
+    def host(self) -> str:
+        assert self._httpd is not None, "server not started"
+        return f"127.0.0.1:{self._httpd.server_address[1]}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}"
+
+    # test controls
+    def add_fault(self, action: str, **options: Any) -> Fault:
+        if action not in ACTIONS:
+            raise ValueError(f"unknown fault action {action!r}; known: {', '.join(ACTIONS)}")
+        fault = Fault(action, **options)
+        self.faults.append(fault)
+        return fault
+
+    def set_modified(self, table_id: str, modified: str) -> None:
+        self.modified[table_id] = modified
+
+    def table(self, table_id: str) -> ServedTable | None:
+        """The table as served (with overrides and a changed Modified), None if unknown."""
+        if self.table_ids is not None and table_id not in self.table_ids:
+            return None
+        served = self.overrides.get(table_id)
+        if served is None:
+            try:
+                served = build_served_table(self.snapshot_dir, table_id)
+            except (KeyError, FileNotFoundError):
+                return None
+        if table_id in self.modified:
+            served = dataclasses.replace(
+                served, info={**served.info, "Modified": self.modified[table_id]}
+            )
+        return served
+
+    def requests_for(self, resource: str, table_id: str | None = None) -> list[RequestRecord]:
+        return [
+            r for r in self.requests
+            if r.resource == resource and (table_id is None or r.table_id == table_id)
+        ]  # fmt: skip
+
+    # answering
+    def take_fault(self, record: RequestRecord) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.matches(record):
+                    fault.hits += 1
+                    return fault
+        return None
+
+    def answer(self, record: RequestRecord, base_url: str) -> Answer:
+        if record.table_id is None:
+            return _error(404, f"no such resource: {record.path}")
+        table = self.table(record.table_id)
+        if table is None:
+            return _error(404, f"Table {record.table_id} not found")
+        table_url = f"{base_url}/{record.path.split('/')[1]}/odata/{record.table_id}"
+        if not record.resource:
+            value = [{"name": n, "url": f"{table_url}/{n}"} for n in table.resources()]
+            return _json({"odata.metadata": f"{table_url}/$metadata", "value": value})
+        rows = table.collection(record.resource)
+        if rows is None:
+            return _error(404, f"Resource {record.resource} not found for {record.table_id}")
+        try:
+            selected = self._query(record, table, rows)
+            skip = int(record.params.get("$skip", 0))
+            top = int(record.params["$top"]) if "$top" in record.params else None
+        except (ODataQueryError, ValueError) as exc:
+            return _error(400, str(exc))
+        window = selected[skip:] if top is None else selected[skip : skip + top]
+        body: dict[str, Any] = {
+            "odata.metadata": f"{table_url}/$metadata#Cbs.OData.WebAPI.{record.resource}",
+            "value": window[: self.page_size],
+        }
+        if len(window) > self.page_size:
+            params = {k: v for k, v in record.params.items() if k not in {"$skip", "$top"}}
+            params["$skip"] = str(skip + self.page_size)
+            if top is not None:
+                params["$top"] = str(top - self.page_size)
+            body["odata.nextLink"] = f"{table_url}/{record.resource}?{urlencode(params)}"
+        return _json(body)
+
+    def _query(self, record: RequestRecord, table: ServedTable, rows: list[Row]) -> list[Row]:
+        text_filter = record.params.get("$filter")
+        select = record.params.get("$select")
+        key = (id(table), record.resource, text_filter, select, len(rows))
+        if key in self._query_cache:
+            return self._query_cache[key]
+        fields = set(rows[0]) if rows else set()
+        if text_filter:
+            predicate = compile_filter(text_filter, fields)
+            rows = [row for row in rows if predicate(row)]
+        if select:
+            names = [name.strip() for name in select.split(",")]
+            if unknown := [n for n in names if n not in fields]:
+                raise ODataQueryError(f"$select: no property {', '.join(unknown)}")
+            rows = [{n: row[n] for n in names} for row in rows]
+        self._query_cache[key] = rows
+        return rows
+
+
+def _json(body: dict[str, Any]) -> Answer:
+    return Answer(200, json.dumps(body, ensure_ascii=False).encode("utf-8"))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    replay: ReplayServer
+    protocol_version = "HTTP/1.0"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+    def do_GET(self) -> None:
+        parts = urlsplit(self.path)
+        record = _parse_path(parts.path)
+        record.params = dict(parse_qsl(parts.query, keep_blank_values=True))
+        self.replay.requests.append(record)
+        host = self.headers.get("Host", self.replay.host)
+
+        def answer() -> Answer:
+            return self.replay.answer(record, f"http://{host}")
+
+        fault = self.replay.take_fault(record)
+        if fault is not None:
+            record.fault = fault.action
+            ACTIONS[fault.action](self, fault, answer)
+        else:
+            self.send_answer(answer())
+        record.status = getattr(self, "_sent_status", 0)
+
+    def send_answer(self, answer: Answer, length: bool = True) -> None:
+        self._sent_status = answer.status
+        self.send_response(answer.status)
+        self.send_header("Content-Type", "application/json;odata=minimalmetadata;charset=utf-8")
+        if length:
+            self.send_header("Content-Length", str(len(answer.body)))
+        for name, value in answer.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(answer.body)
+
+
+def _parse_path(path: str) -> RequestRecord:
+    """``/ODataFeed/odata/83582NED/TypedDataSet`` -> table id and resource."""
+    for prefix in PREFIXES:
+        head = f"/{prefix}/"
+        if path.startswith(head):
+            rest = path[len(head) :].split("/")
+            table_id = rest[0] or None
+            resource = "/".join(rest[1:]) or None
+            return RequestRecord(path, table_id, resource, {})
+    return RequestRecord(path, None, None, {})
+
+
+def closed_port_url() -> str:
+    """``http://127.0.0.1:<port>`` where nothing listens (connection refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
