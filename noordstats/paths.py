@@ -12,6 +12,7 @@ DATA_DIR = PROJECT_DIR / "data"
 SNAPSHOT_DIR = DATA_DIR / "snapshot"
 PROVENANCE_DIR = DATA_DIR / "provenance"
 GEO_DIR = DATA_DIR / "geo"
+COROP_GEOJSON_FILE = GEO_DIR / "coropgebied_2023.geojson"
 TABLES_FILE = DATA_DIR / "tables.yaml"
 REGIONS_FILE = SNAPSHOT_DIR / "regions.csv"
 INDICATORS_FILE = DATA_DIR / "indicators.yaml"
@@ -20,6 +21,7 @@ CLAIMS_FILE = DATA_DIR / "claims.yaml"
 
 NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
 REPORTS_DIR = PROJECT_DIR / "reports"
+REPORT_TEMPLATES_DIR = PACKAGE_DIR / "templates"
 DOCS_DIR = PROJECT_DIR / "docs"
 
 
