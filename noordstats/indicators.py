@@ -127,6 +127,8 @@ def compute_indicator(
         caveats.append(f"provisional figure (CBS: {row.status})")
     if row.note:
         caveats.append(row.note)
+    elif row.status == "berekend":
+        caveats.append("sum of published figures for smaller areas (status 'berekend')")
     rank, n_peers = _rank(ind, frame, region, row.period_code)
     return _result(ind, region, row, rank, n_peers, caveats)
 
