@@ -1,0 +1,27 @@
+"""``noordstats indicators``: a specialisation's figures for a region, compared with NL."""
+
+from __future__ import annotations
+
+import argparse
+
+from noordstats.commands.output import FORMATS, check_format, print_frame
+from noordstats.regions import NORTH
+
+TABLE_COLUMNS = ["indicator_id", "value_text", "period", "comparison_text"]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("indicators", help="a specialisation's indicators for a region vs NL")
+    parser.add_argument("--specialisation", required=True, help="e.g. cleantech, agrofood")
+    parser.add_argument("--region", default=NORTH, help="region code (default LD01, the North)")
+    parser.add_argument("--format", default="table", help=f"one of {', '.join(FORMATS)}")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    check_format(args.format)
+    from noordstats.indicators import headline_figures
+
+    frame = headline_figures(args.specialisation, args.region)
+    print_frame(frame, args.format, TABLE_COLUMNS, footer="Bron: CBS (see `noordstats data`)")
+    return 0

@@ -1,0 +1,42 @@
+"""Printing a frame for the CLI in one of the output formats (checked before anything prints)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from noordstats.config import ConfigError
+
+FORMATS = ("table", "csv", "json", "md")
+
+
+def check_format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
+    return fmt
+
+
+def print_frame(frame: pd.DataFrame, fmt: str, table_columns: list[str], footer: str = "") -> None:
+    """``table`` shows ``table_columns`` only; ``csv``, ``json`` and ``md`` show every column."""
+    check_format(fmt)
+    if fmt == "csv":
+        print(frame.to_csv(index=False), end="")
+    elif fmt == "json":
+        print(frame.to_json(orient="records", force_ascii=False, indent=1))
+    elif fmt == "md":
+        print(_to_markdown(frame))
+    else:
+        with pd.option_context("display.max_colwidth", 70, "display.width", 250):
+            print(frame[table_columns].to_string(index=False))
+        if footer:
+            print(f"\n{footer}")
+
+
+def _to_markdown(frame: pd.DataFrame) -> str:
+    def cell(value: object) -> str:
+        text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    header = "| " + " | ".join(frame.columns) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([header, rule, *body])
