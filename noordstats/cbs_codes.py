@@ -123,9 +123,7 @@ def region_level(code: str) -> str:
     bare = strip_key(code)
     level = REGION_LEVELS.get(bare[:2])
     if level is None or len(bare) < 4:
-        raise CodeError(
-            f"not a CBS region code: {code!r} (prefixes: {', '.join(REGION_LEVELS)})"
-        )
+        raise CodeError(f"not a CBS region code: {code!r} (prefixes: {', '.join(REGION_LEVELS)})")
     return level
 
 
@@ -161,3 +159,54 @@ def normalise_status(text: str | None) -> str:
     if lowered in {"definitief", "voorlopig", "nader voorlopig", "berekend"}:
         return lowered
     raise CodeError(f"unknown CBS status {text!r} (Definitief, Voorlopig, Nader voorlopig)")
+
+
+_KEY_SUFFIX = re.compile(r"_\d+$")
+_KEY_TOKEN = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-zà-ÿ]+|[A-Z]+|\d+")
+
+
+def is_measure_key(key: str) -> bool:
+    """CBS OData measure keys end in ``_<position>`` (``Vestigingen_1``); dimension keys do not."""
+    return bool(_KEY_SUFFIX.search(key.strip()))
+
+
+def title_from_key(key: str) -> str:
+    """A readable title from a CBS measure key, for sources that give no title:
+    ``'BanenVanWerknemersInDecember_1'`` -> ``'Banen van werknemers in december'``,
+    ``'k_2Tot10WerkzamePersonen_4'`` -> ``'2 tot 10 werkzame personen'``,
+    ``'PersonenautoS_196'`` -> ``"Personenauto's"``. Acronyms stay in capitals."""
+    bare = _KEY_SUFFIX.sub("", key.strip())
+    bare = bare[2:] if bare.startswith("k_") else bare
+    words: list[str] = []
+    for token in _KEY_TOKEN.findall(bare):
+        if token == "S" and words:
+            words[-1] += "'s"
+        elif words and not (len(token) > 1 and token.isupper()):
+            words.append(token.lower())
+        else:
+            words.append(token)
+    if not words:
+        raise CodeError(f"not a CBS measure key: {key!r}")
+    return " ".join(words)
+
+
+def key_from_title(title: str) -> str:
+    """A key-like code for a measure that a source names only by title (StatLine exports):
+    ``'Leerlingen/studenten'`` -> ``'LeerlingenStudenten'``. Never used where CBS gives a key."""
+    words = re.findall(r"\w+", title.strip())
+    if not words:
+        raise CodeError(f"cannot build a key from the title {title!r}")
+    return "".join(w[:1].upper() + w[1:] for w in words)
+
+
+def status_from_label(label: str, unmarked: str = "onbekend") -> str:
+    """The status a StatLine period title carries: ``'2023**'`` -> ``nader voorlopig``,
+    ``'2023*'`` (or the harvest's trailing space) -> ``voorlopig``; an unmarked title gets
+    ``unmarked`` (``definitief`` in a StatLine export, ``onbekend`` where marks were lost)."""
+    if label.rstrip().endswith("**"):
+        return "nader voorlopig"
+    if is_provisional_label(label):
+        return "voorlopig"
+    if unmarked not in {"definitief", "onbekend"}:
+        raise CodeError(f"an unmarked period is 'definitief' or 'onbekend', not {unmarked!r}")
+    return unmarked

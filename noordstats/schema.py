@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from noordstats.cbs_codes import title_from_key
 
 LICENCE = "CC BY 4.0 — Bron: CBS"
 
@@ -45,7 +47,12 @@ class _Strict(BaseModel):
 
 
 class SourceFile(_Strict):
-    path: str = Field(description="path below the raw data folder (../shared/data)")
+    path: str = Field(description="path below the folder named by `root`")
+    root: Literal["raw", "imports"] = Field(
+        default="raw",
+        description="'raw': the raw captures (../shared/data); 'imports': data/imports/, where "
+        "`noordstats snapshot import` keeps the files an analyst added",
+    )
     format: SourceFormat
     repository: str
     commit: str
@@ -62,7 +69,7 @@ class Dimension(_Strict):
 
 
 class Measure(_Strict):
-    title: str
+    title: str = Field(description="CBS's title; built from the key when a source gives none")
     unit: str | None = None
     unit_note: str | None = None
 
@@ -73,17 +80,57 @@ class TableDeclaration(_Strict):
     title_note: str | None = None
     publisher: Literal["CBS", "DUO"] = "CBS"
     licence: str = LICENCE
-    captured: dt.date
+    captured: dt.date | None = Field(
+        default=None, description="date the raw file was captured, where its provenance states it"
+    )
+    captured_note: str | None = Field(
+        default=None, description="what is known about the capture when no date is stated"
+    )
     modified: dt.date | None = None
     completeness: Literal["complete", "partial"]
     completeness_note: str
     reduction: str | None = None
+    national: bool = Field(
+        default=False,
+        description="the table has no region dimension: every row is Nederland (NL01)",
+    )
+    keep_declared_measures_only: bool = Field(
+        default=False,
+        description="drop measure columns that are not declared (a declared subset; `reduction` "
+        "states the rule). Without it an undeclared column is an error.",
+    )
+    measure_title_note: str | None = Field(
+        default=None, description="where the measure titles come from"
+    )
     region_dimension: str = "RegioS"
     period_dimension: str = "Perioden"
     sources: list[SourceFile]
     dimensions: dict[str, Dimension] = {}
     measures: dict[str, Measure]
     provenance: list[str]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _title_measures_from_keys(cls, data: object) -> object:
+        """A measure declared without a title gets one built from its CBS key."""
+        if isinstance(data, dict) and isinstance(data.get("measures"), dict):
+            measures = {}
+            for key, measure in data["measures"].items():
+                if measure is None:
+                    measure = {}
+                if isinstance(measure, dict) and "title" not in measure:
+                    measure = {**measure, "title": title_from_key(str(key))}
+                measures[key] = measure
+            data = {**data, "measures": measures}
+        return data
+
+    @model_validator(mode="after")
+    def _check_notes(self) -> TableDeclaration:
+        if self.captured is None and not self.captured_note:
+            raise ValueError("give 'captured' (a date) or, when no date is stated, 'captured_note'")
+        if self.keep_declared_measures_only and not self.reduction:
+            raise ValueError("'keep_declared_measures_only' needs a 'reduction' stating the rule")
+        return self
 
 
 class DeclarationError(ValueError):
@@ -98,7 +145,8 @@ def format_validation_error(path: Path, entry: str, error: ValidationError) -> s
 
 def read_table_declarations(path: Path) -> dict[str, TableDeclaration]:
     """``data/tables.yaml`` -> {table id: declaration}; schema errors name file, entry and key."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     if not isinstance(raw, dict) or not isinstance(raw.get("tables"), list):
         raise DeclarationError(f"{path}: expected a top-level 'tables:' list")
     tables: dict[str, TableDeclaration] = {}
