@@ -34,4 +34,9 @@ def get_importer(fmt: str) -> Importer:
 _IMPORTER_MODULES: dict[str, str] = {
     "harvested_csv": "harvested",
     "odata_v3_csv": "odata_v3",
+    "odata_v4_json": "odata_v4_json",
+    "statline_untyped_csv": "statline_untyped_csv",
+    "statline_wide_csv": "statline_wide_csv",
+    "statweb_transposed_csv": "statweb_transposed_csv",
+    "duo_json": "duo_json",
 }

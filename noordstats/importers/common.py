@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
-
 
 import pandas as pd
 
@@ -32,9 +32,8 @@ def parse_values(
     bad = numbers.isna() & ~is_marker & ~is_nil
     if bad.any():
         first = bad.idxmax()
-        raise SourceFormatError(
-            f"{path}:{int(line_numbers.loc[first])}: not a number or CBS marker: {cells.loc[first]!r}"
-        )
+        line = int(line_numbers.loc[first])
+        raise SourceFormatError(f"{path}:{line}: not a number or CBS marker: {cells.loc[first]!r}")
     return numbers.where(~is_nil, 0.0).astype("float64")
 
 
@@ -45,8 +44,7 @@ def keep_snapshot_regions(frame: pd.DataFrame) -> pd.DataFrame:
     level = frame.region_code.map(registry.region_level)
     province = frame.region_code.map(registry.province_code)
     keep = known & (
-        level.isin(reg.SNAPSHOT_LEVELS)
-        | ((level == "GM") & province.isin(reg.NORTHERN_PROVINCES))
+        level.isin(reg.SNAPSHOT_LEVELS) | ((level == "GM") & province.isin(reg.NORTHERN_PROVINCES))
     )
     return frame[keep]
 
@@ -90,6 +88,7 @@ def label_codes(labels: pd.Series, declared: dict[str, str]) -> pd.Series:
     """Codes for a label-only dimension: the declared CBS code where known, else the leading
     code token of an SBI-style label (``'A-U Alle economische activiteiten'`` -> ``'A-U'``),
     else a key derived from the label itself. Never returns the bare label as a code."""
+
     def one(label: str) -> str:
         if label in declared:
             return declared[label]
@@ -104,15 +103,19 @@ def label_codes(labels: pd.Series, declared: dict[str, str]) -> pd.Series:
     return labels.map(mapping)
 
 
-
-
-
-def add_region_sums(frame: pd.DataFrame, from_level: str, to_levels: tuple[str, ...]) -> pd.DataFrame:
+def add_region_sums(
+    frame: pd.DataFrame,
+    from_level: str,
+    to_levels: tuple[str, ...],
+    national_extra: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Add rows for higher regions as sums of ``from_level`` regions (status ``berekend``).
 
     Used where CBS publishes only lower regions in the captured file (83582NED COROP copy,
     85701NED municipalities). A sum is published only when every part is: one missing
     (secret, not available) part makes the sum missing, never a partial total.
+    ``national_extra``: rows (same columns) that belong to Nederland but to no lower region
+    (85701NED's 'Gemeenten; niet in te delen'); they count towards the NL sum only.
     """
     registry = reg.load_regions().set_index("region_code")
     base = frame[frame.region_code.map(registry.region_level) == from_level]
@@ -120,14 +123,57 @@ def add_region_sums(frame: pd.DataFrame, from_level: str, to_levels: tuple[str, 
     keys = [c for c in base.columns if c not in {"region_code", "value", "status"}]
     sums = []
     for level in to_levels:
-        parent = (
-            pd.Series("NL01", index=base.index)
-            if level == "NL"
-            else base.region_code.map(registry[parent_column[level]])
-        )
-        grouped = base.assign(region_code=parent).groupby(["region_code", *keys], observed=True)
+        parts = base
+        if level == "NL":
+            if national_extra is not None:
+                parts = pd.concat([base, national_extra[base.columns]], ignore_index=True)
+            parent = pd.Series("NL01", index=parts.index)
+        else:
+            parent = base.region_code.map(registry[parent_column[level]])
+        grouped = parts.assign(region_code=parent).groupby(["region_code", *keys], observed=True)
         total = grouped["value"].sum(min_count=1)
-        complete = grouped["value"].apply(lambda s: s.notna().all())
+        complete = grouped["value"].count() == grouped["value"].size()
         total = total.where(complete)
         sums.append(total.reset_index().assign(status="berekend"))
     return pd.concat([frame, *sums], ignore_index=True)
+
+
+def derive_regions(frame: pd.DataFrame, options: dict) -> pd.DataFrame:
+    """Apply a source's ``derive_regions_from`` / ``derive_regions_to`` options (default: sums
+    for PV, LD and NL) with :func:`add_region_sums`; without the option the frame is unchanged."""
+    source_level = options.get("derive_regions_from")
+    if not source_level:
+        return frame
+    to_levels = options.get("derive_regions_to") or ["PV", "LD", "NL"]
+    return add_region_sums(frame, str(source_level), tuple(str(t) for t in to_levels))
+
+
+#: Spellings of region titles in the raw files that the CBS code list (2026) does not carry; every
+#: LD/PV/CR title and every northern municipality title of the raw files was checked against it.
+REGION_TITLE_ALIASES = {
+    "Súdwest Fryslân": "GM1900",  # 81575ned (StatWeb, 2012); code list: 'Súdwest-Fryslân'
+    "Noord-Fryslân (CR)": "CR04",  # 81578NED; code list: 'Noord-Friesland (CR)'
+    "Zuidwest-Fryslân (CR)": "CR05",  # 81578NED; code list: 'Zuidwest-Friesland (CR)'
+    "Zuidoost-Fryslân (CR)": "CR06",  # 81578NED; code list: 'Zuidoost-Friesland (CR)'
+}
+
+
+@cache
+def municipality_codes() -> dict[str, str]:
+    """Every municipality in the CBS code list (dissolved ones too): CBS title and bare name ->
+    GM code. A name that two municipalities share maps to neither (resolved only by title)."""
+    registry = reg.load_regions()
+    gm = registry[registry.region_level == "GM"]
+    by_title = dict(zip(gm.cbs_title, gm.region_code, strict=True))
+    names = gm.region_name.value_counts()
+    by_name = {n: c for n, c in zip(gm.region_name, gm.region_code, strict=True) if names[n] == 1}
+    aliases = {k: v for k, v in REGION_TITLE_ALIASES.items() if v.startswith("GM")}
+    return {**aliases, **by_name, **by_title}
+
+
+def resolve_any_region(title: str) -> str | None:
+    """A region title -> code at every level, municipalities of the whole country included
+    (``'Groningen (PV)'`` -> PV20, ``'Aa en Hunze'`` -> GM1680); None if CBS's list lacks it."""
+    return reg.resolve_region_title(title, municipalities=False) or municipality_codes().get(
+        title.strip()
+    )

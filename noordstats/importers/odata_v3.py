@@ -1,6 +1,7 @@
 """CBS OData v3 rows with codes: padded keys (``'CR01  '``), period codes (``2024JJ00``), one
 column per measure. Used for raw v3 CSV captures (83582NED COROP copy) and for the rows the live
-path downloads with cbsodata (``TypedDataSet``).
+path downloads with cbsodata (``TypedDataSet``). A table declared ``national`` has no region
+column: every row is Nederland (NL01).
 
 Dimension codes are kept as CBS serves them (stripped). Names come from the dimension's code list
 when one is given (live: CBS's own list; snapshot: the table declaration's ``codes`` mapping,
@@ -14,7 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 from noordstats.cbs_codes import normalise_status
-from noordstats.importers.common import SourceFormatError, add_region_sums, parse_values
+from noordstats.importers.common import SourceFormatError, derive_regions, parse_values
+from noordstats.regions import NETHERLANDS
 from noordstats.schema import SourceFile, TableDeclaration
 
 
@@ -35,7 +37,11 @@ def tidy_from_v3_rows(
     if line_numbers is None:
         line_numbers = pd.Series(range(2, len(rows) + 2), index=rows.index)
     region_col, period_col = decl.region_dimension, decl.period_dimension
-    needed = [region_col, period_col, *decl.dimensions]
+    needed = (
+        [period_col, *decl.dimensions]
+        if decl.national
+        else [region_col, period_col, *decl.dimensions]
+    )
     missing = [c for c in needed if c not in rows.columns]
     if missing:
         raise SourceFormatError(f"{path}:1: missing dimension column(s) {', '.join(missing)}")
@@ -48,7 +54,9 @@ def tidy_from_v3_rows(
             f"{path}:1: column(s) {', '.join(undeclared)} are not declared for {decl.id}"
         )
     frame = pd.DataFrame(index=rows.index)
-    frame["region_code"] = rows[region_col].astype(str).str.strip()
+    frame["region_code"] = (
+        NETHERLANDS if decl.national else rows[region_col].astype(str).str.strip()
+    )
     frame["period_code"] = rows[period_col].astype(str).str.strip()
     statuses = {k: normalise_status(v) for k, v in (period_status or {}).items()}
     frame["status"] = frame.period_code.map(statuses).fillna("onbekend")
@@ -79,7 +87,4 @@ def import_source(decl: TableDeclaration, source: SourceFile, raw_dir: Path) -> 
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise SourceFormatError(f"{path}: not an OData v3 CSV: {exc}") from None
     frame = tidy_from_v3_rows(decl, rows, path=path)
-    derive = source.options.get("derive_regions_from")
-    if derive:
-        frame = add_region_sums(frame, str(derive), ("PV", "LD", "NL"))
-    return frame
+    return derive_regions(frame, source.options)
