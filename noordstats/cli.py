@@ -63,6 +63,8 @@ def user_errors() -> tuple[type[BaseException], ...]:
         ("noordstats.config", "ConfigError"),
         ("noordstats.parameters", "ParameterError"),
         ("noordstats.live", "LiveConfigError"),
+        ("noordstats.snapshot", "RawDataMissingError"),
+        ("noordstats.snapshot_import", "ImportUsageError"),
     ]:
         try:
             errors.append(getattr(import_module(module), name))
