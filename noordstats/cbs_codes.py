@@ -45,6 +45,8 @@ MISSING_MARKERS: dict[str, str] = {
 NIL_MARKERS = {"-"}  # CBS "nihil": the figure is zero
 
 _PERIOD_CODE = re.compile(r"^(\d{4})([A-Z][A-Z0-9])(\d{2})$")
+#: A valid CBS period code, as a regular expression (for vectorised checks).
+PERIOD_CODE_PATTERN = r"^\d{4}(?:" + "|".join(FREQUENCIES) + r")\d{2}$"
 _DUTCH_MONTHS = [
     "januari", "februari", "maart", "april", "mei", "juni",
     "juli", "augustus", "september", "oktober", "november", "december",

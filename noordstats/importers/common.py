@@ -8,7 +8,13 @@ from pathlib import Path
 import pandas as pd
 
 from noordstats import regions as reg
-from noordstats.cbs_codes import FREQUENCIES, MISSING_MARKERS, NIL_MARKERS, CodeError
+from noordstats.cbs_codes import (
+    FREQUENCIES,
+    MISSING_MARKERS,
+    NIL_MARKERS,
+    PERIOD_CODE_PATTERN,
+    CodeError,
+)
 from noordstats.schema import LEADING_COLUMNS, TRAILING_COLUMNS, TableDeclaration
 
 
@@ -59,7 +65,7 @@ def assemble(decl: TableDeclaration, frame: pd.DataFrame) -> pd.DataFrame:
     frame["region_name"] = frame.region_code.map(registry.region_name)
     frame["region_level"] = frame.region_code.map(registry.region_level)
     periods = frame.period_code.drop_duplicates()
-    bad = periods[~periods.str.match(r"^\d{4}[A-Z][A-Z0-9]\d{2}$")]
+    bad = periods[~periods.str.match(PERIOD_CODE_PATTERN)]
     if not bad.empty:
         raise CodeError(f"{decl.id}: not CBS period codes: {', '.join(bad[:5])}")
     frame["year"] = frame.period_code.str[:4].astype("int16")
@@ -86,7 +92,8 @@ def assemble(decl: TableDeclaration, frame: pd.DataFrame) -> pd.DataFrame:
 
 def label_codes(labels: pd.Series, declared: dict[str, str]) -> pd.Series:
     """Codes for a label-only dimension: the declared CBS code where known, else the leading
-    code token of an SBI-style label (``'A-U Alle economische activiteiten'`` -> ``'A-U'``),
+    code token of an SBI-style label (``'A-U Alle economische activiteiten'`` -> ``'A-U'``,
+    ``'G+I Handel en horeca'`` -> ``'G+I'``),
     else a key derived from the label itself. Never returns the bare label as a code."""
 
     def one(label: str) -> str:
@@ -94,7 +101,8 @@ def label_codes(labels: pd.Series, declared: dict[str, str]) -> pd.Series:
             return declared[label]
         token = label.split(" ", 1)[0]
         if len(label.split(" ", 1)) == 2 and (
-            token.replace("-", "").isalnum() and (token.isupper() or token.isdigit())
+            token.replace("-", "").replace("+", "").isalnum()
+            and (token.isupper() or token.isdigit())
         ):
             return token
         return "L_" + "".join(ch if ch.isalnum() else "_" for ch in label.lower()).strip("_")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from noordstats.cbs_codes import normalise_status
+from noordstats.cbs_codes import PERIOD_CODE_PATTERN, normalise_status
 from noordstats.importers.common import SourceFormatError, derive_regions, parse_values
 from noordstats.regions import NETHERLANDS
 from noordstats.schema import SourceFile, TableDeclaration
@@ -58,6 +58,13 @@ def tidy_from_v3_rows(
         NETHERLANDS if decl.national else rows[region_col].astype(str).str.strip()
     )
     frame["period_code"] = rows[period_col].astype(str).str.strip()
+    bad = ~frame.period_code.str.match(PERIOD_CODE_PATTERN)
+    if bad.any():
+        first = bad.idxmax()
+        raise SourceFormatError(
+            f"{path}:{int(line_numbers.loc[first])}: not a CBS period code: "
+            f"{rows.loc[first, period_col]!r} (e.g. 2023JJ00, 2023KW01, 2023MM12)"
+        )
     statuses = {k: normalise_status(v) for k, v in (period_status or {}).items()}
     frame["status"] = frame.period_code.map(statuses).fillna("onbekend")
     names = dimension_names or {}

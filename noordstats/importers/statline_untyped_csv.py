@@ -53,7 +53,7 @@ def read_rows(path: Path) -> pd.DataFrame:
                         f"{path}:{reader.line_num}: {len(row)} fields, the header has {len(header)}"
                     )
                 rows.append(row)
-    except (csv.Error, UnicodeDecodeError) as exc:
+    except (csv.Error, UnicodeDecodeError, OSError) as exc:
         raise SourceFormatError(f"{path}: not a StatLine CSV export: {exc}") from None
     if header[0] != "ID":
         raise SourceFormatError(f"{path}:1: first column must be 'ID', found {header[0]!r}")
@@ -83,7 +83,7 @@ def read_statline_metadata(path: Path) -> StatlineMetadata:
                         )
                     blocks[name].append(dict(zip(header, row, strict=True)))
                     lines[(name, len(blocks[name]))] = reader.line_num
-    except (csv.Error, UnicodeDecodeError) as exc:
+    except (csv.Error, UnicodeDecodeError, OSError) as exc:
         raise SourceFormatError(f"{path}: not a StatLine metadata export: {exc}") from None
     if "TableInfos" not in blocks or "DataProperties" not in blocks:
         raise SourceFormatError(f"{path}:1: no TableInfos/DataProperties blocks")
