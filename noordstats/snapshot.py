@@ -15,15 +15,29 @@ import pandas as pd
 from noordstats import __version__, paths, regions, store
 from noordstats.importers import get_importer
 from noordstats.importers.common import assemble
-from noordstats.schema import TableDeclaration, read_table_declarations
+from noordstats.schema import (
+    DeclarationError,
+    SourceFile,
+    TableDeclaration,
+    read_table_declarations,
+)
 
 REGION_CODE_LIST = "cbs/03759ned/odata_v4_2026/codes-RegioS.json"
-GEO_FILES = ("geo/coropgebied_2023.geojson", "geo/PROVENANCE.md")
+GEO_FILES = (
+    "geo/provincie_2023.geojson",
+    "geo/landsdeel_2023.geojson",
+    "geo/coropgebied_2023.geojson",
+    "geo/PROVENANCE.md",
+)
 SNAPSHOT_RULE = (
     "Regions kept: Nederland (NL01), the 4 landsdelen, the 12 provinces, the 40 COROP areas and "
     "the municipalities of Groningen, Fryslân and Drenthe; every other region type (SG, GA, AM, "
     "CP, ES, ET, LG, 'niet in te delen', Extra-Regio, other municipalities) is dropped."
 )
+
+
+class RawDataMissingError(ValueError):
+    """The raw captures the snapshot is built from are not where they should be."""
 
 
 class UnknownTableError(KeyError):
@@ -33,7 +47,19 @@ class UnknownTableError(KeyError):
 
 @cache
 def declarations() -> dict[str, TableDeclaration]:
-    return read_table_declarations(paths.TABLES_FILE)
+    """Every declared table: ``data/tables.yaml``, then ``data/tables.local.yaml`` (tables added
+    with ``noordstats snapshot import``). An id declared in both files is an error."""
+    tables = read_table_declarations(paths.TABLES_FILE)
+    if paths.LOCAL_TABLES_FILE.exists():
+        local = read_table_declarations(paths.LOCAL_TABLES_FILE)
+        twice = sorted(set(tables) & set(local))
+        if twice:
+            raise DeclarationError(
+                f"{paths.LOCAL_TABLES_FILE}: {', '.join(twice)} already declared in "
+                f"{paths.TABLES_FILE.name}"
+            )
+        tables.update(local)
+    return tables
 
 
 def get_declaration(table_id: str) -> TableDeclaration:
@@ -48,9 +74,14 @@ def get_declaration(table_id: str) -> TableDeclaration:
     return decls[table_id]
 
 
+def source_root(source: SourceFile, raw_dir: Path) -> Path:
+    """The folder a source path is below: the raw captures, or ``data/imports/``."""
+    return paths.IMPORTS_DIR if source.root == "imports" else raw_dir
+
+
 def import_table(decl: TableDeclaration, raw_dir: Path) -> pd.DataFrame:
     """Run the importer of every source file of a table and assemble one tidy frame."""
-    parts = [get_importer(src.format)(decl, src, raw_dir) for src in decl.sources]
+    parts = [get_importer(src.format)(decl, src, source_root(src, raw_dir)) for src in decl.sources]
     return assemble(decl, pd.concat(parts, ignore_index=True))
 
 
@@ -64,7 +95,9 @@ def describe(decl: TableDeclaration, frame: pd.DataFrame, raw_dir: Path) -> dict
         dims[key] = {
             "column": dim.column,
             "title": dim.title,
-            "codes": dict(zip(pairs.iloc[:, 0].astype(str), pairs.iloc[:, 1].astype(str), strict=True)),
+            "codes": dict(
+                zip(pairs.iloc[:, 0].astype(str), pairs.iloc[:, 1].astype(str), strict=True)
+            ),
         }
     return {
         "id": decl.id,
@@ -72,15 +105,18 @@ def describe(decl: TableDeclaration, frame: pd.DataFrame, raw_dir: Path) -> dict
         "title_note": decl.title_note,
         "publisher": decl.publisher,
         "licence": decl.licence,
-        "captured": decl.captured.isoformat(),
+        "captured": decl.captured.isoformat() if decl.captured else None,
+        "captured_note": decl.captured_note,
         "modified": decl.modified.isoformat() if decl.modified else None,
         "completeness": decl.completeness,
         "completeness_note": decl.completeness_note,
         "reduction": "; ".join(r for r in (decl.reduction, SNAPSHOT_RULE) if r),
+        "national": decl.national,
+        "measure_title_note": decl.measure_title_note,
         "sources": [
             {
                 **src.model_dump(exclude={"options"}),
-                "sha256": store.sha256_file(raw_dir / src.path),
+                "sha256": store.sha256_file(source_root(src, raw_dir) / src.path),
             }
             for src in decl.sources
         ],
@@ -108,9 +144,8 @@ def build_region_file(raw_dir: Path) -> None:
 
 def copy_provenance(decl: TableDeclaration, raw_dir: Path) -> None:
     for rel in decl.provenance:
-        target = paths.PROVENANCE_DIR / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(raw_dir / rel, target)
+        with store.atomic_path(paths.PROVENANCE_DIR / rel) as tmp:
+            shutil.copyfile(raw_dir / rel, tmp)
 
 
 def build_snapshot(
@@ -121,20 +156,34 @@ def build_snapshot(
 
     raw_dir = raw_dir or paths.raw_data_dir()
     if not raw_dir.is_dir():
-        raise FileNotFoundError(f"raw data folder not found: {raw_dir} (set NOORDSTATS_RAW_DIR)")
-    build_region_file(raw_dir)
-    for rel in GEO_FILES:
-        paths.GEO_DIR.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(raw_dir / rel, paths.GEO_DIR / Path(rel).name)
+        raise RawDataMissingError(f"raw data folder not found: {raw_dir} (set NOORDSTATS_RAW_DIR)")
     ids = list(table_ids) if table_ids else list(declarations())
     decls = [get_declaration(t) for t in ids]
+    build_region_file(raw_dir)
+    for rel in GEO_FILES:
+        with store.atomic_path(paths.GEO_DIR / Path(rel).name) as tmp:
+            shutil.copyfile(raw_dir / rel, tmp)
     built = []
     for decl in tqdm(decls, desc="importing", unit="table", disable=not progress):
         frame = import_table(decl, raw_dir)
         store.write_table(paths.SNAPSHOT_DIR, decl.id, frame, describe(decl, frame, raw_dir))
         copy_provenance(decl, raw_dir)
         built.append(decl.id)
+    if not table_ids:
+        remove_undeclared_tables()
     return built
+
+
+def remove_undeclared_tables() -> list[str]:
+    """Delete snapshot tables no declaration names any more (after a full rebuild)."""
+    removed = []
+    for meta_path in sorted(paths.SNAPSHOT_DIR.glob("*.meta.json")):
+        table_id = meta_path.name.removesuffix(".meta.json")
+        if table_id not in declarations():
+            for path in store.table_paths(paths.SNAPSHOT_DIR, table_id):
+                path.unlink(missing_ok=True)
+            removed.append(table_id)
+    return removed
 
 
 def describe_sources(table_ids: Iterable[str]) -> pd.DataFrame:
@@ -149,7 +198,7 @@ def describe_sources(table_ids: Iterable[str]) -> pd.DataFrame:
                 "table_id": decl.id,
                 "title": decl.title,
                 "publisher": decl.publisher,
-                "captured": decl.captured.isoformat(),
+                "captured": decl.captured.isoformat() if decl.captured else decl.captured_note,
                 "modified": decl.modified.isoformat() if decl.modified else None,
                 "licence": decl.licence,
                 "completeness": decl.completeness,
@@ -157,7 +206,9 @@ def describe_sources(table_ids: Iterable[str]) -> pd.DataFrame:
                 "periods": (
                     f"{meta['periods'][0]}..{meta['periods'][-1]}" if meta.get("periods") else None
                 ),
-                "sources": "; ".join(f"{s.repository}@{s.commit[:8]}:{s.path}" for s in decl.sources),
+                "sources": "; ".join(
+                    f"{s.repository}@{s.commit[:8]}:{s.path}" for s in decl.sources
+                ),
             }
         )
     return pd.DataFrame(rows)

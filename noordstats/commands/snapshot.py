@@ -1,0 +1,58 @@
+"""``noordstats snapshot``: rebuild the embedded snapshot from the raw captures, or add a StatLine
+CSV export an analyst downloaded."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("snapshot", help="rebuild the embedded snapshot or import a CSV")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    build = actions.add_parser(
+        "build",
+        help="rebuild data/snapshot/ from the raw captures (../shared/data or NOORDSTATS_RAW_DIR)",
+    )
+    build.add_argument("tables", nargs="*", metavar="TABLE", help="table ids (default: all)")
+    build.add_argument("--raw-dir", type=Path, help="raw data folder (default: ../shared/data)")
+    build.add_argument("--quiet", action="store_true", help="no progress bar")
+    build.set_defaults(func=run_build)
+
+    add = actions.add_parser(
+        "import",
+        help="add a downloaded StatLine CSV export (UntypedDataSet/TypedDataSet, or wide)",
+    )
+    add.add_argument("path", type=Path, metavar="PATH", help="the CSV file")
+    add.add_argument("--id", dest="table_id", help="table id (default: from the file name)")
+    add.add_argument("--title", help="table title (default: from the metadata export / line 1)")
+    add.add_argument(
+        "--metadata", type=Path, help="StatLine metadata export (default: <id>_metadata.csv beside)"
+    )
+    add.set_defaults(func=run_import)
+
+
+def run_build(args: argparse.Namespace) -> int:
+    from noordstats import paths
+    from noordstats.snapshot import build_snapshot
+
+    built = build_snapshot(args.tables or None, raw_dir=args.raw_dir, progress=not args.quiet)
+    print(f"built {len(built)} table(s) in {paths.SNAPSHOT_DIR}: {', '.join(built)}")
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from noordstats import paths, store
+    from noordstats.snapshot_import import import_export
+
+    decl = import_export(
+        args.path, table_id=args.table_id, title=args.title, metadata=args.metadata
+    )
+    meta = store.read_meta(paths.SNAPSHOT_DIR, decl.id) or {}
+    periods = meta.get("periods") or ["-"]
+    print(
+        f"imported {decl.id} ({meta.get('row_count', 0)} rows, {periods[0]}..{periods[-1]}) into "
+        f"{paths.SNAPSHOT_DIR}; declared in {paths.LOCAL_TABLES_FILE.name}"
+    )
+    return 0
