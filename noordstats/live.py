@@ -53,6 +53,7 @@ _TRANSIENT_ERRORS = (
     requests.exceptions.ContentDecodingError,
 )
 _CBSODATA_LOCK = threading.Lock()
+_CBS_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _HOST = r"[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?(?::\d{1,5})?(?:/[\w.\-]+)*"
 
 #: progress callback: (table id, resource name, rows in the page just received)
@@ -70,8 +71,8 @@ class LiveUnavailableError(RuntimeError):
             advice = f"nothing cached for {table_id}; use --source snapshot"
         else:
             advice = f"newest cached copy of {table_id}: CBS Modified {cached.get('modified')}"
-        problem = self.problem.format(table_id=table_id, url=url, reason=reason)
-        super().__init__(f"{problem} and {advice}")
+        self.problem_text = self.problem.format(table_id=table_id, url=url, reason=reason)
+        super().__init__(f"{self.problem_text} and {advice}")
 
 
 class LiveDataError(LiveUnavailableError):
@@ -79,6 +80,13 @@ class LiveDataError(LiveUnavailableError):
     table changed during the download)."""
 
     problem = "CBS table {table_id} at {url} unusable ({reason})"
+
+
+class LiveNotSupportedError(LiveUnavailableError):
+    """The table cannot be fetched live at all (not a CBS table, or declared with keys that are
+    not CBS keys because its source had labels only); the snapshot is where it lives."""
+
+    problem = "{table_id} cannot be fetched live ({reason})"
 
 
 class LiveConfigError(ValueError):
@@ -203,7 +211,7 @@ class _Transport:
                         self.on_page(self.resource, rows)
                     return response
             if attempt == policy.attempts:
-                raise _TransportError(f"{reason}; {attempt} attempts")
+                raise _TransportError(f"{reason}; {attempt} attempt{'s' if attempt > 1 else ''}")
             wait = min(wait, policy.max_wait)
             log.warning(
                 "%s: %s; retry %d of %d in %.2f s",
@@ -322,10 +330,10 @@ def fetch_table(
     :class:`LiveUnavailableError` when CBS cannot deliver the table.
     """
     decl = get_declaration(table_id)
-    if decl.publisher != "CBS":
-        raise LiveConfigError(f"{decl.id} is a {decl.publisher} table; only CBS tables are live")
     region_list = _check_regions(decl, regions)
     catalog = resolve_catalog(catalog_url)
+    if problem := live_problem(decl):
+        raise LiveNotSupportedError(decl.id, catalog.url, problem, _newest_cached_meta(decl.id))
     client = _Client(catalog, policy or HttpPolicy.from_env(), decl.id, progress or _no_progress)
     try:
         modified, info = client.get_modified()
@@ -422,6 +430,16 @@ def schema_problems(decl: TableDeclaration, properties: list[dict[str, Any]]) ->
     if extra := sorted(topics - set(decl.measures)):
         log.info("%s: CBS measures not declared (not downloaded): %s", decl.id, ", ".join(extra))
     return problems
+
+
+def live_problem(decl: TableDeclaration) -> str | None:
+    """Why a declared table cannot be fetched from CBS's OData service, or None if it can."""
+    if decl.publisher != "CBS":
+        return f"a {decl.publisher} table, not at CBS"
+    keys = [*dimension_keys(decl), *decl.measures]
+    if bad := [k for k in keys if not _CBS_KEY.fullmatch(k)]:
+        return f"declared with labels, not CBS keys: {', '.join(repr(k) for k in bad[:3])}"
+    return None
 
 
 def dimension_keys(decl: TableDeclaration) -> list[str]:

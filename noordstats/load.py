@@ -99,12 +99,12 @@ def _read_live_or_fallback(
         cached = live.read_cached(table_id)
         if cached is not None:
             frame, meta = cached
-            _warn_stale(table_id, exc, f"the cached copy ({_data_date(meta)})")
+            _warn_stale(exc, f"the cached copy of {table_id} ({_data_date(meta)})")
             return frame, meta, "cache"
         if source == "live":
             raise
         frame, meta, _ = _read_snapshot(table_id)
-        _warn_stale(table_id, exc, f"the embedded snapshot ({_data_date(meta)})")
+        _warn_stale(exc, f"the embedded snapshot of {table_id} ({_data_date(meta)})")
         return frame, meta, "snapshot"
 
 
@@ -118,9 +118,7 @@ def _data_date(meta: dict) -> str:
     return f"data as captured {captured}"
 
 
-def _warn_stale(table_id: str, exc: Exception, using: str) -> None:
-    reason = getattr(exc, "reason", str(exc))
-    url = getattr(exc, "url", "CBS")
-    message = f"{table_id}: live data unavailable from {url} ({reason}); using {using}"
+def _warn_stale(exc: Exception, using: str) -> None:
+    message = f"{getattr(exc, 'problem_text', exc)}; using {using}"
     log.warning(message)
     warnings.warn(message, StaleDataWarning, stacklevel=4)

@@ -29,6 +29,7 @@ import json
 import re
 import socket
 import struct
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -37,7 +38,7 @@ from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 import pandas as pd
 
@@ -69,6 +70,12 @@ class ServedTable:
     def resources(self) -> list[str]:
         fixed = ["TableInfos", "UntypedDataSet", "TypedDataSet", "DataProperties", "CategoryGroups"]
         return fixed + list(self.code_lists)
+
+    def fields(self, resource: str, rows: list[dict[str, Any]]) -> set[str]:
+        """Property names of a resource (data sets: also when they have no rows)."""
+        if resource in {"TypedDataSet", "UntypedDataSet"}:
+            return {"ID", *(p["Key"] for p in self.properties)}
+        return set(rows[0]) if rows else set()
 
     def collection(self, resource: str) -> list[dict[str, Any]] | None:
         return {
@@ -169,8 +176,9 @@ def build_served_table(snapshot_dir: Path, table_id: str) -> ServedTable:
 
 
 def default_modified(meta: dict[str, Any]) -> str:
-    """The Modified date the server announces: the snapshot's CBS Modified, else its capture."""
-    return f"{meta.get('modified') or meta['captured']}T02:00:00"
+    """The Modified date the server announces unless told otherwise: the snapshot's CBS
+    Modified, else its capture date, else its build date."""
+    return f"{meta.get('modified') or meta.get('captured') or meta['built']}T02:00:00"
 
 
 def period_statuses(frame: pd.DataFrame) -> dict[str, str]:
@@ -466,8 +474,7 @@ class ReplayServer:
 
     def start(self) -> None:
         handler = type("Handler", (_Handler,), {"replay": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _QuietServer(("127.0.0.1", 0), handler)
         threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True).start()
 
     def stop(self) -> None:
@@ -565,7 +572,7 @@ class ReplayServer:
         key = (id(table), record.resource, text_filter, select, len(rows))
         if key in self._query_cache:
             return self._query_cache[key]
-        fields = set(rows[0]) if rows else set()
+        fields = table.fields(record.resource or "", rows)
         if text_filter:
             predicate = compile_filter(text_filter, fields)
             rows = [row for row in rows if predicate(row)]
@@ -582,6 +589,16 @@ def _json(body: dict[str, Any]) -> Answer:
     return Answer(200, json.dumps(body, ensure_ascii=False).encode("utf-8"))
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Clients that hang up (timeouts, resets) are part of the tests, not errors to print."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class _Handler(BaseHTTPRequestHandler):
     replay: ReplayServer
     protocol_version = "HTTP/1.0"
@@ -591,7 +608,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
-        record = _parse_path(parts.path)
+        record = _parse_path(unquote(parts.path))
         record.params = dict(parse_qsl(parts.query, keep_blank_values=True))
         self.replay.requests.append(record)
         host = self.headers.get("Host", self.replay.host)

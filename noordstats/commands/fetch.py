@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from noordstats import regions
 from noordstats.snapshot import get_declaration
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,36 +39,48 @@ def run(args: argparse.Namespace) -> int:
     from noordstats import live
 
     decls = [get_declaration(table_id) for table_id in dict.fromkeys(args.tables)]
+    for decl in decls:
+        if problem := live.live_problem(decl):
+            raise live.LiveConfigError(f"{decl.id} cannot be fetched live: {problem}")
     for code in args.regions or []:
         regions.check_region(code)
     live.resolve_catalog(args.catalog_url)
+    quiet = True if args.no_progress else None  # None: a progress bar only on a terminal
     failures = 0
-    quiet = True if args.no_progress else None  # None: a bar only on a terminal
-    bar = tqdm(decls, desc="tables", unit="table", disable=quiet, file=sys.stderr)
-    for decl in bar:
-        bar.set_postfix_str(decl.id)
-        rows = tqdm(
-            desc=f"{decl.id} rows", unit="row", leave=False, disable=quiet,
-            file=sys.stderr,
-        )  # fmt: skip
-
-        def show(table_id: str, resource: str, count: int, rows: tqdm = rows) -> None:
-            if resource in {"TypedDataSet", "UntypedDataSet"}:
-                rows.update(count)
-
+    for decl in tqdm(decls, desc="tables", unit="table", disable=quiet, file=sys.stderr):
         try:
-            frame, meta = live.fetch_table(
-                decl.id, catalog_url=args.catalog_url, regions=args.regions, progress=show
-            )
+            frame, meta, downloaded = fetch_with_progress(decl.id, args, quiet)
         except live.LiveUnavailableError as exc:
             failures += 1
             tqdm.write(f"noordstats: error: {exc}", file=sys.stderr)
             continue
-        finally:
-            rows.close()
-        state = "downloaded" if rows.n else "unchanged at CBS, not downloaded again"
+        state = "downloaded" if downloaded else "unchanged at CBS, not downloaded again"
         tqdm.write(
             f"{decl.id}: CBS Modified {meta['modified']}, {len(frame)} rows ({state}); "
             f"cached in {meta['cache_path']}"
         )
     return 1 if failures else 0
+
+
+def fetch_with_progress(
+    table_id: str, args: argparse.Namespace, quiet: bool | None
+) -> tuple[pd.DataFrame, dict, int]:
+    """Fetch one table with a progress bar over the data rows; returns the rows downloaded."""
+    from tqdm import tqdm
+
+    from noordstats import live
+
+    with tqdm(
+        desc=f"{table_id} rows", unit="row", leave=False, disable=quiet, file=sys.stderr
+    ) as bar:
+        counted = {"TypedDataSet": 0}
+
+        def show(table: str, resource: str, count: int) -> None:
+            if resource in counted:
+                counted[resource] += count
+                bar.update(count)
+
+        frame, meta = live.fetch_table(
+            table_id, catalog_url=args.catalog_url, regions=args.regions, progress=show
+        )
+    return frame, meta, counted["TypedDataSet"]
