@@ -75,7 +75,7 @@ class IndicatorResult:
     @property
     def comparison_text(self) -> str:
         parts = []
-        if self.region_code != reg.NETHERLANDS:
+        if self.region_code != reg.NETHERLANDS and self.indicator.transform != "share_of_nl":
             parts.append(f"NL {format_value(self.nl_value, self.indicator)}")
         if self.n_peers and not math.isnan(self.rank):
             level = LEVEL_NAMES.get(self.region_code[:2], "regions")

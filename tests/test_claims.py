@@ -1,0 +1,126 @@
+"""Claims: the verdict table for several regions, the verdict rules, and the CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from noordstats import cli
+from noordstats.claims import CLAIM_COLUMNS, count_verdicts, evaluate_claims, judge
+from noordstats.config import VERDICTS, Condition, Rule, load_claims, load_indicators
+from noordstats.indicators import IndicatorResult
+
+
+@pytest.mark.parametrize("region", ["LD01", "PV27", "LD03"])
+def test_claims_evaluate_for_several_regions(region):
+    frame = evaluate_claims(region)
+    assert list(frame.columns) == CLAIM_COLUMNS
+    assert len(frame) >= 15 and frame.claim_id.is_unique
+    assert set(frame.verdict) <= set(VERDICTS)
+    assert (frame.region_code == region).all()
+    testable = frame[frame.verdict != "not testable"]
+    assert len(testable) >= 15
+    judged = testable[testable.verdict != "insufficient data"]
+    assert judged.figure.notna().all() and (judged.sources != "").all()
+    assert (judged.period != "-").all() and (judged.rule.str.len() > 20).all()
+    missing = testable[testable.figure.isna()]
+    assert (missing.verdict == "insufficient data").all()
+    assert sum(count_verdicts(frame).values()) == len(frame)
+
+
+def test_claims_follow_the_paper_order_and_filter_by_theme():
+    frame = evaluate_claims("LD01")
+    assert list(frame.claim_id) == [c.id for c in load_claims()]
+    agro = evaluate_claims("LD01", specialisation="agrofood")
+    assert set(agro.theme) == {"agrofood"} and len(agro) >= 1
+
+
+def _result(value: float, nl_value: float = 1.0, year: int = 2023, rank: float = 2.0):
+    indicator = next(iter(load_indicators().values()))
+    return IndicatorResult(indicator, "LD01", "Noord-Nederland", value, nl_value, f"{year}JJ00",
+                           year, "definitief", rank, 4)  # fmt: skip
+
+
+RULE = Rule(
+    indicator="x",
+    text="LQ rule",
+    supported=[Condition(metric="value", at_least=1.2)],
+    partly=[Condition(metric="value", at_least=1.0)],
+    min_year=2015,
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "verdict"),
+    [(1.5, "supported"), (1.2, "supported"), (1.1, "partly supported"), (0.99, "not supported")],
+)
+def test_threshold_rules(value, verdict):
+    assert judge(RULE, _result(value))[0] == verdict
+
+
+def test_missing_or_old_figures_give_insufficient_data():
+    assert judge(RULE, _result(math.nan))[0] == "insufficient data"
+    verdict, caveats = judge(RULE, _result(1.5, year=2007))
+    assert verdict == "insufficient data" and "2007" in caveats[0]
+    vs_nl = Rule(indicator="x", text="t", supported=[Condition(metric="minus_nl", at_least=0)])
+    assert judge(vs_nl, _result(3.0, nl_value=math.nan))[0] == "insufficient data"
+    assert judge(vs_nl, _result(3.0, nl_value=2.0))[0] == "supported"
+    assert judge(vs_nl, _result(1.0, nl_value=2.0))[0] == "not supported"
+
+
+def test_a_proxy_is_at_most_partly_supported():
+    capped = RULE.model_copy(update={"max_verdict": "partly supported"})
+    verdict, caveats = judge(capped, _result(2.0))
+    assert verdict == "partly supported" and "proxy" in caveats[0]
+
+
+def test_ratio_and_rank_metrics():
+    ratio = Rule(indicator="x", text="t", supported=[Condition(metric="ratio_to_nl", at_least=1.5)])
+    assert judge(ratio, _result(3.0, nl_value=2.0))[0] == "supported"
+    rank = Rule(indicator="x", text="t", supported=[Condition(metric="rank", at_most=1)])
+    assert judge(rank, _result(3.0, rank=1.0))[0] == "supported"
+    assert judge(rank, _result(3.0, rank=math.nan))[0] == "insufficient data"
+
+
+# --- CLI --------------------------------------------------------------------------------------
+
+
+def test_cli_claims_formats(capsys):
+    assert cli.main(["claims", "--region", "PV20", "--format", "json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert len(records) == len(load_claims()) and records[0]["region_code"] == "PV20"
+    assert cli.main(["claims", "--format", "md"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("| claim_id |")
+    assert cli.main(["claims"]) == 0
+    assert "claims — supported:" in capsys.readouterr().out
+    assert cli.main(["claims", "--format", "csv", "--specialisation", "economy"]) == 0
+    assert capsys.readouterr().out.startswith("claim_id,")
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["claims", "--region", "XX01"], "unknown region 'XX01'; valid: LD01"),
+        (["claims", "--format", "xml"], "unknown format 'xml'; valid: table, csv, json, md"),
+        (["claims", "--specialisation", "tourism"], "unknown specialisation 'tourism'; valid:"),
+        (["indicators", "--specialisation", "tourism"], "valid: cleantech, life_sciences_health"),
+        (["indicators", "--specialisation", "agrofood", "--region", "PV99"], "unknown region"),
+        (["regions", "--level", "XX"], "unknown level 'XX'; valid: NL, LD, PV, CR, GM"),
+    ],
+)
+def test_cli_bad_input_exits_2_with_one_line(capsys, argv, expected):
+    assert cli.main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert expected in captured.err and captured.err.count("\n") == 1
+
+
+def test_cli_indicators_and_regions(capsys):
+    assert cli.main(["indicators", "--specialisation", "economy", "--region", "LD03"]) == 0
+    assert "gdp_share_nl" in capsys.readouterr().out
+    assert cli.main(["regions", "--level", "PV", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 13 and lines[1].startswith("PV20,")

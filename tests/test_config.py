@@ -1,0 +1,380 @@
+"""The declaration files: shipped ones load and read as the paper says; every schema error names
+file, entry and key."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from noordstats import paths
+from noordstats.config import (
+    SPECIALISATION_IDS,
+    TRANSFORMS,
+    VERDICTS,
+    ConfigError,
+    check_specialisation,
+    load_claims,
+    load_indicators,
+    load_specialisations,
+    read_claims,
+    read_indicators,
+    read_specialisations,
+)
+from noordstats.schema import read_table_declarations
+
+PAPER = paths.raw_data_dir().parent / "seed" / "000_38f0a742647de4fa.txt"
+
+
+@pytest.fixture(scope="module")
+def tables():
+    return read_table_declarations(paths.TABLES_FILE)
+
+
+@pytest.fixture(scope="module")
+def raw_indicators() -> dict:
+    return yaml.safe_load(paths.INDICATORS_FILE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def raw_specialisations() -> dict:
+    return yaml.safe_load(paths.SPECIALISATIONS_FILE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def raw_claims() -> dict:
+    return yaml.safe_load(paths.CLAIMS_FILE.read_text(encoding="utf-8"))
+
+
+def write(tmp_path: Path, name: str, content: dict) -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(content, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+# --- shipped files ----------------------------------------------------------------------------
+
+
+def test_shipped_declarations_load():
+    indicators = load_indicators()
+    specs = load_specialisations()
+    claims = load_claims()
+    assert list(specs) == SPECIALISATION_IDS
+    assert len(SPECIALISATION_IDS) == 8
+    assert {s.kind for s in specs.values()} == {"specialisation", "foundation"}
+    assert [s.id for s in specs.values() if s.kind == "specialisation"] == SPECIALISATION_IDS[:4]
+    assert all(i in indicators for s in specs.values() for i in s.indicators)
+    assert len(claims) >= 15
+
+
+def test_at_least_15_claims_are_testable_and_the_rest_give_a_reason():
+    claims = load_claims()
+    testable = [c for c in claims if c.testable]
+    assert len(testable) >= 15
+    for claim in claims:
+        if claim.testable:
+            assert claim.rule is not None and claim.rule.text.strip()
+            assert claim.rule.min_year is not None
+        else:
+            assert claim.reason_not_testable and claim.rule is None
+
+
+@pytest.mark.skipif(not PAPER.is_file(), reason="position paper not beside the repository")
+def test_every_quote_is_verbatim_from_the_paper():
+    paper = PAPER.read_text(encoding="utf-8")
+    for claim in load_claims():
+        assert claim.quote_nl in paper, claim.id
+
+
+def test_every_theme_has_claims_and_every_specialisation_is_mapped_or_explained():
+    claims = load_claims()
+    assert {c.theme for c in claims} == set(SPECIALISATION_IDS)
+    for spec in load_specialisations().values():
+        assert spec.rationale.strip() and spec.limits.strip()
+        assert spec.indicators
+
+
+def test_check_specialisation_names_valid_choices():
+    assert check_specialisation("cleantech") == "cleantech"
+    with pytest.raises(ConfigError, match="valid: cleantech, life_sciences_health"):
+        check_specialisation("space")
+
+
+# --- indicators.yaml errors -------------------------------------------------------------------
+
+
+def _indicator_error(tmp_path, raw_indicators, tables, change) -> str:
+    data = copy.deepcopy(raw_indicators)
+    change(data)
+    path = write(tmp_path, "indicators.yaml", data)
+    with pytest.raises(ConfigError) as info:
+        read_indicators(path, tables)
+    message = str(info.value)
+    assert str(path) in message
+    return message
+
+
+def test_indicator_unknown_key(tmp_path, raw_indicators, tables):
+    def change(d):
+        d["indicators"][0]["colour"] = "red"
+
+    message = _indicator_error(tmp_path, raw_indicators, tables, change)
+    first = raw_indicators["indicators"][0]["id"]
+    assert f"entry {first!r}" in message and "'colour'" in message
+
+
+def test_indicator_wrong_type(tmp_path, raw_indicators, tables):
+    def change(d):
+        d["indicators"][1]["decimals"] = "two"
+
+    message = _indicator_error(tmp_path, raw_indicators, tables, change)
+    assert "'decimals'" in message and raw_indicators["indicators"][1]["id"] in message
+
+
+def test_indicator_unknown_table(tmp_path, raw_indicators, tables):
+    def change(d):
+        d["indicators"][0]["table"] = "99999NED"
+
+    message = _indicator_error(tmp_path, raw_indicators, tables, change)
+    assert "'table'" in message and "unknown table '99999NED'" in message and "85924NED" in message
+
+
+def test_indicator_unknown_measure(tmp_path, raw_indicators, tables):
+    def change(d):
+        d["indicators"][0]["measure"] = "NoSuchMeasure_99"
+
+    message = _indicator_error(tmp_path, raw_indicators, tables, change)
+    assert "'measure'" in message and "NoSuchMeasure_99" in message
+
+
+def test_indicator_unknown_denominator_measure(tmp_path, raw_indicators, tables):
+    def change(d):
+        with_den = next(i for i in d["indicators"] if "denominator" in i)
+        with_den["denominator"]["measure"] = "Nope_1"
+
+    message = _indicator_error(tmp_path, raw_indicators, tables, change)
+    assert "'denominator.measure'" in message
+
+
+def test_indicator_unknown_filter_dimension_and_code(tmp_path, raw_indicators, tables):
+    def wrong_dimension(d):
+        with_filter = next(i for i in d["indicators"] if i.get("filters"))
+        with_filter["filters"] = {"colour": ["red"]}
+
+    assert "no dimension 'colour'" in _indicator_error(
+        tmp_path, raw_indicators, tables, wrong_dimension
+    )
+
+    def wrong_code(d):
+        with_filter = next(i for i in d["indicators"] if i.get("table") == "83582NED")
+        with_filter["filters"] = {"sector": ["999999"]}
+
+    assert "999999" in _indicator_error(tmp_path, raw_indicators, tables, wrong_code)
+
+
+def test_indicator_unknown_transform_lists_valid_ones(tmp_path, raw_indicators, tables):
+    def change(d):
+        d["indicators"][0]["transform"] = "magic"
+
+    message = _indicator_error(tmp_path, raw_indicators, tables, change)
+    assert "unknown transform 'magic'" in message
+    assert all(t in message for t in TRANSFORMS)
+
+
+def test_indicator_transform_arguments(tmp_path, raw_indicators, tables):
+    def no_denominator(d):
+        d["indicators"][0]["transform"] = "location_quotient"
+        d["indicators"][0].pop("denominator", None)
+
+    assert "needs a 'denominator'" in _indicator_error(
+        tmp_path, raw_indicators, tables, no_denominator
+    )
+
+    def no_span(d):
+        d["indicators"][0]["transform"] = "growth"
+        d["indicators"][0].pop("span_years", None)
+
+    assert "needs 'span_years'" in _indicator_error(tmp_path, raw_indicators, tables, no_span)
+
+
+def test_indicator_duplicate_id(tmp_path, raw_indicators, tables):
+    def change(d):
+        d["indicators"].append(copy.deepcopy(d["indicators"][0]))
+
+    assert "duplicate id" in _indicator_error(tmp_path, raw_indicators, tables, change)
+
+
+def test_indicator_region_profile_reference(tmp_path, raw_indicators, tables):
+    def change(d):
+        d["region_profile"].append("no_such_indicator")
+
+    assert "no_such_indicator" in _indicator_error(tmp_path, raw_indicators, tables, change)
+
+
+def test_indicator_file_shape(tmp_path, tables):
+    path = tmp_path / "indicators.yaml"
+    path.write_text("indicators: {a: 1}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="top-level 'indicators:' list"):
+        read_indicators(path, tables)
+    path.write_text("indicators: [\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        read_indicators(path, tables)
+
+
+# --- specialisations.yaml errors --------------------------------------------------------------
+
+
+def _spec_error(tmp_path, raw_specialisations, tables, change) -> str:
+    data = copy.deepcopy(raw_specialisations)
+    change(data)
+    path = write(tmp_path, "specialisations.yaml", data)
+    with pytest.raises(ConfigError) as info:
+        read_specialisations(path, load_indicators(), tables)
+    assert str(path) in str(info.value)
+    return str(info.value)
+
+
+def test_specialisation_unknown_key(tmp_path, raw_specialisations, tables):
+    def change(d):
+        d["specialisations"][0]["budget"] = 10
+
+    message = _spec_error(tmp_path, raw_specialisations, tables, change)
+    assert "entry 'cleantech'" in message and "'budget'" in message
+
+
+def test_specialisation_wrong_type_and_kind(tmp_path, raw_specialisations, tables):
+    def wrong_type(d):
+        d["specialisations"][1]["indicators"] = "lq_jobs_health"
+
+    assert "'indicators'" in _spec_error(tmp_path, raw_specialisations, tables, wrong_type)
+
+    def wrong_kind(d):
+        d["specialisations"][1]["kind"] = "hobby"
+
+    assert "'kind'" in _spec_error(tmp_path, raw_specialisations, tables, wrong_kind)
+
+
+def test_specialisation_unknown_indicator(tmp_path, raw_specialisations, tables):
+    def change(d):
+        d["specialisations"][2]["indicators"].append("no_such_indicator")
+
+    message = _spec_error(tmp_path, raw_specialisations, tables, change)
+    assert "entry 'ai_digital'" in message and "no_such_indicator" in message
+
+
+def test_specialisation_unknown_sector_code(tmp_path, raw_specialisations, tables):
+    def change(d):
+        d["specialisations"][0]["sbi"] = ["D"]
+
+    message = _spec_error(tmp_path, raw_specialisations, tables, change)
+    assert "'sbi'" in message and "83582NED" in message
+
+
+def test_specialisation_set_and_order_are_fixed(tmp_path, raw_specialisations, tables):
+    def missing(d):
+        d["specialisations"].pop()
+
+    assert "vestigingsklimaat" in _spec_error(tmp_path, raw_specialisations, tables, missing)
+
+    def duplicate(d):
+        d["specialisations"].append(copy.deepcopy(d["specialisations"][0]))
+
+    assert "duplicate id" in _spec_error(tmp_path, raw_specialisations, tables, duplicate)
+
+
+# --- claims.yaml errors -----------------------------------------------------------------------
+
+
+def _claim_error(tmp_path, raw_claims, change) -> str:
+    data = copy.deepcopy(raw_claims)
+    change(data)
+    path = write(tmp_path, "claims.yaml", data)
+    with pytest.raises(ConfigError) as info:
+        read_claims(path, load_indicators())
+    assert str(path) in str(info.value)
+    return str(info.value)
+
+
+def _first(d: dict, testable: bool) -> dict:
+    return next(c for c in d["claims"] if c["testable"] is testable)
+
+
+def test_claim_unknown_key(tmp_path, raw_claims):
+    def change(d):
+        _first(d, True)["verdict"] = "supported"
+
+    message = _claim_error(tmp_path, raw_claims, change)
+    assert f"entry {_first(raw_claims, True)['id']!r}" in message and "'verdict'" in message
+
+
+def test_claim_wrong_type(tmp_path, raw_claims):
+    def change(d):
+        _first(d, True)["rule"]["supported"][0]["at_least"] = "a lot"
+
+    assert "rule.supported.0.at_least" in _claim_error(tmp_path, raw_claims, change)
+
+
+def test_claim_unknown_indicator(tmp_path, raw_claims):
+    def change(d):
+        _first(d, True)["indicators"].append("no_such_indicator")
+
+    message = _claim_error(tmp_path, raw_claims, change)
+    assert "'indicators'" in message and "no_such_indicator" in message
+
+
+def test_claim_rule_indicator_must_be_listed(tmp_path, raw_claims):
+    def change(d):
+        claim = _first(d, True)
+        claim["rule"]["indicator"] = next(
+            i for i in load_indicators() if i not in claim["indicators"]
+        )
+
+    assert "'rule.indicator'" in _claim_error(tmp_path, raw_claims, change)
+
+
+def test_claim_needs_rule_or_reason(tmp_path, raw_claims):
+    def no_rule(d):
+        _first(d, True).pop("rule")
+
+    assert "needs a 'rule'" in _claim_error(tmp_path, raw_claims, no_rule)
+
+    def no_reason(d):
+        _first(d, False).pop("reason_not_testable")
+
+    assert "reason_not_testable" in _claim_error(tmp_path, raw_claims, no_reason)
+
+
+def test_claim_unknown_theme_metric_and_duplicate(tmp_path, raw_claims):
+    def theme(d):
+        _first(d, True)["theme"] = "tourism"
+
+    assert "unknown theme 'tourism'" in _claim_error(tmp_path, raw_claims, theme)
+
+    def metric(d):
+        _first(d, True)["rule"]["supported"][0]["metric"] = "vibes"
+
+    assert "metric" in _claim_error(tmp_path, raw_claims, metric)
+
+    def duplicate(d):
+        d["claims"].append(copy.deepcopy(d["claims"][0]))
+
+    assert "duplicate id" in _claim_error(tmp_path, raw_claims, duplicate)
+
+
+def test_claim_condition_needs_a_bound(tmp_path, raw_claims):
+    def change(d):
+        _first(d, True)["rule"]["supported"] = [{"metric": "value"}]
+
+    assert "at least one of" in _claim_error(tmp_path, raw_claims, change)
+
+
+def test_verdict_vocabulary():
+    assert VERDICTS == [
+        "supported",
+        "partly supported",
+        "not supported",
+        "insufficient data",
+        "not testable",
+    ]

@@ -1,0 +1,245 @@
+"""Indicators against the raw CBS files (read here with the csv module, not the code under
+test), and properties every indicator must have."""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+from functools import cache
+
+import pandas as pd
+import pytest
+
+from noordstats import compute, indicators, paths, transforms
+from noordstats.config import SPECIALISATION_IDS, ConfigError, load_indicators
+from noordstats.regions import RegionError
+
+RAW = paths.raw_data_dir()
+NORTH_COROP = [f"CR{i:02d}" for i in range(1, 10)]
+ALL_COROP = [f"CR{i:02d}" for i in range(1, 41)]
+PROVINCES = [f"PV{i}" for i in range(20, 32)]
+needs_raw = pytest.mark.skipif(not RAW.is_dir(), reason="raw CBS data not beside the repository")
+
+
+@cache
+def raw_regional_accounts() -> dict[tuple[str, str], dict[str, str]]:
+    """85924NED.csv -> {(region title, period title): row}."""
+    with open(RAW / "cbs/85924NED/85924NED.csv", encoding="utf-8-sig", newline="") as f:
+        return {
+            (r["RegioS"].strip(), r["Perioden"].strip()): r
+            for r in csv.DictReader(f, delimiter=";")
+        }
+
+
+@cache
+def raw_jobs() -> dict[tuple[str, str, str], float | None]:
+    """83582NED COROP csv -> {(sector key, COROP code, period code): jobs x 1 000 or None}."""
+    out = {}
+    with open(RAW / "cbs/83582NED/corop/83582NED_corop.csv", encoding="ascii", newline="") as f:
+        for r in csv.DictReader(f):
+            cell = r["BanenVanWerknemersInDecember_1"].strip()
+            key = (r["BedrijfstakkenBranchesSBI2008"].strip(), r["RegioS"].strip(), r["Perioden"])
+            out[key] = float(cell) if cell else None
+    return out
+
+
+def raw_jobs_sum(sector: str, areas: list[str], year: int) -> float:
+    values = [raw_jobs()[(sector, area, f"{year}JJ00")] for area in areas]
+    assert all(v is not None for v in values)
+    return sum(values)
+
+
+# --- against the raw files --------------------------------------------------------------------
+
+
+@needs_raw
+def test_north_share_of_dutch_gdp_2023_from_the_raw_file():
+    rows = raw_regional_accounts()
+    north = float(rows[("Noord-Nederland (LD)", "2023")]["BbpMarktprijzen_1"])
+    nl = float(rows[("Nederland", "2023")]["BbpMarktprijzen_1"])
+    result = indicators.compute_indicator("gdp_share_nl", "LD01", year=2023)
+    assert result.value == pytest.approx(north / nl * 100, rel=1e-12)
+    assert result.period_code == "2023JJ00" and result.nl_value == pytest.approx(100.0)
+
+
+@needs_raw
+def test_gdp_per_inhabitant_index_and_rank_among_provinces_from_the_raw_file():
+    rows = raw_regional_accounts()
+    titles = {"PV20": "Groningen (PV)", "PV21": "Fryslân (PV)", "PV22": "Drenthe (PV)"}
+    nl = float(rows[("Nederland", "2023")]["BbpPerInwoner_2"])
+    for code, title in titles.items():
+        own = float(rows[(title, "2023")]["BbpPerInwoner_2"])
+        result = indicators.compute_indicator("gdp_per_inhabitant_index", code, year=2023)
+        assert result.value == pytest.approx(own / nl * 100, rel=1e-12)
+        province_titles = [k[0] for k in rows if k[0].endswith("(PV)") and k[1] == "2023"]
+        higher = sum(float(rows[(t, "2023")]["BbpPerInwoner_2"]) > own for t in province_titles)
+        assert result.rank == higher + 1 and result.n_peers == 12
+
+
+@needs_raw
+def test_real_growth_compounded_from_the_raw_yearly_changes():
+    rows = raw_regional_accounts()
+    factor = 1.0
+    for year in range(2014, 2024):
+        factor *= 1 + float(rows[("Noord-Nederland (LD)", str(year))]["BbpVolumemutaties_3"]) / 100
+    result = indicators.compute_indicator("gdp_volume_cagr_10y", "LD01", year=2023)
+    assert result.value == pytest.approx((factor ** (1 / 10) - 1) * 100, rel=1e-9)
+    assert result.period_text == "2014-2023"
+
+
+@needs_raw
+def test_location_quotient_of_agriculture_in_the_north_from_raw_corop_sums():
+    year = 2024
+    north_a = raw_jobs_sum("301000", NORTH_COROP, year)
+    north_total = raw_jobs_sum("T001081", NORTH_COROP, year)
+    nl_a = raw_jobs_sum("301000", ALL_COROP, year)
+    nl_total = raw_jobs_sum("T001081", ALL_COROP, year)
+    expected = (north_a / north_total) / (nl_a / nl_total)
+    result = indicators.compute_indicator("lq_jobs_agriculture", "LD01", year=year)
+    assert result.value == pytest.approx(expected, rel=1e-9)
+
+
+@needs_raw
+def test_jobs_growth_of_a_corop_area_from_the_raw_file():
+    start, end = (
+        raw_jobs()[("T001081", "CR05", "2014JJ00")],
+        raw_jobs()[("T001081", "CR05", "2024JJ00")],
+    )
+    result = indicators.compute_indicator("jobs_growth_10y", "CR05")
+    assert result.year == 2024
+    assert result.value == pytest.approx((end / start - 1) * 100, rel=1e-9)
+
+
+@needs_raw
+def test_sector_profile_matches_raw_corop_sums():
+    profile = indicators.sector_profile("life_sciences_health", "PV21", compare=["NL01"], year=2022)
+    q = profile[(profile.region_code == "PV21") & (profile.sector_code == "422400")].iloc[0]
+    fr = ["CR04", "CR05", "CR06"]
+    assert q.jobs_thousands == pytest.approx(raw_jobs_sum("422400", fr, 2022))
+    assert q.share_of_region_pct == pytest.approx(
+        raw_jobs_sum("422400", fr, 2022) / raw_jobs_sum("T001081", fr, 2022) * 100
+    )
+    assert q.share_of_nl_jobs_pct == pytest.approx(
+        raw_jobs_sum("422400", fr, 2022) / raw_jobs_sum("422400", ALL_COROP, 2022) * 100
+    )
+    nl = profile[(profile.region_code == "NL01")]
+    assert (nl.location_quotient.dropna() == 1.0).all()
+
+
+@needs_raw
+def test_a_suppressed_cell_makes_the_figure_missing_not_zero():
+    # D (energy supply) jobs are suppressed for CR01 in the raw file: the North's D+E is missing.
+    assert raw_jobs()[("346600", "CR01", "2024JJ00")] is None
+    result = indicators.compute_indicator("lq_jobs_energy_water_waste", "LD01")
+    assert math.isnan(result.value)
+    assert any("no figure" in c for c in result.caveats)
+
+
+# --- properties -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("indicator_id", list(load_indicators()))
+def test_every_indicator_computes_with_sane_values(indicator_id):
+    ind = load_indicators()[indicator_id]
+    frame = compute.indicator_frame(indicator_id)
+    assert list(frame.columns) == compute.FRAME_COLUMNS
+    values = frame.value.dropna()
+    if ind.transform in {"share_of_nl", "share_of_region"}:
+        assert values.between(0, 100).all()
+    if ind.transform == "location_quotient":
+        nl = frame[(frame.region_code == "NL01") & frame.value.notna()]
+        assert (nl.value == 1.0).all()
+        assert (values >= 0).all()
+    if ind.transform in {"share_of_nl", "ratio_to_nl"}:
+        nl = frame[(frame.region_code == "NL01") & frame.value.notna()]
+        assert nl.value.sub(100).abs().max() < 1e-9
+    result = indicators.compute_indicator(indicator_id, "PV20")
+    if not math.isnan(result.rank):
+        assert 1 <= result.rank <= result.n_peers <= 12
+
+
+def test_three_northern_provinces_add_up_to_the_north_where_cbs_publishes_both():
+    frame = compute.indicator_frame("gdp_mln_eur")
+    wide = frame.pivot_table(index="year", columns="region_code", values="value")
+    summed = wide[["PV20", "PV21", "PV22"]].sum(axis=1, min_count=3)
+    assert (summed - wide["LD01"]).abs().max() <= 2  # mln euro; CBS rounds each figure
+    jobs = compute.indicator_frame("jobs_thousands")
+    wide = jobs.pivot_table(index="year", columns="region_code", values="value")
+    assert (wide[["PV20", "PV21", "PV22"]].sum(axis=1) - wide["LD01"]).abs().max() < 1e-6
+
+
+@needs_raw
+def test_shares_of_the_provinces_and_extra_regio_sum_to_100():
+    # The continental shelf (offshore gas, 'Extra-Regio') belongs to no province.
+    frame = compute.indicator_frame("gdp_share_nl")
+    provinces = frame[frame.region_code.isin(PROVINCES)]
+    totals = provinces.groupby("year").value.sum()
+    rows = raw_regional_accounts()
+    for year, total in totals.items():
+        extra = float(rows[("Extra-Regio (LD)", str(year))]["BbpMarktprijzen_1"])
+        nl = float(rows[("Nederland", str(year))]["BbpMarktprijzen_1"])
+        assert total + extra / nl * 100 == pytest.approx(100, abs=0.01)
+
+
+def test_transforms_propagate_missing_values():
+    assert math.isnan(transforms.compute_share_pct(float("nan"), 10))
+    assert math.isnan(transforms.compute_share_pct(5, 0))
+    assert math.isnan(transforms.compute_location_quotient(1, 2, float("nan"), 4))
+    assert transforms.compute_location_quotient(2, 10, 20, 100) == pytest.approx(1.0)
+    assert transforms.compute_growth_pct(100, 110) == pytest.approx(10)
+    assert transforms.compute_cagr_pct(100, 121, 2) == pytest.approx(10)
+    assert transforms.compute_chained_cagr_pct(pd.Series([10.0, 10.0])) == pytest.approx(10)
+    assert math.isnan(transforms.compute_chained_cagr_pct(pd.Series([10.0, float("nan")])))
+    ranks = transforms.rank_values(pd.Series({"a": 3.0, "b": 1.0, "c": float("nan")}), "higher")
+    assert ranks["a"] == 1 and ranks["b"] == 2 and math.isnan(ranks["c"])
+    assert transforms.rank_values(pd.Series({"a": 3.0, "b": 1.0}), "lower")["b"] == 1
+
+
+# --- API shapes -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spec", SPECIALISATION_IDS)
+def test_headline_figures_and_sector_profile_for_every_specialisation(spec):
+    figures = indicators.headline_figures(spec, "LD01")
+    assert list(figures.columns) == indicators.HEADLINE_COLUMNS and len(figures) >= 1
+    profile = indicators.sector_profile(spec, "LD01", compare=["PV20", "NL01"])
+    assert list(profile.columns) == indicators.SECTOR_COLUMNS
+    if not profile.empty:
+        assert set(profile.region_code) == {"LD01", "PV20", "NL01"}
+    tables = indicators.tables_used(spec)
+    assert tables and all(isinstance(t, str) for t in tables)
+
+
+def test_indicator_series_indexes_levels_at_the_first_year_shown():
+    series = indicators.indicator_series("jobs_thousands", ["LD01", "NL01"], start_year=2015)
+    assert list(series.columns) == indicators.SERIES_COLUMNS
+    assert series.year.min() == 2015 and set(series.region_code) == {"LD01", "NL01"}
+    first = series[series.year == 2015]
+    assert (first.value_index == 100).all()
+
+
+def test_map_values_by_level():
+    provinces = indicators.map_values("gdp_per_inhabitant_index", "PV", 2023)
+    assert sorted(provinces.region_code) == PROVINCES
+    corop = indicators.map_values("lq_jobs_health", "CR")
+    assert len(corop) == 40 and corop.year.nunique() == 1
+    with pytest.raises(ConfigError, match="levels with figures"):
+        indicators.map_values("gdp_share_nl", "GM")
+
+
+def test_region_profile_and_bad_region():
+    profile = indicators.region_profile("PV27")
+    assert len(profile) == len(load_indicators().region_profile)
+    assert profile.value.notna().any()
+    with pytest.raises(RegionError, match="valid"):
+        indicators.compute_indicator("gdp_share_nl", "PV99")
+    with pytest.raises(ConfigError, match="unknown indicator"):
+        indicators.compute_indicator("no_such_indicator", "LD01")
+
+
+def test_warm_indicator_query_is_fast():
+    indicators.compute_indicator("lq_jobs_ict", "LD01")
+    start = time.perf_counter()
+    indicators.compute_indicator("lq_jobs_ict", "PV21")
+    assert time.perf_counter() - start < 0.05
