@@ -4,6 +4,7 @@ test), and properties every indicator must have."""
 from __future__ import annotations
 
 import csv
+import json
 import math
 import time
 from functools import cache
@@ -243,3 +244,117 @@ def test_warm_indicator_query_is_fast():
     start = time.perf_counter()
     indicators.compute_indicator("lq_jobs_ict", "PV21")
     assert time.perf_counter() - start < 0.05
+
+
+# --- the newer tables, against their raw files ------------------------------------------------
+
+
+def raw_harvested(table: str) -> list[dict[str, str]]:
+    with open(RAW / f"cbs/{table}/{table}.csv", encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f, delimiter=";"))
+
+
+@cache
+def raw_municipality_provinces() -> dict[str, str]:
+    """Municipality title -> province code, from CBS's code list (DimensionGroupId GMPVnn)."""
+    with open(RAW / "cbs/03759ned/odata_v4_2026/codes-RegioS.json", encoding="utf-8") as f:
+        items = json.load(f)["value"]
+    return {
+        i["Title"]: i["DimensionGroupId"][2:]
+        for i in items
+        if i["Identifier"].startswith("GM") and (i.get("DimensionGroupId") or "").startswith("GMPV")
+    }
+
+
+@needs_raw
+def test_north_share_of_hbo_and_wo_students_from_the_raw_statline_export():
+    with open(RAW / "cbs/85701NED/2023_2024.csv", encoding="utf-8", newline="") as f:
+        lines = list(csv.reader(f, delimiter=";"))
+    regions_row = next(r for r in lines if r and r[0] == "Regiokenmerken")
+    wanted = [
+        r for r in lines if r and r[0] in {"Hoger beroepsonderwijs", "Wetenschappelijk onderwijs"}
+    ]
+    assert len(wanted) == 2
+    provinces = raw_municipality_provinces()
+    north = nl = 0.0
+    for row in wanted:
+        for name, cell in zip(regions_row[1:], row[1:], strict=False):
+            if not cell.strip():
+                continue
+            nl += float(cell)
+            if provinces.get(name) in {"PV20", "PV21", "PV22"}:
+                north += float(cell)
+    result = indicators.compute_indicator("students_hbo_wo_share_nl", "LD01")
+    assert result.period_text == "2023/'24"
+    assert result.value == pytest.approx(north / nl * 100, rel=1e-9)
+
+
+@needs_raw
+def test_north_wind_capacity_per_inhabitant_from_the_raw_files():
+    rows = {(r["RegioS"], r["Perioden"].strip()): r for r in raw_harvested("70960ned")}
+    titles = ["Groningen (PV)", "Fryslân (PV)", "Drenthe (PV)"]
+    megawatt = sum(float(rows[(t, "2023")]["OpgesteldVermogenEindeJaar_9"]) for t in titles)
+    with open(RAW / "cbs/03759ned/odata_v4_2026/observations-page-1.json", encoding="utf-8") as f:
+        observations = json.load(f)["value"]
+    inhabitants = sum(
+        o["Value"]
+        for o in observations
+        if o["Measure"] == "M000365"
+        and o["Perioden"] == "2023JJ00"
+        and o["RegioS"] in {"PV20", "PV21", "PV22"}
+    )
+    result = indicators.compute_indicator("wind_capacity_per_inhabitant", "LD01", year=2023)
+    assert result.value == pytest.approx(megawatt / inhabitants * 1000, rel=1e-9)
+    assert any("sum of provinces" in c for c in result.caveats)
+
+
+@needs_raw
+def test_sme_labour_share_from_the_raw_file():
+    rows = [
+        r
+        for r in raw_harvested("80341ned")
+        if r["RegioS"] == "Noord-Nederland (LD)"
+        and r["Perioden"].strip() == "2009"
+        and r["BedrijfstakkenBranchesSBI2008"].startswith("A-U")
+    ]
+    volume = {r["Vestigingsgrootte"]: float(r["ArbeidsvolumeWerkzamePersonen_4"]) for r in rows}
+    small = sum(v for k, v in volume.items() if not k.startswith(("250", "Totaal")))
+    assert len(volume) == 7
+    result = indicators.compute_indicator("sme_labour_share", "LD01")
+    assert result.year == 2009
+    assert result.value == pytest.approx(small / volume["Totaal werkzame personen"] * 100)
+
+
+@needs_raw
+def test_agricultural_land_share_from_the_raw_file():
+    row = next(
+        r
+        for r in raw_harvested("70262ned")
+        if r["RegioS"] == "Noord-Nederland (LD)" and r["Perioden"].strip() == "2017"
+    )
+    land_columns = [
+        "TotaalVerkeersterrein_2",
+        "TotaalBebouwdTerrein_6",
+        "TotaalSemiBebouwdTerrein_12",
+        "TotaalRecreatieterrein_19",
+        "TotaalAgrarischTerrein_25",
+        "TotaalBosEnOpenNatuurlijkTerrein_28",
+    ]
+    land = sum(float(row[c]) for c in land_columns)
+    result = indicators.compute_indicator("agricultural_land_share", "LD01", year=2017)
+    assert result.value == pytest.approx(float(row["TotaalAgrarischTerrein_25"]) / land * 100)
+
+
+@pytest.mark.parametrize(
+    "indicator_id", ["cultuurgrond_share_nl", "lq_value_added_agriculture", "gdp_mln_eur"]
+)
+def test_provinces_add_up_to_the_north_in_tables_that_publish_both(indicator_id):
+    ind = load_indicators()[indicator_id]
+    for selection in ind.selections:
+        values = compute.select_values(selection, ind.frequency, False, "snapshot")
+        wide = values.pivot_table(index="period_code", columns="region_code", values="value")
+        both = wide[["PV20", "PV21", "PV22", "LD01"]].dropna()
+        assert not both.empty
+        gap = (both[["PV20", "PV21", "PV22"]].sum(axis=1) - both.LD01).abs()
+        # CBS rounds each published figure: allow a few units of rounding.
+        assert (gap <= 3).all(), gap.max()
