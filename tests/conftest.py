@@ -1,4 +1,5 @@
-"""Shared pytest configuration. Fixtures here stay generic; feature fixtures live with their tests."""
+"""Shared pytest configuration. Fixtures here stay generic; feature fixtures live with their
+tests."""
 
 from __future__ import annotations
 
@@ -16,3 +17,39 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "live" in item.keywords:
             item.add_marker(skip_live)
+
+
+@pytest.fixture(scope="session")
+def raw_dir():
+    """The raw CBS/DUO captures (../shared/data or NOORDSTATS_RAW_DIR); skip when absent."""
+    from noordstats import paths
+
+    folder = paths.raw_data_dir()
+    if not (folder / "cbs").is_dir():
+        pytest.skip(f"raw data folder {folder} is absent (set NOORDSTATS_RAW_DIR)")
+    return folder
+
+
+@pytest.fixture
+def isolated_snapshot(tmp_path, monkeypatch):
+    """Snapshot (with a copy of the region registry), local declarations, imports, provenance and
+    geo folders in a temporary folder; data/tables.yaml stays the shipped one. Caches are cleared
+    before and after."""
+    import shutil
+
+    from noordstats import paths, regions
+    from noordstats.snapshot import declarations
+
+    (tmp_path / "snapshot").mkdir()
+    shutil.copyfile(paths.REGIONS_FILE, tmp_path / "snapshot" / "regions.csv")
+    monkeypatch.setattr(paths, "REGIONS_FILE", tmp_path / "snapshot" / "regions.csv")
+    regions.load_regions.cache_clear()
+    monkeypatch.setattr(paths, "SNAPSHOT_DIR", tmp_path / "snapshot")
+    monkeypatch.setattr(paths, "LOCAL_TABLES_FILE", tmp_path / "tables.local.yaml")
+    monkeypatch.setattr(paths, "IMPORTS_DIR", tmp_path / "imports")
+    monkeypatch.setattr(paths, "PROVENANCE_DIR", tmp_path / "provenance")
+    monkeypatch.setattr(paths, "GEO_DIR", tmp_path / "geo")
+    declarations.cache_clear()
+    yield tmp_path
+    declarations.cache_clear()
+    regions.load_regions.cache_clear()

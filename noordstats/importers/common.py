@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -20,6 +21,15 @@ from noordstats.schema import LEADING_COLUMNS, TRAILING_COLUMNS, TableDeclaratio
 
 class SourceFormatError(ValueError):
     """A raw file that does not have the shape its importer expects (names file and line)."""
+
+
+def parser_error(path: Path, exc: Exception, what: str) -> SourceFormatError:
+    """A pandas/csv parsing error as a SourceFormatError naming file and line (pandas counts
+    lines from 1, the header included, as an editor does)."""
+    found = re.search(r"line (\d+)", str(exc))
+    where = f"{path}:{found.group(1)}" if found else f"{path}"
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return SourceFormatError(f"{where}: not {what}: {detail}")
 
 
 def parse_values(

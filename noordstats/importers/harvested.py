@@ -24,6 +24,7 @@ from noordstats.importers.common import (
     SourceFormatError,
     label_codes,
     parse_values,
+    parser_error,
 )
 from noordstats.schema import SourceFile, TableDeclaration
 
@@ -36,7 +37,7 @@ def read_semicolon_csv(path: Path, encoding: str = "utf-8-sig") -> pd.DataFrame:
             path, sep=";", dtype=str, keep_default_na=False, encoding=encoding, quotechar='"'
         )
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise SourceFormatError(f"{path}: not a ';'-separated CBS CSV: {exc}") from None
+        raise parser_error(path, exc, "a ';'-separated CBS CSV") from None
 
 
 #: Words of CBS aggregate titles that carry an LD/PV/CR suffix but are no region of the registry

@@ -15,7 +15,12 @@ from pathlib import Path
 import pandas as pd
 
 from noordstats.cbs_codes import PERIOD_CODE_PATTERN, normalise_status
-from noordstats.importers.common import SourceFormatError, derive_regions, parse_values
+from noordstats.importers.common import (
+    SourceFormatError,
+    derive_regions,
+    parse_values,
+    parser_error,
+)
 from noordstats.regions import NETHERLANDS
 from noordstats.schema import SourceFile, TableDeclaration
 
@@ -66,7 +71,7 @@ def tidy_from_v3_rows(
             f"{rows.loc[first, period_col]!r} (e.g. 2023JJ00, 2023KW01, 2023MM12)"
         )
     statuses = {k: normalise_status(v) for k, v in (period_status or {}).items()}
-    frame["status"] = frame.period_code.map(statuses).fillna("onbekend")
+    frame["status"] = [statuses.get(p, "onbekend") for p in frame.period_code]
     names = dimension_names or {}
     for key, dim in decl.dimensions.items():
         codes = rows[key].astype(str).str.strip()
@@ -92,6 +97,6 @@ def import_source(decl: TableDeclaration, source: SourceFile, raw_dir: Path) -> 
     try:
         rows = pd.read_csv(path, sep=str(sep), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise SourceFormatError(f"{path}: not an OData v3 CSV: {exc}") from None
+        raise parser_error(path, exc, "an OData v3 CSV") from None
     frame = tidy_from_v3_rows(decl, rows, path=path)
     return derive_regions(frame, source.options)

@@ -71,7 +71,7 @@ def import_source(decl: TableDeclaration, source: SourceFile, raw_dir: Path) -> 
     }
     frames = [_read_page(decl, folder / page, names) for page in pages]
     frame = pd.concat(frames, ignore_index=True)
-    frame["status"] = frame.period_code.map(statuses).fillna("onbekend")
+    frame["status"] = [statuses.get(p, "onbekend") for p in frame.period_code]
     return derive_regions(frame, source.options)
 
 
