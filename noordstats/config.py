@@ -17,7 +17,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from noordstats import paths
-from noordstats.schema import TableDeclaration, format_validation_error, read_table_declarations
+from noordstats.schema import TableDeclaration, format_validation_error
+from noordstats.snapshot import declarations
 
 #: The paper's four specialisations, then its foundation themes, in the paper's order.
 SPECIALISATION_IDS = [
@@ -207,6 +208,11 @@ class IndicatorRegistry(dict[str, Indicator]):
     region_profile: list[str]
 
 
+def _declared_tables() -> dict[str, TableDeclaration]:
+    """tables.yaml plus tables.local.yaml (analyst imports), as the snapshot knows them."""
+    return declarations()
+
+
 def _read_yaml(path: Path, top_key: str) -> dict:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -288,7 +294,7 @@ def read_indicators(
     path: Path, tables: dict[str, TableDeclaration] | None = None
 ) -> IndicatorRegistry:
     """``data/indicators.yaml`` -> {id: Indicator}; tables and measures are checked."""
-    tables = read_table_declarations(paths.TABLES_FILE) if tables is None else tables
+    tables = _declared_tables() if tables is None else tables
     raw = _read_yaml(path, "indicators")
     try:
         top = IndicatorFile.model_validate(raw)
@@ -311,7 +317,7 @@ def read_specialisations(
     path: Path, indicators: dict[str, Indicator], tables: dict[str, TableDeclaration] | None = None
 ) -> dict[str, Specialisation]:
     """``data/specialisations.yaml`` -> {id: Specialisation}, the SPECIALISATION_IDS in order."""
-    tables = read_table_declarations(paths.TABLES_FILE) if tables is None else tables
+    tables = _declared_tables() if tables is None else tables
     raw = _read_yaml(path, "specialisations")
     extra = sorted(set(raw) - {"specialisations", "sector_table"})
     if extra:
