@@ -34,7 +34,7 @@ import cbsodata.cbsodata3 as cbsodata3
 import pandas as pd
 import requests
 
-from noordstats import cache
+from noordstats import cache, paths, store
 from noordstats import regions as region_registry
 from noordstats.cbs_codes import CodeError
 from noordstats.importers.common import SourceFormatError, assemble
@@ -54,6 +54,8 @@ _TRANSIENT_ERRORS = (
 )
 _CBSODATA_LOCK = threading.Lock()
 _CBS_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_CBS_TABLE_ID = re.compile(r"[0-9A-Za-z]+")
+_CBS_CODE = re.compile(r"[0-9A-Za-z_]+")
 _HOST = r"[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?(?::\d{1,5})?(?:/[\w.\-]+)*"
 
 #: progress callback: (table id, resource name, rows in the page just received)
@@ -391,8 +393,13 @@ def _download(
     if problems := schema_problems(decl, properties):
         raise _UnusableAnswer("schema drift: " + "; ".join(problems) + "; update data/tables.yaml")
     names = {}
-    for key in decl.dimensions:
+    for key, dim in decl.dimensions.items():
         names[key] = {str(c["Key"]).strip(): str(c["Title"]) for c in client.get(key)}
+        if gone := sorted(set(dim.codes.values()) - set(names[key])):
+            raise _UnusableAnswer(
+                f"schema drift: declared {key} code(s) {', '.join(gone[:5])} no longer at CBS; "
+                "update data/tables.yaml"
+            )
     period_status = {
         str(p["Key"]).strip(): p.get("Status") for p in client.get(decl.period_dimension)
     }
@@ -436,10 +443,25 @@ def live_problem(decl: TableDeclaration) -> str | None:
     """Why a declared table cannot be fetched from CBS's OData service, or None if it can."""
     if decl.publisher != "CBS":
         return f"a {decl.publisher} table, not at CBS"
+    if not _CBS_TABLE_ID.fullmatch(decl.id):
+        return "not a CBS table id; a copy declared under its own id"
     keys = [*dimension_keys(decl), *decl.measures]
     if bad := [k for k in keys if not _CBS_KEY.fullmatch(k)]:
         return f"declared with labels, not CBS keys: {', '.join(repr(k) for k in bad[:3])}"
+    meta = store.read_meta(paths.SNAPSHOT_DIR, decl.id) or {}
+    for key, dim in meta.get("dimensions", {}).items():
+        if rebuilt := [c for c in dim["codes"] if _is_label_code(c)]:
+            return (
+                f"{key} codes in the snapshot were rebuilt from labels (e.g. {rebuilt[0]!r}); "
+                "CBS's keys would not match them"
+            )
     return None
+
+
+def _is_label_code(code: str) -> bool:
+    """A code made from a label by :func:`noordstats.importers.common.label_codes`
+    (``'L_totaal'``, ``'A-U'``), not a CBS key."""
+    return code.startswith("L_") or not _CBS_CODE.fullmatch(code)
 
 
 def dimension_keys(decl: TableDeclaration) -> list[str]:

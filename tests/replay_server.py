@@ -127,11 +127,15 @@ def build_served_table(snapshot_dir: Path, table_id: str) -> ServedTable:
         untyped.append({**row, **{m: _untyped(numbers[m], decimals[m]) for m in measures}})
 
     code_lists: dict[str, list[dict[str, Any]]] = {}
+    declared = get_declaration(table_id).dimensions
     for key, dim in dims.items():
+        # CBS lists every category; the snapshot may hold a few (a partial capture)
+        codes = {code: label for label, code in declared[key].codes.items()} | dim["codes"]
+        width = max(widths[key], *map(len, codes))
         code_lists[key] = [
-            {"Key": code.ljust(widths[key]), "Title": title, "Description": None,
+            {"Key": code.ljust(width), "Title": title, "Description": None,
              "CategoryGroupID": None}
-            for code, title in sorted(dim["codes"].items())
+            for code, title in sorted(codes.items())
         ]  # fmt: skip
     if not national:
         names = frame[["region_code", "region_name"]].astype(str).drop_duplicates()
@@ -461,7 +465,7 @@ class ReplayServer:
         self.modified: dict[str, str] = {}
         self.overrides: dict[str, ServedTable] = {}
         self._lock = threading.Lock()
-        self._query_cache: dict[tuple, list[Row]] = {}
+        self._query_cache: dict[tuple, tuple[list[Row], list[Row]]] = {}
         self._httpd: ThreadingHTTPServer | None = None
 
     # lifecycle
@@ -569,9 +573,11 @@ class ReplayServer:
     def _query(self, record: RequestRecord, table: ServedTable, rows: list[Row]) -> list[Row]:
         text_filter = record.params.get("$filter")
         select = record.params.get("$select")
-        key = (id(table), record.resource, text_filter, select, len(rows))
-        if key in self._query_cache:
-            return self._query_cache[key]
+        key = (record.table_id, record.resource, text_filter, select, id(rows))
+        cached = self._query_cache.get(key)
+        if cached is not None and cached[0] is rows:
+            return cached[1]
+        source = rows
         fields = table.fields(record.resource or "", rows)
         if text_filter:
             predicate = compile_filter(text_filter, fields)
@@ -581,7 +587,7 @@ class ReplayServer:
             if unknown := [n for n in names if n not in fields]:
                 raise ODataQueryError(f"$select: no property {', '.join(unknown)}")
             rows = [{n: row[n] for n in names} for row in rows]
-        self._query_cache[key] = rows
+        self._query_cache[key] = (source, rows)
         return rows
 
 

@@ -9,7 +9,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import cbsodata
 import cbsodata.cbsodata3 as cbsodata3
@@ -309,6 +316,60 @@ def test_concurrent_writers_of_one_entry(server, policy, isolated):
     assert_same_frame(live.read_cached("85924NED")[0], frame)
 
 
+def test_writers_racing_for_one_entry(server, policy, isolated):
+    frame, meta = live.fetch_table("85924NED", catalog_url=server.url, policy=policy)
+    shutil.rmtree(isolated / "85924NED")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        folders = list(
+            pool.map(
+                lambda _: cache.write_entry("85924NED", meta["modified"], None, frame, meta),
+                range(4),
+            )
+        )
+    assert len(set(folders)) == 1
+    assert [p.name for p in (isolated / "85924NED").iterdir()] == ["2025-04-22T020000"]
+    assert_same_frame(live.read_cached("85924NED")[0], frame)
+
+
+_WRITER = """
+import sys
+import pandas as pd
+from noordstats import cache
+frame = pd.read_parquet(sys.argv[1])
+for i in range(1000):
+    cache.write_entry("85924NED", f"2026-01-01T00:{i // 60:02d}:{i % 60:02d}", None, frame,
+                      {"modified": f"2026-01-01T00:{i // 60:02d}:{i % 60:02d}", "fetched_at": "x"})
+"""
+
+
+@pytest.mark.reliability("fault", "kill -9 while writing the cache", "complete entries only")
+def test_kill_9_while_writing_cache(isolated, tmp_path):
+    """A writer killed at an arbitrary moment leaves complete entries and hidden leftovers,
+    never an entry that reads as complete but is not."""
+    source = paths.SNAPSHOT_DIR / "85924NED.parquet"
+    writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(source)], env=os.environ.copy())
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            entries = list((isolated / "85924NED").glob("2026-*")) if isolated.exists() else []
+            if len(entries) >= 3:
+                break
+            time.sleep(0.02)
+        time.sleep(0.05)
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+    assert writer.returncode == -signal.SIGKILL
+    entries = [p for p in (isolated / "85924NED").iterdir() if not p.name.startswith(".")]
+    assert len(entries) >= 3
+    modified = [json.loads((e / "85924NED.meta.json").read_text())["modified"] for e in entries]
+    for value in modified:
+        assert cache.read_entry("85924NED", value) is not None, "every visible entry is whole"
+    newest_frame, newest_meta = cache.read_newest("85924NED")
+    assert newest_meta["modified"] == max(modified)
+    assert_same_frame(newest_frame, pd.read_parquet(source))
+
+
 # ------------------------------------------------------------ no network: fallback and errors
 
 
@@ -553,6 +614,22 @@ def test_schema_drift_falls_back_with_reason(server, policy, drift, expected):
         loaded = load_table("85924NED", source="auto", catalog_url=server.url)
     assert loaded.attrs["source"] == "cache"
     assert_same_frame(loaded, frame)
+
+
+@pytest.mark.reliability("fault", "schema drift: a declared code gone", "clear error naming it")
+def test_declared_code_missing_at_cbs(server, policy, isolated):
+    table = server.table("83582NED")
+    sectors = [
+        {**c, "Key": "T999999"} if c["Key"].strip() == "T001081" else c
+        for c in table.code_lists["BedrijfstakkenBranchesSBI2008"]
+    ]
+    server.overrides["83582NED"] = dataclasses.replace(
+        table, code_lists={**table.code_lists, "BedrijfstakkenBranchesSBI2008": sectors}
+    )
+    expected = "declared BedrijfstakkenBranchesSBI2008 code(s) T001081 no longer at CBS"
+    with pytest.raises(live.LiveDataError, match=re.escape(expected)):
+        live.fetch_table("83582NED", catalog_url=server.url, policy=policy)
+    assert server.requests_for("TypedDataSet") == [] and live.read_cached("83582NED") is None
 
 
 @pytest.mark.reliability("fault", "empty table", "clear error, nothing cached")
