@@ -336,6 +336,14 @@ def _series(indicator_id, region_codes, start_year, end_year, source) -> pd.Data
     return rows[SERIES_COLUMNS].reset_index(drop=True)
 
 
+def indicator_levels(indicator_id: str, source: str = "snapshot") -> list[str]:
+    """Region levels (LD, PV, CR, GM) at which the indicator has figures, for :func:`map_values`."""
+    check_indicator(indicator_id)
+    frame = compute.indicator_frame(indicator_id, source)
+    levels = set(frame.loc[frame.value.notna(), "region_level"]) - {"NL"}
+    return [level for level in ("LD", "PV", "CR", "GM") if level in levels]
+
+
 def map_values(
     indicator_id: str, level: str = "PV", year: int | None = None, source: str = "snapshot"
 ) -> pd.DataFrame:
@@ -343,7 +351,7 @@ def map_values(
     ind = check_indicator(indicator_id)
     frame = compute.indicator_frame(indicator_id, source)
     with_value = frame[frame.value.notna()]
-    levels = sorted(set(with_value.region_level) - {"NL"})
+    levels = indicator_levels(indicator_id, source)
     if level not in levels:
         raise ConfigError(
             f"indicator {indicator_id} has no figures at level {level!r}; "

@@ -358,3 +358,10 @@ def test_provinces_add_up_to_the_north_in_tables_that_publish_both(indicator_id)
         gap = (both[["PV20", "PV21", "PV22"]].sum(axis=1) - both.LD01).abs()
         # CBS rounds each published figure: allow a few units of rounding.
         assert (gap <= 3).all(), gap.max()
+
+
+def test_indicator_levels_match_map_values():
+    assert indicators.indicator_levels("rd_expenditure_per_labour_year") == ["LD"]
+    assert indicators.indicator_levels("lq_jobs_energy_water_waste") == []
+    assert "CR" in indicators.indicator_levels("lq_jobs_health")
+    assert len(indicators.map_values("rd_expenditure_per_labour_year", "LD")) == 4
