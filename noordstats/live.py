@@ -329,7 +329,9 @@ def fetch_table(
 
     Reuses the cached download when CBS's ``Modified`` date has not changed. ``regions``:
     region codes to download (a ``$filter`` on the region dimension). Raises
-    :class:`LiveUnavailableError` when CBS cannot deliver the table.
+    :class:`LiveUnavailableError` when CBS cannot deliver the table. A download that cannot
+    be cached (disk full, read-only) is returned with ``meta['cache_path'] = None`` and
+    ``meta['cache_error']``, the older cache left as it was.
     """
     decl = get_declaration(table_id)
     region_list = _check_regions(decl, regions)
@@ -341,7 +343,7 @@ def fetch_table(
         modified, info = client.get_modified()
         cached = cache.read_entry(decl.id, modified, region_list)
         if cached is not None:
-            log.info("%s: CBS Modified %s unchanged; using %s", decl.id, modified, cached[1])
+            log.info("%s: Modified %s unchanged: %s", decl.id, modified, cached[1]["cache_path"])
             return cached
         frame, meta = _download(client, decl, info, region_list)
         modified_after, _ = client.get_modified()
@@ -356,7 +358,11 @@ def fetch_table(
         raise LiveUnavailableError(
             decl.id, catalog.url, reason, _newest_cached_meta(decl.id)
         ) from None
-    folder = cache.write_entry(decl.id, modified, region_list, frame, meta)
+    try:
+        folder = cache.write_entry(decl.id, modified, region_list, frame, meta)
+    except OSError as exc:
+        log.warning("%s: downloaded but not cached (%s)", decl.id, exc)
+        return frame, {**meta, "cache_path": None, "cache_error": str(exc)}
     log.info("%s: CBS Modified %s cached in %s", decl.id, modified, folder)
     return frame, {**meta, "cache_path": str(folder)}
 

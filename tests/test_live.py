@@ -291,8 +291,10 @@ def test_damaged_cache_entry_is_ignored(server, policy, isolated):
     assert live.read_cached("85924NED") is not None
 
 
-@pytest.mark.reliability("fault", "cache write fails (disk full)", "error; old cache intact")
-def test_failed_cache_write_leaves_old_entry(server, policy, isolated, monkeypatch):
+@pytest.mark.reliability(
+    "fault", "cache write fails (disk full)", "data used uncached with a warning; old cache intact"
+)
+def test_failed_cache_write_leaves_old_entry(server, policy, isolated, monkeypatch, caplog, capsys):
     frame, _ = live.fetch_table("85924NED", catalog_url=server.url, policy=policy)
     server.set_modified("85924NED", "2026-03-01T02:00:00")
 
@@ -300,12 +302,19 @@ def test_failed_cache_write_leaves_old_entry(server, policy, isolated, monkeypat
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(store, "write_text_atomic", disk_full)
-    with pytest.raises(OSError, match="No space left"):
-        live.fetch_table("85924NED", catalog_url=server.url, policy=policy)
+    fresh, meta = live.fetch_table("85924NED", catalog_url=server.url, policy=policy)
+    assert meta["cache_path"] is None and "No space left" in meta["cache_error"]
+    assert "85924NED: downloaded but not cached" in caplog.text
+    assert_same_as_snapshot(fresh, "85924NED")
     assert sorted(p.name for p in (isolated / "85924NED").iterdir()) == ["2025-04-22T020000"]
-    cached, meta = live.read_cached("85924NED")
-    assert meta["modified"] == "2025-04-22T02:00:00"
+    cached, cached_meta = live.read_cached("85924NED")
+    assert cached_meta["modified"] == MODIFIED
     assert_same_frame(cached, frame)
+    argv = ["fetch", "85924NED", "--catalog-url", server.url, "--no-progress"]
+    assert cli.main(argv) == 1
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "noordstats: error: 85924NED: not cached: [Errno 28] No space left on device"
+    ]
 
 
 def test_concurrent_writers_of_one_entry(server, policy, isolated):

@@ -54,6 +54,12 @@ def run(args: argparse.Namespace) -> int:
             failures += 1
             tqdm.write(f"noordstats: error: {exc}", file=sys.stderr)
             continue
+        if meta["cache_path"] is None:
+            failures += 1
+            tqdm.write(
+                f"noordstats: error: {decl.id}: not cached: {meta['cache_error']}", file=sys.stderr
+            )
+            continue
         state = "downloaded" if downloaded else "unchanged at CBS, not downloaded again"
         tqdm.write(
             f"{decl.id}: CBS Modified {meta['modified']}, {len(frame)} rows ({state}); "
