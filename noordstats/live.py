@@ -266,9 +266,9 @@ def describe_request_error(exc: Exception, timeout: tuple[float, float] | None =
     """A short reason for a failed request: 'connection refused', 'read timed out after 5 s'."""
     if isinstance(exc, requests.ConnectTimeout):
         return f"connect timed out after {timeout[0]:g} s" if timeout else "connect timed out"
-    if isinstance(exc, requests.Timeout):
-        return f"read timed out after {timeout[1]:g} s" if timeout else "read timed out"
     text = str(exc)
+    if isinstance(exc, requests.Timeout) or "Read timed out" in text:
+        return f"read timed out after {timeout[1]:g} s" if timeout else "read timed out"
     errno = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
     if errno:
         return errno.group(1).strip().lower()

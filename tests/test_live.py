@@ -713,6 +713,27 @@ def test_parse_retry_after(header, seconds):
     assert live.parse_retry_after(header) == seconds
 
 
+@pytest.mark.parametrize(
+    "error, reason",
+    [
+        (requests.ConnectTimeout("x"), "connect timed out after 3 s"),
+        (requests.ReadTimeout("x"), "read timed out after 9 s"),
+        (requests.ConnectionError("Pool: Read timed out. (read timeout=9)"),
+         "read timed out after 9 s"),
+        (requests.ConnectionError("NewConnectionError('[Errno 111] Connection refused')"),
+         "connection refused"),
+        (requests.ConnectionError("('Connection aborted.', ConnectionResetError(104, "
+                                  "'Connection reset by peer'))"), "connection reset by peer"),
+        (requests.ConnectionError("[Errno -2] Name or service not known)"),
+         "name or service not known"),
+        (requests.exceptions.ChunkedEncodingError("IncompleteRead(10 bytes read)"),
+         "response cut off"),
+    ],
+)  # fmt: skip
+def test_describe_request_error(error, reason):
+    assert live.describe_request_error(error, (3.0, 9.0)) == reason
+
+
 def test_unknown_table_lists_known_ones():
     with pytest.raises(KeyError, match="known tables: .*83582NED"):
         live.fetch_table("99999XXX")
