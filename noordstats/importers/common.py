@@ -97,6 +97,8 @@ def assemble(decl: TableDeclaration, frame: pd.DataFrame) -> pd.DataFrame:
     for column in columns:
         if column not in {"value", "year", "period_index"}:
             frame[column] = frame[column].astype("category")
+            if frame[column].isna().all():  # e.g. no unit known: keep text categories on disk
+                frame[column] = frame[column].cat.set_categories(pd.Index([], dtype="str"))
     return frame
 
 

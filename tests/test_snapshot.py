@@ -1,0 +1,190 @@
+"""The embedded snapshot: every declared table built, its metadata equal to its declaration, a
+rebuild from the raw captures equal to what ships, and `noordstats snapshot build|import`."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from noordstats import paths, store
+from noordstats.cli import main
+from noordstats.load import load_table
+from noordstats.schema import read_table_declarations
+from noordstats.snapshot import (
+    GEO_FILES,
+    build_snapshot,
+    declarations,
+    import_table,
+    source_root,
+)
+
+TABLES = list(declarations())
+SHIPPED_SNAPSHOT = paths.SNAPSHOT_DIR  # before any test points paths at a temporary folder
+STATLINE_2020 = "cbs/03759ned/statline_csv_2020"
+UNTYPED_2020 = f"{STATLINE_2020}/03759ned_UntypedDataSet_05022020_161839.csv"
+
+
+@pytest.mark.parametrize("table_id", TABLES)
+def test_every_declared_table_is_built_with_its_declaration(table_id: str) -> None:
+    decl = declarations()[table_id]
+    data_path, meta_path = store.table_paths(paths.SNAPSHOT_DIR, table_id)
+    assert data_path.exists() and meta_path.exists()
+    meta = store.read_meta(paths.SNAPSHOT_DIR, table_id)
+    assert meta["data_sha256"] == store.sha256_file(data_path)
+    expected = {
+        "title": decl.title,
+        "title_note": decl.title_note,
+        "publisher": decl.publisher,
+        "licence": decl.licence,
+        "captured": decl.captured.isoformat() if decl.captured else None,
+        "captured_note": decl.captured_note,
+        "completeness": decl.completeness,
+        "completeness_note": decl.completeness_note,
+        "national": decl.national,
+        "provenance": decl.provenance,
+        "measures": {k: m.model_dump() for k, m in decl.measures.items()},
+    }
+    assert {k: meta[k] for k in expected} == expected
+    assert [s["path"] for s in meta["sources"]] == [s.path for s in decl.sources]
+    assert decl.reduction is None or meta["reduction"].startswith(decl.reduction)
+    frame = store.read_table(paths.SNAPSHOT_DIR, table_id)
+    assert meta["row_count"] == len(frame)
+    assert meta["periods"] == sorted(frame.period_code.astype(str).unique())
+    for rel in decl.provenance:
+        assert (paths.PROVENANCE_DIR / rel).exists(), rel
+
+
+def test_nothing_undeclared_in_the_snapshot() -> None:
+    shipped = {p.name.removesuffix(".meta.json") for p in paths.SNAPSHOT_DIR.glob("*.meta.json")}
+    assert shipped == set(TABLES)
+
+
+def test_geojson_ships_with_its_provenance() -> None:
+    for rel in GEO_FILES:
+        assert (paths.GEO_DIR / Path(rel).name).exists(), rel
+
+
+def test_snapshot_stays_small() -> None:
+    size = sum(p.stat().st_size for p in paths.SNAPSHOT_DIR.iterdir())
+    assert size < 5_000_000, f"snapshot is {size:,} bytes"
+
+
+@pytest.mark.parametrize("table_id", TABLES)
+def test_rebuild_from_raw_equals_the_shipped_table(table_id: str, raw_dir: Path) -> None:
+    decl = declarations()[table_id]
+    meta = store.read_meta(paths.SNAPSHOT_DIR, table_id)
+    for source, recorded in zip(decl.sources, meta["sources"], strict=True):
+        assert store.sha256_file(source_root(source, raw_dir) / source.path) == recorded["sha256"]
+    buffer = io.BytesIO()  # through parquet, as the snapshot stores it
+    import_table(decl, raw_dir).to_parquet(buffer, index=False)
+    rebuilt = pd.read_parquet(io.BytesIO(buffer.getvalue()))
+    shipped = store.read_table(paths.SNAPSHOT_DIR, table_id)
+    if not rebuilt.equals(shipped):  # DataFrame.equals is fast; the assert explains a difference
+        pd.testing.assert_frame_equal(rebuilt, shipped)
+
+
+def test_build_writes_tables_geo_provenance_into_a_fresh_folder(
+    isolated_snapshot: Path, raw_dir: Path
+) -> None:
+    built = build_snapshot(["72016ned", "03759ned"], raw_dir=raw_dir, progress=False)
+    assert built == ["72016ned", "03759ned"]
+    for table_id in built:
+        assert store.read_meta(isolated_snapshot / "snapshot", table_id)["id"] == table_id
+    assert (isolated_snapshot / "provenance/cbs/72016ned/PROVENANCE.md").exists()
+    assert (isolated_snapshot / "geo/provincie_2023.geojson").exists()
+    assert len(load_table("72016ned")) == 160
+
+
+def test_build_cli_refuses_unknown_tables_before_writing(isolated_snapshot: Path) -> None:
+    assert main(["snapshot", "build", "--quiet", "NOPE123"]) == 2
+    assert sorted(p.name for p in (isolated_snapshot / "snapshot").iterdir()) == ["regions.csv"]
+
+
+def test_build_cli_names_a_missing_raw_folder(isolated_snapshot: Path, capsys) -> None:
+    missing = isolated_snapshot / "no-such-folder"
+    assert main(["snapshot", "build", "--quiet", "--raw-dir", str(missing), "72016ned"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and str(missing) in error
+
+
+# ----------------------------------------------------------------- noordstats snapshot import
+
+
+def test_import_untyped_export_with_metadata(isolated_snapshot: Path, raw_dir: Path) -> None:
+    assert main(["snapshot", "import", str(raw_dir / UNTYPED_2020), "--id", "bevolking-2020"]) == 0
+    local = read_table_declarations(isolated_snapshot / "tables.local.yaml")
+    decl = local["bevolking-2020"]
+    assert decl.title == "Bevolking op 1 januari en gemiddeld; geslacht, leeftijd en regio"
+    assert decl.captured.isoformat() == "2020-02-05"  # from the StatLine download name
+    assert decl.measures["BevolkingOp1Januari_1"].unit == "aantal"
+    assert (isolated_snapshot / "imports/bevolking-2020/03759ned_metadata.csv").exists()
+    frame = load_table("bevolking-2020", regions="PV20", periods=1988)
+    rows = (raw_dir / UNTYPED_2020).read_text(encoding="utf-8-sig").splitlines()
+    total = next(r for r in rows if '"T001038";"10000";"T001019";"PV20  ";"1988JJ00"' in r).split(
+        ";"
+    )[-1]
+    totals = frame[(frame.age_code == "10000") & (frame.sex_code == "T001038")]
+    assert totals.value.item() == float(total.strip('" '))
+    assert set(totals.sex_name.astype(str)) == {"Totaal mannen en vrouwen"}
+    assert set(frame.status.astype(str)) == {"definitief"}  # from the metadata's Perioden
+
+
+def test_import_wide_export(isolated_snapshot: Path, raw_dir: Path) -> None:
+    path = raw_dir / "cbs/85701NED/2023_2024.csv"
+    assert main(["snapshot", "import", str(path), "--id", "leerlingen-2023"]) == 0
+    ours = load_table("leerlingen-2023", regions="LD01")
+    shipped = store.read_table(SHIPPED_SNAPSHOT, "85701NED")
+    shipped = shipped[(shipped.region_code == "LD01") & (shipped.period_code == "2023SJ00")]
+    assert len(ours) == 24
+    assert ours.value.tolist() == shipped.value.tolist()
+
+
+def test_import_refuses_a_declared_id(isolated_snapshot: Path, raw_dir: Path, capsys) -> None:
+    assert main(["snapshot", "import", str(raw_dir / UNTYPED_2020)]) == 2  # id 03759ned exists
+    assert "already declared" in capsys.readouterr().err
+    assert not (isolated_snapshot / "tables.local.yaml").exists()
+
+
+def test_import_of_a_malformed_file_writes_nothing(
+    isolated_snapshot: Path, raw_dir: Path, tmp_path: Path, capsys
+) -> None:
+    folder = tmp_path / "download"
+    shutil.copytree(raw_dir / STATLINE_2020, folder)
+    data = folder / Path(UNTYPED_2020).name
+    lines = data.read_text(encoding="utf-8-sig").split("\n")
+    lines[6] = lines[6].replace('"  5', '"abc', 1)
+    data.write_text("\n".join(lines), encoding="utf-8-sig")
+    before = sorted(p.name for p in (isolated_snapshot / "snapshot").iterdir())
+    assert main(["snapshot", "import", str(data), "--id", "broken"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0
+    assert f"{data}:7:" in error and "not a number" in error
+    assert sorted(p.name for p in (isolated_snapshot / "snapshot").iterdir()) == before
+    assert not (isolated_snapshot / "imports").exists()
+    assert not (isolated_snapshot / "tables.local.yaml").exists()
+
+
+def test_import_refuses_what_is_not_a_statline_export(
+    isolated_snapshot: Path, tmp_path: Path, capsys
+) -> None:
+    other = tmp_path / "notes.csv"
+    other.write_text("a;b\n1;2\n", encoding="utf-8")
+    assert main(["snapshot", "import", str(other), "--id", "notes"]) == 2
+    assert f"{other}:1: not a StatLine CSV export" in capsys.readouterr().err
+
+
+def test_local_declarations_cannot_shadow_shipped_ones(isolated_snapshot: Path) -> None:
+    entry = yaml.safe_load(paths.TABLES_FILE.read_text(encoding="utf-8"))["tables"][0]
+    (isolated_snapshot / "tables.local.yaml").write_text(
+        yaml.safe_dump({"tables": [entry]}), encoding="utf-8"
+    )
+    declarations.cache_clear()
+    from noordstats.schema import DeclarationError
+
+    with pytest.raises(DeclarationError, match="already declared"):
+        declarations()
