@@ -1,0 +1,157 @@
+"""``noordstats report`` (one report) and ``noordstats reports`` (the suite).
+
+Parameters are validated before anything is written: bad input exits with status 2 and a
+one-line error naming the valid choices. A report that fails makes the exit status 1; the
+others still finish and the index marks it failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from noordstats import paths
+from noordstats.cli import UsageError
+from noordstats.load import SOURCES
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    one = sub.add_parser(
+        "report",
+        help="render one report: a theme (cleantech, ...), claims or region_profile",
+        description="Render one report notebook to HTML and update the output folder's index.",
+    )
+    one.add_argument("kind", metavar="REPORT", help="a theme id, 'claims' or 'region_profile'")
+    one.add_argument("--region", default="LD01", help="region code (default LD01)")
+    one.add_argument("--compare", nargs="+", metavar="CODE", help="regions to compare with")
+    one.add_argument("--start-year", metavar="YEAR", help="first year of the trend charts")
+    one.add_argument("--end-year", metavar="YEAR", help="last year of the trend charts")
+    one.add_argument(
+        "-p",
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="any parameter the notebook declares (VALUE is read as YAML: 2015, [NL01], None)",
+    )
+    _add_output_options(one)
+    one.set_defaults(func=run_one)
+
+    many = sub.add_parser(
+        "reports",
+        help="render the report suite: 8 themes, claims scorecard, region profile, index",
+        description=(
+            "Render every report (or --only some) for each --region into --out, in parallel, "
+            "then write index.html. Reports whose inputs did not change are skipped (--force "
+            "renders them again). A second run on the same folder waits for the first."
+        ),
+    )
+    many.add_argument(
+        "--only", nargs="+", metavar="REPORT", help="theme ids, claims, region_profile"
+    )
+    many.add_argument(
+        "--region", nargs="+", default=["LD01"], metavar="CODE", help="region code(s), default LD01"
+    )
+    many.add_argument("--jobs", metavar="N", help="worker processes (default: number of CPUs)")
+    _add_output_options(many)
+    many.set_defaults(func=run_many)
+
+
+def _add_output_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", choices=SOURCES, help="data source (default: snapshot)")
+    parser.add_argument(
+        "--out", type=Path, default=paths.REPORTS_DIR, help="output folder (default: reports/)"
+    )
+    parser.add_argument("--dated", action="store_true", help="write into OUT/YYYY-MM-DD/")
+    parser.add_argument("--force", action="store_true", help="render even unchanged reports")
+    parser.add_argument(
+        "--self-contained",
+        action="store_true",
+        help="inline plotly.js and the stylesheet in every page (about 4.8 MB each)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def parse_parameter(text: str) -> tuple[str, Any]:
+    """``'start_year=2015'`` -> ``('start_year', 2015)`` (the value is read as YAML)."""
+    import yaml
+
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise UsageError(f"parameter {text!r} is not NAME=VALUE")
+    try:
+        return name.strip(), yaml.safe_load(value)
+    except yaml.YAMLError:
+        raise UsageError(f"parameter {name.strip()}: cannot read value {value!r}") from None
+
+
+def parse_jobs(text: str | None) -> int | None:
+    if text is None:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise UsageError(f"--jobs must be a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
+def run_one(args: argparse.Namespace) -> int:
+    from noordstats import suite
+
+    overrides: dict[str, Any] = dict(parse_parameter(p) for p in args.parameter)
+    if args.compare:
+        overrides["compare"] = args.compare
+    for option in ("start_year", "end_year"):
+        if getattr(args, option) is not None:
+            overrides[option] = parse_parameter(f"{option}={getattr(args, option)}")[1]
+    if args.source:
+        overrides["source"] = args.source
+    spec = suite.plan_report(args.kind, args.region, overrides)
+    return _render([spec], args, jobs=1)
+
+
+def run_many(args: argparse.Namespace) -> int:
+    from noordstats import suite
+
+    jobs = parse_jobs(args.jobs)
+    if args.only:
+        unknown = [k for k in args.only if k not in suite.report_kinds()]
+        if unknown:
+            raise UsageError(
+                f"unknown report {unknown[0]!r}; valid: {', '.join(suite.report_kinds())}"
+            )
+    overrides = {"source": args.source} if args.source else {}
+    specs = suite.plan_suite(args.only, args.region, overrides)
+    return _render(specs, args, jobs=jobs)
+
+
+def _render(specs: list, args: argparse.Namespace, jobs: int | None) -> int:
+    from noordstats import suite
+
+    folder = suite.output_folder(args.out, args.dated)
+    started = time.perf_counter()
+    try:
+        results = suite.run_suite(
+            specs,
+            folder,
+            jobs=jobs,
+            force=args.force,
+            self_contained=args.self_contained,
+            progress=False if args.quiet else None,
+        )
+    except OSError as exc:
+        print(f"noordstats: error: cannot write reports to {folder}: {exc}", file=sys.stderr)
+        return 1
+    statuses = [r["status_this_run"] for r in results]
+    counts = {s: statuses.count(s) for s in ("rendered", "skipped", "failed")}
+    for result in results:
+        if result["status_this_run"] == "failed":
+            where = f" (see {folder / result['notebook']})" if result.get("notebook") else ""
+            message = f"noordstats: report {result['name']} failed: {result['error']}{where}"
+            print(message, file=sys.stderr)
+    print(
+        f"{counts['rendered']} rendered, {counts['skipped']} unchanged, {counts['failed']} failed "
+        f"in {time.perf_counter() - started:.1f} s -> {folder / 'index.html'}"
+    )
+    return 1 if counts["failed"] else 0

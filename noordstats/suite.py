@@ -1,0 +1,290 @@
+"""The report suite: plan reports, render them in parallel worker processes, write the index.
+
+``noordstats reports`` renders the 8 themes (4 specialisations + 4 foundation themes), the claims
+scorecard and the region profile for each region, then ``index.html``. Reports run in a pool of
+worker processes (papermill and nbconvert are imported once per worker, not once per report).
+A report that fails is marked failed; the others finish. Only reports whose inputs changed are
+rendered again (see :mod:`noordstats.report_manifest`). One run at a time writes to an output
+folder: a second run waits for the first (``fcntl.flock`` on ``.noordstats-reports.lock``), then
+finds the fresh reports current and skips them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from noordstats import html_export, parameters, paths, regions, store
+from noordstats.report_index import INDEX_NAME, render_index
+from noordstats.report_manifest import (
+    compute_inputs_hash,
+    is_current,
+    read_manifest,
+    write_manifest,
+)
+from noordstats.report_worker import TMP_PREFIX, ReportSpec, render_report, warm_up
+
+LOCK_NAME = ".noordstats-reports.lock"
+OTHER_KINDS = ("claims", "region_profile")
+#: imported once in the fork server, so every worker starts with them loaded
+WORKER_PRELOAD = [
+    "papermill",
+    "nbconvert",
+    "noordstats.indicators",
+    "noordstats.claims",
+    "noordstats.html_export",
+    "noordstats.report_worker",
+]
+
+
+class ReportLockTimeout(RuntimeError):
+    """Another run kept the output folder locked for longer than we were willing to wait."""
+
+
+def report_kinds() -> list[str]:
+    """What ``--only`` and ``noordstats report`` accept: every theme id, claims, region_profile."""
+    from noordstats.config import SPECIALISATION_IDS
+
+    return [*SPECIALISATION_IDS, *OTHER_KINDS]
+
+
+def plan_report(kind: str, region: str, overrides: dict[str, Any] | None = None) -> ReportSpec:
+    """Validate one report's parameters (raises :class:`parameters.ParameterError`) and name it."""
+    from noordstats import config, indicators
+
+    overrides = dict(overrides or {})
+    if kind not in report_kinds():
+        raise parameters.ParameterError(
+            f"unknown report {kind!r}; valid: {', '.join(report_kinds())}"
+        )
+    if kind in OTHER_KINDS:
+        notebook = paths.NOTEBOOKS_DIR / f"{kind}.ipynb"
+        values = parameters.validate_request(notebook, {"region": region, **overrides})
+        name = f"{kind}-{values['region']}"
+        label = "Claims scorecard" if kind == "claims" else "Region profile"
+        if kind == "claims":
+            tables = indicators.tables_used()
+        else:
+            catalogue = config.load_indicators()
+            tables = [t for i in catalogue.region_profile for t in catalogue[i].tables]
+    else:
+        notebook = paths.NOTEBOOKS_DIR / "specialisation.ipynb"
+        values = parameters.validate_request(
+            notebook, {"specialisation": kind, "region": region, **overrides}
+        )
+        name = f"specialisation-{kind}-{values['region']}"
+        label = config.load_specialisations()[kind].title_nl
+        tables = indicators.tables_used(kind)
+    title = f"{label} — {regions.region_name(values['region'])}"
+    return ReportSpec(name, _kind_of(kind), notebook, values, title, list(dict.fromkeys(tables)))
+
+
+def _kind_of(kind: str) -> str:
+    return kind if kind in OTHER_KINDS else "specialisation"
+
+
+def plan_suite(
+    only: list[str] | None = None,
+    region_codes: list[str] | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> list[ReportSpec]:
+    """Every report of the suite (or those named in ``only``) for every region, validated."""
+    kinds = list(dict.fromkeys(only)) if only else report_kinds()
+    return [
+        plan_report(kind, region, overrides)
+        for region in dict.fromkeys(region_codes or [regions.NORTH])
+        for kind in kinds
+    ]
+
+
+def output_folder(base: Path, dated: bool, today: dt.date | None = None) -> Path:
+    """``base``, or ``base/YYYY-MM-DD`` for a dated run."""
+    return base / (today or dt.date.today()).isoformat() if dated else base
+
+
+@contextmanager
+def output_lock(folder: Path, timeout: float | None = None) -> Iterator[None]:
+    """Hold the output folder's lock; wait (saying so on stderr) while another run holds it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / LOCK_NAME, "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            print(
+                f"noordstats: another run (pid {holder}) is writing to {folder}; waiting for it",
+                file=sys.stderr,
+            )
+            _wait_for_lock(handle, folder, timeout)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _wait_for_lock(handle: Any, folder: Path, timeout: float | None) -> None:
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if deadline is not None and time.monotonic() > deadline:
+                raise ReportLockTimeout(
+                    f"{folder} is still locked by another run after {timeout:.0f} s"
+                ) from None
+            time.sleep(0.2)
+
+
+def remove_temporaries(folder: Path) -> None:
+    """Delete what an interrupted run left behind (only ever ``.tmp-*`` or ``.<name>.*.tmp``)."""
+    for path in folder.iterdir():
+        leftover = path.name.startswith(TMP_PREFIX) or (
+            path.name.startswith(".") and path.name.endswith(".tmp")
+        )
+        if leftover and path.is_file():
+            path.unlink(missing_ok=True)
+
+
+def run_suite(
+    specs: list[ReportSpec],
+    folder: Path,
+    jobs: int | None = None,
+    force: bool = False,
+    self_contained: bool = False,
+    progress: bool | None = None,
+    lock_timeout: float | None = None,
+) -> list[dict[str, Any]]:
+    """Render ``specs`` into ``folder``; return their manifest entries (status ``rendered``,
+    ``skipped`` or ``failed``). The index lists every report in the folder's manifest."""
+    with output_lock(folder, lock_timeout):
+        remove_temporaries(folder)
+        if not self_contained:
+            html_export.write_assets(folder)
+        manifest = read_manifest(folder)
+        hashes = {
+            s.name: compute_inputs_hash(s.notebook, s.parameters, s.table_ids, self_contained)
+            for s in specs
+        }
+        todo = [
+            s
+            for s in specs
+            if force or not is_current(manifest.get(s.name), hashes[s.name], folder)
+        ]
+        results = {
+            s.name: {**manifest[s.name], "status_this_run": "skipped"}
+            for s in specs
+            if s not in todo
+        }
+        for spec, entry in _render_all(todo, folder, jobs, self_contained, progress):
+            entry.update(
+                inputs_hash=hashes[spec.name],
+                data_date=data_date(spec.table_ids),
+                latest_period=latest_period(spec.table_ids),
+                source=spec.parameters.get("source", "snapshot"),
+                status_this_run=entry["status"],
+            )
+            manifest[spec.name] = {k: v for k, v in entry.items() if k != "status_this_run"}
+            results[spec.name] = entry
+            write_manifest(folder, manifest)
+            write_index(folder, manifest)
+        write_manifest(folder, manifest)
+        write_index(folder, manifest)
+    return [results[s.name] for s in specs]
+
+
+def _render_all(
+    specs: list[ReportSpec],
+    folder: Path,
+    jobs: int | None,
+    self_contained: bool,
+    progress: bool | None,
+) -> Iterator[tuple[ReportSpec, dict[str, Any]]]:
+    """Render in worker processes, yielding each report as it finishes."""
+    if not specs:
+        return
+    from tqdm import tqdm
+
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(specs)))
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(WORKER_PRELOAD)
+    bar = tqdm(
+        total=len(specs),
+        desc="reports",
+        unit="report",
+        disable=None if progress is None else not progress,
+    )
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=warm_up) as pool:
+        futures = {pool.submit(render_report, s, folder, self_contained): s for s in specs}
+        for future in as_completed(futures):
+            spec = futures[future]
+            try:
+                entry = future.result()
+            except Exception as exc:  # the worker process itself died
+                entry = _crashed_entry(spec, exc)
+            bar.update(1)
+            bar.set_postfix_str(f"{spec.name}: {entry['status']}")
+            yield spec, entry
+    bar.close()
+
+
+def _crashed_entry(spec: ReportSpec, exc: BaseException) -> dict[str, Any]:
+    return {
+        "name": spec.name,
+        "kind": spec.kind,
+        "title": spec.title,
+        "parameters": spec.parameters,
+        "notebook": None,
+        "html": None,
+        "status": "failed",
+        "error": f"worker crashed: {type(exc).__name__}: {exc}".splitlines()[0],
+        "summary": {},
+    }
+
+
+def data_date(table_ids: list[str]) -> str | None:
+    """The newest CBS date (``Modified``, else the date captured) among a report's tables."""
+    dates = [_table_date(store.read_meta(paths.SNAPSHOT_DIR, t) or {}) for t in table_ids]
+    known = [d for d in dates if d]
+    return max(known) if known else None
+
+
+def _table_date(meta: dict[str, Any]) -> str | None:
+    date = meta.get("modified") or meta.get("captured")
+    return str(date) if date else None
+
+
+def latest_period(table_ids: list[str]) -> str | None:
+    """The newest period code among a report's tables (``2024JJ00``)."""
+    metas = [store.read_meta(paths.SNAPSHOT_DIR, t) or {} for t in table_ids]
+    periods = [str(p) for meta in metas for p in meta.get("periods", [])]
+    return max(periods) if periods else None
+
+
+def _is_listed(entry: dict[str, Any], folder: Path) -> bool:
+    if entry.get("status") == "failed":
+        return True
+    return bool(entry.get("html")) and (folder / entry["html"]).is_file()
+
+
+def write_index(folder: Path, manifest: dict[str, dict[str, Any]]) -> Path:
+    """``index.html`` for every report of the manifest whose files still exist."""
+    entries = [e for e in manifest.values() if _is_listed(e, folder)]
+    stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    target = folder / INDEX_NAME
+    store.write_text_atomic(target, render_index(entries, stamp))
+    return target
