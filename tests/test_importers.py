@@ -57,6 +57,9 @@ def period_code_of(label: str, december: bool = False) -> str:
         return f"{m[1]}SJ00"
     if m := re.fullmatch(r"(\d{4}) eerste helft", text):
         return f"{m[1]}HJ01"
+    if m := re.fullmatch(r"(\d{4}) (\w+)", text):
+        months = "januari februari maart april mei juni juli augustus september oktober november"
+        return f"{m[1]}MM{(months + ' december').split().index(m[2]) + 1:02d}"
     raise AssertionError(f"test cannot read period {label!r}")
 
 
@@ -368,6 +371,29 @@ def test_03759ned_observations_status_and_landsdeel(raw_dir: Path) -> None:
     by_period = frame[frame.region_level != "LD"].drop_duplicates("period_code")
     for p, s in zip(by_period.period_code.astype(str), by_period.status.astype(str), strict=True):
         assert s == status[p]
+
+
+@pytest.mark.parametrize("table_id", ["03759ned", "83625NED"])
+def test_v4_observations_arrive_with_cbs_status(table_id: str, raw_dir: Path) -> None:
+    folder = (raw_dir / get_declaration(table_id).sources[0].path).parent
+    observations = json.loads((folder / "observations-page-1.json").read_text())["value"]
+    periods = json.loads((folder / "codes-Perioden.json").read_text())["value"]
+    status = {p["Identifier"]: p["Status"].lower() for p in periods}
+    frame = load_table(table_id)
+    actual = values_by(frame, ["region_code", "period_code", "measure_code"])
+    published = frame[frame.status.astype(str) != "berekend"]
+    kept = 0
+    for obs in observations:
+        key = (obs["RegioS"], obs["Perioden"], obs["Measure"])
+        if obs["ValueAttribute"] == "Impossible":
+            assert key not in actual
+        elif re.match(r"^(NL|LD|PV)", obs["RegioS"]) or obs["RegioS"] == "GM0014":
+            expected = math.nan if obs["Value"] is None else float(obs["Value"])
+            assert same(actual[key], expected), key
+            kept += 1
+    assert kept > 0
+    pairs = set(zip(published.period_code.astype(str), published.status.astype(str), strict=True))
+    assert pairs == {(p, status[p]) for p, _ in pairs}
 
 
 def test_03759ned_measure_titles_and_units_are_cbs(raw_dir: Path) -> None:
