@@ -15,7 +15,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     skip_live = pytest.mark.skip(reason="talks to the real CBS API; set NOORDSTATS_LIVE_TESTS=1")
     for item in items:
-        if "live" in item.keywords:
+        if item.get_closest_marker("live"):
             item.add_marker(skip_live)
 
 
