@@ -552,6 +552,14 @@ def broken_copy(
         ("83582NED", 3, "47.8", "47.8x", "not a number or CBS marker"),  # v3 codes: bad cell
         ("83582NED", 3, "47.8", "47,8", "fields"),  # v3 codes: ragged line
         ("85924NED", 7, ";4.2;", ";4;2;", "fields"),  # harvested: ragged line
+        (
+            "85924NED",
+            8,
+            ";12260.2;9959.6;2300.6",
+            "",
+            "fields, the header has",
+        ),  # harvested: short line
+        ("83582NED", 4, ",46.1", "", "fields, the header has"),  # v3 codes: short line
         ("83582NED", 6, "2014JJ00", "2014XX00", "not a CBS period code"),
         (
             "70072ned",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import re
 from functools import cache
 from pathlib import Path
@@ -30,6 +31,19 @@ def parser_error(path: Path, exc: Exception, what: str) -> SourceFormatError:
     where = f"{path}:{found.group(1)}" if found else f"{path}"
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return SourceFormatError(f"{where}: not {what}: {detail}")
+
+
+def check_field_counts(path: Path, sep: str, encoding: str = "utf-8-sig") -> None:
+    """Every line has as many fields as the header. (pandas pads a short line with empty cells,
+    which would read as 'not published': a cut line must be an error, named with its line.)"""
+    with open(path, encoding=encoding, newline="") as fh:
+        reader = csv.reader(fh, delimiter=sep, quotechar='"')
+        width = len(next(reader, []))
+        for row in reader:
+            if row and len(row) != width:
+                raise SourceFormatError(
+                    f"{path}:{reader.line_num}: {len(row)} fields, the header has {width}"
+                )
 
 
 def parse_values(

@@ -22,6 +22,7 @@ from noordstats.cbs_codes import CodeError, encode_period_label
 from noordstats.importers.common import (
     REGION_TITLE_ALIASES,
     SourceFormatError,
+    check_field_counts,
     label_codes,
     parse_values,
     parser_error,
@@ -33,11 +34,13 @@ _DROPPED_SUFFIXES = ("(SG)", "(GA)", "(AM)", "(ES)", "(ET)", "(LG)", "(CP)", "(G
 
 def read_semicolon_csv(path: Path, encoding: str = "utf-8-sig") -> pd.DataFrame:
     try:
-        return pd.read_csv(
+        raw = pd.read_csv(
             path, sep=";", dtype=str, keep_default_na=False, encoding=encoding, quotechar='"'
         )
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise parser_error(path, exc, "a ';'-separated CBS CSV") from None
+    check_field_counts(path, ";", encoding)
+    return raw
 
 
 #: Words of CBS aggregate titles that carry an LD/PV/CR suffix but are no region of the registry

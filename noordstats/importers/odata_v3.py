@@ -17,6 +17,7 @@ import pandas as pd
 from noordstats.cbs_codes import PERIOD_CODE_PATTERN, normalise_status
 from noordstats.importers.common import (
     SourceFormatError,
+    check_field_counts,
     derive_regions,
     parse_values,
     parser_error,
@@ -98,5 +99,6 @@ def import_source(decl: TableDeclaration, source: SourceFile, raw_dir: Path) -> 
         rows = pd.read_csv(path, sep=str(sep), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise parser_error(path, exc, "an OData v3 CSV") from None
+    check_field_counts(path, str(sep))
     frame = tidy_from_v3_rows(decl, rows, path=path)
     return derive_regions(frame, source.options)
