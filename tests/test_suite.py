@@ -1,0 +1,337 @@
+"""The report suite's mechanics: names, failure handling, incremental runs, atomic writes,
+locking, and escaping of untrusted text in the pages it writes.
+
+Most tests render tiny throw-away notebooks (one parameters cell, one cell of work) so they are
+fast; the concurrency and kill tests drive the real CLI on real reports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from noordstats import charts, cli, config, display, parameters, suite
+from noordstats.report_index import render_index
+from noordstats.report_manifest import MANIFEST_NAME, compute_inputs_hash, read_manifest
+from noordstats.report_worker import TMP_PREFIX, ReportSpec, render_report
+
+EVIL = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
+NOORDSTATS = str(Path(sys.executable).parent / "noordstats")
+
+
+def write_notebook(path: Path, code: str) -> Path:
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}  # fmt: skip
+    declared = nbformat.v4.new_code_cell(
+        'region: str = "LD01"  # region code\nsource: str = "snapshot"  # data source'
+    )
+    declared.metadata["tags"] = ["parameters"]
+    notebook.cells = [nbformat.v4.new_markdown_cell("# A test report"), declared,
+                      nbformat.v4.new_code_cell(code)]  # fmt: skip
+    nbformat.write(notebook, path)
+    return path
+
+
+def tiny_spec(folder: Path, name: str, code: str = "print(region)", **overrides) -> ReportSpec:
+    notebook = write_notebook(folder / f"{name}.ipynb", code)
+    values = parameters.validate_request(notebook, overrides)
+    return ReportSpec(name, "test", notebook, values, f"Test {name}", ["83582NED"])
+
+
+@pytest.fixture
+def sources(tmp_path):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    return folder
+
+
+def leftovers(folder: Path) -> list[str]:
+    return [p.name for p in folder.iterdir() if p.name.startswith(TMP_PREFIX) or
+            p.name.endswith(".tmp")]  # fmt: skip
+
+
+def assert_complete(folder: Path) -> None:
+    """Every file under its final name is whole: pages end with </html>, notebooks and the
+    manifest parse."""
+    for path in folder.iterdir():
+        if path.name.startswith("."):
+            continue
+        if path.suffix == ".html":
+            assert path.read_text(encoding="utf-8").rstrip().endswith("</html>"), path.name
+        elif path.suffix == ".ipynb":
+            nbformat.validate(nbformat.read(path, as_version=4))
+        elif path.suffix == ".json":
+            json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_default_suite_has_deterministic_names():
+    specs = suite.plan_suite()
+    expected = [f"specialisation-{t}-LD01" for t in config.SPECIALISATION_IDS]
+    assert [s.name for s in specs] == [*expected, "claims-LD01", "region_profile-LD01"]
+    assert all(s.parameters["region"] == "LD01" for s in specs)
+    assert [s.name for s in suite.plan_suite(["claims"], ["PV20", "CR01"])] == [
+        "claims-PV20", "claims-CR01"]  # fmt: skip
+    assert "Groningen" in suite.plan_report("talent", "PV20").title
+
+
+def test_dated_output_folder():
+    import datetime as dt
+
+    assert suite.output_folder(Path("out"), True, dt.date(2025, 3, 4)) == Path("out/2025-03-04")
+    assert suite.output_folder(Path("out"), False) == Path("out")
+
+
+def test_failing_report_keeps_its_notebook_and_the_others_finish(sources, tmp_path):
+    out = tmp_path / "reports"
+    good = tiny_spec(sources, "good")
+    bad = tiny_spec(sources, "bad", "raise RuntimeError('the data is on fire')")
+    results = {r["name"]: r for r in suite.run_suite([bad, good], out, jobs=2, progress=False)}
+    assert results["good"]["status"] == "rendered" and (out / "good.html").is_file()
+    assert results["bad"]["status"] == "failed"
+    assert results["bad"]["error"] == "RuntimeError: the data is on fire"
+    assert not (out / "bad.html").exists()
+    executed = nbformat.read(out / "bad.ipynb", as_version=4)
+    errors = [o for c in executed.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert errors and errors[0].evalue == "the data is on fire"
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="good.html"' in index and 'href="bad.ipynb"' in index
+    assert "failed" in index and "the data is on fire" in index
+    assert read_manifest(out)["bad"]["status"] == "failed"
+    assert leftovers(out) == []
+    assert_complete(out)
+
+
+def test_cli_exit_status_is_non_zero_when_a_report_fails(sources, tmp_path, monkeypatch, capsys):
+    specs = [tiny_spec(sources, "good"), tiny_spec(sources, "bad", "1 / 0")]
+    monkeypatch.setattr(suite, "plan_suite", lambda *args, **kwargs: specs)
+    status = cli.main(["reports", "--out", str(tmp_path / "reports"), "--quiet"])
+    captured = capsys.readouterr()
+    assert status == 1
+    assert "report bad failed: ZeroDivisionError" in captured.err
+    assert "1 rendered, 0 unchanged, 1 failed" in captured.out
+
+
+def test_unchanged_reports_are_skipped_until_inputs_change_or_force(sources, tmp_path):
+    out = tmp_path / "reports"
+    spec = tiny_spec(sources, "one")
+    first = suite.run_suite([spec], out, progress=False)[0]
+    assert first["status_this_run"] == "rendered"
+    stamps = {p: (out / p).stat().st_mtime_ns for p in ("one.html", "one.ipynb")}
+
+    again = suite.run_suite([spec], out, progress=False)[0]
+    assert again["status_this_run"] == "skipped"
+    assert {p: (out / p).stat().st_mtime_ns for p in stamps} == stamps
+    assert "one.html" in (out / "index.html").read_text(encoding="utf-8")
+
+    changed = tiny_spec(sources, "one", region="PV21")
+    assert suite.run_suite([changed], out, progress=False)[0]["status_this_run"] == "rendered"
+    assert suite.run_suite([changed], out, force=True, progress=False)[0][
+        "status_this_run"] == "rendered"  # fmt: skip
+    (out / "one.html").unlink()
+    assert suite.run_suite([changed], out, progress=False)[0]["status_this_run"] == "rendered"
+    (out / MANIFEST_NAME).write_text("{not json", encoding="utf-8")
+    assert suite.run_suite([changed], out, progress=False)[0]["status_this_run"] == "rendered"
+
+
+def test_inputs_hash_follows_data_code_and_parameters(sources, monkeypatch):
+    from noordstats import report_manifest
+
+    spec = tiny_spec(sources, "one")
+    base = compute_inputs_hash(spec.notebook, spec.parameters, spec.table_ids, False)
+    assert base == compute_inputs_hash(spec.notebook, spec.parameters, spec.table_ids, False)
+    assert base != compute_inputs_hash(spec.notebook, {"region": "PV20"}, spec.table_ids, False)
+    assert base != compute_inputs_hash(spec.notebook, spec.parameters, spec.table_ids, True)
+    live = {**spec.parameters, "source": "live"}
+    assert compute_inputs_hash(spec.notebook, live, [], False) != compute_inputs_hash(
+        spec.notebook, live, [], False), "live data is rendered every time"  # fmt: skip
+    monkeypatch.setattr(report_manifest, "_data_version", lambda table_id: "new data")
+    assert base != compute_inputs_hash(spec.notebook, spec.parameters, spec.table_ids, False)
+
+
+@pytest.mark.reliability(
+    "fault",
+    "HTML export fails (disk full) after the notebook ran",
+    "report marked failed; executed notebook kept; no HTML page",
+)
+def test_failed_export_leaves_no_page(sources, tmp_path, monkeypatch):
+    from noordstats import html_export
+
+    def broken_export(notebook, self_contained=False):
+        raise OSError("No space left on device")
+
+    out = tmp_path / "reports"
+    out.mkdir()
+    (out / "one.html").write_text("<html>an older page</html>\n", encoding="utf-8")
+    monkeypatch.setattr(html_export, "export_html", broken_export)
+    entry = render_report(tiny_spec(sources, "one"), out, self_contained=False)
+    assert entry["status"] == "failed" and "No space left on device" in entry["error"]
+    assert not (out / "one.html").exists(), "an older page must not pass for the current report"
+    nbformat.validate(nbformat.read(out / "one.ipynb", as_version=4))
+    assert leftovers(out) == []
+
+
+def test_temporaries_of_an_interrupted_run_are_removed(sources, tmp_path):
+    out = tmp_path / "reports"
+    out.mkdir()
+    (out / f"{TMP_PREFIX}one-123.ipynb").write_text("{", encoding="utf-8")
+    (out / ".one.html.abc.tmp").write_text("<html>", encoding="utf-8")
+    (out / "keep.txt").write_text("mine", encoding="utf-8")
+    suite.run_suite([tiny_spec(sources, "one")], out, progress=False)
+    assert leftovers(out) == [] and (out / "keep.txt").exists()
+
+
+def test_a_held_lock_makes_the_next_run_wait(sources, tmp_path):
+    out = tmp_path / "reports"
+    spec = tiny_spec(sources, "one")
+    with suite.output_lock(out):
+        with pytest.raises(suite.ReportLockTimeout, match="still locked"):
+            suite.run_suite([spec], out, progress=False, lock_timeout=0.3)
+        assert not (out / "one.html").exists()
+    result: list = []
+
+    def run_after_release() -> None:
+        result.extend(suite.run_suite([spec], out, progress=False, lock_timeout=30))
+
+    with suite.output_lock(out):
+        worker = threading.Thread(target=run_after_release)
+        worker.start()
+        time.sleep(0.5)
+        assert not result, "the second run must wait while the lock is held"
+    worker.join(timeout=60)
+    assert result and result[0]["status"] == "rendered"
+
+
+@pytest.mark.slow
+@pytest.mark.reliability(
+    "fault",
+    "two `noordstats reports` runs at once on one output folder",
+    "the second waits, then finds the reports current; outputs intact",
+)
+def test_two_concurrent_suite_runs_do_not_interleave(tmp_path):
+    out = tmp_path / "reports"
+    command = [NOORDSTATS, "reports", "--only", "defence_security", "--out", str(out), "--quiet"]
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    second = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    outputs = [p.communicate(timeout=300) for p in (first, second)]
+    assert [p.returncode for p in (first, second)] == [0, 0], outputs
+    assert "1 rendered, 0 unchanged" in outputs[0][0]
+    assert "waiting for it" in outputs[1][1]
+    assert "0 rendered, 1 unchanged" in outputs[1][0]
+    assert_complete(out)
+    assert leftovers(out) == []
+
+
+@pytest.mark.slow
+@pytest.mark.reliability(
+    "fault",
+    "suite killed (kill -9) while rendering",
+    "no half-written file under a final name; the next run completes",
+)
+def test_a_killed_run_leaves_nothing_half_written(tmp_path):
+    out = tmp_path / "reports"
+    command = [NOORDSTATS, "reports", "--only", "defence_security", "claims", "--out", str(out),
+               "--quiet", "--jobs", "2"]  # fmt: skip
+    run = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           start_new_session=True)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(out.glob(f"{TMP_PREFIX}*")):
+        time.sleep(0.05)
+    time.sleep(1.0)
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+    assert_complete(out)
+    manifest = read_manifest(out)
+    for entry in manifest.values():
+        assert (out / entry["html"]).is_file(), "the manifest lists only finished reports"
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr
+    assert_complete(out)
+    assert leftovers(out) == []
+    assert {e["status"] for e in read_manifest(out).values()} == {"rendered"}
+
+
+def test_index_escapes_every_text():
+    entry = {
+        "name": "x", "kind": "specialisation", "title": EVIL, "html": "x.html",
+        "notebook": "x.ipynb", "status": "rendered", "rendered_at": EVIL, "data_date": EVIL,
+        "latest_period": EVIL, "source": EVIL,
+        "summary": {"figures": [{"title": EVIL, "value_text": EVIL, "period": EVIL}],
+                    "verdicts": [{"claim_id": "c", "verdict": EVIL}]},
+    }  # fmt: skip
+    failed = {**entry, "name": "y", "status": "failed", "error": EVIL, "html": None}
+    page = render_index([entry, failed], EVIL)
+    assert "<script" not in page and "<img" not in page
+    assert "&lt;script&gt;" in page
+
+
+@pytest.fixture
+def shown(monkeypatch):
+    markup: list[str] = []
+    monkeypatch.setattr(display, "_show", markup.append)
+    return markup
+
+
+def test_report_blocks_escape_cbs_and_config_text(shown):
+    figures = pd.DataFrame([{"indicator_id": EVIL, "title": EVIL, "value_text": EVIL,
+                             "period": EVIL, "comparison_text": EVIL, "table_id": EVIL,
+                             "caveat": EVIL}])  # fmt: skip
+    claim = {c: EVIL for c in ["claim_id", "section", "theme", "quote_nl", "claim_en",
+                               "figure_text", "period", "comparison", "rule", "definition",
+                               "caveats"]}  # fmt: skip
+    display.show_headlines(figures)
+    display.show_claims(pd.DataFrame([{**claim, "verdict": "supported"}]))
+    display.show_table(figures, EVIL, EVIL)
+    display.show_definitions(headlines=figures, claims=pd.DataFrame([claim]))
+    markup = "".join(shown)
+    assert "<script" not in markup and "<img" not in markup
+    assert markup.count("&lt;script&gt;") >= 10
+
+
+def test_chart_html_escapes_labels_and_keeps_one_script():
+    series = pd.DataFrame({"indicator_id": "x", "region_code": ["LD01", "LD01"],
+                           "region_name": EVIL, "period_code": ["2020JJ00", "2021JJ00"],
+                           "year": [2020, 2021], "value": [1.0, 2.0], "unit": EVIL,
+                           "status": EVIL})  # fmt: skip
+    chart = charts.line_trends(series, EVIL)
+    figure = json.loads(chart.figure.to_json())
+    page = charts.render_chart_html(chart, figure) + charts.render_csv_link(chart)
+    assert page.count("<script") == 1 and page.count("</script>") == 1
+    assert "<img" not in page
+
+
+def test_trend_lines_never_bridge_a_missing_year():
+    series = pd.DataFrame({"indicator_id": "x", "region_code": "LD01", "region_name": "Noord",
+                           "period_code": ["2019JJ00", "2020JJ00", "2023JJ00"],
+                           "year": [2019, 2020, 2023], "value": [1.0, 2.0, 3.0], "unit": "%",
+                           "status": "definitief"})  # fmt: skip
+    trace = charts.line_trends(series, "t").figure.data[0]
+    assert list(trace.x) == [2019, 2020, None, 2023]
+    assert list(trace.y) == [1.0, 2.0, None, 3.0]
+
+
+def test_csv_link_holds_exactly_the_chart_rows():
+    import base64
+    import io
+    import re
+
+    series = pd.DataFrame({"indicator_id": "x", "region_code": ["LD01", "NL01"],
+                           "region_name": ["Noord", "Nederland"],
+                           "period_code": "2020JJ00", "year": 2020, "value": [1.5, float("nan")],
+                           "unit": "%", "status": "voorlopig", "extra": "not shown"})  # fmt: skip
+    chart = charts.line_trends(series, "t")
+    payload = re.search(r"base64,([^\"]+)\"", charts.render_csv_link(chart)).group(1)
+    rows = pd.read_csv(io.BytesIO(base64.b64decode(payload)))
+    assert list(rows.columns) == charts.TREND_CHART_COLUMNS
+    assert rows.value.tolist()[0] == 1.5 and pd.isna(rows.value.tolist()[1])
