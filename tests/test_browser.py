@@ -1,0 +1,205 @@
+"""The rendered reports as a reader sees them, in headless Chromium (Debian's ``chromium``;
+``.ci/run`` installs it): every chart drew, the console has no error, no request leaves the
+output folder, each CSV link holds the data its chart plots, and injected markup stays text.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import math
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from noordstats import indicators, parameters, suite
+from noordstats.report_worker import ReportSpec
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+REPORTS = ["specialisation-cleantech-LD01", "specialisation-defence_security-LD01", "claims-LD01"]
+PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
+EVIL = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
+
+#: for every chart in document order: the numbers it plots (x of horizontal bars, y otherwise;
+#: map outlines skipped) and whether it drew an SVG root
+CHARTS_JS = """() => Array.from(document.querySelectorAll('.noordstats-chart')).map(c => {
+  const gd = c.querySelector('.plotly-graph-div');
+  const values = [];
+  for (const t of (gd && gd.data) || []) {
+    if (t.fill === 'toself') continue;
+    const v = (t.type === 'bar' && t.orientation === 'h') ? t.x : t.y;
+    for (const n of v || []) if (typeof n === 'number' && isFinite(n)) values.push(n);
+  }
+  return {svg: c.querySelectorAll('.main-svg').length, values: values};
+})"""
+CHART_LINKS_JS = """() => Array.from(document.querySelectorAll('.noordstats-download a'))
+  .filter(a => a.textContent.includes('of this chart')).map(a => a.getAttribute('href'))"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"chromium not found at {CHROMIUM}; .ci/run installs it")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    """A small suite (two themes, the claims scorecard, the index) rendered into a folder."""
+    folder = tmp_path_factory.mktemp("reports")
+    specs = suite.plan_suite(["cleantech", "defence_security", "claims"])
+    results = suite.run_suite(specs, folder, jobs=2, progress=False)
+    assert [r["status"] for r in results] == ["rendered"] * 3, results
+    return folder
+
+
+def open_page(browser, page_file: Path, folder: Path) -> tuple:
+    """Open a page; record every request (anything outside ``folder`` is aborted) and every
+    console error."""
+    context = browser.new_context()
+    requests: list[str] = []
+    errors: list[str] = []
+    inside = folder.resolve().as_uri() + "/"
+
+    def route(route) -> None:
+        requests.append(route.request.url)
+        if route.request.url.startswith(inside):
+            route.continue_()
+        else:
+            route.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("dialog", lambda d: (errors.append(f"dialog: {d.message}"), d.dismiss()))
+    page.goto(page_file.resolve().as_uri(), wait_until="load")
+    page.wait_for_load_state("networkidle")
+    return page, requests, errors, inside
+
+
+def count_charts(notebook: Path) -> int:
+    """Charts in an executed notebook: outputs that carry the plotly mimetype."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    return sum(PLOTLY_MIMETYPE in o.get("data", {}) for c in cells for o in c.get("outputs", []))
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_report_draws_every_chart_offline_without_errors(browser, rendered, name):
+    page, requests, errors, inside = open_page(browser, rendered / f"{name}.html", rendered)
+    expected = count_charts(rendered / f"{name}.ipynb")
+    charts = page.evaluate(CHARTS_JS)
+    assert expected > 0
+    assert len(charts) == expected
+    assert [c["svg"] > 0 for c in charts] == [True] * expected, "a chart did not draw"
+    assert errors == []
+    assert requests and all(url.startswith(inside) for url in requests), requests
+    assert {url.rsplit("/", 1)[1] for url in requests} == {f"{name}.html", "plotly.min.js",
+                                                            "report.css"}  # fmt: skip
+    assert "Bron: CBS, CC BY 4.0" in page.inner_text("body")
+    page.context.close()
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_each_csv_link_holds_what_its_chart_plots(browser, rendered, name):
+    page, _, _, _ = open_page(browser, rendered / f"{name}.html", rendered)
+    charts = page.evaluate(CHARTS_JS)
+    links = page.evaluate(CHART_LINKS_JS)
+    page.context.close()
+    assert len(links) == len(charts)
+    for chart, href in zip(charts, links, strict=True):
+        assert href.startswith("data:text/csv;charset=utf-8;base64,")
+        rows = pd.read_csv(io.BytesIO(base64.b64decode(href.split(",", 1)[1])))
+        numbers = [v for col in rows.select_dtypes("number") for v in rows[col].dropna()]
+        for plotted in chart["values"]:
+            assert any(math.isclose(plotted, n, rel_tol=1e-9) for n in numbers), plotted
+
+
+def test_index_links_every_report_with_its_figures(browser, rendered):
+    page, requests, errors, inside = open_page(browser, rendered / "index.html", rendered)
+    hrefs = page.eval_on_selector_all("a", "links => links.map(a => a.getAttribute('href'))")
+    text = page.inner_text("body")
+    page.context.close()
+    assert errors == [] and all(url.startswith(inside) for url in requests)
+    for name in REPORTS:
+        assert f"{name}.html" in hrefs and f"{name}.ipynb" in hrefs
+    assert all((rendered / href).is_file() for href in hrefs)
+    for figure in indicators.headline_figures("cleantech").itertuples():
+        assert figure.value_text in text
+    assert "failed" not in text
+
+
+def test_self_contained_page_works_alone(browser, tmp_path):
+    folder = tmp_path / "reports"
+    spec = suite.plan_report("defence_security", "LD01")
+    result = suite.run_suite([spec], folder, self_contained=True, progress=False)[0]
+    assert result["status"] == "rendered"
+    assert not (folder / "plotly.min.js").exists()
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copyfile(folder / spec.html_name, alone / spec.html_name)
+    page, requests, errors, _ = open_page(browser, alone / spec.html_name, alone)
+    charts = page.evaluate(CHARTS_JS)
+    page.context.close()
+    assert len(charts) == count_charts(folder / spec.notebook_name)
+    assert all(c["svg"] > 0 for c in charts) and errors == []
+    assert [url.rsplit("/", 1)[1] for url in requests] == [spec.html_name]
+
+
+@pytest.mark.reliability(
+    "bad input",
+    "<script> and onerror= in a title, a label and a table cell",
+    "shown as text in the rendered report; nothing runs",
+)
+def test_injected_markup_is_inert_in_the_rendered_page(browser, tmp_path):
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}  # fmt: skip
+    declared = nbformat.v4.new_code_cell('region: str = "LD01"  # region code')
+    declared.metadata["tags"] = ["parameters"]
+    work = nbformat.v4.new_code_cell(
+        "import pandas as pd\n"
+        "from noordstats import charts, display\n"
+        f"evil = {EVIL!r}\n"
+        "series = pd.DataFrame({'indicator_id': 'x', 'region_code': 'LD01', 'region_name': evil,"
+        " 'period_code': ['2020JJ00', '2021JJ00'], 'year': [2020, 2021], 'value': [1.0, 2.0],"
+        " 'unit': evil, 'status': evil})\n"
+        "display.show_report_header(evil, region)\n"
+        "charts.show_chart(charts.line_trends(series, evil))\n"
+        "display.show_table(series, 'evil', evil)\n"
+    )
+    notebook.cells = [declared, work]
+    path = tmp_path / "evil.ipynb"
+    nbformat.write(notebook, path)
+    folder = tmp_path / "reports"
+    spec = ReportSpec("evil", "test", path, parameters.validate_request(path, {}), EVIL)
+    assert suite.run_suite([spec], folder, progress=False)[0]["status"] == "rendered"
+    page, _, errors, _ = open_page(browser, folder / "evil.html", folder)
+    pwned = page.evaluate("() => window.__pwned")
+    text = page.inner_text("body")
+    svg_text = page.eval_on_selector(".main-svg .gtitle", "t => t.textContent")
+    title = page.title()
+    page.context.close()
+    assert pwned is None and errors == []
+    assert "<script>window.__pwned = 1</script>" in text
+    assert svg_text == EVIL
+    assert title == EVIL
