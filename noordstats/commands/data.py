@@ -30,6 +30,7 @@ def summarise() -> list[dict]:
                 "regions": " ".join(f"{k}:{v}" for k, v in sorted(meta["regions_by_level"].items())),
                 "rows": meta["row_count"],
                 "completeness": meta["completeness"],
+                "licence": meta["licence"],
                 "note": meta["completeness_note"],
             }
         )
@@ -46,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
         print(frame.to_json(orient="records", force_ascii=False, indent=1))
     else:
         with pd.option_context("display.max_colwidth", 60, "display.width", 250):
-            print(frame.drop(columns="note").to_string(index=False))
-        print(f"\n{len(frame)} tables in {paths.SNAPSHOT_DIR} — licence CC BY 4.0, Bron: CBS")
+            print(frame.drop(columns=["note", "licence"]).to_string(index=False))
+        licences = "; ".join(sorted(frame["licence"].dropna().unique()))
+        print(f"\n{len(frame)} tables in {paths.SNAPSHOT_DIR} — licences: {licences}")
     return 0
