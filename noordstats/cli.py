@@ -7,6 +7,7 @@ import argparse
 import logging
 import sys
 from importlib import import_module
+from typing import NoReturn
 
 from noordstats import __version__
 
@@ -26,8 +27,16 @@ class UsageError(ValueError):
     """Bad input from the user: printed as one line, exit status 2."""
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad argument is reported in one line (with a pointer to ``--help``)
+    instead of the usage block followed by the error; the exit status stays 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="noordstats",
         description="CBS statistics behind the claims of the Noord-Nederland position paper.",
     )
