@@ -236,7 +236,7 @@ def _validate_entries(
         try:
             obj = model.model_validate(item)
         except ValidationError as exc:
-            raise ConfigError(format_validation_error(path, str(entry), exc)) from None
+            raise ConfigError(format_validation_error(path, str(entry), exc, model)) from None
         key = getattr(obj, id_key)
         if key in entries:
             raise ConfigError(f"{path}: entry {key!r}, key 'id': duplicate id")
@@ -246,6 +246,10 @@ def _validate_entries(
 
 def _fail(path: Path, entry: str, key: str, message: str) -> None:
     raise ConfigError(f"{path}: entry {entry!r}, key {key!r}: {message}")
+
+
+def _unknown_indicator(indicator_id: str, indicators: dict[str, Indicator]) -> str:
+    return f"unknown indicator {indicator_id!r}; valid: {', '.join(indicators)}"
 
 
 def _check_selection(
@@ -299,7 +303,7 @@ def read_indicators(
     try:
         top = IndicatorFile.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(path, "(file)", exc)) from None
+        raise ConfigError(format_validation_error(path, "(file)", exc, IndicatorFile)) from None
     entries = _validate_entries(path, top.indicators, Indicator)
     for ind in entries.values():
         _check_selection(path, ind.id, "", ind, tables)
@@ -308,7 +312,7 @@ def read_indicators(
     registry = IndicatorRegistry(entries)
     for ind_id in top.region_profile:
         if ind_id not in registry:
-            _fail(path, "region_profile", "region_profile", f"unknown indicator {ind_id!r}")
+            _fail(path, "region_profile", "region_profile", _unknown_indicator(ind_id, registry))
     registry.region_profile = list(top.region_profile)
     return registry
 
@@ -343,7 +347,7 @@ def read_specialisations(
                 )
         for ind_id in spec.indicators:
             if ind_id not in indicators:
-                _fail(path, spec.id, "indicators", f"unknown indicator {ind_id!r}")
+                _fail(path, spec.id, "indicators", _unknown_indicator(ind_id, indicators))
     return entries
 
 
@@ -353,7 +357,7 @@ def read_claims(path: Path, indicators: dict[str, Indicator]) -> list[Claim]:
     try:
         top = ClaimFile.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(path, "(file)", exc)) from None
+        raise ConfigError(format_validation_error(path, "(file)", exc, ClaimFile)) from None
     entries = _validate_entries(path, top.claims, Claim)
     claims = []
     for claim in entries.values():
@@ -362,7 +366,7 @@ def read_claims(path: Path, indicators: dict[str, Indicator]) -> list[Claim]:
             _fail(path, claim.id, "theme", f"unknown theme {claim.theme!r}; valid: {valid}")
         for ind_id in claim.indicators:
             if ind_id not in indicators:
-                _fail(path, claim.id, "indicators", f"unknown indicator {ind_id!r}")
+                _fail(path, claim.id, "indicators", _unknown_indicator(ind_id, indicators))
         if claim.rule is not None:
             if claim.rule.indicator not in claim.indicators:
                 _fail(

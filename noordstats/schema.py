@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Literal
+from types import UnionType
+from typing import Literal, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -137,10 +138,55 @@ class DeclarationError(ValueError):
     """A declaration file that does not follow its schema."""
 
 
-def format_validation_error(path: Path, entry: str, error: ValidationError) -> str:
+def format_validation_error(
+    path: Path, entry: str, error: ValidationError, model: type[BaseModel] | None = None
+) -> str:
+    """One line: file, entry, key and what is wrong; an unknown key also gets the valid keys
+    of ``model`` (the model that was validated) at that place."""
     first = error.errors()[0]
     key = ".".join(str(p) for p in first["loc"])
-    return f"{path}: entry {entry!r}, key {key!r}: {first['msg']}"
+    message = f"{path}: entry {entry!r}, key {key!r}: {first['msg']}"
+    if first["type"] == "extra_forbidden" and model is not None:
+        valid = _keys_at(model, first["loc"][:-1])
+        if valid:
+            message += f"; valid keys: {', '.join(valid)}"
+    return message
+
+
+def _keys_at(annotation: object, loc: tuple) -> list[str] | None:
+    """The field names of the model found by following ``loc`` from ``annotation`` through
+    model fields, lists, dicts and optionals; None if the path leads elsewhere."""
+    for part in loc:
+        annotation = _step(annotation, part)
+        if annotation is None:
+            return None
+    model = _step(annotation, None)
+    if not isinstance(model, type):
+        return None
+    return [field.alias or name for name, field in model.model_fields.items()]
+
+
+def _step(annotation: object, part: object) -> object:
+    """One step of :func:`_keys_at`; ``part=None`` only unwraps optionals."""
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    origin = get_origin(annotation)
+    if origin in (Union, UnionType):
+        found = [s for s in (_step(a, part) for a in args) if s is not None]
+        return found[0] if found else None
+    if part is None:
+        return (
+            annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel)
+            else None
+        )
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        field = annotation.model_fields.get(str(part))
+        return None if field is None else field.annotation
+    if origin in (list, tuple, set) and args:
+        return args[0]
+    if origin is dict and len(args) == 2:
+        return args[1]
+    return None
 
 
 def read_table_declarations(path: Path) -> dict[str, TableDeclaration]:
@@ -155,7 +201,9 @@ def read_table_declarations(path: Path) -> dict[str, TableDeclaration]:
         try:
             decl = TableDeclaration.model_validate(item)
         except ValidationError as exc:
-            raise DeclarationError(format_validation_error(path, entry, exc)) from None
+            raise DeclarationError(
+                format_validation_error(path, entry, exc, TableDeclaration)
+            ) from None
         if decl.id in tables:
             raise DeclarationError(f"{path}: table {decl.id!r} is declared twice")
         tables[decl.id] = decl
