@@ -110,29 +110,36 @@ def show_data_status(table_ids: Iterable[str], source: str) -> None:
             f"table(s): {_e(', '.join(tables))}. Dates and sources are listed at the end.</p>"
         )
         return
-    stale = []
-    for table_id in tables:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", StaleDataWarning)
-            frame = load_table(table_id, source=source)
-        meta = frame.attrs.get("meta", {})
-        origin = frame.attrs.get("source")
-        if origin != "live" or any(issubclass(w.category, StaleDataWarning) for w in caught):
-            date = meta.get("modified") or meta.get("captured") or "unknown"
-            stale.append((table_id, origin, date))
+    stale = [copy for copy in (_older_copy(t, source) for t in tables) if copy]
     if not stale:
         _show(f'<p class="noordstats-status">Data: live from CBS ({_e(", ".join(tables))}).</p>')
         return
-    oldest = min(date for _, _, date in stale)
+    dates = [date for _, _, date, _ in stale if date]
+    headline = f"Data as of {_e(min(dates))}" if dates else "Data not live"
     items = "".join(
-        f"<li>{_e(t)}: the {_e(origin)} copy, data as of {_e(date)}</li>"
-        for t, origin, date in stale
+        f"<li>{_e(table)}: the {_e(origin)} copy, CBS data of {_e(date or 'an unstated date')}"
+        f", latest period {_e(period)}</li>"
+        for table, origin, date, period in stale
     )
     _show(
-        f'<div class="noordstats-stale" role="alert">Data as of {_e(oldest)}: CBS could not be '
-        f"reached, so {len(stale)} of {len(tables)} table(s) come from an older copy, not live "
-        f"from CBS.<ul>{items}</ul></div>"
+        f'<div class="noordstats-stale" role="alert">{headline}: CBS could not be reached, so '
+        f"{len(stale)} of {len(tables)} table(s) come from an older copy, not live from CBS."
+        f"<ul>{items}</ul></div>"
     )
+
+
+def _older_copy(table_id: str, source: str) -> tuple[str, str, str | None, str | None] | None:
+    """(table, where it came from, CBS date, latest period) when ``table_id`` did not come live
+    from CBS, else None."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", StaleDataWarning)
+        frame = load_table(table_id, source=source)
+    origin = frame.attrs.get("source")
+    if origin == "live" and not any(issubclass(w.category, StaleDataWarning) for w in caught):
+        return None
+    meta = frame.attrs.get("meta", {})
+    periods = meta.get("periods") or [None]
+    return table_id, str(origin), meta.get("modified") or meta.get("captured"), periods[-1]
 
 
 def show_headlines(headlines: pd.DataFrame) -> None:

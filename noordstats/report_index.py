@@ -82,4 +82,7 @@ def _render_row(entry: dict[str, Any]) -> str:
         f"<span class='meta'>latest period {_e(entry.get('latest_period'))}; "
         f"{_e(entry.get('source'))}</span>"
     )
+    if entry.get("stale"):
+        data += f'<br><span class="failed">not live:</span> <span class="meta">{_e(entry["stale"])}'
+        data += "</span>"
     return f"<tr><td>{report}</td><td><ul>{figures}</ul></td><td>{claims}</td><td>{data}</td></tr>"

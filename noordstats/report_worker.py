@@ -28,6 +28,7 @@ CELL_TIMEOUT_SECONDS = 900
 #: an ERROR on stderr; errors in cells reach the notebook through the protocol, not this log.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
+STALE_BANNER_CLASS = 'class="noordstats-stale"'
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,7 @@ def render_report(spec: ReportSpec, folder: Path, self_contained: bool) -> dict[
             _publish(spec, executed, folder, self_contained)
             entry["html"] = spec.html_name
             entry["summary"] = summarise(spec)
+            entry["stale"] = read_stale_banner(executed)
             entry["status"] = "rendered"
         except Exception as exc:  # export failed: keep the executed notebook, report the error
             entry["error"] = f"export failed: {type(exc).__name__}: {exc}".splitlines()[0]
@@ -162,6 +164,22 @@ def _publish_notebook(notebook: Any, target: Path) -> None:
     nbformat.validate(notebook)
     text = json.dumps(notebook, ensure_ascii=False, separators=(",", ":"))
     store.write_text_atomic(target, text + "\n")
+
+
+def read_stale_banner(notebook: Any) -> str | None:
+    """The text of the report's "data as of ..." banner, when it shows one (some table came
+    from an older copy because CBS could not be reached)."""
+    import html
+    import re
+
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            markup = output.get("data", {}).get("text/html", "")
+            if STALE_BANNER_CLASS in markup:
+                banner = markup[markup.index(STALE_BANNER_CLASS) :]
+                text = re.sub(r"<[^>]+>", " ", banner.split("</div>", 1)[0].split(">", 1)[1])
+                return " ".join(html.unescape(text).split())
+    return None
 
 
 def summarise(spec: ReportSpec) -> dict[str, Any]:

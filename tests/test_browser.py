@@ -23,9 +23,14 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 REPORTS = ["specialisation-cleantech-LD01", "specialisation-defence_security-LD01", "claims-LD01"]
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
 EVIL = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
@@ -111,8 +116,11 @@ def test_report_draws_every_chart_offline_without_errors(browser, rendered, name
     assert [c["svg"] > 0 for c in charts] == [True] * expected, "a chart did not draw"
     assert errors == []
     assert requests and all(url.startswith(inside) for url in requests), requests
-    assert {url.rsplit("/", 1)[1] for url in requests} == {f"{name}.html", "plotly.min.js",
-                                                            "report.css"}  # fmt: skip
+    assert {url.rsplit("/", 1)[1] for url in requests} == {
+        f"{name}.html",
+        "plotly.min.js",
+        "report.css",
+    }
     assert "Bron: CBS, CC BY 4.0" in page.inner_text("body")
     page.context.close()
 
@@ -172,8 +180,11 @@ def test_injected_markup_is_inert_in_the_rendered_page(browser, tmp_path):
     import nbformat
 
     notebook = nbformat.v4.new_notebook()
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                       "language": "python"}  # fmt: skip
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     declared = nbformat.v4.new_code_cell('region: str = "LD01"  # region code')
     declared.metadata["tags"] = ["parameters"]
     work = nbformat.v4.new_code_cell(

@@ -39,8 +39,9 @@ def test_cells_only_call_the_library(notebook):
     for cell in _code_cells(notebook):
         tree = ast.parse("".join(cell["source"]))
         for node in ast.walk(tree):
-            assert not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef |
-                                  ast.Lambda), f"{notebook.name}: definition in a cell"  # fmt: skip
+            assert not isinstance(
+                node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda
+            ), f"{notebook.name}: definition in a cell"
             if isinstance(node, ast.Import):
                 raise AssertionError(f"{notebook.name}: 'import' of {node.names[0].name}")
             if isinstance(node, ast.ImportFrom):
@@ -61,9 +62,12 @@ def test_notebook_runs_with_its_defaults(notebook, tmp_path):
     import papermill
 
     executed = papermill.execute_notebook(
-        str(notebook), str(tmp_path / notebook.name), kernel_name="python3",
-        progress_bar=False, cwd=str(paths.NOTEBOOKS_DIR),
-    )  # fmt: skip
+        str(notebook),
+        str(tmp_path / notebook.name),
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(paths.NOTEBOOKS_DIR),
+    )
     outputs = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"], (
@@ -75,15 +79,21 @@ def test_notebook_runs_with_its_defaults(notebook, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.reliability("bad input", "notebook run directly by papermill with region XX99",
-                         "the notebook's first cell raises ParameterError")  # fmt: skip
+@pytest.mark.reliability(
+    "bad input",
+    "notebook run directly by papermill with region XX99",
+    "the notebook's first cell raises ParameterError",
+)
 def test_notebook_refuses_a_bad_parameter_itself(tmp_path):
     import papermill
 
     with pytest.raises(papermill.PapermillExecutionError) as caught:
         papermill.execute_notebook(
-            str(paths.NOTEBOOKS_DIR / "claims.ipynb"), str(tmp_path / "claims.ipynb"),
-            parameters={"region": "XX99"}, kernel_name="python3", progress_bar=False,
-        )  # fmt: skip
+            str(paths.NOTEBOOKS_DIR / "claims.ipynb"),
+            str(tmp_path / "claims.ipynb"),
+            parameters={"region": "XX99"},
+            kernel_name="python3",
+            progress_bar=False,
+        )
     assert caught.value.ename == "ParameterError"
     assert "unknown region 'XX99'" in caught.value.evalue

@@ -34,8 +34,14 @@ def test_defaults_are_valid(notebook):
 
 def test_specialisation_parameters_are_the_documented_ones():
     declared = parameters.read_declared_parameters(SPECIALISATION)
-    assert list(declared) == ["specialisation", "region", "compare", "start_year", "end_year",
-                              "source"]  # fmt: skip
+    assert list(declared) == [
+        "specialisation",
+        "region",
+        "compare",
+        "start_year",
+        "end_year",
+        "source",
+    ]
     assert declared["specialisation"].default in config.SPECIALISATION_IDS
     assert declared["region"].default == regions.NORTH
     assert "NL01" in declared["compare"].default
@@ -44,9 +50,15 @@ def test_specialisation_parameters_are_the_documented_ones():
 def test_good_overrides_pass_through():
     values = parameters.validate_request(
         SPECIALISATION,
-        {"specialisation": "agrofood", "region": "PV21", "compare": ["NL01", "CR05"],
-         "start_year": 2015, "end_year": 2020, "source": "auto"},
-    )  # fmt: skip
+        {
+            "specialisation": "agrofood",
+            "region": "PV21",
+            "compare": ["NL01", "CR05"],
+            "start_year": 2015,
+            "end_year": 2020,
+            "source": "auto",
+        },
+    )
     assert values["region"] == "PV21" and values["compare"] == ["NL01", "CR05"]
     assert parameters.validate_request(SPECIALISATION, {"end_year": None})["end_year"] is None
 
@@ -57,27 +69,41 @@ BAD_REQUESTS = [
     ("wrong type: bool for a year", {"start_year": True}, "start_year must be int", "bool"),
     ("wrong type: one region for a list", {"compare": "NL01"}, "compare must be list", "str"),
     ("wrong type: number for text", {"region": 20}, "region must be str", "int"),
-    ("unknown specialisation", {"specialisation": "space"}, "unknown specialisation 'space'",
-     "cleantech"),
+    (
+        "unknown specialisation",
+        {"specialisation": "space"},
+        "unknown specialisation 'space'",
+        "cleantech",
+    ),
     ("unknown region code", {"region": "LD09"}, "unknown region 'LD09'", "CR01..CR40"),
-    ("region at a level reports do not cover", {"region": "NL01"}, "unknown region 'NL01'",
-     "LD01"),
-    ("unknown region among those compared", {"compare": ["NL01", "PV99"]},
-     "unknown region 'PV99' in compare", "PV20"),
+    ("region at a level reports do not cover", {"region": "NL01"}, "unknown region 'NL01'", "LD01"),
+    (
+        "unknown region among those compared",
+        {"compare": ["NL01", "PV99"]},
+        "unknown region 'PV99' in compare",
+        "PV20",
+    ),
     ("empty comparison list", {"compare": []}, "compare must be a non-empty list", "[]"),
-    ("start year after end year", {"start_year": 2020, "end_year": 2015},
-     "start_year 2020 is after end_year 2015", "2015"),
+    (
+        "start year after end year",
+        {"start_year": 2020, "end_year": 2015},
+        "start_year 2020 is after end_year 2015",
+        "2015",
+    ),
     ("year out of range", {"start_year": 20}, "start_year must be a year", "1900"),
     ("unknown data source", {"source": "online"}, "unknown source 'online'", "snapshot"),
-]  # fmt: skip
+]
 
 
 def _cases(rows: list[tuple], where: str, expected: str) -> list:
     return [
-        pytest.param(*row, id=row[0], marks=pytest.mark.reliability(
-            "bad input", f"{where}: {row[0]}", expected))
+        pytest.param(
+            *row,
+            id=row[0],
+            marks=pytest.mark.reliability("bad input", f"{where}: {row[0]}", expected),
+        )
         for row in rows
-    ]  # fmt: skip
+    ]
 
 
 @pytest.mark.parametrize(
@@ -122,21 +148,40 @@ def test_notebook_without_annotation_is_refused(tmp_path):
 
 CLI_CASES = [
     ("unknown report", ["report", "space"], "unknown report 'space'", "cleantech"),
-    ("unknown region", ["report", "cleantech", "--region", "XX01"], "unknown region 'XX01'",
-     "LD01"),
-    ("reversed years", ["report", "cleantech", "--start-year", "2020", "--end-year", "2010"],
-     "start_year 2020 is after end_year 2010", "2010"),
-    ("unknown -p parameter", ["report", "claims", "-p", "compare=[NL01]"],
-     "unknown parameter 'compare'", "region, source"),
+    (
+        "unknown region",
+        ["report", "cleantech", "--region", "XX01"],
+        "unknown region 'XX01'",
+        "LD01",
+    ),
+    (
+        "reversed years",
+        ["report", "cleantech", "--start-year", "2020", "--end-year", "2010"],
+        "start_year 2020 is after end_year 2010",
+        "2010",
+    ),
+    (
+        "unknown -p parameter",
+        ["report", "claims", "-p", "compare=[NL01]"],
+        "unknown parameter 'compare'",
+        "region, source",
+    ),
     ("-p without a value", ["report", "claims", "-p", "region"], "is not NAME=VALUE", "region"),
     ("--jobs 0", ["reports", "--jobs", "0"], "--jobs must be a whole number", "'0'"),
-    ("--jobs not a number", ["reports", "--jobs", "two"], "--jobs must be a whole number",
-     "'two'"),
-    ("--only unknown report", ["reports", "--only", "cleantech", "spaceships"],
-     "unknown report 'spaceships'", "region_profile"),
-    ("reports for an unknown region", ["reports", "--region", "LD01", "GM9999"],
-     "unknown region 'GM9999'", "PV31"),
-]  # fmt: skip
+    ("--jobs not a number", ["reports", "--jobs", "two"], "--jobs must be a whole number", "'two'"),
+    (
+        "--only unknown report",
+        ["reports", "--only", "cleantech", "spaceships"],
+        "unknown report 'spaceships'",
+        "region_profile",
+    ),
+    (
+        "reports for an unknown region",
+        ["reports", "--region", "LD01", "GM9999"],
+        "unknown region 'GM9999'",
+        "PV31",
+    ),
+]
 
 
 @pytest.mark.parametrize(

@@ -31,14 +31,20 @@ NOORDSTATS = str(Path(sys.executable).parent / "noordstats")
 
 def write_notebook(path: Path, code: str) -> Path:
     notebook = nbformat.v4.new_notebook()
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                       "language": "python"}  # fmt: skip
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     declared = nbformat.v4.new_code_cell(
         'region: str = "LD01"  # region code\nsource: str = "snapshot"  # data source'
     )
     declared.metadata["tags"] = ["parameters"]
-    notebook.cells = [nbformat.v4.new_markdown_cell("# A test report"), declared,
-                      nbformat.v4.new_code_cell(code)]  # fmt: skip
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell("# A test report"),
+        declared,
+        nbformat.v4.new_code_cell(code),
+    ]
     nbformat.write(notebook, path)
     return path
 
@@ -57,8 +63,9 @@ def sources(tmp_path):
 
 
 def leftovers(folder: Path) -> list[str]:
-    return [p.name for p in folder.iterdir() if p.name.startswith(TMP_PREFIX) or
-            p.name.endswith(".tmp")]  # fmt: skip
+    return [
+        p.name for p in folder.iterdir() if p.name.startswith(TMP_PREFIX) or p.name.endswith(".tmp")
+    ]
 
 
 def assert_complete(folder: Path) -> None:
@@ -81,7 +88,9 @@ def test_default_suite_has_deterministic_names():
     assert [s.name for s in specs] == [*expected, "claims-LD01", "region_profile-LD01"]
     assert all(s.parameters["region"] == "LD01" for s in specs)
     assert [s.name for s in suite.plan_suite(["claims"], ["PV20", "CR01"])] == [
-        "claims-PV20", "claims-CR01"]  # fmt: skip
+        "claims-PV20",
+        "claims-CR01",
+    ]
     assert "Groningen" in suite.plan_report("talent", "PV20").title
 
 
@@ -136,8 +145,10 @@ def test_unchanged_reports_are_skipped_until_inputs_change_or_force(sources, tmp
 
     changed = tiny_spec(sources, "one", region="PV21")
     assert suite.run_suite([changed], out, progress=False)[0]["status_this_run"] == "rendered"
-    assert suite.run_suite([changed], out, force=True, progress=False)[0][
-        "status_this_run"] == "rendered"  # fmt: skip
+    assert (
+        suite.run_suite([changed], out, force=True, progress=False)[0]["status_this_run"]
+        == "rendered"
+    )
     (out / "one.html").unlink()
     assert suite.run_suite([changed], out, progress=False)[0]["status_this_run"] == "rendered"
     (out / MANIFEST_NAME).write_text("{not json", encoding="utf-8")
@@ -154,7 +165,8 @@ def test_inputs_hash_follows_data_code_and_parameters(sources, monkeypatch):
     assert base != compute_inputs_hash(spec.notebook, spec.parameters, spec.table_ids, True)
     live = {**spec.parameters, "source": "live"}
     assert compute_inputs_hash(spec.notebook, live, [], False) != compute_inputs_hash(
-        spec.notebook, live, [], False), "live data is rendered every time"  # fmt: skip
+        spec.notebook, live, [], False
+    ), "live data is rendered every time"
     monkeypatch.setattr(report_manifest, "_data_version", lambda table_id: "new data")
     assert base != compute_inputs_hash(spec.notebook, spec.parameters, spec.table_ids, False)
 
@@ -241,10 +253,21 @@ def test_two_concurrent_suite_runs_do_not_interleave(tmp_path):
 )
 def test_a_killed_run_leaves_nothing_half_written(tmp_path):
     out = tmp_path / "reports"
-    command = [NOORDSTATS, "reports", "--only", "defence_security", "claims", "--out", str(out),
-               "--quiet", "--jobs", "2"]  # fmt: skip
-    run = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                           start_new_session=True)  # fmt: skip
+    command = [
+        NOORDSTATS,
+        "reports",
+        "--only",
+        "defence_security",
+        "claims",
+        "--out",
+        str(out),
+        "--quiet",
+        "--jobs",
+        "2",
+    ]
+    run = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not any(out.glob(f"{TMP_PREFIX}*")):
         time.sleep(0.05)
@@ -264,12 +287,21 @@ def test_a_killed_run_leaves_nothing_half_written(tmp_path):
 
 def test_index_escapes_every_text():
     entry = {
-        "name": "x", "kind": "specialisation", "title": EVIL, "html": "x.html",
-        "notebook": "x.ipynb", "status": "rendered", "rendered_at": EVIL, "data_date": EVIL,
-        "latest_period": EVIL, "source": EVIL,
-        "summary": {"figures": [{"title": EVIL, "value_text": EVIL, "period": EVIL}],
-                    "verdicts": [{"claim_id": "c", "verdict": EVIL}]},
-    }  # fmt: skip
+        "name": "x",
+        "kind": "specialisation",
+        "title": EVIL,
+        "html": "x.html",
+        "notebook": "x.ipynb",
+        "status": "rendered",
+        "rendered_at": EVIL,
+        "data_date": EVIL,
+        "latest_period": EVIL,
+        "source": EVIL,
+        "summary": {
+            "figures": [{"title": EVIL, "value_text": EVIL, "period": EVIL}],
+            "verdicts": [{"claim_id": "c", "verdict": EVIL}],
+        },
+    }
     failed = {**entry, "name": "y", "status": "failed", "error": EVIL, "html": None}
     page = render_index([entry, failed], EVIL)
     assert "<script" not in page and "<img" not in page
@@ -284,12 +316,35 @@ def shown(monkeypatch):
 
 
 def test_report_blocks_escape_cbs_and_config_text(shown):
-    figures = pd.DataFrame([{"indicator_id": EVIL, "title": EVIL, "value_text": EVIL,
-                             "period": EVIL, "comparison_text": EVIL, "table_id": EVIL,
-                             "caveat": EVIL}])  # fmt: skip
-    claim = {c: EVIL for c in ["claim_id", "section", "theme", "quote_nl", "claim_en",
-                               "figure_text", "period", "comparison", "rule", "definition",
-                               "caveats"]}  # fmt: skip
+    figures = pd.DataFrame(
+        [
+            {
+                "indicator_id": EVIL,
+                "title": EVIL,
+                "value_text": EVIL,
+                "period": EVIL,
+                "comparison_text": EVIL,
+                "table_id": EVIL,
+                "caveat": EVIL,
+            }
+        ]
+    )
+    claim = {
+        c: EVIL
+        for c in [
+            "claim_id",
+            "section",
+            "theme",
+            "quote_nl",
+            "claim_en",
+            "figure_text",
+            "period",
+            "comparison",
+            "rule",
+            "definition",
+            "caveats",
+        ]
+    }
     display.show_headlines(figures)
     display.show_claims(pd.DataFrame([{**claim, "verdict": "supported"}]))
     display.show_table(figures, EVIL, EVIL)
@@ -300,10 +355,18 @@ def test_report_blocks_escape_cbs_and_config_text(shown):
 
 
 def test_chart_html_escapes_labels_and_keeps_one_script():
-    series = pd.DataFrame({"indicator_id": "x", "region_code": ["LD01", "LD01"],
-                           "region_name": EVIL, "period_code": ["2020JJ00", "2021JJ00"],
-                           "year": [2020, 2021], "value": [1.0, 2.0], "unit": EVIL,
-                           "status": EVIL})  # fmt: skip
+    series = pd.DataFrame(
+        {
+            "indicator_id": "x",
+            "region_code": ["LD01", "LD01"],
+            "region_name": EVIL,
+            "period_code": ["2020JJ00", "2021JJ00"],
+            "year": [2020, 2021],
+            "value": [1.0, 2.0],
+            "unit": EVIL,
+            "status": EVIL,
+        }
+    )
     chart = charts.line_trends(series, EVIL)
     figure = json.loads(chart.figure.to_json())
     page = charts.render_chart_html(chart, figure) + charts.render_csv_link(chart)
@@ -312,10 +375,18 @@ def test_chart_html_escapes_labels_and_keeps_one_script():
 
 
 def test_trend_lines_never_bridge_a_missing_year():
-    series = pd.DataFrame({"indicator_id": "x", "region_code": "LD01", "region_name": "Noord",
-                           "period_code": ["2019JJ00", "2020JJ00", "2023JJ00"],
-                           "year": [2019, 2020, 2023], "value": [1.0, 2.0, 3.0], "unit": "%",
-                           "status": "definitief"})  # fmt: skip
+    series = pd.DataFrame(
+        {
+            "indicator_id": "x",
+            "region_code": "LD01",
+            "region_name": "Noord",
+            "period_code": ["2019JJ00", "2020JJ00", "2023JJ00"],
+            "year": [2019, 2020, 2023],
+            "value": [1.0, 2.0, 3.0],
+            "unit": "%",
+            "status": "definitief",
+        }
+    )
     trace = charts.line_trends(series, "t").figure.data[0]
     assert list(trace.x) == [2019, 2020, None, 2023]
     assert list(trace.y) == [1.0, 2.0, None, 3.0]
@@ -326,12 +397,58 @@ def test_csv_link_holds_exactly_the_chart_rows():
     import io
     import re
 
-    series = pd.DataFrame({"indicator_id": "x", "region_code": ["LD01", "NL01"],
-                           "region_name": ["Noord", "Nederland"],
-                           "period_code": "2020JJ00", "year": 2020, "value": [1.5, float("nan")],
-                           "unit": "%", "status": "voorlopig", "extra": "not shown"})  # fmt: skip
+    series = pd.DataFrame(
+        {
+            "indicator_id": "x",
+            "region_code": ["LD01", "NL01"],
+            "region_name": ["Noord", "Nederland"],
+            "period_code": "2020JJ00",
+            "year": 2020,
+            "value": [1.5, float("nan")],
+            "unit": "%",
+            "status": "voorlopig",
+            "extra": "not shown",
+        }
+    )
     chart = charts.line_trends(series, "t")
     payload = re.search(r"base64,([^\"]+)\"", charts.render_csv_link(chart)).group(1)
     rows = pd.read_csv(io.BytesIO(base64.b64decode(payload)))
     assert list(rows.columns) == charts.TREND_CHART_COLUMNS
     assert rows.value.tolist()[0] == 1.5 and pd.isna(rows.value.tolist()[1])
+
+
+@pytest.mark.slow
+@pytest.mark.reliability(
+    "fault",
+    "CBS unreachable while rendering with --source auto (empty cache)",
+    "report rendered from the snapshot with a 'data as of' banner at the top; index says not live",
+)
+def test_unreachable_cbs_gives_a_stale_banner(tmp_path):
+    out = tmp_path / "reports"
+    env = {
+        **os.environ,
+        "NOORDSTATS_CATALOG_URL": "http://127.0.0.1:9",
+        "NOORDSTATS_HTTP_ATTEMPTS": "1",
+        "NOORDSTATS_CACHE_DIR": str(tmp_path / "cache"),
+    }
+    run = subprocess.run(
+        [NOORDSTATS, "report", "defence_security", "--source", "auto", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    page = (out / "specialisation-defence_security-LD01.html").read_text(encoding="utf-8")
+    banner = page.index('class="noordstats-stale"')
+    assert banner < page.index("Headline figures"), "the banner is at the top"
+    assert "CBS could not be reached" in page and "the snapshot copy" in page
+    entry = read_manifest(out)["specialisation-defence_security-LD01"]
+    assert entry["source"] == "auto" and "CBS could not be reached" in entry["stale"]
+    assert "not live" in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_snapshot_reports_show_no_banner(shown):
+    display.show_data_status(["83582NED"], "snapshot")
+    assert "noordstats-stale" not in "".join(shown)
+    assert "embedded snapshot" in "".join(shown)
