@@ -115,11 +115,17 @@ def import_export(
 
 def detect_kind(path: Path) -> str:
     """``'untyped'`` (ID column, codes) or ``'wide'`` ('CSV met statistische symbolen')."""
+    reader = None
     try:
         with open(path, encoding="utf-8-sig", newline="") as fh:
-            lines = list(itertools.islice(csv.reader(fh, delimiter=";"), 12))
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise SourceFormatError(f"{path}:1: not a StatLine CSV export: {exc}") from None
+            reader = csv.reader(fh, delimiter=";")
+            lines = list(itertools.islice(reader, 12))
+    except csv.Error as exc:
+        raise SourceFormatError(
+            f"{path}:{reader.line_num}: not a StatLine CSV export: {exc}"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise SourceFormatError(f"{path}: not a StatLine CSV export: {exc}") from None
     first = lines[0] if lines else []
     if first and first[0] == "ID":
         return "untyped"

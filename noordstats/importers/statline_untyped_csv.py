@@ -40,6 +40,7 @@ class StatlineMetadata:
 
 def read_rows(path: Path) -> pd.DataFrame:
     """The data rows, every cell as text; a ragged or undecodable file names file and line."""
+    reader = None
     try:
         with open(path, encoding="utf-8-sig", newline="") as fh:
             reader = csv.reader(fh, delimiter=";", quotechar='"', strict=True)
@@ -53,7 +54,11 @@ def read_rows(path: Path) -> pd.DataFrame:
                         f"{path}:{reader.line_num}: {len(row)} fields, the header has {len(header)}"
                     )
                 rows.append(row)
-    except (csv.Error, UnicodeDecodeError, OSError) as exc:
+    except csv.Error as exc:
+        raise SourceFormatError(
+            f"{path}:{reader.line_num}: not a StatLine CSV export: {exc}"
+        ) from None
+    except (UnicodeDecodeError, OSError) as exc:
         raise SourceFormatError(f"{path}: not a StatLine CSV export: {exc}") from None
     if header[0] != "ID":
         raise SourceFormatError(f"{path}:1: first column must be 'ID', found {header[0]!r}")
@@ -62,6 +67,7 @@ def read_rows(path: Path) -> pd.DataFrame:
 
 def read_statline_metadata(path: Path) -> StatlineMetadata:
     """Parse a StatLine metadata CSV: blocks, each a one-field title line, a header, rows."""
+    reader = None
     try:
         with open(path, encoding="utf-8-sig", newline="") as fh:
             reader = csv.reader(fh, delimiter=";", quotechar='"', strict=True)
@@ -83,7 +89,11 @@ def read_statline_metadata(path: Path) -> StatlineMetadata:
                         )
                     blocks[name].append(dict(zip(header, row, strict=True)))
                     lines[(name, len(blocks[name]))] = reader.line_num
-    except (csv.Error, UnicodeDecodeError, OSError) as exc:
+    except csv.Error as exc:
+        raise SourceFormatError(
+            f"{path}:{reader.line_num}: not a StatLine metadata export: {exc}"
+        ) from None
+    except (UnicodeDecodeError, OSError) as exc:
         raise SourceFormatError(f"{path}: not a StatLine metadata export: {exc}") from None
     if "TableInfos" not in blocks or "DataProperties" not in blocks:
         raise SourceFormatError(f"{path}:1: no TableInfos/DataProperties blocks")

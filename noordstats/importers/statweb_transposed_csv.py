@@ -27,11 +27,16 @@ PERIOD_ROW = "Perioden"
 
 
 def read_lines(path: Path, encoding: str) -> list[tuple[int, list[str]]]:
+    reader = None
     try:
         with open(path, encoding=encoding, newline="") as fh:
             reader = csv.reader(fh, delimiter=";", quotechar='"', strict=True)
             lines = [(reader.line_num, row) for row in reader if row]
-    except (csv.Error, UnicodeDecodeError) as exc:
+    except csv.Error as exc:
+        raise SourceFormatError(
+            f"{path}:{reader.line_num}: not a StatWeb CSV export: {exc}"
+        ) from None
+    except UnicodeDecodeError as exc:
         raise SourceFormatError(f"{path}: not a StatWeb CSV export: {exc}") from None
     if len(lines) < 4:
         raise SourceFormatError(f"{path}:{len(lines) + 1}: expected 3 header lines and data")
