@@ -111,4 +111,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m noordstats.cli`: run the main of the imported module, whose error classes are
+    # the ones the commands raise (this file's own copy, __main__, has classes of its own)
+    from noordstats.cli import main as imported_main
+
+    sys.exit(imported_main())
