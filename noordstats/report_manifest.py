@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from functools import cache
 from importlib.metadata import version
@@ -74,7 +75,7 @@ def compute_code_hash() -> str:
     files += [paths.TABLES_FILE, paths.INDICATORS_FILE, paths.SPECIALISATIONS_FILE]
     files.append(paths.CLAIMS_FILE)
     for path in files:
-        digest.update(str(path.relative_to(paths.PROJECT_DIR)).encode())
+        digest.update(os.path.relpath(path, paths.PROJECT_DIR).encode())
         digest.update(_file_hash(path).encode())
     return digest.hexdigest()
 
