@@ -58,10 +58,13 @@ def report_kinds() -> list[str]:
 
 
 def plan_report(kind: str, region: str, overrides: dict[str, Any] | None = None) -> ReportSpec:
-    """Validate one report's parameters (raises :class:`parameters.ParameterError`) and name it."""
+    """Validate one report's parameters (raises :class:`parameters.ParameterError`) and the
+    declaration files every report reads (raises :class:`config.ConfigError`), and name it."""
     from noordstats import config, indicators
 
     overrides = dict(overrides or {})
+    for load in (config.load_indicators, config.load_specialisations, config.load_claims):
+        load()  # a malformed declaration is bad input: refused before anything is written
     if kind not in report_kinds():
         raise parameters.ParameterError(
             f"unknown report {kind!r}; valid: {', '.join(report_kinds())}"
