@@ -6,14 +6,20 @@ with ``os.replace`` once complete, so a crash leaves at most a temporary file, n
 half-written report under its final name. A report that fails keeps its executed notebook (with
 papermill's error cell at the top) and loses any older HTML page, so the index cannot present a
 stale page as the current report.
+
+An output folder that cannot take the files (disk full, read-only, no permission) is not a
+failure of the report: :func:`render_report` raises :class:`OutputFolderError` instead, having
+changed nothing under a final name, and the suite stops with the older reports as they were.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import time
 import traceback
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -29,6 +35,18 @@ CELL_TIMEOUT_SECONDS = 900
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
 STALE_BANNER_CLASS = 'class="noordstats-stale"'
+#: what an OSError says when the output folder, not the report, is the problem
+OUTPUT_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM}
+)
+
+
+class OutputFolderError(OSError):
+    """The output folder cannot be written (disk full, read-only, no permission)."""
+
+
+def is_output_error(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in OUTPUT_ERRNOS
 
 
 @dataclass(frozen=True)
@@ -82,7 +100,24 @@ def warm_up() -> None:
 
 
 def render_report(spec: ReportSpec, folder: Path, self_contained: bool) -> dict[str, Any]:
-    """Execute, export and summarise one report; return its manifest entry."""
+    """Execute, export and summarise one report; return its manifest entry. Raises
+    :class:`OutputFolderError` (nothing changed under a final name) when the folder cannot take
+    the files."""
+    tmp_notebook = folder / f"{TMP_PREFIX}{spec.name}-{os.getpid()}.ipynb"
+    try:
+        return _render(spec, folder, self_contained, tmp_notebook)
+    except OSError as exc:
+        if not is_output_error(exc):
+            raise
+        raise OutputFolderError(exc.errno, exc.strerror, exc.filename) from None
+    finally:
+        with suppress(OSError):
+            tmp_notebook.unlink(missing_ok=True)
+
+
+def _render(
+    spec: ReportSpec, folder: Path, self_contained: bool, tmp_notebook: Path
+) -> dict[str, Any]:
     import nbformat
     import papermill
 
@@ -97,7 +132,6 @@ def render_report(spec: ReportSpec, folder: Path, self_contained: bool) -> dict[
         "error": None,
         "summary": {},
     }
-    tmp_notebook = folder / f"{TMP_PREFIX}{spec.name}-{os.getpid()}.ipynb"
     try:
         executed = papermill.execute_notebook(
             str(spec.notebook),
@@ -114,6 +148,8 @@ def render_report(spec: ReportSpec, folder: Path, self_contained: bool) -> dict[
     except papermill.PapermillExecutionError as exc:
         entry["error"] = f"{exc.ename}: {exc.evalue}".splitlines()[0]
     except Exception as exc:  # a kernel that died or never started: report it, keep going
+        if is_output_error(exc):
+            raise
         entry["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
         entry["traceback"] = traceback.format_exc(limit=5)
     if entry["error"] is None:
@@ -124,19 +160,20 @@ def render_report(spec: ReportSpec, folder: Path, self_contained: bool) -> dict[
             entry["stale"] = read_stale_banner(executed)
             entry["status"] = "rendered"
         except Exception as exc:  # export failed: keep the executed notebook, report the error
+            if is_output_error(exc):
+                raise
             entry["error"] = f"export failed: {type(exc).__name__}: {exc}".splitlines()[0]
             entry["traceback"] = traceback.format_exc(limit=5)
             nbformat.write(executed, tmp_notebook)
     if entry["error"] is not None:
-        (folder / spec.html_name).unlink(missing_ok=True)
         if tmp_notebook.exists():
             _publish_notebook(
                 nbformat.read(tmp_notebook, as_version=4), folder / spec.notebook_name
             )
         else:
             entry["notebook"] = None
+        (folder / spec.html_name).unlink(missing_ok=True)
         entry["status"] = "failed"
-    tmp_notebook.unlink(missing_ok=True)
     entry["seconds"] = round(time.perf_counter() - started, 2)
     entry["rendered_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     return entry
@@ -147,13 +184,24 @@ def _publish(spec: ReportSpec, executed: Any, folder: Path, self_contained: bool
 
     executed.metadata["title"] = spec.title
     page = html_export.export_html(executed, self_contained=self_contained)
-    store.write_text_atomic(folder / spec.html_name, page)
-    _publish_notebook(executed, folder / spec.notebook_name)
+    notebook = _notebook_text(executed)
+    # both files are written in full before either replaces its older version: a disk that
+    # fills up half-way leaves the older page and notebook together, as they were
+    with (
+        store.atomic_path(folder / spec.html_name) as html_tmp,
+        store.atomic_path(folder / spec.notebook_name) as notebook_tmp,
+    ):
+        html_tmp.write_text(page, encoding="utf-8")
+        notebook_tmp.write_text(notebook, encoding="utf-8")
 
 
 def _publish_notebook(notebook: Any, target: Path) -> None:
-    """Write the executed notebook compactly. A figure's ``text/html`` twin (the page's copy)
-    is dropped: JupyterLab draws the plotly part, and the HTML report holds the other."""
+    store.write_text_atomic(target, _notebook_text(notebook))
+
+
+def _notebook_text(notebook: Any) -> str:
+    """The executed notebook, compactly. A figure's ``text/html`` twin (the page's copy) is
+    dropped: JupyterLab draws the plotly part, and the HTML report holds the other."""
     import nbformat
 
     for cell in notebook.cells:
@@ -162,8 +210,7 @@ def _publish_notebook(notebook: Any, target: Path) -> None:
             if PLOTLY_MIMETYPE in data:
                 data.pop("text/html", None)
     nbformat.validate(notebook)
-    text = json.dumps(notebook, ensure_ascii=False, separators=(",", ":"))
-    store.write_text_atomic(target, text + "\n")
+    return json.dumps(notebook, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def read_stale_banner(notebook: Any) -> str | None:

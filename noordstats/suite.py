@@ -31,7 +31,13 @@ from noordstats.report_manifest import (
     read_manifest,
     write_manifest,
 )
-from noordstats.report_worker import TMP_PREFIX, ReportSpec, render_report, warm_up
+from noordstats.report_worker import (
+    TMP_PREFIX,
+    OutputFolderError,
+    ReportSpec,
+    render_report,
+    warm_up,
+)
 
 LOCK_NAME = ".noordstats-reports.lock"
 OTHER_KINDS = ("claims", "region_profile")
@@ -237,6 +243,10 @@ def _render_all(
             spec = futures[future]
             try:
                 entry = future.result()
+            except OutputFolderError:  # stop: the reports in the folder stay as they were
+                for other in futures:
+                    other.cancel()
+                raise
             except Exception as exc:  # the worker process itself died
                 entry = _crashed_entry(spec, exc)
             bar.update(1)
