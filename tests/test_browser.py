@@ -214,3 +214,88 @@ def test_injected_markup_is_inert_in_the_rendered_page(browser, tmp_path):
     assert "<script>window.__pwned = 1</script>" in text
     assert svg_text == EVIL
     assert title == EVIL
+
+
+#: in the visible notebook: code cells, how many have run (prompt shows a number), errors,
+#: plotly plots and plots that drew an SVG root
+NOTEBOOK_STATE_JS = """() => {
+  const panel = Array.from(document.querySelectorAll('.jp-NotebookPanel'))
+    .find(p => !p.classList.contains('lm-mod-hidden'));
+  if (!panel) return null;
+  const prompts = Array.from(panel.querySelectorAll('.jp-CodeCell .jp-InputPrompt'));
+  const plots = Array.from(panel.querySelectorAll('.js-plotly-plot'));
+  return {
+    cells: prompts.length,
+    ran: prompts.filter(p => /\\[\\d+\\]/.test(p.textContent)).length,
+    errors: panel.querySelectorAll("[data-mime-type='application/vnd.jupyter.error']").length,
+    plots: plots.length,
+    drawn: plots.filter(p => p.querySelector('.main-svg')).length,
+  };
+}"""
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory):
+    """A JupyterLab server on localhost serving a copy of notebooks/ (kernel 'python3')."""
+    import secrets
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from noordstats import paths
+
+    root = tmp_path_factory.mktemp("lab")
+    for notebook in paths.NOTEBOOKS_DIR.glob("*.ipynb"):
+        shutil.copyfile(notebook, root / notebook.name)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    token = secrets.token_hex(16)
+    command = [
+        str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--allow-root",
+        "--ip=127.0.0.1", f"--port={port}", f"--ServerApp.token={token}",
+        f"--ServerApp.root_dir={root}", f"--LabApp.workspaces_dir={root / '.workspaces'}",
+        "--LabApp.news_url=",
+    ]  # fmt: skip
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+            break
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                pytest.fail("JupyterLab did not start")
+            time.sleep(0.3)
+    yield base, token
+    server.terminate()
+    server.wait(timeout=30)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["specialisation", "claims", "region_profile"])
+def test_notebook_runs_interactively_in_jupyterlab(browser, jupyterlab, name):
+    """Open the notebook in JupyterLab, Run > Run All Cells with its defaults: every cell runs,
+    no error, and JupyterLab draws the charts itself (plotly's mime renderer)."""
+    base, token = jupyterlab
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{base}/doc/tree/{name}.ipynb?token={token}")
+    page.wait_for_function(
+        f"() => {{ const s = ({NOTEBOOK_STATE_JS})(); return s && s.cells > 0; }}",
+        timeout=60_000,
+    )
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    page.wait_for_function(
+        f"() => {{ const s = ({NOTEBOOK_STATE_JS})(); return s && s.ran === s.cells; }}",
+        timeout=120_000,
+    )
+    state = page.evaluate(NOTEBOOK_STATE_JS)
+    page.close()
+    assert state["errors"] == 0
+    assert state["plots"] > 0 and state["drawn"] == state["plots"]
