@@ -92,11 +92,17 @@ def ipc_kernel_manager() -> type:
 
 
 def warm_up() -> None:
-    """Import what every report needs once per worker process."""
+    """Import what every report needs once per worker process. Older data used for a summary is
+    logged once (``noordstats.load``), not also shown as a Python warning with a source line."""
+    import warnings
+
     import nbconvert  # noqa: F401
     import papermill  # noqa: F401
 
     from noordstats import claims, html_export, indicators  # noqa: F401
+    from noordstats.load import StaleDataWarning
+
+    warnings.filterwarnings("ignore", category=StaleDataWarning)
 
 
 def render_report(spec: ReportSpec, folder: Path, self_contained: bool) -> dict[str, Any]:

@@ -146,6 +146,8 @@ def _render(specs: list, args: argparse.Namespace, jobs: int | None) -> int:
     statuses = [r["status_this_run"] for r in results]
     counts = {s: statuses.count(s) for s in ("rendered", "skipped", "failed")}
     for result in results:
+        if result["status_this_run"] == "rendered" and result.get("stale"):
+            print(f"noordstats: warning: {result['name']}: {result['stale']}", file=sys.stderr)
         if result["status_this_run"] == "failed":
             where = f" (see {folder / result['notebook']})" if result.get("notebook") else ""
             message = f"noordstats: report {result['name']} failed: {result['error']}{where}"
