@@ -1,0 +1,254 @@
+"""Faults while the report suite runs, through the real ``noordstats`` command (as a process):
+two runs at once sharing one cache and one output folder, an output disk that is full, an output
+folder that is read-only, a table that cannot be loaded during a report, and CBS unreachable
+with ``--source auto``.
+
+After each: the exit status and the one-line error say what happened; every page, notebook,
+the manifest and the index under their final names are complete (parsed) and agree with each
+other; and where the run could not write, the reports already in the folder are byte-for-byte
+what they were. The output folder's lock file (``.noordstats-reports.lock``, it holds the pid of
+the last run) is left out of those comparisons.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from noordstats import cache, live, paths, store
+from noordstats.report_manifest import MANIFEST_NAME, read_manifest
+from noordstats.report_worker import TMP_PREFIX
+from tests.reliability_env import (
+    BALLAST_NAME,
+    copy_data_dir,
+    describe_difference,
+    full_disk,
+    read_only,
+    run_cli,
+    subprocess_env,
+    tree_digest,
+    write_sitecustomize,
+)
+from tests.replay_server import ReplayServer, closed_port_url
+from tests.test_live import assert_same_as_snapshot
+
+pytestmark = pytest.mark.slow
+
+LOCK_NAME = ".noordstats-reports.lock"
+THEME = "defence_security"  # one table (83582NED): the quickest real report
+THEME_REPORT = f"specialisation-{THEME}-LD01"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    return write_sitecustomize(tmp_path_factory.mktemp("site"))
+
+
+@pytest.fixture(scope="module")
+def previous(tmp_path_factory, site) -> Path:
+    """An output folder holding a complete earlier run (one theme report and the index)."""
+    folder = tmp_path_factory.mktemp("previous") / "reports"
+    done = run_cli(["reports", "--only", THEME, "--out", str(folder), "--quiet"],
+                   subprocess_env(site), cwd=folder.parent)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return folder
+
+
+def digest(folder: Path) -> dict[str, str]:
+    """Every file of an output folder except the lock (and a full disk's ballast)."""
+    return {k: v for k, v in tree_digest(folder).items() if k not in {LOCK_NAME, BALLAST_NAME}}
+
+
+def leftovers(folder: Path) -> list[str]:
+    return [p.name for p in folder.iterdir()
+            if p.name.startswith(TMP_PREFIX) or p.name.endswith(".tmp")]  # fmt: skip
+
+
+def assert_consistent(folder: Path) -> dict[str, dict]:
+    """Every file under a final name is whole, and the manifest, the index and the files agree:
+    each rendered report has its page and notebook, each failed one its notebook and no page,
+    and the index links exactly those. Returns the manifest entries."""
+    manifest = read_manifest(folder)
+    assert manifest, "the manifest parses and lists reports"
+    json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    assert index.rstrip().endswith("</html>")
+    for path in folder.glob("*.ipynb"):
+        nbformat.validate(nbformat.read(path, as_version=4))
+    for path in folder.glob("*.html"):
+        assert path.read_text(encoding="utf-8").rstrip().endswith("</html>"), path.name
+    for name, entry in manifest.items():
+        assert (folder / entry["notebook"]).is_file(), name
+        if entry["status"] == "rendered":
+            assert (folder / entry["html"]).is_file(), name
+            assert f'href="{entry["html"]}"' in index, name
+        else:
+            assert not (folder / f"{name}.html").exists(), "no page for a failed report"
+            assert f'href="{entry["notebook"]}"' in index and "failed" in index
+    pages = {p.name for p in folder.glob("*.html")} - {"index.html"}
+    assert pages == {e["html"] for e in manifest.values() if e["status"] == "rendered"}
+    assert leftovers(folder) == []
+    return manifest
+
+
+# ------------------------------------------------------------------------------ concurrency
+
+
+@pytest.mark.reliability(
+    "fault",
+    "two `noordstats reports --source auto` runs at once sharing one cache and one output folder",
+    "the second waits, then renders from the cache (no download); both exit 0; reports, index, "
+    "manifest and cache complete and consistent",
+)
+def test_two_runs_share_one_cache_and_one_folder(tmp_path, site, monkeypatch):
+    out, cache_dir = tmp_path / "reports", tmp_path / "cache"
+    monkeypatch.setenv("NOORDSTATS_CACHE_DIR", str(cache_dir))
+    with ReplayServer() as server:
+        url = server.url
+        env = subprocess_env(site, cache_dir=cache_dir, NOORDSTATS_CATALOG_URL=url)
+        command = [sys.executable, "-m", "noordstats.cli", "reports", "--only", THEME,
+                   "life_sciences_health", "--jobs", "2", "--source", "auto", "--out", str(out),
+                   "--quiet"]  # fmt: skip
+        runs = []
+        for _ in range(2):
+            pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+            runs.append(subprocess.Popen(command, env=env, cwd=tmp_path, text=True, **pipes))
+            time.sleep(0.5)
+        first = runs[0].communicate(timeout=300)
+        downloads = len(server.requests_for("TypedDataSet"))
+        second = runs[1].communicate(timeout=300)
+        assert len(server.requests_for("TypedDataSet")) == downloads, (
+            "the second run used the cache"
+        )
+    assert [r.returncode for r in runs] == [0, 0], (first, second)
+    assert downloads > 0 and "2 rendered" in first[0] and "2 rendered" in second[0]
+    assert "waiting for it" in second[1]
+    manifest = assert_consistent(out)
+    assert set(manifest) == {THEME_REPORT, "specialisation-life_sciences_health-LD01"}
+    assert {e["status"] for e in manifest.values()} == {"rendered"}
+    assert all(e["source"] == "auto" and not e.get("stale") for e in manifest.values())
+    table_dir = cache_dir / "83582NED"
+    assert len(list(table_dir.iterdir())) == 1, "one whole entry, nothing left over"
+    cached, meta = cache.read_newest("83582NED")
+    assert meta["source"] == "live" and meta["catalog_url"] == url
+    assert_same_as_snapshot(cached, "83582NED")
+
+
+# ------------------------------------------------------------------------ output folder faults
+
+
+@pytest.mark.reliability(
+    "fault",
+    "output disk full during `noordstats reports --force` (tmpfs; injected ENOSPC without mount)",
+    "exit 1, one line naming the folder and the disk full; earlier reports, index and manifest "
+    "byte-for-byte unchanged; no temporary file left",
+)
+def test_full_output_disk_leaves_the_earlier_reports(tmp_path, site, previous):
+    out = tmp_path / "reports"
+    with full_disk(out, previous) as fault:
+        before = digest(out)
+        done = run_cli(["reports", "--only", THEME, "--force", "--out", str(out), "--quiet"],
+                       subprocess_env(site, write_fault=fault), cwd=tmp_path)  # fmt: skip
+        after = digest(out)
+        assert done.returncode == 1, done.stderr
+        assert done.stdout == ""
+        assert done.stderr.splitlines() == [done.stderr.strip()], "one line"
+        assert done.stderr.startswith(f"noordstats: error: cannot write reports to {out}: ")
+        assert "No space left on device" in done.stderr
+        assert after == before, describe_difference(before, after)
+        assert_consistent(out)
+
+
+@pytest.mark.reliability(
+    "fault",
+    "output folder read-only (chmod 0555, or a read-only bind mount as root)",
+    "exit 1, one line naming the folder; earlier reports byte-for-byte unchanged",
+)
+def test_read_only_output_folder_leaves_the_earlier_reports(tmp_path, site, previous):
+    out = tmp_path / "reports"
+    shutil.copytree(previous, out)
+    with read_only(out) as fault:
+        before = digest(out)
+        done = run_cli(["reports", "--only", THEME, "--force", "--out", str(out), "--quiet"],
+                       subprocess_env(site, write_fault=fault), cwd=tmp_path)  # fmt: skip
+        after = tree_digest(out)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.splitlines() == [done.stderr.strip()], "one line"
+    assert done.stderr.startswith(f"noordstats: error: cannot write reports to {out}: ")
+    assert re.search(r"Read-only file system|Permission denied", done.stderr)
+    assert {k: v for k, v in after.items() if k != LOCK_NAME} == before
+    assert_consistent(out)
+
+
+# ------------------------------------------------------------------------ data faults
+
+
+@pytest.mark.reliability(
+    "fault",
+    "a snapshot table damaged (truncated parquet) during `noordstats reports`",
+    "that report failed in the index with its executed notebook (error shown) kept; the other "
+    "rendered; exit 1 naming it",
+)
+def test_failing_data_load_fails_only_its_report(tmp_path, site):
+    data = copy_data_dir(tmp_path / "data")
+    damaged = data / "snapshot" / "85924NED.parquet"  # read by the claims scorecard, not THEME
+    damaged.write_bytes(damaged.read_bytes()[: damaged.stat().st_size // 3])
+    out = tmp_path / "reports"
+    done = run_cli(["reports", "--only", THEME, "claims", "--out", str(out), "--quiet"],
+                   subprocess_env(site, data_dir=data), cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 1
+    failed = [line for line in done.stderr.splitlines() if line.startswith("noordstats: report")]
+    assert len(failed) == 1 and failed[0].startswith("noordstats: report claims-LD01 failed: ")
+    assert f"(see {out / 'claims-LD01.ipynb'})" in failed[0]
+    assert "0 unchanged, 1 failed" in done.stdout and "1 rendered" in done.stdout
+    manifest = assert_consistent(out)
+    assert manifest["claims-LD01"]["status"] == "failed"
+    assert manifest[THEME_REPORT]["status"] == "rendered"
+    kept = nbformat.read(out / "claims-LD01.ipynb", as_version=4)
+    errors = [o for c in kept.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert errors, "the executed notebook shows where it failed"
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="claims-LD01.ipynb">(executed notebook)</a>' in index
+
+
+@pytest.mark.reliability(
+    "fault",
+    "CBS unreachable with --source auto, one table cached earlier",
+    "report rendered from cache and snapshot with a 'data as of' banner naming each copy; a "
+    "warning in the log; index marks it not live",
+)
+def test_unreachable_cbs_renders_from_cache_with_a_stale_banner(tmp_path, site, monkeypatch):
+    cache_dir = tmp_path / "cache"
+    monkeypatch.setenv("NOORDSTATS_CACHE_DIR", str(cache_dir))
+    with ReplayServer() as server:
+        server.set_modified("83582NED", "2025-04-22T02:00:00")
+        live.fetch_table("83582NED", catalog_url=server.url)
+    before = tree_digest(cache_dir)
+    out = tmp_path / "reports"
+    env = subprocess_env(site, cache_dir=cache_dir, NOORDSTATS_CATALOG_URL=closed_port_url(),
+                         NOORDSTATS_HTTP_ATTEMPTS="1")  # fmt: skip
+    done = run_cli(["reports", "--only", THEME, "--source", "auto", "--out", str(out), "--quiet"],
+                   env, cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"connection refused.*using the cached copy of 83582NED \(data as of CBS "
+                     r"Modified 2025-04-22", done.stderr), "a warning in the log"  # fmt: skip
+    assert f"noordstats: warning: {THEME_REPORT}: Data as of 2025-04-22T02:00:00" in done.stderr
+    assert "StaleDataWarning" not in done.stderr, "said once in the log, not twice"
+    page = (out / f"{THEME_REPORT}.html").read_text(encoding="utf-8")
+    banner = page[page.index('class="noordstats-stale"') :].split("</div>", 1)[0]
+    assert page.index('class="noordstats-stale"') < page.index("Headline figures")
+    assert "Data as of 2025-04-22T02:00:00: CBS could not be reached" in banner
+    assert "83582NED: the cache copy, CBS data of 2025-04-22T02:00:00" in banner
+    manifest = assert_consistent(out)
+    assert "83582NED: the cache copy" in manifest[THEME_REPORT]["stale"]
+    assert "not live" in (out / "index.html").read_text(encoding="utf-8")
+    assert tree_digest(cache_dir) == before, "the cache is read, not changed"
+    assert store.read_meta(paths.SNAPSHOT_DIR, "83582NED") is not None
