@@ -211,27 +211,40 @@ def _umount(folder: Path) -> None:
     subprocess.run(["umount", "-l", str(folder)], capture_output=True)
 
 
+def can_mount(scratch: Path) -> bool:
+    """May this process mount file systems (root with CAP_SYS_ADMIN)?"""
+    scratch.mkdir(parents=True, exist_ok=True)
+    if not _mount("-t", "tmpfs", "-o", "size=64k", "tmpfs", str(scratch)):
+        return False
+    _umount(scratch)
+    return True
+
+
 BALLAST_NAME = ".ballast"
 
 
 @contextmanager
-def full_disk(folder: Path, contents: Path, free_bytes: int = 48 * 1024) -> Iterator[str | None]:
+def full_disk(
+    folder: Path, contents: Path, how: str, free_bytes: int = 48 * 1024
+) -> Iterator[str | None]:
     """``folder`` holding a copy of ``contents`` on a disk with about ``free_bytes`` left.
 
-    Yields None when that is a real (tmpfs) file system, filled up with a ballast file
-    (:data:`BALLAST_NAME`; leave it out of digests); otherwise (no permission to mount)
-    ``folder`` is a plain folder and the value to put in ``FAULT_ENV`` so that every write into
-    it fails with ENOSPC (the lock file excepted, as on a disk with a few blocks left). The
-    tmpfs is unmounted when the context ends: check the folder inside it."""
+    ``how='tmpfs'``: a real tmpfs sized to the contents and filled up with a ballast file
+    (:data:`BALLAST_NAME`; leave it out of digests); yields None. It is unmounted when the
+    context ends: check the folder inside it. ``how='injected'``: a plain folder; yields the
+    value for ``FAULT_ENV`` that makes every write into it fail with ENOSPC (the lock file
+    excepted, as on a disk with a few blocks left)."""
     folder.mkdir(parents=True, exist_ok=True)
+    if how == "injected":
+        shutil.copytree(contents, folder, dirs_exist_ok=True)
+        yield f"{errno.ENOSPC}:{folder}:.noordstats-reports.lock"
+        return
     files = [p for p in contents.rglob("*") if p.is_file()]
     size_kb = (sum(p.stat().st_size for p in files) + 8192 * (len(files) + 8)) // 1024 + 1024
-    mounted = _mount("-t", "tmpfs", "-o", f"size={size_kb}k,mode=0755", "tmpfs", str(folder))
+    if not _mount("-t", "tmpfs", "-o", f"size={size_kb}k,mode=0755", "tmpfs", str(folder)):
+        raise RuntimeError(f"cannot mount a tmpfs on {folder}")
     try:
         shutil.copytree(contents, folder, dirs_exist_ok=True)
-        if not mounted:
-            yield f"{errno.ENOSPC}:{folder}:.noordstats-reports.lock"
-            return
         with open(folder / BALLAST_NAME, "wb") as handle:
             try:
                 handle.write(b"\0" * max(0, shutil.disk_usage(folder).free - free_bytes))
@@ -239,15 +252,17 @@ def full_disk(folder: Path, contents: Path, free_bytes: int = 48 * 1024) -> Iter
                 pass
         yield None
     finally:
-        if mounted:
-            _umount(folder)
+        _umount(folder)
 
 
 @contextmanager
-def read_only(folder: Path) -> Iterator[str | None]:
-    """``folder`` made read-only for the CLI: ``chmod 0555`` (not root), a read-only bind mount
-    (root), or else the value to put in ``FAULT_ENV`` so that every write into it fails with
-    EROFS. Yields that value or None."""
+def read_only(folder: Path, how: str) -> Iterator[str | None]:
+    """``folder`` made read-only for the CLI. ``how='os'``: ``chmod 0555`` when not root (root
+    ignores modes), else a read-only bind mount; yields None. ``how='injected'``: yields the
+    value for ``FAULT_ENV`` that makes every write into it fail with EROFS."""
+    if how == "injected":
+        yield f"{errno.EROFS}:{folder}:"
+        return
     if os.geteuid() != 0:
         modes = {p: p.stat().st_mode for p in [folder, *folder.rglob("*")] if p.is_dir()}
         for path in modes:
@@ -258,11 +273,11 @@ def read_only(folder: Path) -> Iterator[str | None]:
             for path, mode in modes.items():
                 path.chmod(stat.S_IMODE(mode))
         return
-    if _mount("--bind", str(folder), str(folder)):
-        try:
-            if _mount("-o", "remount,bind,ro", str(folder)):
-                yield None
-                return
-        finally:
-            _umount(folder)
-    yield f"{errno.EROFS}:{folder}:"
+    if not _mount("--bind", str(folder), str(folder)):
+        raise RuntimeError(f"cannot bind-mount {folder}")
+    try:
+        if not _mount("-o", "remount,bind,ro", str(folder)):
+            raise RuntimeError(f"cannot remount {folder} read-only")
+        yield None
+    finally:
+        _umount(folder)

@@ -13,6 +13,7 @@ the last run) is left out of those comparisons.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -28,6 +29,7 @@ from noordstats.report_manifest import MANIFEST_NAME, read_manifest
 from noordstats.report_worker import TMP_PREFIX
 from tests.reliability_env import (
     BALLAST_NAME,
+    can_mount,
     copy_data_dir,
     describe_difference,
     full_disk,
@@ -145,15 +147,25 @@ def test_two_runs_share_one_cache_and_one_folder(tmp_path, site, monkeypatch):
 # ------------------------------------------------------------------------ output folder faults
 
 
-@pytest.mark.reliability(
-    "fault",
-    "output disk full during `noordstats reports --force` (tmpfs; injected ENOSPC without mount)",
-    "exit 1, one line naming the folder and the disk full; earlier reports, index and manifest "
-    "byte-for-byte unchanged; no temporary file left",
-)
-def test_full_output_disk_leaves_the_earlier_reports(tmp_path, site, previous):
+FULL_DISK = [
+    pytest.param("tmpfs", id="tmpfs", marks=pytest.mark.reliability(
+        "fault", "output disk full during `noordstats reports --force` (a real full tmpfs)",
+        "exit 1, one line naming the folder and the full disk; earlier reports, index and "
+        "manifest byte-for-byte unchanged; no temporary file left")),
+    pytest.param("injected", id="injected", marks=pytest.mark.reliability(
+        "fault", "output disk full during `noordstats reports --force` (ENOSPC on every write "
+        "into the folder, in every process)",
+        "exit 1, one line naming the folder and the full disk; earlier reports, index and "
+        "manifest byte-for-byte unchanged; no temporary file left")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("how", FULL_DISK)
+def test_full_output_disk_leaves_the_earlier_reports(tmp_path, site, previous, how):
+    if how == "tmpfs" and not can_mount(tmp_path / "probe"):
+        pytest.skip("this process may not mount a tmpfs; the injected variant runs instead")
     out = tmp_path / "reports"
-    with full_disk(out, previous) as fault:
+    with full_disk(out, previous, how) as fault:
         before = digest(out)
         done = run_cli(["reports", "--only", THEME, "--force", "--out", str(out), "--quiet"],
                        subprocess_env(site, write_fault=fault), cwd=tmp_path)  # fmt: skip
@@ -167,24 +179,32 @@ def test_full_output_disk_leaves_the_earlier_reports(tmp_path, site, previous):
         assert_consistent(out)
 
 
-@pytest.mark.reliability(
-    "fault",
-    "output folder read-only (chmod 0555, or a read-only bind mount as root)",
-    "exit 1, one line naming the folder; earlier reports byte-for-byte unchanged",
-)
-def test_read_only_output_folder_leaves_the_earlier_reports(tmp_path, site, previous):
+READ_ONLY = [
+    pytest.param("os", id="os", marks=pytest.mark.reliability(
+        "fault", "output folder read-only (chmod 0555; as root a read-only bind mount)",
+        "exit 1, one line naming the folder; earlier reports byte-for-byte unchanged")),
+    pytest.param("injected", id="injected", marks=pytest.mark.reliability(
+        "fault", "output folder read-only (EROFS on every write, move and delete in it)",
+        "exit 1, one line naming the folder; earlier reports byte-for-byte unchanged")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("how", READ_ONLY)
+def test_read_only_output_folder_leaves_the_earlier_reports(tmp_path, site, previous, how):
+    if how == "os" and os.geteuid() == 0 and not can_mount(tmp_path / "probe"):
+        pytest.skip("root here may not bind-mount; the injected variant runs instead")
     out = tmp_path / "reports"
     shutil.copytree(previous, out)
-    with read_only(out) as fault:
+    with read_only(out, how) as fault:
         before = digest(out)
         done = run_cli(["reports", "--only", THEME, "--force", "--out", str(out), "--quiet"],
                        subprocess_env(site, write_fault=fault), cwd=tmp_path)  # fmt: skip
-        after = tree_digest(out)
+        after = digest(out)
     assert done.returncode == 1, done.stderr
     assert done.stderr.splitlines() == [done.stderr.strip()], "one line"
     assert done.stderr.startswith(f"noordstats: error: cannot write reports to {out}: ")
     assert re.search(r"Read-only file system|Permission denied", done.stderr)
-    assert {k: v for k, v in after.items() if k != LOCK_NAME} == before
+    assert after == before, describe_difference(before, after)
     assert_consistent(out)
 
 
