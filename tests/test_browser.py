@@ -288,7 +288,7 @@ def test_notebook_runs_interactively_in_jupyterlab(browser, jupyterlab, name):
         f"() => {{ const s = ({NOTEBOOK_STATE_JS})(); return s && s.cells > 0; }}",
         timeout=60_000,
     )
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+    page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=60_000)
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
     page.wait_for_function(
