@@ -96,6 +96,15 @@ def parse_jobs(text: str | None) -> int | None:
     return int(text)
 
 
+def check_output_folder(folder: Path) -> None:
+    """Refuse an output folder that is, or lies under, an existing file (bad input: exit 2)."""
+    for path in (folder, *folder.parents):
+        if path.exists():
+            if not path.is_dir():
+                raise UsageError(f"--out: {path} is a file, not a folder")
+            return
+
+
 def run_one(args: argparse.Namespace) -> int:
     from noordstats import suite
 
@@ -130,6 +139,7 @@ def _render(specs: list, args: argparse.Namespace, jobs: int | None) -> int:
     from noordstats import suite
 
     folder = suite.output_folder(args.out, args.dated)
+    check_output_folder(folder)
     started = time.perf_counter()
     try:
         results = suite.run_suite(
