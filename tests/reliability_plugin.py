@@ -55,6 +55,12 @@ def _is_full_run(config: pytest.Config) -> bool:
     return whole and not config.getoption("keyword") and not config.getoption("markexpr")
 
 
+def _cell(value: object) -> str:
+    """A markdown table cell that shows its text as written (no markup, no column break)."""
+    text = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not _results or not _is_full_run(session.config) or os.environ.get("PYTEST_XDIST_WORKER"):
         return
@@ -73,7 +79,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     ]
     for nodeid, r in rows:
         cells = [r["kind"], r["case"], r["expected"], r["outcome"], f"`{nodeid}`"]
-        lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     DOC.parent.mkdir(parents=True, exist_ok=True)
     tmp = DOC.with_suffix(".md.tmp")
     tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -129,6 +129,10 @@ ARGUMENT_CASES = [
     ("unknown table to rebuild", ["snapshot", "build", "99999NED"],
      ["unknown table '99999NED'", "83582NED"]),
     ("unknown command", ["publish"], ["invalid choice: 'publish'", "'reports'", "'fetch'"]),
+    ("output folder that is a file", ["reports", "--only", "claims", "--out", "reports/index.html"],
+     ["--out: ", "index.html is a file, not a folder"]),
+    ("output folder under a file", ["report", "claims", "--dated", "--out", "reports/index.html"],
+     ["--out: ", "index.html is a file, not a folder"]),
 ]  # fmt: skip
 
 PARAMETER_CASES = [
@@ -223,6 +227,10 @@ CONFIG_CASES = [
     ("specialisation: wrong type", "specialisations.yaml",
      lambda r: _entry(r, "specialisations", "agrofood").update(sbi="A"),
      ["reports", "--only", "agrofood"], ["entry 'agrofood', key 'sbi'", "list"]),
+    ("specialisation: dangling sector code", "specialisations.yaml",
+     lambda r: _entry(r, "specialisations", "cleantech").update(sbi=["999999"]),
+     ["indicators", "--specialisation", "cleantech"],
+     ["entry 'cleantech', key 'sbi': sector codes not in 83582NED: 999999"]),
     ("specialisation: dangling indicator reference", "specialisations.yaml",
      lambda r: _entry(r, "specialisations", "ai_digital")["indicators"].append("lq_robots"),
      ["indicators", "--specialisation", "ai_digital"],
