@@ -104,6 +104,13 @@ def assert_consistent(folder: Path) -> dict[str, dict]:
 # ------------------------------------------------------------------------------ concurrency
 
 
+def _holds_lock(folder: Path, pid: int) -> bool:
+    try:
+        return (folder / LOCK_NAME).read_text(encoding="utf-8").strip() == str(pid)
+    except OSError:
+        return False
+
+
 @pytest.mark.reliability(
     "fault",
     "two `noordstats reports --source auto` runs at once sharing one cache and one output folder",
@@ -119,11 +126,12 @@ def test_two_runs_share_one_cache_and_one_folder(tmp_path, site, monkeypatch):
         command = [sys.executable, "-m", "noordstats.cli", "reports", "--only", THEME,
                    "life_sciences_health", "--jobs", "2", "--source", "auto", "--out", str(out),
                    "--quiet"]  # fmt: skip
-        runs = []
-        for _ in range(2):
-            pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
-            runs.append(subprocess.Popen(command, env=env, cwd=tmp_path, text=True, **pipes))
-            time.sleep(0.5)
+        pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+        runs = [subprocess.Popen(command, env=env, cwd=tmp_path, **pipes)]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not _holds_lock(out, runs[0].pid):
+            time.sleep(0.05)
+        runs.append(subprocess.Popen(command, env=env, cwd=tmp_path, **pipes))
         first = runs[0].communicate(timeout=300)
         downloads = len(server.requests_for("TypedDataSet"))
         second = runs[1].communicate(timeout=300)
