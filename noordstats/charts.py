@@ -28,6 +28,7 @@ import plotly.io as pio
 from plotly.colors import sample_colorscale
 
 from noordstats import paths, regions
+from noordstats.regions import NETHERLANDS
 
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
 
@@ -47,6 +48,11 @@ SECTOR_CHART_COLUMNS = [
 TREND_CHART_COLUMNS = [
     "indicator_id", "region_code", "region_name", "period_code", "year", "value", "unit", "status",
 ]  # fmt: skip
+
+INDEX_NOTE = (
+    "Drawn as an index (each region's first year shown = 100) so regions of different size "
+    "compare; the CSV holds the values too."
+)
 
 _TEMPLATE = go.layout.Template(
     layout={
@@ -139,18 +145,33 @@ def bar_sector_profile(profile: pd.DataFrame, title: str) -> Chart:
 
 
 def line_trends(series: pd.DataFrame, title: str) -> Chart:
-    """One line per region over the years. ``series``: ``indicators.indicator_series``."""
-    data = series.reindex(columns=TREND_CHART_COLUMNS).reset_index(drop=True)
+    """One line per region over the years. ``series``: ``indicators.indicator_series``.
+
+    Levels (counts, amounts) of regions of different size are drawn as an index, first year =
+    100 (``value_index``), so their growth compares; a share of the Netherlands is drawn without
+    Nederland itself (100% by definition). The CSV holds the rows drawn, values and index."""
+    data = series.reindex(columns=[*TREND_CHART_COLUMNS, "value_index"]).reset_index(drop=True)
     if data.empty:
         return Chart("trend", title, data, None, "no figures for these regions and years.")
+    notes = []
+    if _is_share_of_nl(data.indicator_id.iloc[0]) and (data.region_code != NETHERLANDS).any():
+        data = data[data.region_code != NETHERLANDS].reset_index(drop=True)
+        notes.append("Nederland is 100% by definition and not drawn.")
+    as_index = data.region_code.nunique() > 1 and bool(data.value_index.notna().all())
+    if as_index:
+        notes.append(INDEX_NOTE)
+    else:
+        data = data.drop(columns="value_index")
+    measure = "value_index" if as_index else "value"
+    unit = "index" if as_index else escape_text(data.unit.iloc[0])
     figure = go.Figure()
-    unit = escape_text(data.unit.iloc[0])
     for code, rows in data.groupby("region_code", sort=False, observed=True):
         name = escape_text(rows.region_name.iloc[0])
         labels = [
-            escape_text(f"{p}, {s}") for p, s in zip(rows.period_code, rows.status, strict=True)
+            escape_text(f"{p}: {_number(v)} {u} ({s})")
+            for p, v, u, s in zip(rows.period_code, rows.value, rows.unit, rows.status, strict=True)
         ]
-        years, values, labels = _break_at_gaps(rows.year.tolist(), rows.value.tolist(), labels)
+        years, values, labels = _break_at_gaps(rows.year.tolist(), rows[measure].tolist(), labels)
         figure.add_trace(
             go.Scatter(
                 x=years,
@@ -159,15 +180,28 @@ def line_trends(series: pd.DataFrame, title: str) -> Chart:
                 connectgaps=False,
                 name=name,
                 customdata=labels,
-                hovertemplate=f"{name} ({escape_text(code)}): %{{y:,.4g}} {unit}"
-                "<br>%{customdata}<extra></extra>",
+                hovertemplate=f"{name} ({escape_text(code)})<br>%{{customdata}}<extra></extra>",
             )
         )
     _finish(figure, title, height=420)
     figure.update_layout(yaxis_title=unit)
     if data.year.nunique() <= 12:
         figure.update_xaxes(dtick=1)
-    return Chart(f"trend-{data.indicator_id.iloc[0]}", title, data, figure)
+    return Chart(f"trend-{data.indicator_id.iloc[0]}", title, data, figure, " ".join(notes))
+
+
+def _wrap(text: str, width: int = 60) -> str:
+    """Break a long (escaped) label into lines for plotly (``<br>``)."""
+    import textwrap
+
+    return "<br>".join(textwrap.wrap(text, width)) or text
+
+
+def _is_share_of_nl(indicator_id: str) -> bool:
+    from noordstats.config import load_indicators
+
+    indicator = load_indicators().get(indicator_id)
+    return indicator is not None and indicator.transform == "share_of_nl"
 
 
 def _break_at_gaps(years: list, values: list, labels: list) -> tuple[list, list, list]:
@@ -186,46 +220,57 @@ def _break_at_gaps(years: list, values: list, labels: list) -> tuple[list, list,
     return out_years, out_values, out_labels
 
 
-def bar_region_vs_nl(profile: pd.DataFrame, title: str) -> Chart:
-    """Each figure of a region profile as an index against the Netherlands (NL = 100), so
-    figures in different units fit one axis. ``profile``: ``indicators.region_profile``."""
-    data = profile[["indicator_id", "title", "value", "nl_value", "unit", "period"]].copy()
-    data["index_nl_100"] = data.value / data.nl_value * 100
-    shown = data[data.index_nl_100.notna()].reset_index(drop=True)
-    if shown.empty:
-        return Chart("region-vs-nl", title, shown, None, "no figure has both values.")
-    hover = [
-        escape_text(
-            f"{r.title}, {r.period}: {_number(r.value)} vs NL {_number(r.nl_value)} {r.unit}"
-        )
-        for r in shown.itertuples()
-    ]
-    figure = go.Figure(
-        go.Bar(
-            x=shown.index_nl_100.tolist(),
-            y=[escape_text(t) for t in shown.title],
-            orientation="h",
-            marker_color=REGION_COLOURS[0],
-            customdata=hover,
-            hovertemplate="%{customdata}<br>index %{x:.0f} (NL = 100)<extra></extra>",
-        )
+def bars_region_vs_nl(profile: pd.DataFrame, region_name: str, title: str) -> Chart:
+    """Small multiples: for each figure of a region profile, the region's value beside the
+    Netherlands', each on its own axis (the figures have different units).
+    ``profile``: ``indicators.region_profile``."""
+    data = profile[["indicator_id", "title", "period", "unit", "value", "nl_value"]]
+    data = data.reset_index(drop=True)
+    if data.empty:
+        return Chart("region-vs-nl", title, data, None, "no key figures are declared.")
+    from plotly.subplots import make_subplots
+
+    columns = 2
+    rows = math.ceil(len(data) / columns)
+    figure = make_subplots(
+        rows=rows,
+        cols=columns,
+        subplot_titles=[_wrap(escape_text(f"{r.title} ({r.period})")) for r in data.itertuples()],
+        horizontal_spacing=0.12,
+        vertical_spacing=0.5 / rows,
     )
-    figure.add_vline(x=100, line_dash="dot", line_color="#555")
-    _finish(figure, title, height=min(900, 140 + 34 * len(shown)))
-    figure.update_layout(xaxis_title="index, Netherlands = 100")
+    names = [escape_text(region_name), "Nederland"]
+    for index, r in enumerate(data.itertuples()):
+        figure.add_trace(
+            go.Bar(
+                x=[r.value, r.nl_value],
+                y=names,
+                orientation="h",
+                marker_color=REGION_COLOURS[:2],
+                text=[_number(r.value), _number(r.nl_value)],
+                textposition="auto",
+                hovertemplate=f"%{{y}}: %{{x:,.4g}} {escape_text(r.unit)}<extra></extra>",
+                showlegend=False,
+            ),
+            row=index // columns + 1,
+            col=index % columns + 1,
+        )
+    figure.update_annotations(font_size=11)
     figure.update_yaxes(autorange="reversed")
-    left_out = data[data.index_nl_100.isna()]
+    _finish(figure, title, height=90 + 150 * rows)
+    missing = data[data.value.isna() | data.nl_value.isna()]
     note = ""
-    if not left_out.empty:
-        note = "Not drawn (no figure for the region or for NL): " + "; ".join(left_out.title) + "."
-    return Chart("region-vs-nl", title, shown, figure, note)
+    if not missing.empty:
+        note = "No figure published (no bar, not zero): " + "; ".join(missing.title) + "."
+    return Chart("region-vs-nl", title, data, figure, note)
 
 
 def bar_verdicts(claims: pd.DataFrame, title: str) -> Chart:
     """How many claims of each theme got each verdict (stacked bars).
     ``claims``: ``claims.evaluate_claims``."""
-    from noordstats.config import VERDICTS
+    from noordstats.config import VERDICTS, load_specialisations
 
+    titles = {k: v.title_en for k, v in load_specialisations().items()}
     data = (
         claims.groupby(["theme", "verdict"], sort=False, observed=True)
         .size()
@@ -234,23 +279,29 @@ def bar_verdicts(claims: pd.DataFrame, title: str) -> Chart:
     )
     if data.empty:
         return Chart("verdicts", title, data, None, "no claims.")
+    data.insert(1, "theme_title", data.theme.map(titles).fillna(data.theme))
     colours = dict(zip(VERDICTS, VERDICT_COLOURS, strict=True))
-    themes = [escape_text(t) for t in dict.fromkeys(claims.theme)]
+    themes = [escape_text(titles.get(t, t)) for t in dict.fromkeys(claims.theme)]
     figure = go.Figure()
     for verdict in [v for v in VERDICTS if v in set(data.verdict)]:
         rows = data[data.verdict == verdict]
         figure.add_trace(
             go.Bar(
                 x=rows.claims.tolist(),
-                y=[escape_text(t) for t in rows.theme],
+                y=[escape_text(t) for t in rows.theme_title],
                 orientation="h",
                 name=escape_text(verdict),
                 marker_color=colours[verdict],
                 hovertemplate="%{y}: %{x} claim(s)<extra>" + escape_text(verdict) + "</extra>",
             )
         )
-    _finish(figure, title, height=min(900, 160 + 32 * len(themes)))
-    figure.update_layout(barmode="stack", xaxis_title="claims", legend={"orientation": "h"})
+    _finish(figure, title, height=min(900, 180 + 32 * len(themes)))
+    figure.update_layout(
+        barmode="stack",
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "traceorder": "normal"},
+        margin={"t": 90},
+    )
+    figure.update_xaxes(title_text="claims", dtick=1)
     figure.update_yaxes(categoryorder="array", categoryarray=themes[::-1])
     return Chart("verdicts", title, data, figure)
 
