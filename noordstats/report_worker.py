@@ -14,6 +14,7 @@ changed nothing under a final name, and the suite stops with the older reports a
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import json
 import os
@@ -181,7 +182,7 @@ def _render(
         (folder / spec.html_name).unlink(missing_ok=True)
         entry["status"] = "failed"
     entry["seconds"] = round(time.perf_counter() - started, 2)
-    entry["rendered_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    entry["rendered_at"] = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     return entry
 
 

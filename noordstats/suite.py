@@ -5,26 +5,23 @@ scorecard and the region profile for each region, then ``index.html``. Reports r
 worker processes (papermill and nbconvert are imported once per worker, not once per report).
 A report that fails is marked failed; the others finish. Only reports whose inputs changed are
 rendered again (see :mod:`noordstats.report_manifest`). One run at a time writes to an output
-folder: a second run waits for the first (``fcntl.flock`` on ``.noordstats-reports.lock``), then
-finds the fresh reports current and skips them.
+folder: a second run waits for the first (:mod:`noordstats.report_lock`), then finds the fresh
+reports current and skips them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import multiprocessing
 import os
-import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from noordstats import html_export, parameters, paths, regions, store
 from noordstats.report_index import INDEX_NAME, render_index
+from noordstats.report_lock import output_lock
 from noordstats.report_manifest import (
     compute_inputs_hash,
     is_current,
@@ -39,7 +36,6 @@ from noordstats.report_worker import (
     warm_up,
 )
 
-LOCK_NAME = ".noordstats-reports.lock"
 OTHER_KINDS = ("claims", "region_profile")
 #: imported once in the fork server, so every worker starts with them loaded
 WORKER_PRELOAD = [
@@ -50,10 +46,6 @@ WORKER_PRELOAD = [
     "noordstats.html_export",
     "noordstats.report_worker",
 ]
-
-
-class ReportLockTimeout(RuntimeError):
-    """Another run kept the output folder locked for longer than we were willing to wait."""
 
 
 def report_kinds() -> list[str]:
@@ -118,45 +110,6 @@ def plan_suite(
 def output_folder(base: Path, dated: bool, today: dt.date | None = None) -> Path:
     """``base``, or ``base/YYYY-MM-DD`` for a dated run."""
     return base / (today or dt.date.today()).isoformat() if dated else base
-
-
-@contextmanager
-def output_lock(folder: Path, timeout: float | None = None) -> Iterator[None]:
-    """Hold the output folder's lock; wait (saying so on stderr) while another run holds it."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / LOCK_NAME, "a+", encoding="utf-8") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
-            print(
-                f"noordstats: another run (pid {holder}) is writing to {folder}; waiting for it",
-                file=sys.stderr,
-            )
-            _wait_for_lock(handle, folder, timeout)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _wait_for_lock(handle: Any, folder: Path, timeout: float | None) -> None:
-    deadline = None if timeout is None else time.monotonic() + timeout
-    while True:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            if deadline is not None and time.monotonic() > deadline:
-                raise ReportLockTimeout(
-                    f"{folder} is still locked by another run after {timeout:.0f} s"
-                ) from None
-            time.sleep(0.2)
 
 
 def remove_temporaries(folder: Path) -> None:

@@ -20,7 +20,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from noordstats import charts, cli, config, display, parameters, suite
+from noordstats import charts, cli, config, display, parameters, report_lock, suite
 from noordstats.report_index import render_index
 from noordstats.report_manifest import MANIFEST_NAME, compute_inputs_hash, read_manifest
 from noordstats.report_worker import TMP_PREFIX, ReportSpec, render_report
@@ -206,8 +206,8 @@ def test_temporaries_of_an_interrupted_run_are_removed(sources, tmp_path):
 def test_a_held_lock_makes_the_next_run_wait(sources, tmp_path):
     out = tmp_path / "reports"
     spec = tiny_spec(sources, "one")
-    with suite.output_lock(out):
-        with pytest.raises(suite.ReportLockTimeout, match="still locked"):
+    with report_lock.output_lock(out):
+        with pytest.raises(report_lock.ReportLockTimeout, match="still locked"):
             suite.run_suite([spec], out, progress=False, lock_timeout=0.3)
         assert not (out / "one.html").exists()
     result: list = []
@@ -215,7 +215,7 @@ def test_a_held_lock_makes_the_next_run_wait(sources, tmp_path):
     def run_after_release() -> None:
         result.extend(suite.run_suite([spec], out, progress=False, lock_timeout=30))
 
-    with suite.output_lock(out):
+    with report_lock.output_lock(out):
         worker = threading.Thread(target=run_after_release)
         worker.start()
         time.sleep(0.5)
