@@ -25,6 +25,7 @@ import nbformat
 import pytest
 
 from noordstats import cache, live, paths, store
+from noordstats.report_lock import LOCK_NAME
 from noordstats.report_manifest import MANIFEST_NAME, read_manifest
 from noordstats.report_worker import TMP_PREFIX
 from tests.reliability_env import (
@@ -44,7 +45,6 @@ from tests.test_live import assert_same_as_snapshot
 
 pytestmark = pytest.mark.slow
 
-LOCK_NAME = ".noordstats-reports.lock"
 THEME = "defence_security"  # one table (83582NED): the quickest real report
 THEME_REPORT = f"specialisation-{THEME}-LD01"
 
