@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-
-import nbformat
+from typing import TYPE_CHECKING
 
 from noordstats import paths, store
+
+if TYPE_CHECKING:  # nbformat imports jsonschema (~1 s): not needed to plan or skip reports
+    import nbformat
 
 TEMPLATE_NAME = "noordstats_report"
 PLOTLY_JS_NAME = "plotly.min.js"
