@@ -43,7 +43,9 @@ def describe_machine() -> str:
 def run_timed(cmd: list[str], env: dict | None = None) -> tuple[float, int]:
     """Run a command; return (wall seconds, peak RSS in bytes of its whole process tree)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     peak = 0
     stop = threading.Event()
 
@@ -66,12 +68,18 @@ def run_timed(cmd: list[str], env: dict | None = None) -> tuple[float, int]:
     sampler.join()
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
-        raise SystemExit(f"benchmark command failed ({proc.returncode}): {' '.join(cmd)}\n{err.decode()[-2000:]}")
+        raise SystemExit(
+            f"benchmark command failed ({proc.returncode}): {' '.join(cmd)}\n{err.decode()[-2000:]}"
+        )
     return elapsed, peak
 
 
 def folder_bytes(folder: Path) -> dict[str, int]:
-    return {str(p.relative_to(folder)): p.stat().st_size for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): p.stat().st_size
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def measure_floor(count: int, work: Path) -> float:
@@ -81,22 +89,34 @@ def measure_floor(count: int, work: Path) -> float:
 
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("1 + 1")]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     src = work / "trivial.ipynb"
     nbformat.write(nb, src)
     start = time.perf_counter()
     for i in range(count):
         out = work / f"trivial-{i}.ipynb"
-        subprocess.run([str(BIN / "papermill"), "-k", "python3", str(src), str(out)], check=True,
-                       capture_output=True)
-        subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html", str(out)], check=True,
-                       capture_output=True)
+        subprocess.run(
+            [str(BIN / "papermill"), "-k", "python3", str(src), str(out)],
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            [str(BIN / "jupyter"), "nbconvert", "--to", "html", str(out)],
+            check=True,
+            capture_output=True,
+        )
     return time.perf_counter() - start
 
 
 def python_timing(code: str) -> dict:
     """Run `code` in a fresh interpreter; it prints a JSON dict of timings."""
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True, text=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -120,7 +140,8 @@ from noordstats.snapshot import declarations
 t1 = time.perf_counter()
 rows = sum(len(load_table(t)) for t in declarations())
 t2 = time.perf_counter()
-print(json.dumps({"import_s": t1 - t0, "load_all_s": t2 - t1, "tables": len(declarations()), "rows": rows}))
+n = len(declarations())
+print(json.dumps({"import_s": t1 - t0, "load_all_s": t2 - t1, "tables": n, "rows": rows}))
 """
 
 
@@ -131,7 +152,11 @@ def main() -> int:
         out = work / "reports"
         suite_s, peak_rss = run_timed([noordstats, "reports", "--force", "--out", str(out)])
         files = folder_bytes(out)
-        manifest = json.loads((out / "manifest.json").read_text()) if (out / "manifest.json").exists() else {}
+        manifest = (
+            json.loads((out / "manifest.json").read_text())
+            if (out / "manifest.json").exists()
+            else {}
+        )
         reports = [f for f in files if f.endswith(".html") and f != "index.html"]
         rerun_s, _ = run_timed([noordstats, "reports", "--out", str(out)])
         floor_s = measure_floor(len(reports), work)
@@ -145,19 +170,50 @@ def main() -> int:
     budget = plotly_bytes + 300_000 * len(reports)
     per_report = {f: files[f] for f in reports}
     rows = [
-        ("suite wall time ÷ floor", f"{suite_s:.1f} s ÷ {floor_s:.1f} s = {suite_s / floor_s:.2f}", "≤ 1.0",
-         suite_s / floor_s <= 1.0),
-        ("output folder bytes", f"{total / 1e6:.2f} MB for {len(reports)} reports (budget {budget / 1e6:.2f} MB "
-         f"= plotly.js {plotly_bytes / 1e6:.2f} MB + 300 KB × {len(reports)})", "≤ budget", total <= budget),
-        ("indicator query, cold (fresh process, after import)", f"{query['cold_s'] * 1000:.0f} ms "
-         f"(import {query['import_s'] * 1000:.0f} ms)", "—", True),
-        ("indicator query, warm", f"{query['warm_s'] * 1000:.1f} ms", "≤ 50 ms", query["warm_s"] <= 0.05),
-        ("load every snapshot table, cold", f"{tables['load_all_s']:.2f} s ({tables['tables']} tables, "
-         f"{tables['rows']:,} rows; import {tables['import_s']:.2f} s)", "≤ 2 s", tables["load_all_s"] <= 2.0),
-        ("unchanged re-run ÷ full run", f"{rerun_s:.1f} s ÷ {suite_s:.1f} s = {rerun_s / suite_s:.1%}", "≤ 10 %",
-         rerun_s / suite_s <= 0.10),
-        ("peak RSS of the suite (whole process tree)", f"{peak_rss / 2**30:.2f} GiB", "≤ 1.5 GiB",
-         peak_rss <= 1.5 * 2**30),
+        (
+            "suite wall time ÷ floor",
+            f"{suite_s:.1f} s ÷ {floor_s:.1f} s = {suite_s / floor_s:.2f}",
+            "≤ 1.0",
+            suite_s / floor_s <= 1.0,
+        ),
+        (
+            "output folder bytes",
+            f"{total / 1e6:.2f} MB for {len(reports)} reports (budget {budget / 1e6:.2f} MB "
+            f"= plotly.js {plotly_bytes / 1e6:.2f} MB + 300 KB × {len(reports)})",
+            "≤ budget",
+            total <= budget,
+        ),
+        (
+            "indicator query, cold (fresh process, after import)",
+            f"{query['cold_s'] * 1000:.0f} ms (import {query['import_s'] * 1000:.0f} ms)",
+            "—",
+            True,
+        ),
+        (
+            "indicator query, warm",
+            f"{query['warm_s'] * 1000:.1f} ms",
+            "≤ 50 ms",
+            query["warm_s"] <= 0.05,
+        ),
+        (
+            "load every snapshot table, cold",
+            f"{tables['load_all_s']:.2f} s ({tables['tables']} tables, "
+            f"{tables['rows']:,} rows; import {tables['import_s']:.2f} s)",
+            "≤ 2 s",
+            tables["load_all_s"] <= 2.0,
+        ),
+        (
+            "unchanged re-run ÷ full run",
+            f"{rerun_s:.1f} s ÷ {suite_s:.1f} s = {rerun_s / suite_s:.1%}",
+            "≤ 10 %",
+            rerun_s / suite_s <= 0.10,
+        ),
+        (
+            "peak RSS of the suite (whole process tree)",
+            f"{peak_rss / 2**30:.2f} GiB",
+            "≤ 1.5 GiB",
+            peak_rss <= 1.5 * 2**30,
+        ),
     ]
     lines = [
         "# Benchmark results",
@@ -170,8 +226,8 @@ def main() -> int:
         "|---|---|---|---|",
         *[f"| {m} | {r} | {t} | {'yes' if ok else 'NO'} |" for m, r, t, ok in rows],
         "",
-        "Floor: the same number of trivial one-cell notebooks, each executed by the `papermill` CLI and",
-        "exported by `jupyter nbconvert --to html`, one after another.",
+        "Floor: the same number of trivial one-cell notebooks, each executed by the `papermill`",
+        "CLI and exported by `jupyter nbconvert --to html`, one after another.",
         "",
         "## Output files of the full run",
         "",
@@ -181,9 +237,12 @@ def main() -> int:
         "",
     ]
     if manifest:
-        lines += ["Reports listed in the manifest: " + ", ".join(sorted(manifest.get("reports", {}))), ""]
+        lines += [
+            "Reports listed in the manifest: " + ", ".join(sorted(manifest.get("reports", {}))),
+            "",
+        ]
     RESULTS.write_text("\n".join(lines), encoding="utf-8")
-    print("\n".join(lines[:8 + len(rows)]))
+    print("\n".join(lines[: 8 + len(rows)]))
     print(f"per-report bytes: {json.dumps(per_report)}")
     shutil.rmtree(work, ignore_errors=True)
     return 0 if all(ok for *_, ok in rows) else 1

@@ -163,5 +163,5 @@ def corop_areas_of(region: str) -> list[str]:
 
 def peers_of(code: str) -> list[str]:
     """All regions at the same level as ``code`` (the 12 provinces for a PV, ...)."""
-    level = region_level(code)
-    return sorted(load_regions().query("region_level == @level").region_code)
+    regions = load_regions()
+    return sorted(regions.loc[regions.region_level == region_level(code), "region_code"])

@@ -19,7 +19,9 @@ def summarise() -> list[dict]:
     for table_id in declarations():
         meta = store.read_meta(paths.SNAPSHOT_DIR, table_id)
         if meta is None:
-            rows.append({"table": table_id, "title": "(not built: run `noordstats snapshot build`)"})
+            rows.append(
+                {"table": table_id, "title": "(not built: run `noordstats snapshot build`)"}
+            )
             continue
         periods = meta["periods"]
         rows.append(
@@ -27,7 +29,9 @@ def summarise() -> list[dict]:
                 "table": table_id,
                 "title": meta["title"],
                 "periods": f"{periods[0]}..{periods[-1]} ({len(periods)})" if periods else "-",
-                "regions": " ".join(f"{k}:{v}" for k, v in sorted(meta["regions_by_level"].items())),
+                "regions": " ".join(
+                    f"{k}:{v}" for k, v in sorted(meta["regions_by_level"].items())
+                ),
                 "rows": meta["row_count"],
                 "completeness": meta["completeness"],
                 "licence": meta["licence"],
