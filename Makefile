@@ -42,4 +42,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf reports/* .pytest_cache
+	find reports -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

@@ -102,7 +102,7 @@ def show_specialisation_header(theme: Specialisation, region: str) -> None:
 def show_data_status(table_ids: Iterable[str], source: str) -> None:
     """Say where the data comes from; with ``auto``/``live``, load every table now and show a
     "data as of ..." banner at the top when any of them came from an older copy (cache or
-    snapshot) because CBS could not be reached."""
+    snapshot) because CBS did not deliver it; each table says why."""
     tables = list(dict.fromkeys(table_ids))
     if source == "snapshot":
         _show(
@@ -114,23 +114,22 @@ def show_data_status(table_ids: Iterable[str], source: str) -> None:
     if not stale:
         _show(f'<p class="noordstats-status">Data: live from CBS ({_e(", ".join(tables))}).</p>')
         return
-    dates = [date for _, _, date, _ in stale if date]
+    dates = [date for _, _, date, _, _ in stale if date]
     headline = f"Data as of {_e(min(dates))}" if dates else "Data not live"
     items = "".join(
         f"<li>{_e(table)}: the {_e(origin)} copy, CBS data of {_e(date or 'an unstated date')}"
-        f", latest period {_e(period)}</li>"
-        for table, origin, date, period in stale
+        f", latest period {_e(period)} (why: {_e(reason)})</li>"
+        for table, origin, date, period, reason in stale
     )
     _show(
-        f'<div class="noordstats-stale" role="alert">{headline}: CBS could not be reached, so '
-        f"{len(stale)} of {len(tables)} table(s) come from an older copy, not live from CBS."
-        f"<ul>{items}</ul></div>"
+        f'<div class="noordstats-stale" role="alert">{headline}: {len(stale)} of {len(tables)} '
+        f"table(s) come from an older copy, not live from CBS.<ul>{items}</ul></div>"
     )
 
 
-def _older_copy(table_id: str, source: str) -> tuple[str, str, str | None, str | None] | None:
-    """(table, where it came from, CBS date, latest period) when ``table_id`` did not come live
-    from CBS, else None."""
+def _older_copy(table_id: str, source: str) -> tuple[str, str, str | None, str | None, str] | None:
+    """(table, where it came from, CBS date, latest period, why) when ``table_id`` did not come
+    live from CBS, else None."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", StaleDataWarning)
         frame = load_table(table_id, source=source)
@@ -139,7 +138,13 @@ def _older_copy(table_id: str, source: str) -> tuple[str, str, str | None, str |
         return None
     meta = frame.attrs.get("meta", {})
     periods = meta.get("periods") or [None]
-    return table_id, str(origin), meta.get("modified") or meta.get("captured"), periods[-1]
+    reasons = [
+        str(w.message).split("; using ")[0]
+        for w in caught
+        if issubclass(w.category, StaleDataWarning)
+    ]
+    reason = reasons[0] if reasons else "not delivered live"
+    return table_id, str(origin), meta.get("modified") or meta.get("captured"), periods[-1], reason
 
 
 def show_headlines(headlines: pd.DataFrame) -> None:

@@ -273,7 +273,8 @@ def test_unreachable_cbs_renders_from_cache_with_a_stale_banner(tmp_path, site, 
     page = (out / f"{THEME_REPORT}.html").read_text(encoding="utf-8")
     banner = page[page.index('class="noordstats-stale"') :].split("</div>", 1)[0]
     assert page.index('class="noordstats-stale"') < page.index("Headline figures")
-    assert "Data as of 2025-04-22T02:00:00: CBS could not be reached" in banner
+    assert "Data as of 2025-04-22T02:00:00: 1 of" in banner
+    assert "(why: CBS not reachable at" in banner
     assert "83582NED: the cache copy, CBS data of 2025-04-22T02:00:00" in banner
     manifest = assert_consistent(out)
     assert "83582NED: the cache copy" in manifest[THEME_REPORT]["stale"]

@@ -444,9 +444,10 @@ def test_unreachable_cbs_gives_a_stale_banner(tmp_path):
     page = (out / "specialisation-defence_security-LD01.html").read_text(encoding="utf-8")
     banner = page.index('class="noordstats-stale"')
     assert banner < page.index("Headline figures"), "the banner is at the top"
-    assert "CBS could not be reached" in page and "the snapshot copy" in page
+    assert "come from an older copy" in page and "the snapshot copy" in page
+    assert "why: CBS not reachable at http://127.0.0.1:9" in page, "the banner says why"
     entry = read_manifest(out)["specialisation-defence_security-LD01"]
-    assert entry["source"] == "auto" and "CBS could not be reached" in entry["stale"]
+    assert entry["source"] == "auto" and "CBS not reachable" in entry["stale"]
     assert "not live" in (out / "index.html").read_text(encoding="utf-8")
 
 
