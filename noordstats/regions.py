@@ -79,6 +79,12 @@ def load_regions() -> pd.DataFrame:
     return pd.read_csv(paths.REGIONS_FILE, dtype=str, keep_default_na=False).replace("", None)
 
 
+def clear_caches() -> None:
+    """Forget the registry and everything derived from it (after the file was rebuilt)."""
+    for function in (load_regions, _by_title, _northern_municipalities_by_title, _names):
+        function.cache_clear()
+
+
 @cache
 def _by_title() -> dict[str, str]:
     regions = load_regions()
@@ -111,11 +117,18 @@ def resolve_region_title(title: str, municipalities: bool = True) -> str | None:
     return code
 
 
-def region_name(code: str) -> str:
-    names = dict(zip(load_regions().region_code, load_regions().region_name, strict=True))
+@cache
+def _names() -> dict[str, str]:
+    regions = load_regions()
+    names = dict(zip(regions.region_code, regions.region_name, strict=True))
     names.setdefault(NETHERLANDS, "Nederland")
+    return names
+
+
+def region_name(code: str) -> str:
+    """``'PV21'`` -> ``'Fryslân'``; RegionError naming the valid codes for an unknown one."""
     try:
-        return names[code]
+        return _names()[code]
     except KeyError:
         raise RegionError(_unknown_region_message(code)) from None
 

@@ -139,7 +139,7 @@ def build_region_file(raw_dir: Path) -> None:
     frame = regions.build_region_registry(raw_dir / REGION_CODE_LIST)
     with store.atomic_path(paths.REGIONS_FILE) as tmp:
         frame.to_csv(tmp, index=False)
-    regions.load_regions.cache_clear()
+    regions.clear_caches()
 
 
 def copy_provenance(decl: TableDeclaration, raw_dir: Path) -> None:

@@ -43,7 +43,7 @@ def isolated_snapshot(tmp_path, monkeypatch):
     (tmp_path / "snapshot").mkdir()
     shutil.copyfile(paths.REGIONS_FILE, tmp_path / "snapshot" / "regions.csv")
     monkeypatch.setattr(paths, "REGIONS_FILE", tmp_path / "snapshot" / "regions.csv")
-    regions.load_regions.cache_clear()
+    regions.clear_caches()
     monkeypatch.setattr(paths, "SNAPSHOT_DIR", tmp_path / "snapshot")
     monkeypatch.setattr(paths, "LOCAL_TABLES_FILE", tmp_path / "tables.local.yaml")
     monkeypatch.setattr(paths, "IMPORTS_DIR", tmp_path / "imports")
@@ -52,4 +52,4 @@ def isolated_snapshot(tmp_path, monkeypatch):
     declarations.cache_clear()
     yield tmp_path
     declarations.cache_clear()
-    regions.load_regions.cache_clear()
+    regions.clear_caches()

@@ -124,14 +124,12 @@ def clear_caches() -> None:
         config.load_indicators,
         config.load_specialisations,
         config.load_claims,
-        regions.load_regions,
-        regions._by_title,
-        regions._northern_municipalities_by_title,
+        regions.clear_caches,
         compute.load_cached,
         compute.indicator_frame,
         report_manifest.compute_code_hash,
     ):
-        function.cache_clear()
+        getattr(function, "cache_clear", function)()
 
 
 def write_sitecustomize(folder: Path) -> Path:
