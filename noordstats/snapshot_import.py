@@ -32,7 +32,7 @@ import yaml
 
 from noordstats import paths, store
 from noordstats.cbs_codes import is_measure_key, key_from_title, title_from_key
-from noordstats.importers.common import SourceFormatError, resolve_any_region
+from noordstats.importers.common import SourceFormatError, read_csv_rows, resolve_any_region
 from noordstats.importers.statline_untyped_csv import read_rows, read_statline_metadata
 from noordstats.importers.statline_wide_csv import MEASURE_ROW, read_wide_export
 from noordstats.schema import TableDeclaration, read_table_declarations
@@ -115,17 +115,7 @@ def import_export(
 
 def detect_kind(path: Path) -> str:
     """``'untyped'`` (ID column, codes) or ``'wide'`` ('CSV met statistische symbolen')."""
-    reader = None
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            reader = csv.reader(fh, delimiter=";")
-            lines = list(itertools.islice(reader, 12))
-    except csv.Error as exc:
-        raise SourceFormatError(
-            f"{path}:{reader.line_num}: not a StatLine CSV export: {exc}"
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise SourceFormatError(f"{path}: not a StatLine CSV export: {exc}") from None
+    lines = [row for _, row in read_csv_rows(path, "StatLine CSV export", limit=12)]
     first = lines[0] if lines else []
     if first and first[0] == "ID":
         return "untyped"

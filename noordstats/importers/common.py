@@ -211,3 +211,27 @@ def resolve_any_region(title: str) -> str | None:
     return reg.resolve_region_title(title, municipalities=False) or municipality_codes().get(
         title.strip()
     )
+
+
+def read_csv_rows(
+    path: Path,
+    what: str,
+    encoding: str = "utf-8-sig",
+    limit: int | None = None,
+    skip_blank: bool = False,
+) -> list[tuple[int, list[str]]]:
+    """``(line number, cells)`` of a ``;``-separated export; an unreadable line or encoding is a
+    :class:`SourceFormatError` naming the file (and line) and ``what`` the file should be."""
+    import csv
+    import itertools
+
+    reader = None
+    try:
+        with open(path, encoding=encoding, newline="") as fh:
+            reader = csv.reader(fh, delimiter=";", quotechar='"', strict=True)
+            rows = itertools.islice(reader, limit) if limit else reader
+            return [(reader.line_num, row) for row in rows if row or not skip_blank]
+    except csv.Error as exc:
+        raise SourceFormatError(f"{path}:{reader.line_num}: not a {what}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise SourceFormatError(f"{path}: not a {what}: {exc}") from None

@@ -24,7 +24,6 @@ only), ``decimal_comma``.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from noordstats.importers.common import (
     add_region_sums,
     label_codes,
     parse_values,
+    read_csv_rows,
     resolve_any_region,
 )
 from noordstats.schema import SourceFile, TableDeclaration
@@ -58,17 +58,7 @@ class WideExport:
 
 def read_wide_export(path: Path, region_dimension: str, encoding: str = "utf-8-sig") -> WideExport:
     """Split a wide StatLine export into its parts; a line out of place names file and line."""
-    reader = None
-    try:
-        with open(path, encoding=encoding, newline="") as fh:
-            reader = csv.reader(fh, delimiter=";", quotechar='"', strict=True)
-            lines = [(reader.line_num, row) for row in reader]
-    except csv.Error as exc:
-        raise SourceFormatError(
-            f"{path}:{reader.line_num}: not a StatLine CSV export: {exc}"
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise SourceFormatError(f"{path}: not a StatLine CSV export: {exc}") from None
+    lines = read_csv_rows(path, "StatLine CSV export", encoding)
     if not lines or not lines[0][1] or not lines[0][1][0].strip():
         raise SourceFormatError(f"{path}:1: the first line must hold the table title")
     width = len(lines[0][1])

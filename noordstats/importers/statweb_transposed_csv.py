@@ -12,13 +12,17 @@ provisional period (``voorlopig``); an unmarked one is ``definitief``. ``.`` = n
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pandas as pd
 
 from noordstats.cbs_codes import CodeError, encode_period_label, status_from_label
-from noordstats.importers.common import SourceFormatError, label_codes, parse_values
+from noordstats.importers.common import (
+    SourceFormatError,
+    label_codes,
+    parse_values,
+    read_csv_rows,
+)
 from noordstats.importers.harvested import resolve_regions
 from noordstats.schema import SourceFile, TableDeclaration
 
@@ -27,17 +31,7 @@ PERIOD_ROW = "Perioden"
 
 
 def read_lines(path: Path, encoding: str) -> list[tuple[int, list[str]]]:
-    reader = None
-    try:
-        with open(path, encoding=encoding, newline="") as fh:
-            reader = csv.reader(fh, delimiter=";", quotechar='"', strict=True)
-            lines = [(reader.line_num, row) for row in reader if row]
-    except csv.Error as exc:
-        raise SourceFormatError(
-            f"{path}:{reader.line_num}: not a StatWeb CSV export: {exc}"
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise SourceFormatError(f"{path}: not a StatWeb CSV export: {exc}") from None
+    lines = read_csv_rows(path, "StatWeb CSV export", encoding, skip_blank=True)
     if len(lines) < 4:
         raise SourceFormatError(f"{path}:{len(lines) + 1}: expected 3 header lines and data")
     width = len(lines[0][1])
