@@ -88,7 +88,10 @@ def escape_text(value: Any) -> str:
 
 
 def _number(value: float, spec: str = ",.4g") -> str:
-    return "no figure" if value is None or math.isnan(value) else format(value, spec)
+    """Four significant digits, but large counts in full (``1,774,603``, not ``1.775e+06``)."""
+    if value is None or math.isnan(value):
+        return "no figure"
+    return format(value, ",.0f" if abs(value) >= 10_000 else spec)
 
 
 def bar_sector_profile(profile: pd.DataFrame, title: str) -> Chart:
