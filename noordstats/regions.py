@@ -20,6 +20,9 @@ NORTH = "LD01"
 NETHERLANDS = "NL01"
 NORTHERN_PROVINCES = ("PV20", "PV21", "PV22")
 
+#: Every region level the registry holds.
+ALL_LEVELS = ("NL", "LD", "PV", "CR", "GM")
+
 #: Levels kept in the embedded snapshot (municipalities only for the North).
 SNAPSHOT_LEVELS = ("NL", "LD", "PV", "CR")
 
@@ -130,20 +133,25 @@ def region_name(code: str) -> str:
     try:
         return _names()[code]
     except KeyError:
-        raise RegionError(_unknown_region_message(code)) from None
+        raise RegionError(_unknown_region_message(code, ALL_LEVELS)) from None
 
 
-def _unknown_region_message(code: str) -> str:
-    valid = ", ".join(list_regions(("NL", "LD", "PV")).region_code)
-    return f"unknown region {code!r}; valid: {valid}, CR01..CR40, or a northern GM code"
+def _unknown_region_message(code: str, levels: tuple[str, ...]) -> str:
+    """One line naming the codes valid at ``levels`` (COROP and GM summarised)."""
+    valid = list(list_regions(tuple(lv for lv in levels if lv in {"NL", "LD", "PV"})).region_code)
+    if "CR" in levels:
+        valid.append("CR01..CR40")
+    if "GM" in levels:
+        valid.append("or a northern GM code")
+    return f"unknown region {code!r}; valid: {', '.join(valid)}"
 
 
-def check_region(code: str, levels: tuple[str, ...] = ("NL", "LD", "PV", "CR", "GM")) -> str:
+def check_region(code: str, levels: tuple[str, ...] = ALL_LEVELS) -> str:
     """Return ``code`` if the registry knows it at one of ``levels``, else raise RegionError."""
     regions = load_regions()
     row = regions[regions.region_code == code]
     if row.empty or row.region_level.iloc[0] not in levels:
-        raise RegionError(_unknown_region_message(code))
+        raise RegionError(_unknown_region_message(code, levels))
     return code
 
 
