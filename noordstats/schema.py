@@ -1,8 +1,10 @@
 """The one canonical layout every table is brought into, and the declaration of each table.
 
-A tidy table has one row per (region, period, other dimensions, measure) with these columns,
-in this order, followed by ``<dim>_code`` / ``<dim>_name`` for each other dimension
-(``sector_code``, ``sector_name``, ...) placed before ``measure_code``.
+A tidy table has one row per (region, period, other dimensions, measure) with the columns
+:data:`LEADING_COLUMNS`, then ``<dim>_code`` / ``<dim>_name`` for each other dimension
+(``sector_code``, ``sector_name``, ...), then :data:`TRAILING_COLUMNS` (see ``docs/data.md``).
+:class:`TableDeclaration` is one entry of ``data/tables.yaml`` (or ``data/tables.local.yaml``);
+:func:`read_table_declarations` validates such a file and names file, entry and key on error.
 """
 
 from __future__ import annotations
@@ -37,7 +39,6 @@ SourceFormat = Literal[
     "odata_v4_json",  # datasets.cbs.nl captures: observations + code lists
     "statline_untyped_csv",  # StatLine UntypedDataSet/TypedDataSet export with codes
     "statline_wide_csv",  # StatLine 'CSV met statistische symbolen', pivoted, labels
-    "statline_labelled_csv",  # StatLine export with '<group>/<measure> (<unit>)' headers
     "statweb_transposed_csv",  # old StatWeb export: regions as columns, latin-1
     "duo_json",  # DUO open onderwijsdata converted to JSON
 ]

@@ -11,12 +11,15 @@ import re
 import shutil
 from collections import defaultdict
 from pathlib import Path
+from typing import get_args
 
 import pandas as pd
 import pytest
 
+from noordstats.importers import get_importer
 from noordstats.importers.common import SourceFormatError
 from noordstats.load import load_table
+from noordstats.schema import SourceFormat
 from noordstats.snapshot import declarations, get_declaration, import_table
 
 # Region titles as the harvested files write them -> the codes CBS gives them (README of the
@@ -634,3 +637,8 @@ def test_undeclared_column_is_an_error_unless_the_table_keeps_a_declared_subset(
     subset = trimmed.model_copy(update={"keep_declared_measures_only": True, "reduction": "test"})
     frame = import_table(subset, raw_dir)
     assert "GewerkteUrenZelfstandigen_15" not in set(frame.measure_code.astype(str))
+
+
+def test_every_source_format_a_declaration_may_name_has_an_importer() -> None:
+    for fmt in get_args(SourceFormat):
+        assert callable(get_importer(fmt)), fmt

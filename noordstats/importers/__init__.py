@@ -1,9 +1,13 @@
-"""Importers: each raw CBS/DUO file shape -> the canonical tidy layout (see ``noordstats.schema``).
+"""Importers: each CBS/DUO file shape -> the canonical tidy layout (see ``noordstats.schema``).
 
-Every importer is ``import_source(decl, source, raw_dir) -> pandas.DataFrame`` returning the
-columns ``region_code, period_code, status, <dim>_code, <dim>_name..., measure_code, value``
-(region titles already resolved to codes, period titles to codes); ``common.assemble`` adds the
-derived columns, applies the snapshot's region rule and orders everything.
+One module per ``SourceFormat`` (:func:`get_importer` maps them); ``common`` and
+``json_records`` hold what they share. Every importer is
+``import_source(decl, source, root) -> pandas.DataFrame``, where ``root`` is the folder
+``source.path`` lies below (the raw captures, or ``data/imports/`` for a table added with
+``noordstats snapshot import``). It returns the columns ``region_code, period_code, status,
+<dim>_code, <dim>_name..., measure_code, value`` (region titles already resolved to codes, period
+titles to codes); ``common.assemble`` adds the derived columns, applies the snapshot's region rule
+and orders everything.
 """
 
 from __future__ import annotations
