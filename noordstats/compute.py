@@ -36,17 +36,10 @@ def load_cached(table_id: str, source: str = "snapshot") -> pd.DataFrame:
     return load_table(table_id, source=source)
 
 
-#: Which status a figure made of several cells gets: the highest rank among its cells.
+#: Which status a figure made of several cells gets: the highest rank among its cells
+#: (provisional wins, then 'berekend', then 'onbekend'; 'definitief' only when every cell is).
 STATUS_RANK = {"definitief": 1, "onbekend": 2, "berekend": 3, "nader voorlopig": 4, "voorlopig": 5}
-
-
-def combine_status(statuses: pd.Series) -> str:
-    """The status of a figure made of several cells: provisional wins, then 'berekend', then
-    'onbekend'; 'definitief' only when every cell is."""
-    ranks = statuses.dropna().astype(str).map(STATUS_RANK).fillna(STATUS_RANK["onbekend"])
-    if ranks.empty:
-        return "onbekend"
-    return {v: k for k, v in STATUS_RANK.items()}[int(ranks.max())]
+STATUS_BY_RANK = {rank: status for status, rank in STATUS_RANK.items()}
 
 
 def select_values(sel: Selection, frequency: str, additive: bool, source: str) -> pd.DataFrame:
@@ -83,7 +76,7 @@ def select_values(sel: Selection, frequency: str, additive: bool, source: str) -
         .reset_index()
     )
     out["value"] = out.value.where(out.published == parts)
-    out["status"] = out.status_rank.map({v: k for k, v in STATUS_RANK.items()})
+    out["status"] = out.status_rank.map(STATUS_BY_RANK)
     out = out.drop(columns=["published", "status_rank"])
     out["note"] = ""
     if additive:
@@ -140,11 +133,7 @@ def indicator_frame(indicator_id: str, source: str = "snapshot") -> pd.DataFrame
     ranks = pd.concat(
         [merged.status.map(STATUS_RANK), merged.status_den.map(STATUS_RANK)], axis=1
     ).max(axis=1)
-    merged["status"] = (
-        ranks.fillna(STATUS_RANK["onbekend"])
-        .astype(int)
-        .map({v: k for k, v in STATUS_RANK.items()})
-    )
+    merged["status"] = ranks.fillna(STATUS_RANK["onbekend"]).astype(int).map(STATUS_BY_RANK)
     merged["note"] = [
         "; ".join(dict.fromkeys(n for n in (a, b) if n))
         for a, b in zip(merged.note, merged.note_den, strict=True)

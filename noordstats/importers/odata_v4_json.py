@@ -34,18 +34,6 @@ def read_code_list(folder: Path, dimension: str) -> list[dict]:
     return doc["value"]
 
 
-def read_measure_codes(folder: Path) -> dict[str, dict]:
-    """``measure-codes.json`` -> {measure code: {'title': ..., 'unit': ...}} as CBS states them."""
-    path = folder / "measure-codes.json"
-    doc = read_json_document(path)
-    if not isinstance(doc, dict) or not isinstance(doc.get("value"), list):
-        raise SourceFormatError(f"{path}:1: expected an OData object with a 'value' list")
-    return {
-        m["Identifier"]: {"title": m["Title"].strip(), "unit": m.get("Unit") or None}
-        for m in doc["value"]
-    }
-
-
 def read_period_status(folder: Path) -> dict[str, str]:
     path = folder / "codes-Perioden.json"
     status = {}
