@@ -37,6 +37,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check noordstats tests benchmarks
 	$(BIN)/ruff format --check noordstats tests benchmarks
+	$(BIN)/python -m pytest -q tests/test_notebooks.py -k committed_without_outputs
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
