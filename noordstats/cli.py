@@ -44,13 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
-        try:
-            module = import_module(f"noordstats.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"noordstats.commands.{name}":
-                continue
-            raise
-        module.register(sub)
+        import_module(f"noordstats.commands.{name}").register(sub)
     return parser
 
 
@@ -59,27 +53,20 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from pydantic import ValidationError
 
     from noordstats.cbs_codes import CodeError
+    from noordstats.config import ConfigError
     from noordstats.importers.common import SourceFormatError
+    from noordstats.live import LiveConfigError
+    from noordstats.parameters import ParameterError
     from noordstats.regions import RegionError
     from noordstats.schema import DeclarationError
-    from noordstats.snapshot import UnknownTableError
+    from noordstats.snapshot import RawDataMissingError, UnknownTableError
+    from noordstats.snapshot_import import ImportUsageError
 
-    errors: list[type[BaseException]] = [
+    return (
         UsageError, CodeError, SourceFormatError, RegionError, DeclarationError,
-        UnknownTableError, ValidationError,
-    ]  # fmt: skip
-    for module, name in [
-        ("noordstats.config", "ConfigError"),
-        ("noordstats.parameters", "ParameterError"),
-        ("noordstats.live", "LiveConfigError"),
-        ("noordstats.snapshot", "RawDataMissingError"),
-        ("noordstats.snapshot_import", "ImportUsageError"),
-    ]:
-        try:
-            errors.append(getattr(import_module(module), name))
-        except (ImportError, AttributeError):
-            pass
-    return tuple(errors)
+        UnknownTableError, ValidationError, ConfigError, ParameterError, LiveConfigError,
+        RawDataMissingError, ImportUsageError,
+    )  # fmt: skip
 
 
 def unavailable_errors() -> tuple[type[BaseException], ...]:
