@@ -10,9 +10,14 @@ LEVELS = ("NL", "LD", "PV", "CR", "GM")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("regions", help="list region codes (NL, landsdelen, provinces, COROP)")
+    parser = sub.add_parser(
+        "regions", help="list region codes (NL, landsdelen, provinces; COROP, GM with --level)"
+    )
     parser.add_argument(
-        "--level", action="append", default=None, help=f"one of {', '.join(LEVELS)} (repeatable)"
+        "--level",
+        action="append",
+        default=None,
+        help=f"one of {', '.join(LEVELS)} (repeatable; default NL, LD, PV)",
     )
     parser.add_argument("--format", default="table", help=f"one of {', '.join(FORMATS)}")
     parser.set_defaults(func=run)
