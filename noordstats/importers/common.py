@@ -233,5 +233,5 @@ def read_csv_rows(
             return [(reader.line_num, row) for row in rows if row or not skip_blank]
     except csv.Error as exc:
         raise SourceFormatError(f"{path}:{reader.line_num}: not a {what}: {exc}") from None
-    except UnicodeDecodeError as exc:
+    except (UnicodeDecodeError, OSError) as exc:
         raise SourceFormatError(f"{path}: not a {what}: {exc}") from None

@@ -13,14 +13,13 @@ Options: ``metadata`` (path of the metadata CSV beside the data file),
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from noordstats.cbs_codes import CodeError, normalise_status, strip_key
-from noordstats.importers.common import SourceFormatError, derive_regions
+from noordstats.importers.common import SourceFormatError, derive_regions, read_csv_rows
 from noordstats.importers.odata_v3 import tidy_from_v3_rows
 from noordstats.schema import SourceFile, TableDeclaration
 
@@ -40,61 +39,40 @@ class StatlineMetadata:
 
 def read_rows(path: Path) -> pd.DataFrame:
     """The data rows, every cell as text; a ragged or undecodable file names file and line."""
-    reader = None
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            reader = csv.reader(fh, delimiter=";", quotechar='"', strict=True)
-            header = next(reader, None)
-            if not header:
-                raise SourceFormatError(f"{path}:1: empty file")
-            rows = []
-            for row in reader:
-                if len(row) != len(header):
-                    raise SourceFormatError(
-                        f"{path}:{reader.line_num}: {len(row)} fields, the header has {len(header)}"
-                    )
-                rows.append(row)
-    except csv.Error as exc:
-        raise SourceFormatError(
-            f"{path}:{reader.line_num}: not a StatLine CSV export: {exc}"
-        ) from None
-    except (UnicodeDecodeError, OSError) as exc:
-        raise SourceFormatError(f"{path}: not a StatLine CSV export: {exc}") from None
+    lines = read_csv_rows(path, "StatLine CSV export")
+    if not lines or not lines[0][1]:
+        raise SourceFormatError(f"{path}:1: empty file")
+    header = lines[0][1]
+    for line, row in lines[1:]:
+        if len(row) != len(header):
+            raise SourceFormatError(
+                f"{path}:{line}: {len(row)} fields, the header has {len(header)}"
+            )
     if header[0] != "ID":
         raise SourceFormatError(f"{path}:1: first column must be 'ID', found {header[0]!r}")
+    rows = [row for _, row in lines[1:]]
     return pd.DataFrame(rows, columns=header, dtype="string").astype(object)
 
 
 def read_statline_metadata(path: Path) -> StatlineMetadata:
     """Parse a StatLine metadata CSV: blocks, each a one-field title line, a header, rows."""
-    reader = None
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            reader = csv.reader(fh, delimiter=";", quotechar='"', strict=True)
-            blocks: dict[str, list[dict[str, str]]] = {}
-            name, header, lines = None, None, {}
-            for row in reader:
-                if len(row) == 1 and row[0]:
-                    name, header = row[0], None
-                    blocks[name] = []
-                elif name is None:
-                    raise SourceFormatError(f"{path}:{reader.line_num}: expected a block title")
-                elif header is None:
-                    header = row
-                elif row:
-                    if len(row) != len(header):
-                        raise SourceFormatError(
-                            f"{path}:{reader.line_num}: {len(row)} fields, block {name!r} "
-                            f"has {len(header)}"
-                        )
-                    blocks[name].append(dict(zip(header, row, strict=True)))
-                    lines[(name, len(blocks[name]))] = reader.line_num
-    except csv.Error as exc:
-        raise SourceFormatError(
-            f"{path}:{reader.line_num}: not a StatLine metadata export: {exc}"
-        ) from None
-    except (UnicodeDecodeError, OSError) as exc:
-        raise SourceFormatError(f"{path}: not a StatLine metadata export: {exc}") from None
+    blocks: dict[str, list[dict[str, str]]] = {}
+    name, header, lines = None, None, {}
+    for line, row in read_csv_rows(path, "StatLine metadata export"):
+        if len(row) == 1 and row[0]:
+            name, header = row[0], None
+            blocks[name] = []
+        elif name is None:
+            raise SourceFormatError(f"{path}:{line}: expected a block title")
+        elif header is None:
+            header = row
+        elif row:
+            if len(row) != len(header):
+                raise SourceFormatError(
+                    f"{path}:{line}: {len(row)} fields, block {name!r} has {len(header)}"
+                )
+            blocks[name].append(dict(zip(header, row, strict=True)))
+            lines[(name, len(blocks[name]))] = line
     if "TableInfos" not in blocks or "DataProperties" not in blocks:
         raise SourceFormatError(f"{path}:1: no TableInfos/DataProperties blocks")
     info = blocks["TableInfos"][0] if blocks["TableInfos"] else {}
