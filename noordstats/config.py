@@ -225,6 +225,15 @@ def _read_yaml(path: Path, top_key: str) -> dict:
     return raw
 
 
+def _read_file_model(path: Path, top_key: str, model: type[_Model]) -> _Model:
+    """Read a declaration file and validate its top level against ``model``."""
+    raw = _read_yaml(path, top_key)
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(path, "(file)", exc, model)) from None
+
+
 def _validate_entries(
     path: Path, items: list, model: type[_Model], id_key: str = "id"
 ) -> dict[str, _Model]:
@@ -299,11 +308,7 @@ def read_indicators(
 ) -> IndicatorRegistry:
     """``data/indicators.yaml`` -> {id: Indicator}; tables and measures are checked."""
     tables = _declared_tables() if tables is None else tables
-    raw = _read_yaml(path, "indicators")
-    try:
-        top = IndicatorFile.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError(format_validation_error(path, "(file)", exc, IndicatorFile)) from None
+    top = _read_file_model(path, "indicators", IndicatorFile)
     entries = _validate_entries(path, top.indicators, Indicator)
     for ind in entries.values():
         _check_selection(path, ind.id, "", ind, tables)
@@ -353,11 +358,7 @@ def read_specialisations(
 
 def read_claims(path: Path, indicators: dict[str, Indicator]) -> list[Claim]:
     """``data/claims.yaml`` -> claims in file order; indicators and themes are checked."""
-    raw = _read_yaml(path, "claims")
-    try:
-        top = ClaimFile.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError(format_validation_error(path, "(file)", exc, ClaimFile)) from None
+    top = _read_file_model(path, "claims", ClaimFile)
     entries = _validate_entries(path, top.claims, Claim)
     claims = []
     for claim in entries.values():
