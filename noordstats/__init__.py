@@ -1,7 +1,19 @@
 """noordstats: CBS statistics behind the claims of the Noord-Nederland position paper."""
 
+from __future__ import annotations
+
+from typing import Any
+
 __version__ = "0.1.0"
 
-from noordstats.load import load_table  # noqa: E402
-
 __all__ = ["load_table", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    """``noordstats.load_table`` without importing pandas for every ``import noordstats``
+    (the CLI's ``--help`` and argument errors stay fast)."""
+    if name == "load_table":
+        from noordstats.load import load_table
+
+        return load_table
+    raise AttributeError(f"module 'noordstats' has no attribute {name!r}")
