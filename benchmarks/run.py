@@ -123,7 +123,7 @@ def python_timing(code: str) -> dict:
 QUERY_CODE = """
 import json, time
 t0 = time.perf_counter()
-from noordstats.indicators import headline_figures
+from noordstats.analysis.indicators import headline_figures
 t1 = time.perf_counter()
 headline_figures("cleantech", "LD01")
 t2 = time.perf_counter()
@@ -136,7 +136,7 @@ TABLES_CODE = """
 import json, time
 t0 = time.perf_counter()
 from noordstats import load_table
-from noordstats.snapshot import declarations
+from noordstats.declarations.tables import declarations
 t1 = time.perf_counter()
 rows = sum(len(load_table(t)) for t in declarations())
 t2 = time.perf_counter()

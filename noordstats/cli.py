@@ -53,14 +53,14 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from pydantic import ValidationError
 
     from noordstats.cbs_codes import CodeError
-    from noordstats.config import ConfigError
-    from noordstats.importers.common import SourceFormatError
-    from noordstats.live import LiveConfigError
-    from noordstats.parameters import ParameterError
+    from noordstats.declarations.files import ConfigError
+    from noordstats.declarations.tables import DeclarationError, UnknownTableError
+    from noordstats.ingest.importers.common import SourceFormatError
+    from noordstats.ingest.live import LiveConfigError
+    from noordstats.ingest.snapshot_build import RawDataMissingError
+    from noordstats.ingest.statline_import import ImportUsageError
     from noordstats.regions import RegionError
-    from noordstats.schema import DeclarationError
-    from noordstats.snapshot import RawDataMissingError, UnknownTableError
-    from noordstats.snapshot_import import ImportUsageError
+    from noordstats.report.parameters import ParameterError
 
     return (
         UsageError, CodeError, SourceFormatError, RegionError, DeclarationError,
@@ -71,7 +71,7 @@ def user_errors() -> tuple[type[BaseException], ...]:
 
 def unavailable_errors() -> tuple[type[BaseException], ...]:
     """Exception types that mean 'a service noordstats needs failed' (exit 1, one line)."""
-    from noordstats.live import LiveUnavailableError
+    from noordstats.ingest.live import LiveUnavailableError
 
     return (LiveUnavailableError,)
 

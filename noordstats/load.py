@@ -9,8 +9,9 @@ from typing import Literal
 
 import pandas as pd
 
-from noordstats import paths, regions, store
-from noordstats.snapshot import get_declaration
+from noordstats import paths, regions
+from noordstats.declarations.tables import get_declaration
+from noordstats.storage import store
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ def _read_live_or_fallback(
 ) -> tuple[pd.DataFrame, dict, str]:
     """Live data; if CBS cannot deliver it, the newest cache, then (``auto`` only) the
     snapshot, with a :class:`StaleDataWarning` naming the data's date."""
-    from noordstats import live
+    from noordstats.ingest import live
 
     try:
         frame, meta = live.fetch_table(table_id, catalog_url=catalog_url)

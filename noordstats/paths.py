@@ -23,7 +23,7 @@ CLAIMS_FILE = DATA_DIR / "claims.yaml"
 
 NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
 REPORTS_DIR = PROJECT_DIR / "reports"
-REPORT_TEMPLATES_DIR = PACKAGE_DIR / "templates"
+REPORT_TEMPLATES_DIR = PACKAGE_DIR / "report" / "templates"
 DOCS_DIR = PROJECT_DIR / "docs"
 
 

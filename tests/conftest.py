@@ -38,7 +38,7 @@ def isolated_snapshot(tmp_path, monkeypatch):
     import shutil
 
     from noordstats import paths, regions
-    from noordstats.snapshot import declarations
+    from noordstats.declarations.tables import declarations
 
     (tmp_path / "snapshot").mkdir()
     shutil.copyfile(paths.REGIONS_FILE, tmp_path / "snapshot" / "regions.csv")

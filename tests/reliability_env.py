@@ -24,6 +24,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from noordstats import paths
+from noordstats.declarations.claims import load_claims
+from noordstats.declarations.indicators import load_indicators
+from noordstats.declarations.tables import declarations
+from noordstats.declarations.themes import load_specialisations
 
 DATA_ENV = "NOORDSTATS_TEST_DATA_DIR"
 FAULT_ENV = "NOORDSTATS_TEST_WRITE_FAULT"
@@ -117,17 +121,19 @@ def redirect_data_paths(monkeypatch, data_dir: Path) -> None:
 
 def clear_caches() -> None:
     """Forget declarations, config, regions and loaded tables read so far."""
-    from noordstats import compute, config, regions, report_manifest, snapshot
+    from noordstats import regions
+    from noordstats.analysis import frames
+    from noordstats.report import manifest
 
     for function in (
-        snapshot.declarations,
-        config.load_indicators,
-        config.load_specialisations,
-        config.load_claims,
+        declarations,
+        load_indicators,
+        load_specialisations,
+        load_claims,
         regions.clear_caches,
-        compute.load_cached,
-        compute.indicator_frame,
-        report_manifest.compute_code_hash,
+        frames.load_cached,
+        frames.indicator_frame,
+        manifest.compute_code_hash,
     ):
         getattr(function, "cache_clear", function)()
 

@@ -42,8 +42,9 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 import pandas as pd
 
-from noordstats import paths, store
-from noordstats.snapshot import get_declaration
+from noordstats import paths
+from noordstats.declarations.tables import get_declaration
+from noordstats.storage import store
 
 PREFIXES = ("ODataApi/odata", "ODataFeed/odata")
 DEFAULT_PAGE_SIZE = 1000

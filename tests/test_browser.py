@@ -16,8 +16,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from noordstats import indicators, parameters, suite
-from noordstats.report_worker import ReportSpec
+from noordstats.analysis import indicators
+from noordstats.report import parameters, suite
+from noordstats.report.worker import ReportSpec
 
 pytestmark = pytest.mark.browser
 
@@ -189,14 +190,14 @@ def test_injected_markup_is_inert_in_the_rendered_page(browser, tmp_path):
     declared.metadata["tags"] = ["parameters"]
     work = nbformat.v4.new_code_cell(
         "import pandas as pd\n"
-        "from noordstats import charts, display\n"
+        "from noordstats.report import blocks, charts\n"
         f"evil = {EVIL!r}\n"
         "series = pd.DataFrame({'indicator_id': 'x', 'region_code': 'LD01', 'region_name': evil,"
         " 'period_code': ['2020JJ00', '2021JJ00'], 'year': [2020, 2021], 'value': [1.0, 2.0],"
         " 'unit': evil, 'status': evil})\n"
-        "display.show_report_header(evil, region)\n"
+        "blocks.show_report_header(evil, region)\n"
         "charts.show_chart(charts.line_trends(series, evil))\n"
-        "display.show_table(series, 'evil', evil)\n"
+        "blocks.show_table(series, 'evil', evil)\n"
     )
     notebook.cells = [declared, work]
     path = tmp_path / "evil.ipynb"

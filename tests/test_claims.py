@@ -8,9 +8,10 @@ import math
 import pytest
 
 from noordstats import cli
-from noordstats.claims import CLAIM_COLUMNS, count_verdicts, evaluate_claims, judge
-from noordstats.config import VERDICTS, Condition, Rule, load_claims, load_indicators
-from noordstats.indicators import IndicatorResult
+from noordstats.analysis.claims import CLAIM_COLUMNS, count_verdicts, evaluate_claims, judge
+from noordstats.analysis.indicators import IndicatorResult
+from noordstats.declarations.claims import VERDICTS, Condition, Rule, load_claims
+from noordstats.declarations.indicators import load_indicators
 
 
 @pytest.mark.parametrize("region", ["LD01", "PV27", "LD03"])

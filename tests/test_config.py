@@ -10,20 +10,16 @@ import pytest
 import yaml
 
 from noordstats import paths
-from noordstats.config import (
+from noordstats.declarations.claims import VERDICTS, load_claims, read_claims
+from noordstats.declarations.files import ConfigError
+from noordstats.declarations.indicators import TRANSFORMS, load_indicators, read_indicators
+from noordstats.declarations.tables import read_table_declarations
+from noordstats.declarations.themes import (
     SPECIALISATION_IDS,
-    TRANSFORMS,
-    VERDICTS,
-    ConfigError,
     check_specialisation,
-    load_claims,
-    load_indicators,
     load_specialisations,
-    read_claims,
-    read_indicators,
     read_specialisations,
 )
-from noordstats.schema import read_table_declarations
 
 PAPER = paths.raw_data_dir().parent / "seed" / "000_38f0a742647de4fa.txt"
 

@@ -16,11 +16,11 @@ from typing import get_args
 import pandas as pd
 import pytest
 
-from noordstats.importers import get_importer
-from noordstats.importers.common import SourceFormatError
+from noordstats.declarations.tables import SourceFormat, declarations, get_declaration
+from noordstats.ingest.importers import get_importer
+from noordstats.ingest.importers.common import SourceFormatError
+from noordstats.ingest.snapshot_build import import_table
 from noordstats.load import load_table
-from noordstats.schema import SourceFormat
-from noordstats.snapshot import declarations, get_declaration, import_table
 
 # Region titles as the harvested files write them -> the codes CBS gives them (README of the
 # raw data: NL01, LD01 Noord, PV20 Groningen, PV21 Fryslân, CR01 Oost-Groningen).

@@ -12,8 +12,11 @@ from functools import cache
 import pandas as pd
 import pytest
 
-from noordstats import compute, indicators, paths, transforms
-from noordstats.config import SPECIALISATION_IDS, ConfigError, load_indicators
+from noordstats import paths
+from noordstats.analysis import arithmetic, frames, indicators
+from noordstats.declarations.files import ConfigError
+from noordstats.declarations.indicators import load_indicators
+from noordstats.declarations.themes import SPECIALISATION_IDS
 from noordstats.regions import RegionError
 
 RAW = paths.raw_data_dir()
@@ -143,8 +146,8 @@ def test_a_suppressed_cell_makes_the_figure_missing_not_zero():
 @pytest.mark.parametrize("indicator_id", list(load_indicators()))
 def test_every_indicator_computes_with_sane_values(indicator_id):
     ind = load_indicators()[indicator_id]
-    frame = compute.indicator_frame(indicator_id)
-    assert list(frame.columns) == compute.FRAME_COLUMNS
+    frame = frames.indicator_frame(indicator_id)
+    assert list(frame.columns) == frames.FRAME_COLUMNS
     values = frame.value.dropna()
     if ind.transform in {"share_of_nl", "share_of_region"}:
         assert values.between(0, 100).all()
@@ -161,11 +164,11 @@ def test_every_indicator_computes_with_sane_values(indicator_id):
 
 
 def test_three_northern_provinces_add_up_to_the_north_where_cbs_publishes_both():
-    frame = compute.indicator_frame("gdp_mln_eur")
+    frame = frames.indicator_frame("gdp_mln_eur")
     wide = frame.pivot_table(index="year", columns="region_code", values="value")
     summed = wide[["PV20", "PV21", "PV22"]].sum(axis=1, min_count=3)
     assert (summed - wide["LD01"]).abs().max() <= 2  # mln euro; CBS rounds each figure
-    jobs = compute.indicator_frame("jobs_thousands")
+    jobs = frames.indicator_frame("jobs_thousands")
     wide = jobs.pivot_table(index="year", columns="region_code", values="value")
     assert (wide[["PV20", "PV21", "PV22"]].sum(axis=1) - wide["LD01"]).abs().max() < 1e-6
 
@@ -173,7 +176,7 @@ def test_three_northern_provinces_add_up_to_the_north_where_cbs_publishes_both()
 @needs_raw
 def test_shares_of_the_provinces_and_extra_regio_sum_to_100():
     # The continental shelf (offshore gas, 'Extra-Regio') belongs to no province.
-    frame = compute.indicator_frame("gdp_share_nl")
+    frame = frames.indicator_frame("gdp_share_nl")
     provinces = frame[frame.region_code.isin(PROVINCES)]
     totals = provinces.groupby("year").value.sum()
     rows = raw_regional_accounts()
@@ -184,17 +187,17 @@ def test_shares_of_the_provinces_and_extra_regio_sum_to_100():
 
 
 def test_transforms_propagate_missing_values():
-    assert math.isnan(transforms.compute_share_pct(float("nan"), 10))
-    assert math.isnan(transforms.compute_share_pct(5, 0))
-    assert math.isnan(transforms.compute_location_quotient(1, 2, float("nan"), 4))
-    assert transforms.compute_location_quotient(2, 10, 20, 100) == pytest.approx(1.0)
-    assert transforms.compute_growth_pct(100, 110) == pytest.approx(10)
-    assert transforms.compute_cagr_pct(100, 121, 2) == pytest.approx(10)
-    assert transforms.compute_chained_cagr_pct(pd.Series([10.0, 10.0])) == pytest.approx(10)
-    assert math.isnan(transforms.compute_chained_cagr_pct(pd.Series([10.0, float("nan")])))
-    ranks = transforms.rank_values(pd.Series({"a": 3.0, "b": 1.0, "c": float("nan")}), "higher")
+    assert math.isnan(arithmetic.compute_share_pct(float("nan"), 10))
+    assert math.isnan(arithmetic.compute_share_pct(5, 0))
+    assert math.isnan(arithmetic.compute_location_quotient(1, 2, float("nan"), 4))
+    assert arithmetic.compute_location_quotient(2, 10, 20, 100) == pytest.approx(1.0)
+    assert arithmetic.compute_growth_pct(100, 110) == pytest.approx(10)
+    assert arithmetic.compute_cagr_pct(100, 121, 2) == pytest.approx(10)
+    assert arithmetic.compute_chained_cagr_pct(pd.Series([10.0, 10.0])) == pytest.approx(10)
+    assert math.isnan(arithmetic.compute_chained_cagr_pct(pd.Series([10.0, float("nan")])))
+    ranks = arithmetic.rank_values(pd.Series({"a": 3.0, "b": 1.0, "c": float("nan")}), "higher")
     assert ranks["a"] == 1 and ranks["b"] == 2 and math.isnan(ranks["c"])
-    assert transforms.rank_values(pd.Series({"a": 3.0, "b": 1.0}), "lower")["b"] == 1
+    assert arithmetic.rank_values(pd.Series({"a": 3.0, "b": 1.0}), "lower")["b"] == 1
 
 
 # --- API shapes -------------------------------------------------------------------------------
@@ -351,7 +354,7 @@ def test_agricultural_land_share_from_the_raw_file():
 def test_provinces_add_up_to_the_north_in_tables_that_publish_both(indicator_id):
     ind = load_indicators()[indicator_id]
     for selection in ind.selections:
-        values = compute.select_values(selection, ind.frequency, False, "snapshot")
+        values = frames.select_values(selection, ind.frequency, False, "snapshot")
         wide = values.pivot_table(index="period_code", columns="region_code", values="value")
         both = wide[["PV20", "PV21", "PV22", "LD01"]].dropna()
         assert not both.empty

@@ -25,10 +25,12 @@ import pyarrow.parquet as pq
 import pytest
 import requests
 
-from noordstats import cache, cli, live, paths, store
+from noordstats import cli, paths
 from noordstats.cbs_codes import parse_value
+from noordstats.declarations.tables import declarations
+from noordstats.ingest import live
 from noordstats.load import StaleDataWarning, load_table
-from noordstats.snapshot import declarations
+from noordstats.storage import cache, store
 from tests.replay_server import ReplayServer, closed_port_url, compile_filter, period_statuses
 
 MAIN_TABLES = ["85924NED", "83582NED"]
@@ -343,7 +345,7 @@ def test_writers_racing_for_one_entry(server, policy, isolated):
 _WRITER = """
 import sys
 import pandas as pd
-from noordstats import cache
+from noordstats.storage import cache
 frame = pd.read_parquet(sys.argv[1])
 for i in range(1000):
     cache.write_entry("85924NED", f"2026-01-01T00:{i // 60:02d}:{i % 60:02d}", None, frame,

@@ -5,10 +5,14 @@ from __future__ import annotations
 import pytest
 
 from noordstats.cbs_codes import PERIOD_CODE_PATTERN
+from noordstats.declarations.tables import (
+    LEADING_COLUMNS,
+    TRAILING_COLUMNS,
+    UnknownTableError,
+    declarations,
+)
 from noordstats.load import load_table
 from noordstats.regions import RegionError
-from noordstats.schema import LEADING_COLUMNS, TRAILING_COLUMNS
-from noordstats.snapshot import UnknownTableError, declarations
 
 TABLES = list(declarations())
 CATEGORY_COLUMNS = {"region_code", "region_name", "region_level", "period_code", "frequency"}

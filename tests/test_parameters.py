@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from noordstats import cli, config, parameters, paths, regions
-from noordstats.parameters import ParameterError
+from noordstats import cli, paths, regions
+from noordstats.declarations.themes import SPECIALISATION_IDS
+from noordstats.report import parameters
+from noordstats.report.parameters import ParameterError
 
 NOTEBOOKS = sorted(paths.NOTEBOOKS_DIR.glob("*.ipynb"))
 SPECIALISATION = paths.NOTEBOOKS_DIR / "specialisation.ipynb"
@@ -42,7 +44,7 @@ def test_specialisation_parameters_are_the_documented_ones():
         "end_year",
         "source",
     ]
-    assert declared["specialisation"].default in config.SPECIALISATION_IDS
+    assert declared["specialisation"].default in SPECIALISATION_IDS
     assert declared["region"].default == regions.NORTH
     assert "NL01" in declared["compare"].default
 
@@ -121,7 +123,7 @@ def test_bad_parameter_is_refused_in_one_line(case, overrides, message, names):
 def test_every_valid_choice_is_named():
     with pytest.raises(ParameterError) as caught:
         parameters.check_values(specialisation="nope")
-    assert all(theme in str(caught.value) for theme in config.SPECIALISATION_IDS)
+    assert all(theme in str(caught.value) for theme in SPECIALISATION_IDS)
     with pytest.raises(ParameterError) as caught:
         parameters.check_values(region="XX")
     for code in regions.list_regions(("LD", "PV")).region_code:

@@ -21,7 +21,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from noordstats import cli, config, paths, store
+from noordstats import cli, paths
+from noordstats.declarations.themes import SPECIALISATION_IDS
+from noordstats.storage import store
 from tests.reliability_env import (
     clear_caches,
     copy_data_dir,
@@ -36,7 +38,7 @@ from tests.replay_server import closed_port_url
 
 EXPECTED = "exit 2, one line naming the valid choices, nothing written (sandbox hashed)"
 ERROR_LINE = re.compile(r"^noordstats(?: [a-z]+)?: error: \S")
-THEMES = ", ".join(config.SPECIALISATION_IDS)
+THEMES = ", ".join(SPECIALISATION_IDS)
 
 
 @dataclass

@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from noordstats import store
+from noordstats.storage import store
 from tests.reliability_env import copy_data_dir, run_cli, subprocess_env, write_sitecustomize
 
 THEME = "defence_security"

@@ -22,7 +22,8 @@ from collections.abc import Callable
 
 import pytest
 
-from noordstats import live, paths
+from noordstats import paths
+from noordstats.ingest import live
 from noordstats.load import StaleDataWarning, load_table
 from tests.reliability_env import describe_difference, tree_digest
 from tests.replay_server import ReplayServer

@@ -24,10 +24,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from noordstats import cache, live, paths, store
-from noordstats.report_lock import LOCK_NAME
-from noordstats.report_manifest import MANIFEST_NAME, read_manifest
-from noordstats.report_worker import TMP_PREFIX
+from noordstats import paths
+from noordstats.ingest import live
+from noordstats.report.folder_lock import LOCK_NAME
+from noordstats.report.manifest import MANIFEST_NAME, read_manifest
+from noordstats.report.worker import TMP_PREFIX
+from noordstats.storage import cache, store
 from tests.reliability_env import (
     BALLAST_NAME,
     can_mount,

@@ -11,17 +11,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from noordstats import paths, store
+from noordstats import paths
 from noordstats.cli import main
+from noordstats.declarations.tables import declarations, read_table_declarations
+from noordstats.ingest.snapshot_build import GEO_FILES, build_snapshot, import_table, source_root
 from noordstats.load import load_table
-from noordstats.schema import read_table_declarations
-from noordstats.snapshot import (
-    GEO_FILES,
-    build_snapshot,
-    declarations,
-    import_table,
-    source_root,
-)
+from noordstats.storage import store
 
 TABLES = list(declarations())
 SHIPPED_SNAPSHOT = paths.SNAPSHOT_DIR  # before any test points paths at a temporary folder
@@ -184,7 +179,7 @@ def test_local_declarations_cannot_shadow_shipped_ones(isolated_snapshot: Path) 
         yaml.safe_dump({"tables": [entry]}), encoding="utf-8"
     )
     declarations.cache_clear()
-    from noordstats.schema import DeclarationError
+    from noordstats.declarations.tables import DeclarationError
 
     with pytest.raises(DeclarationError, match="already declared"):
         declarations()

@@ -20,10 +20,12 @@ import nbformat
 import pandas as pd
 import pytest
 
-from noordstats import charts, cli, config, display, parameters, report_lock, suite
-from noordstats.report_index import render_index
-from noordstats.report_manifest import MANIFEST_NAME, compute_inputs_hash, read_manifest
-from noordstats.report_worker import TMP_PREFIX, ReportSpec, render_report
+from noordstats import cli
+from noordstats.declarations.themes import SPECIALISATION_IDS
+from noordstats.report import blocks, charts, folder_lock, parameters, suite
+from noordstats.report.index_page import render_index
+from noordstats.report.manifest import MANIFEST_NAME, compute_inputs_hash, read_manifest
+from noordstats.report.worker import TMP_PREFIX, ReportSpec, render_report
 
 EVIL = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
 NOORDSTATS = str(Path(sys.executable).parent / "noordstats")
@@ -84,7 +86,7 @@ def assert_complete(folder: Path) -> None:
 
 def test_default_suite_has_deterministic_names():
     specs = suite.plan_suite()
-    expected = [f"specialisation-{t}-LD01" for t in config.SPECIALISATION_IDS]
+    expected = [f"specialisation-{t}-LD01" for t in SPECIALISATION_IDS]
     assert [s.name for s in specs] == [*expected, "claims-LD01", "region_profile-LD01"]
     assert all(s.parameters["region"] == "LD01" for s in specs)
     assert [s.name for s in suite.plan_suite(["claims"], ["PV20", "CR01"])] == [
@@ -156,7 +158,7 @@ def test_unchanged_reports_are_skipped_until_inputs_change_or_force(sources, tmp
 
 
 def test_inputs_hash_follows_data_code_and_parameters(sources, monkeypatch):
-    from noordstats import report_manifest
+    from noordstats.report import manifest
 
     spec = tiny_spec(sources, "one")
     base = compute_inputs_hash(spec.notebook, spec.parameters, spec.table_ids, False)
@@ -167,7 +169,7 @@ def test_inputs_hash_follows_data_code_and_parameters(sources, monkeypatch):
     assert compute_inputs_hash(spec.notebook, live, [], False) != compute_inputs_hash(
         spec.notebook, live, [], False
     ), "live data is rendered every time"
-    monkeypatch.setattr(report_manifest, "_data_version", lambda table_id: "new data")
+    monkeypatch.setattr(manifest, "_data_version", lambda table_id: "new data")
     assert base != compute_inputs_hash(spec.notebook, spec.parameters, spec.table_ids, False)
 
 
@@ -177,7 +179,7 @@ def test_inputs_hash_follows_data_code_and_parameters(sources, monkeypatch):
     "report marked failed; executed notebook kept; no HTML page",
 )
 def test_failed_export_leaves_no_page(sources, tmp_path, monkeypatch):
-    from noordstats import html_export
+    from noordstats.report import export
 
     def broken_export(notebook, self_contained=False):
         raise OSError("No space left on device")
@@ -185,7 +187,7 @@ def test_failed_export_leaves_no_page(sources, tmp_path, monkeypatch):
     out = tmp_path / "reports"
     out.mkdir()
     (out / "one.html").write_text("<html>an older page</html>\n", encoding="utf-8")
-    monkeypatch.setattr(html_export, "export_html", broken_export)
+    monkeypatch.setattr(export, "export_html", broken_export)
     entry = render_report(tiny_spec(sources, "one"), out, self_contained=False)
     assert entry["status"] == "failed" and "No space left on device" in entry["error"]
     assert not (out / "one.html").exists(), "an older page must not pass for the current report"
@@ -206,8 +208,8 @@ def test_temporaries_of_an_interrupted_run_are_removed(sources, tmp_path):
 def test_a_held_lock_makes_the_next_run_wait(sources, tmp_path):
     out = tmp_path / "reports"
     spec = tiny_spec(sources, "one")
-    with report_lock.output_lock(out):
-        with pytest.raises(report_lock.ReportLockTimeout, match="still locked"):
+    with folder_lock.output_lock(out):
+        with pytest.raises(folder_lock.ReportLockTimeout, match="still locked"):
             suite.run_suite([spec], out, progress=False, lock_timeout=0.3)
         assert not (out / "one.html").exists()
     result: list = []
@@ -215,7 +217,7 @@ def test_a_held_lock_makes_the_next_run_wait(sources, tmp_path):
     def run_after_release() -> None:
         result.extend(suite.run_suite([spec], out, progress=False, lock_timeout=30))
 
-    with report_lock.output_lock(out):
+    with folder_lock.output_lock(out):
         worker = threading.Thread(target=run_after_release)
         worker.start()
         time.sleep(0.5)
@@ -313,7 +315,7 @@ def test_index_escapes_every_text():
 @pytest.fixture
 def shown(monkeypatch):
     markup: list[str] = []
-    monkeypatch.setattr(display, "_show", markup.append)
+    monkeypatch.setattr(blocks, "_show", markup.append)
     return markup
 
 
@@ -347,10 +349,10 @@ def test_report_blocks_escape_cbs_and_config_text(shown):
             "caveats",
         ]
     }
-    display.show_headlines(figures)
-    display.show_claims(pd.DataFrame([{**claim, "verdict": "supported"}]))
-    display.show_table(figures, EVIL, EVIL)
-    display.show_definitions(headlines=figures, claims=pd.DataFrame([claim]))
+    blocks.show_headlines(figures)
+    blocks.show_claims(pd.DataFrame([{**claim, "verdict": "supported"}]))
+    blocks.show_table(figures, EVIL, EVIL)
+    blocks.show_definitions(headlines=figures, claims=pd.DataFrame([claim]))
     markup = "".join(shown)
     assert "<script" not in markup and "<img" not in markup
     assert markup.count("&lt;script&gt;") >= 10
@@ -452,6 +454,6 @@ def test_unreachable_cbs_gives_a_stale_banner(tmp_path):
 
 
 def test_snapshot_reports_show_no_banner(shown):
-    display.show_data_status(["83582NED"], "snapshot")
+    blocks.show_data_status(["83582NED"], "snapshot")
     assert "noordstats-stale" not in "".join(shown)
     assert "embedded snapshot" in "".join(shown)

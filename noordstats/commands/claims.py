@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     check_format(args.format)
-    from noordstats.claims import count_verdicts, evaluate_claims
+    from noordstats.analysis.claims import count_verdicts, evaluate_claims
 
     frame = evaluate_claims(args.region, args.specialisation)
     footer = ", ".join(f"{v}: {n}" for v, n in count_verdicts(frame).items())

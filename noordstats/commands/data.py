@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from noordstats import paths, store
-from noordstats.snapshot import declarations
+from noordstats import paths
+from noordstats.declarations.tables import declarations
+from noordstats.storage import store
 
 
 def register(sub: argparse._SubParsersAction) -> None:

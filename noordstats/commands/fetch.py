@@ -7,7 +7,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from noordstats import regions
-from noordstats.snapshot import get_declaration
+from noordstats.declarations.tables import get_declaration
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from noordstats import live
+    from noordstats.ingest import live
 
     decls = [get_declaration(table_id) for table_id in dict.fromkeys(args.tables)]
     for decl in decls:
@@ -74,7 +74,7 @@ def fetch_with_progress(
     """Fetch one table with a progress bar over the data rows; returns the rows downloaded."""
     from tqdm import tqdm
 
-    from noordstats import live
+    from noordstats.ingest import live
 
     with tqdm(
         desc=f"{table_id} rows", unit="row", leave=False, disable=quiet, file=sys.stderr

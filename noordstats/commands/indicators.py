@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     check_format(args.format)
-    from noordstats.indicators import headline_figures
+    from noordstats.analysis.indicators import headline_figures
 
     frame = headline_figures(args.specialisation, args.region)
     print_frame(frame, args.format, TABLE_COLUMNS, footer="Bron: CBS (see `noordstats data`)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from noordstats.config import ConfigError
+from noordstats.declarations.files import ConfigError
 
 FORMATS = ("table", "csv", "json", "md")
 

@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from noordstats.config import ConfigError
+    from noordstats.declarations.files import ConfigError
     from noordstats.regions import list_regions
 
     levels = tuple(args.level or ("NL", "LD", "PV"))

@@ -106,7 +106,7 @@ def check_output_folder(folder: Path) -> None:
 
 
 def run_one(args: argparse.Namespace) -> int:
-    from noordstats import suite
+    from noordstats.report import suite
 
     overrides: dict[str, Any] = dict(parse_parameter(p) for p in args.parameter)
     if args.compare:
@@ -121,7 +121,7 @@ def run_one(args: argparse.Namespace) -> int:
 
 
 def run_many(args: argparse.Namespace) -> int:
-    from noordstats import suite
+    from noordstats.report import suite
 
     jobs = parse_jobs(args.jobs)
     if args.only:
@@ -136,7 +136,7 @@ def run_many(args: argparse.Namespace) -> int:
 
 
 def _render(specs: list, args: argparse.Namespace, jobs: int | None) -> int:
-    from noordstats import suite
+    from noordstats.report import suite
 
     folder = suite.output_folder(args.out, args.dated)
     check_output_folder(folder)

@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_build(args: argparse.Namespace) -> int:
     from noordstats import paths
-    from noordstats.snapshot import build_snapshot
+    from noordstats.ingest.snapshot_build import build_snapshot
 
     built = build_snapshot(args.tables or None, raw_dir=args.raw_dir, progress=not args.quiet)
     print(f"built {len(built)} table(s) in {paths.SNAPSHOT_DIR}: {', '.join(built)}")
@@ -43,8 +43,9 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from noordstats import paths, store
-    from noordstats.snapshot_import import import_export
+    from noordstats import paths
+    from noordstats.ingest.statline_import import import_export
+    from noordstats.storage import store
 
     decl = import_export(
         args.path, table_id=args.table_id, title=args.title, metadata=args.metadata

@@ -1,0 +1,1 @@
+"""Analysis: arithmetic, indicator frames, indicators and claim verdicts, from tidy frames."""

@@ -1,0 +1,383 @@
+"""Indicators for any region: the figures the report notebooks and the claims show.
+
+All functions read the cached indicator frames of :mod:`noordstats.analysis.frames`, so a notebook
+that calls several of them loads each table once. Region codes: ``NL01``, ``LD01``..``LD04``,
+``PV20``..``PV31``, ``CR01``..``CR40`` (where a table has them)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from noordstats import regions as reg
+from noordstats.analysis import arithmetic, frames
+from noordstats.declarations.files import ConfigError
+from noordstats.declarations.indicators import Indicator, check_indicator, load_indicators
+from noordstats.declarations.tables import get_declaration
+from noordstats.declarations.themes import check_specialisation, load_specialisations
+
+SECTOR_TABLE = "83582NED"
+SECTOR_MEASURE = "BanenVanWerknemersInDecember_1"
+ALL_SECTORS = "T001081"
+LEVEL_NAMES = {"LD": "landsdelen", "PV": "provinces", "CR": "COROP areas", "GM": "municipalities"}
+
+HEADLINE_COLUMNS = [
+    "indicator_id", "title", "title_nl", "value", "value_text", "nl_value", "nl_value_text",
+    "comparison_text", "rank", "n_peers", "period", "year", "unit", "status", "table_id", "caveat",
+]  # fmt: skip
+SECTOR_COLUMNS = [
+    "region_code", "region_name", "sector_code", "sector_name", "jobs_thousands",
+    "share_of_region_pct", "share_of_nl_jobs_pct", "location_quotient", "period_code", "year",
+    "status", "is_broad_proxy",
+]  # fmt: skip
+SERIES_COLUMNS = [
+    "indicator_id", "region_code", "region_name", "period_code", "year", "value", "unit",
+    "status", "value_index",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class IndicatorResult:
+    """One indicator for one region in one period, with its comparison to the Netherlands."""
+
+    indicator: Indicator
+    region_code: str
+    region_name: str
+    value: float
+    nl_value: float
+    period_code: str | None
+    year: int | None
+    status: str
+    rank: float
+    n_peers: int
+    caveats: list[str] = field(default_factory=list)
+
+    @property
+    def period_text(self) -> str:
+        if self.year is None:
+            return "-"
+        start = frames.span_start_period(self.indicator, self.year)
+        label = _period_label(self.period_code, self.year, self.indicator.frequency)
+        return f"{start}-{label}" if start is not None else label
+
+    @property
+    def value_text(self) -> str:
+        return format_value(self.value, self.indicator)
+
+    @property
+    def comparison_text(self) -> str:
+        parts = []
+        if self.region_code != reg.NETHERLANDS and self.indicator.transform != "share_of_nl":
+            parts.append(f"NL {format_value(self.nl_value, self.indicator)}")
+        if self.n_peers and not math.isnan(self.rank):
+            level = LEVEL_NAMES.get(self.region_code[:2], "regions")
+            order = "1 = lowest" if self.indicator.better == "lower" else "1 = highest"
+            parts.append(f"rank {int(self.rank)} of {self.n_peers} {level} ({order})")
+        return "; ".join(parts) or "-"
+
+
+def format_value(value: float, ind: Indicator) -> str:
+    """A figure with its unit: ``14.3%``, ``1.21 (LQ)``, ``84,799 mln euro``."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    number = f"{value:,.{ind.decimals}f}"
+    if ind.unit == "%":
+        return f"{number}%"
+    return f"{number} {ind.unit}"
+
+
+def _period_label(period_code: str | None, year: int, frequency: str) -> str:
+    if frequency == "school-year":
+        return f"{year}/'{(year + 1) % 100:02d}"
+    if frequency == "year" or not period_code:
+        return str(year)
+    return period_code
+
+
+def compute_indicator(
+    indicator_id: str, region: str = reg.NORTH, year: int | None = None, source: str = "snapshot"
+) -> IndicatorResult:
+    """The indicator for ``region`` in ``year`` (default: the latest period with a figure)."""
+    ind = check_indicator(indicator_id)
+    reg.check_region(region, ("NL", "LD", "PV", "CR", "GM"))
+    frame = frames.indicator_frame(indicator_id, source)
+    caveats = _table_caveats(ind)
+    own = frame[frame.region_code == region]
+    latest_overall = _latest(frame[frame.value.notna()])
+    if year is not None:
+        own = own[own.year == year]
+    with_value = own[own.value.notna()]
+    if with_value.empty:
+        where = f"in {year}" if year is not None else "in any period"
+        caveats.append(f"no figure for {region} {where} in {', '.join(ind.tables)}")
+        row = own.iloc[-1] if not own.empty else None
+        return _result(ind, region, row, math.nan, 0, caveats)
+    row = with_value.iloc[-1]
+    if year is None and latest_overall is not None and int(row.year) < latest_overall:
+        caveats.append(f"no figure for {region} in {latest_overall}; its latest is {int(row.year)}")
+    if row.status in frames.PROVISIONAL:
+        caveats.append(f"provisional figure (CBS: {row.status})")
+    if row.note:
+        caveats.append(row.note)
+    elif row.status == "berekend":
+        caveats.append("sum of published figures for smaller areas (status 'berekend')")
+    rank, n_peers = _rank(ind, frame, region, row.period_code)
+    return _result(ind, region, row, rank, n_peers, caveats)
+
+
+def _result(ind, region, row, rank, n_peers, caveats) -> IndicatorResult:
+    return IndicatorResult(
+        indicator=ind,
+        region_code=region,
+        region_name=reg.region_name(region),
+        value=float(row.value) if row is not None else math.nan,
+        nl_value=float(row.nl_value) if row is not None else math.nan,
+        period_code=str(row.period_code) if row is not None else None,
+        year=int(row.year) if row is not None else None,
+        status=str(row.status) if row is not None else "onbekend",
+        rank=rank,
+        n_peers=n_peers,
+        caveats=list(dict.fromkeys(caveats)),
+    )
+
+
+def _latest(frame: pd.DataFrame) -> int | None:
+    return int(frame.year.max()) if not frame.empty else None
+
+
+def _rank(ind: Indicator, frame: pd.DataFrame, region: str, period_code: str) -> tuple[float, int]:
+    if region == reg.NETHERLANDS:
+        return math.nan, 0
+    peers = reg.peers_of(region)
+    values = frame[(frame.period_code == period_code) & frame.region_code.isin(peers)]
+    values = values.set_index("region_code").value.dropna()
+    if region not in values.index:
+        return math.nan, 0
+    ranks = arithmetic.rank_values(values, ind.better)
+    return float(ranks[region]), int(len(values))
+
+
+def _table_caveats(ind: Indicator) -> list[str]:
+    notes = []
+    for table_id in ind.tables:
+        decl = get_declaration(table_id)
+        if decl.completeness == "partial":
+            notes.append(f"{table_id} is a partial copy: {decl.completeness_note}")
+    if ind.comparability:
+        notes.append(ind.comparability)
+    return notes
+
+
+def headline_figures(
+    specialisation: str, region: str = reg.NORTH, source: str = "snapshot"
+) -> pd.DataFrame:
+    """The specialisation's indicators for ``region`` vs NL: one row per indicator."""
+    spec = load_specialisations()[check_specialisation(specialisation)]
+    rows = [
+        result_row(compute_indicator(ind_id, region, source=source)) for ind_id in spec.indicators
+    ]
+    return pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
+
+
+def result_row(result: IndicatorResult) -> dict:
+    ind = result.indicator
+    return {
+        "indicator_id": ind.id,
+        "title": ind.title_en,
+        "title_nl": ind.title_nl,
+        "value": result.value,
+        "value_text": result.value_text,
+        "nl_value": result.nl_value,
+        "nl_value_text": format_value(result.nl_value, ind),
+        "comparison_text": result.comparison_text,
+        "rank": result.rank,
+        "n_peers": result.n_peers,
+        "period": result.period_text,
+        "year": result.year,
+        "unit": ind.unit,
+        "status": result.status,
+        "table_id": ", ".join(ind.tables),
+        "caveat": " | ".join(result.caveats),
+    }
+
+
+def region_profile(region: str, source: str = "snapshot") -> pd.DataFrame:
+    """Key indicators (``region_profile`` in indicators.yaml) for ``region`` vs NL."""
+    reg.check_region(region, ("NL", "LD", "PV", "CR"))
+    ids = load_indicators().region_profile
+    rows = [result_row(compute_indicator(i, region, source=source)) for i in ids]
+    return pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
+
+
+def sector_profile(
+    specialisation: str,
+    region: str = reg.NORTH,
+    compare: list[str] | None = None,
+    year: int | None = None,
+    source: str = "snapshot",
+) -> pd.DataFrame:
+    """Jobs in the specialisation's SBI sections (83582NED) for ``region`` and ``compare``:
+    jobs, share of the region's jobs, share of NL's jobs in the sector, location quotient."""
+    spec = load_specialisations()[check_specialisation(specialisation)]
+    codes = list(dict.fromkeys([*spec.sbi, *spec.sbi_broad]))
+    wanted = list(dict.fromkeys([region, *(compare or [])]))
+    for code in wanted:
+        reg.check_region(code, ("NL", "LD", "PV", "CR"))
+    if not codes:
+        return pd.DataFrame(columns=SECTOR_COLUMNS)
+    jobs = _sector_jobs(source)
+    if year is None:
+        year = int(jobs.year.max())
+    elif year not in set(jobs.year):
+        years = sorted(set(jobs.year))
+        raise ConfigError(f"no {SECTOR_TABLE} figures for {year}; years: {years[0]}..{years[-1]}")
+    jobs = jobs[jobs.year == year]
+    totals = jobs[jobs.sector_code == ALL_SECTORS].set_index("region_code").value
+    nl_sector = jobs[jobs.region_code == reg.NETHERLANDS].set_index("sector_code").value
+    rows = []
+    for code in wanted:
+        own = jobs[(jobs.region_code == code) & jobs.sector_code.isin(codes)]
+        for r in own.itertuples():
+            rows.append(
+                {
+                    "region_code": code,
+                    "region_name": reg.region_name(code),
+                    "sector_code": r.sector_code,
+                    "sector_name": r.sector_name,
+                    "jobs_thousands": r.value,
+                    "share_of_region_pct": arithmetic.compute_share_pct(
+                        r.value, totals.get(code, math.nan)
+                    ),
+                    "share_of_nl_jobs_pct": arithmetic.compute_share_pct(
+                        r.value, nl_sector.get(r.sector_code, math.nan)
+                    ),
+                    "location_quotient": arithmetic.compute_location_quotient(
+                        r.value,
+                        totals.get(code, math.nan),
+                        nl_sector.get(r.sector_code, math.nan),
+                        totals.get(reg.NETHERLANDS, math.nan),
+                    ),  # fmt: skip
+                    "period_code": r.period_code,
+                    "year": int(r.year),
+                    "status": r.status,
+                    "is_broad_proxy": r.sector_code in spec.sbi_broad,
+                }
+            )
+    frame = pd.DataFrame(rows, columns=SECTOR_COLUMNS)
+    order = {c: i for i, c in enumerate(codes)}
+    frame["_order"] = frame.sector_code.map(order)
+    frame["_region"] = frame.region_code.map({c: i for i, c in enumerate(wanted)})
+    return (
+        frame.sort_values(["_region", "_order"])
+        .drop(columns=["_order", "_region"])
+        .reset_index(drop=True)
+    )
+
+
+def _sector_jobs(source: str) -> pd.DataFrame:
+    frame = frames.load_cached(SECTOR_TABLE, source)
+    jobs = frame[frame.measure_code == SECTOR_MEASURE]
+    return jobs[
+        ["region_code", "sector_code", "sector_name", "period_code", "year", "status", "value"]
+    ].astype(
+        {
+            "region_code": str,
+            "sector_code": str,
+            "sector_name": str,
+            "period_code": str,
+            "status": str,
+        }
+    )
+
+
+def indicator_series(
+    indicator_id: str,
+    regions: list[str] | None = None,
+    start_year: int | None = None,
+    end_year: int | None = None,
+    source: str = "snapshot",
+) -> pd.DataFrame:
+    """Long frame of the indicator over time for ``regions`` (trend charts). For levels,
+    ``value_index`` is 100 at the first year shown."""
+    return _series(indicator_id, regions or [reg.NORTH], start_year, end_year, source)
+
+
+def _series(indicator_id, region_codes, start_year, end_year, source) -> pd.DataFrame:
+    ind = check_indicator(indicator_id)
+    for code in region_codes:
+        reg.check_region(code, ("NL", "LD", "PV", "CR", "GM"))
+    frame = frames.indicator_frame(indicator_id, source)
+    rows = frame[frame.region_code.isin(region_codes)]
+    if start_year is not None:
+        rows = rows[rows.year >= start_year]
+    if end_year is not None:
+        rows = rows[rows.year <= end_year]
+    rows = rows[rows.value.notna()].copy()
+    rows["indicator_id"] = ind.id
+    rows["region_name"] = rows.region_code.map(reg.region_name)
+    rows["unit"] = ind.unit
+    if ind.transform == "level":
+        first = rows.groupby("region_code").value.transform("first")
+        rows["value_index"] = arithmetic.compute_share_pct(rows.value, first)
+    else:
+        rows["value_index"] = math.nan
+    order = {c: i for i, c in enumerate(region_codes)}
+    rows = rows.sort_values(["year", "period_index"]).sort_values(
+        "region_code", key=lambda s: s.map(order), kind="stable"
+    )
+    return rows[SERIES_COLUMNS].reset_index(drop=True)
+
+
+def indicator_levels(indicator_id: str, source: str = "snapshot") -> list[str]:
+    """Region levels (LD, PV, CR, GM) at which the indicator has figures, for :func:`map_values`."""
+    check_indicator(indicator_id)
+    frame = frames.indicator_frame(indicator_id, source)
+    levels = set(frame.loc[frame.value.notna(), "region_level"]) - {"NL"}
+    return [level for level in ("LD", "PV", "CR", "GM") if level in levels]
+
+
+def map_values(
+    indicator_id: str, level: str = "PV", year: int | None = None, source: str = "snapshot"
+) -> pd.DataFrame:
+    """The indicator for every region of ``level`` in one period (choropleth maps)."""
+    ind = check_indicator(indicator_id)
+    frame = frames.indicator_frame(indicator_id, source)
+    with_value = frame[frame.value.notna()]
+    levels = indicator_levels(indicator_id, source)
+    if level not in levels:
+        raise ConfigError(
+            f"indicator {indicator_id} has no figures at level {level!r}; "
+            f"levels with figures: {', '.join(levels)}"
+        )
+    rows = with_value[with_value.region_level == level]
+    if year is None:
+        year = int(rows.year.max())
+    rows = rows[rows.year == year].copy()
+    if rows.empty:
+        years = sorted(set(with_value[with_value.region_level == level].year))
+        raise ConfigError(
+            f"indicator {indicator_id} has no {level} figures for {year}; years: {years}"
+        )
+    rows["region_name"] = rows.region_code.map(reg.region_name)
+    rows["unit"] = ind.unit
+    return rows[
+        ["region_code", "region_name", "value", "period_code", "year", "unit", "status"]
+    ].reset_index(drop=True)
+
+
+def tables_used(specialisation: str | None = None) -> list[str]:
+    """Table ids behind a specialisation's figures (all indicators when None)."""
+    indicators = load_indicators()
+    if specialisation is None:
+        ids = list(indicators)
+        has_sectors = True
+    else:
+        spec = load_specialisations()[check_specialisation(specialisation)]
+        ids = spec.indicators
+        has_sectors = bool(spec.sbi or spec.sbi_broad)
+    tables = [t for i in ids for t in indicators[i].tables]
+    if has_sectors:
+        tables.append(SECTOR_TABLE)
+    return list(dict.fromkeys(tables))

@@ -1,0 +1,121 @@
+"""The paper's claims (``data/claims.yaml``): the verbatim quote, the theme, and the verdict rule
+written down before the figures were looked at.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from noordstats import paths
+from noordstats.declarations.files import Strict, fail, read_file_model, validate_entries
+from noordstats.declarations.indicators import Indicator, load_indicators, unknown_indicator
+from noordstats.declarations.themes import SPECIALISATION_IDS
+
+VERDICTS = [
+    "supported",
+    "partly supported",
+    "not supported",
+    "insufficient data",
+    "not testable",
+]
+
+
+METRICS = {
+    "value": "the region's figure",
+    "minus_nl": "the region's figure minus the Netherlands' figure",
+    "ratio_to_nl": "the region's figure / the Netherlands' figure",
+    "rank": "the region's rank among regions of its level (1 = best)",
+}
+
+
+class Condition(Strict):
+    metric: Literal["value", "minus_nl", "ratio_to_nl", "rank"] = "value"
+    at_least: float | None = None
+    above: float | None = None
+    at_most: float | None = None
+    below: float | None = None
+
+    @model_validator(mode="after")
+    def _has_bound(self) -> Condition:
+        if all(b is None for b in (self.at_least, self.above, self.at_most, self.below)):
+            raise ValueError("a condition needs at least one of at_least, above, at_most, below")
+        return self
+
+
+class Rule(Strict):
+    indicator: str
+    text: str = Field(description="the rule in words and numbers, written before the figures")
+    supported: list[Condition]
+    partly: list[Condition] = []
+    max_verdict: Literal["supported", "partly supported"] = "supported"
+    min_year: int | None = None
+
+
+class Claim(Strict):
+    id: str
+    section: str
+    theme: str
+    quote_nl: str
+    claim_en: str
+    testable: bool
+    indicators: list[str] = []
+    rationale: str
+    rule: Rule | None = None
+    reason_not_testable: str | None = None
+
+    @model_validator(mode="after")
+    def _rule_or_reason(self) -> Claim:
+        if self.testable and self.rule is None:
+            raise ValueError("a testable claim needs a 'rule'")
+        if not self.testable and not self.reason_not_testable:
+            raise ValueError("a claim that is not testable needs 'reason_not_testable'")
+        if not self.testable and self.rule is not None:
+            raise ValueError("a claim that is not testable cannot have a 'rule'")
+        return self
+
+
+class ClaimFile(Strict):
+    default_min_year: int = Field(
+        description="figures older than this cannot test a claim about today"
+    )
+    claims: list[dict]
+
+
+def read_claims(path: Path, indicators: dict[str, Indicator]) -> list[Claim]:
+    """``data/claims.yaml`` -> claims in file order; indicators and themes are checked."""
+    top = read_file_model(path, "claims", ClaimFile)
+    entries = validate_entries(path, top.claims, Claim)
+    claims = []
+    for claim in entries.values():
+        if claim.theme not in SPECIALISATION_IDS:
+            valid = ", ".join(SPECIALISATION_IDS)
+            fail(path, claim.id, "theme", f"unknown theme {claim.theme!r}; valid: {valid}")
+        for ind_id in claim.indicators:
+            if ind_id not in indicators:
+                fail(path, claim.id, "indicators", unknown_indicator(ind_id, indicators))
+        if claim.rule is not None:
+            if claim.rule.indicator not in claim.indicators:
+                fail(
+                    path,
+                    claim.id,
+                    "rule.indicator",
+                    f"{claim.rule.indicator!r} is not one of the claim's indicators",
+                )
+            if claim.rule.min_year is None:
+                claim = claim.model_copy(
+                    update={
+                        "rule": claim.rule.model_copy(update={"min_year": top.default_min_year})
+                    }
+                )
+        claims.append(claim)
+    return claims
+
+
+@cache
+def load_claims() -> list[Claim]:
+    """The paper's claims (``data/claims.yaml``), validated, in the paper's order."""
+    return read_claims(paths.CLAIMS_FILE, load_indicators())

@@ -1,0 +1,187 @@
+"""The indicators (``data/indicators.yaml``): which cells of which table, and how they become
+a figure. Tables, measures and dimension codes are checked against the table declarations.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from noordstats import paths
+from noordstats.declarations.files import (
+    ConfigError,
+    Strict,
+    fail,
+    read_file_model,
+    validate_entries,
+)
+from noordstats.declarations.tables import TableDeclaration, declarations
+
+#: How an indicator turns table values into a figure (see noordstats.analysis.arithmetic).
+TRANSFORMS = {
+    "level": "the value itself (sum of the selected cells)",
+    "share_of_nl": "region / Nederland x 100, same period",
+    "share_of_region": "numerator / denominator x 100 within the region, same period",
+    "per_1000_inhabitants": "numerator / denominator (inhabitants) x 1000, same period",
+    "location_quotient": "(region part / region total) / (NL part / NL total), same period",
+    "ratio_to_nl": "region / Nederland x 100 (index, NL = 100), same period",
+    "quotient": "numerator / denominator within the region, same period (e.g. per labour year)",
+    "growth": "% change of the level over span_years",
+    "cagr": "average annual % change of the level over span_years",
+    "chained_cagr": "average annual % change compounded from published yearly % changes",
+}
+
+
+NEEDS_DENOMINATOR = {"share_of_region", "per_1000_inhabitants", "location_quotient", "quotient"}
+
+
+NEEDS_SPAN = {"growth", "cagr", "chained_cagr"}
+
+
+class Selection(Strict):
+    """Cells of one table: one or more measures, summed, optionally filtered on dimensions."""
+
+    table: str
+    measure: str | list[str] = Field(description="CBS measure key(s); several are summed")
+    filters: dict[str, list[str]] = Field(
+        default={}, description="dimension column stem -> codes to keep (summed)"
+    )
+
+    @property
+    def measures(self) -> list[str]:
+        return [self.measure] if isinstance(self.measure, str) else list(self.measure)
+
+
+class Indicator(Selection):
+    id: str
+    title_nl: str
+    title_en: str
+    definition: str
+    unit: str
+    transform: str
+    denominator: Selection | None = None
+    span_years: int | None = Field(default=None, ge=1, le=40)
+    frequency: Literal["year", "school-year", "quarter", "month", "half-year"] = "year"
+    better: Literal["higher", "lower", "neutral"]
+    additive: bool = Field(
+        default=False,
+        description="counts that may be summed: a missing LD/NL row is then the sum of provinces",
+    )
+    decimals: int = Field(default=1, ge=0, le=4)
+    comparability: str = ""
+
+    @field_validator("transform")
+    @classmethod
+    def _known_transform(cls, value: str) -> str:
+        if value not in TRANSFORMS:
+            raise ValueError(f"unknown transform {value!r}; valid: {', '.join(TRANSFORMS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _transform_arguments(self) -> Indicator:
+        if self.transform in NEEDS_DENOMINATOR and self.denominator is None:
+            raise ValueError(f"transform {self.transform!r} needs a 'denominator'")
+        if self.transform in NEEDS_SPAN and self.span_years is None:
+            raise ValueError(f"transform {self.transform!r} needs 'span_years'")
+        return self
+
+    @property
+    def selections(self) -> list[Selection]:
+        return [self, self.denominator] if self.denominator else [self]
+
+    @property
+    def tables(self) -> list[str]:
+        return list(dict.fromkeys(s.table for s in self.selections))
+
+
+class IndicatorFile(Strict):
+    indicators: list[dict]
+    region_profile: list[str]
+
+
+class IndicatorRegistry(dict[str, Indicator]):
+    """{id: Indicator}, plus the ids shown in a region profile (``region_profile``)."""
+
+    region_profile: list[str]
+
+
+def unknown_indicator(indicator_id: str, indicators: dict[str, Indicator]) -> str:
+    return f"unknown indicator {indicator_id!r}; valid: {', '.join(indicators)}"
+
+
+def _check_selection(
+    path: Path, entry: str, key: str, sel: Selection, tables: dict[str, TableDeclaration]
+) -> None:
+    prefix = f"{key}." if key else ""
+    if sel.table not in tables:
+        fail(
+            path,
+            entry,
+            f"{prefix}table",
+            f"unknown table {sel.table!r}; known: {', '.join(tables)}",
+        )
+    decl = tables[sel.table]
+    for measure in sel.measures:
+        if measure not in decl.measures:
+            valid = ", ".join(decl.measures)
+            fail(
+                path,
+                entry,
+                f"{prefix}measure",
+                f"{sel.table} has no measure {measure!r}; valid: {valid}",
+            )
+    columns = {dim.column: dim for dim in decl.dimensions.values()}
+    for column, codes in sel.filters.items():
+        if column not in columns:
+            valid = ", ".join(columns) or "(none)"
+            fail(
+                path,
+                entry,
+                f"{prefix}filters.{column}",
+                f"table {sel.table} has no dimension {column!r}; dimensions: {valid}",
+            )
+        known = set(columns[column].codes.values())
+        unknown = [c for c in codes if known and c not in known]
+        if unknown:
+            fail(
+                path,
+                entry,
+                f"{prefix}filters.{column}",
+                f"codes not declared for table {sel.table}: {', '.join(unknown)}",
+            )
+
+
+def read_indicators(
+    path: Path, tables: dict[str, TableDeclaration] | None = None
+) -> IndicatorRegistry:
+    """``data/indicators.yaml`` -> {id: Indicator}; tables and measures are checked."""
+    tables = declarations() if tables is None else tables
+    top = read_file_model(path, "indicators", IndicatorFile)
+    entries = validate_entries(path, top.indicators, Indicator)
+    for ind in entries.values():
+        _check_selection(path, ind.id, "", ind, tables)
+        if ind.denominator is not None:
+            _check_selection(path, ind.id, "denominator", ind.denominator, tables)
+    registry = IndicatorRegistry(entries)
+    for ind_id in top.region_profile:
+        if ind_id not in registry:
+            fail(path, "region_profile", "region_profile", unknown_indicator(ind_id, registry))
+    registry.region_profile = list(top.region_profile)
+    return registry
+
+
+@cache
+def load_indicators() -> IndicatorRegistry:
+    """The shipped indicators (``data/indicators.yaml``), validated."""
+    return read_indicators(paths.INDICATORS_FILE)
+
+
+def check_indicator(indicator_id: str) -> Indicator:
+    """The declared indicator, else ConfigError naming the valid ids."""
+    indicators = load_indicators()
+    if indicator_id not in indicators:
+        raise ConfigError(f"unknown indicator {indicator_id!r}; valid: {', '.join(indicators)}")
+    return indicators[indicator_id]

@@ -1,0 +1,199 @@
+"""The one canonical layout every table is brought into, and the declaration of each table.
+
+A tidy table has one row per (region, period, other dimensions, measure) with the columns
+:data:`LEADING_COLUMNS`, then ``<dim>_code`` / ``<dim>_name`` for each other dimension
+(``sector_code``, ``sector_name``, ...), then :data:`TRAILING_COLUMNS` (see ``docs/data.md``).
+:class:`TableDeclaration` is one entry of ``data/tables.yaml`` (or ``data/tables.local.yaml``);
+:func:`read_table_declarations` validates such a file and names file, entry and key on error.
+
+:func:`declarations` merges ``data/tables.yaml`` and ``data/tables.local.yaml``;
+:func:`get_declaration` finds one table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import Field, ValidationError, model_validator
+
+from noordstats import paths
+from noordstats.cbs_codes import title_from_key
+from noordstats.declarations.files import Strict, format_validation_error
+
+LICENCE = "CC BY 4.0 — Bron: CBS"
+
+
+LEADING_COLUMNS = [
+    "region_code",
+    "region_name",
+    "region_level",
+    "period_code",
+    "year",
+    "frequency",
+    "period_index",
+    "status",
+]
+
+
+TRAILING_COLUMNS = ["measure_code", "measure_title", "unit", "value"]
+
+
+SourceFormat = Literal[
+    "harvested_csv",  # dertje/cbs_datasets: ';' CSV, CBS titles instead of codes
+    "odata_v3_csv",  # raw OData v3 rows with padded keys and period codes
+    "odata_v4_json",  # datasets.cbs.nl captures: observations + code lists
+    "statline_untyped_csv",  # StatLine UntypedDataSet/TypedDataSet export with codes
+    "statline_wide_csv",  # StatLine 'CSV met statistische symbolen', pivoted, labels
+    "statweb_transposed_csv",  # old StatWeb export: regions as columns, latin-1
+    "duo_json",  # DUO open onderwijsdata converted to JSON
+]
+
+
+class SourceFile(Strict):
+    path: str = Field(description="path below the folder named by `root`")
+    root: Literal["raw", "imports"] = Field(
+        default="raw",
+        description="'raw': the raw captures (../shared/data); 'imports': data/imports/, where "
+        "`noordstats snapshot import` keeps the files an analyst added",
+    )
+    format: SourceFormat
+    repository: str
+    commit: str
+    options: dict[str, str | int | bool | list[str] | dict[str, str]] = {}
+
+
+class Dimension(Strict):
+    column: str = Field(description="canonical column stem, e.g. 'sector' -> sector_code/_name")
+    title: str
+    codes: dict[str, str] = Field(
+        default={},
+        description="label -> code where the source has labels only and CBS codes are known",
+    )
+
+
+class Measure(Strict):
+    title: str = Field(description="CBS's title; built from the key when a source gives none")
+    unit: str | None = None
+    unit_note: str | None = None
+
+
+class TableDeclaration(Strict):
+    id: str
+    title: str
+    title_note: str | None = None
+    publisher: Literal["CBS", "DUO"] = "CBS"
+    licence: str = LICENCE
+    captured: dt.date | None = Field(
+        default=None, description="date the raw file was captured, where its provenance states it"
+    )
+    captured_note: str | None = Field(
+        default=None, description="what is known about the capture when no date is stated"
+    )
+    modified: dt.date | None = None
+    completeness: Literal["complete", "partial"]
+    completeness_note: str
+    reduction: str | None = None
+    national: bool = Field(
+        default=False,
+        description="the table has no region dimension: every row is Nederland (NL01)",
+    )
+    keep_declared_measures_only: bool = Field(
+        default=False,
+        description="drop measure columns that are not declared (a declared subset; `reduction` "
+        "states the rule). Without it an undeclared column is an error.",
+    )
+    measure_title_note: str | None = Field(
+        default=None, description="where the measure titles come from"
+    )
+    region_dimension: str = "RegioS"
+    period_dimension: str = "Perioden"
+    sources: list[SourceFile]
+    dimensions: dict[str, Dimension] = {}
+    measures: dict[str, Measure]
+    provenance: list[str]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _title_measures_from_keys(cls, data: object) -> object:
+        """A measure declared without a title gets one built from its CBS key."""
+        if isinstance(data, dict) and isinstance(data.get("measures"), dict):
+            measures = {}
+            for key, measure in data["measures"].items():
+                if measure is None:
+                    measure = {}
+                if isinstance(measure, dict) and "title" not in measure:
+                    measure = {**measure, "title": title_from_key(str(key))}
+                measures[key] = measure
+            data = {**data, "measures": measures}
+        return data
+
+    @model_validator(mode="after")
+    def _check_notes(self) -> TableDeclaration:
+        if self.captured is None and not self.captured_note:
+            raise ValueError("give 'captured' (a date) or, when no date is stated, 'captured_note'")
+        if self.keep_declared_measures_only and not self.reduction:
+            raise ValueError("'keep_declared_measures_only' needs a 'reduction' stating the rule")
+        return self
+
+
+class DeclarationError(ValueError):
+    """A declaration file that does not follow its schema."""
+
+
+def read_table_declarations(path: Path) -> dict[str, TableDeclaration]:
+    """``data/tables.yaml`` -> {table id: declaration}; schema errors name file, entry and key."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+    if not isinstance(raw, dict) or not isinstance(raw.get("tables"), list):
+        raise DeclarationError(f"{path}: expected a top-level 'tables:' list")
+    tables: dict[str, TableDeclaration] = {}
+    for i, item in enumerate(raw["tables"]):
+        entry = item.get("id", f"#{i}") if isinstance(item, dict) else f"#{i}"
+        try:
+            decl = TableDeclaration.model_validate(item)
+        except ValidationError as exc:
+            raise DeclarationError(
+                format_validation_error(path, entry, exc, TableDeclaration)
+            ) from None
+        if decl.id in tables:
+            raise DeclarationError(f"{path}: table {decl.id!r} is declared twice")
+        tables[decl.id] = decl
+    return tables
+
+
+class UnknownTableError(KeyError):
+    def __str__(self) -> str:  # KeyError quotes its message; show it plainly
+        return str(self.args[0])
+
+
+@cache
+def declarations() -> dict[str, TableDeclaration]:
+    """Every declared table: ``data/tables.yaml``, then ``data/tables.local.yaml`` (tables added
+    with ``noordstats snapshot import``). An id declared in both files is an error."""
+    tables = read_table_declarations(paths.TABLES_FILE)
+    if paths.LOCAL_TABLES_FILE.exists():
+        local = read_table_declarations(paths.LOCAL_TABLES_FILE)
+        twice = sorted(set(tables) & set(local))
+        if twice:
+            raise DeclarationError(
+                f"{paths.LOCAL_TABLES_FILE}: {', '.join(twice)} already declared in "
+                f"{paths.TABLES_FILE.name}"
+            )
+        tables.update(local)
+    return tables
+
+
+def get_declaration(table_id: str) -> TableDeclaration:
+    decls = declarations()
+    if table_id not in decls:
+        matches = [k for k in decls if k.lower() == table_id.lower()]
+        if matches:
+            return decls[matches[0]]
+        raise UnknownTableError(
+            f"unknown table {table_id!r}; known tables: {', '.join(sorted(decls, key=str.lower))}"
+        )
+    return decls[table_id]

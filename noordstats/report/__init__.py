@@ -1,0 +1,2 @@
+"""Report: notebook parameters and blocks, charts, HTML export, the suite, its workers,
+manifest, folder lock and index page."""

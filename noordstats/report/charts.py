@@ -1,0 +1,488 @@
+"""Plotly figures for the report notebooks, and how they are displayed.
+
+Every builder returns a :class:`Chart`: the figure plus exactly the rows it draws, so the
+"download CSV" link under a chart gives the reader the data they see. :func:`show_chart`
+displays one output bundle that JupyterLab draws interactively (the plotly mimetype) and that an
+exported HTML page draws with the page's own plotly.js (a ``text/html`` part: a ``div`` plus a
+``Plotly.newPlot`` call). Text from CBS or from the config is HTML-escaped before it enters a
+figure (plotly renders a subset of HTML in titles, labels and hover text).
+
+Missing figures stay missing: a bar that CBS did not publish is not drawn and the chart's note
+names it; a line is drawn only between consecutive years, never across a gap.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import math
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.colors import sample_colorscale
+
+from noordstats import paths, regions
+from noordstats.declarations.files import ConfigError
+from noordstats.declarations.indicators import load_indicators
+from noordstats.regions import NETHERLANDS
+
+PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
+
+#: one colour per region in the order given (the report's region first)
+REGION_COLOURS = ["#1f5fa8", "#d9822b", "#4c9a4a", "#b54a8f", "#7f7f7f", "#8c6d31", "#17becf"]
+#: colours of the verdicts, in the order of VERDICTS
+VERDICT_COLOURS = ["#2e8540", "#e0a800", "#c0392b", "#9e9e9e", "#cfcfcf"]
+MAP_COLOURSCALE = "Blues"
+MISSING_FILL = "#d9d9d9"
+#: degrees of longitude per degree of latitude on screen at the Netherlands' latitude (~52.2 N)
+MAP_ASPECT = 1 / math.cos(math.radians(52.2))
+
+SECTOR_CHART_COLUMNS = [
+    "region_code", "region_name", "sector_code", "sector_name", "year", "status",
+    "jobs_thousands", "share_of_region_pct", "location_quotient",
+]  # fmt: skip
+TREND_CHART_COLUMNS = [
+    "indicator_id", "region_code", "region_name", "period_code", "year", "value", "unit", "status",
+]  # fmt: skip
+
+INDEX_NOTE = (
+    "Drawn as an index (each region's first year shown = 100) so regions of different size "
+    "compare; the CSV holds the values too."
+)
+
+_TEMPLATE = go.layout.Template(
+    layout={
+        "font": {"family": "Helvetica, Arial, sans-serif", "size": 13, "color": "#222"},
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "colorway": REGION_COLOURS,
+        "xaxis": {"gridcolor": "#e5e5e5", "zerolinecolor": "#999", "automargin": True},
+        "yaxis": {"gridcolor": "#e5e5e5", "zerolinecolor": "#999", "automargin": True},
+        "hoverlabel": {"align": "left"},
+        "margin": {"l": 10, "r": 10, "t": 60, "b": 40},
+    }
+)
+_CONFIG = {"displaylogo": False, "responsive": True}
+
+
+@dataclass
+class Chart:
+    """A figure and the rows it shows. ``figure`` is None when there is nothing to draw; ``note``
+    then says why, and otherwise holds a footnote (e.g. which figures CBS did not publish)."""
+
+    chart_id: str
+    title: str
+    data: pd.DataFrame
+    figure: go.Figure | None
+    note: str = ""
+
+
+def escape_text(value: Any) -> str:
+    """Text for a plotly label: plotly renders tags such as ``<b>`` and ``<a>``, so CBS and
+    config text is escaped (plotly turns the entities back into the literal characters)."""
+    return html.escape(str(value), quote=False)
+
+
+def _number(value: float, spec: str = ",.4g") -> str:
+    """Four significant digits, but large counts in full (``1,774,603``, not ``1.775e+06``)."""
+    if value is None or math.isnan(value):
+        return "no figure"
+    return format(value, ",.0f" if abs(value) >= 10_000 else spec)
+
+
+def bar_sector_profile(profile: pd.DataFrame, title: str) -> Chart:
+    """Share of each region's jobs in the theme's sectors, and the location quotient (LQ > 1 =
+    more concentrated than in the Netherlands). ``profile``: ``indicators.sector_profile``."""
+    data = profile.reindex(columns=SECTOR_CHART_COLUMNS).reset_index(drop=True)
+    if data.empty:
+        return Chart("sector-profile", title, data, None, "this theme has no SBI sectors.")
+    from plotly.subplots import make_subplots
+
+    figure = make_subplots(
+        rows=1,
+        cols=2,
+        shared_yaxes=True,
+        horizontal_spacing=0.04,
+        subplot_titles=("Share of the region's jobs (%)", "Location quotient (NL = 1)"),
+    )
+    sectors = [escape_text(s) for s in dict.fromkeys(data.sector_name)]
+    groups = data.groupby("region_code", sort=False, observed=True)
+    for index, (code, rows) in enumerate(groups):
+        hover = [
+            escape_text(
+                f"{r.region_name} ({code}), {r.sector_name}, {r.year}: "
+                f"{_number(r.jobs_thousands, ',.1f')} thousand jobs ({r.status})"
+            )
+            for r in rows.itertuples()
+        ]
+        for col, measure in ((1, "share_of_region_pct"), (2, "location_quotient")):
+            figure.add_trace(
+                go.Bar(
+                    x=rows[measure].tolist(),
+                    y=[escape_text(s) for s in rows.sector_name],
+                    orientation="h",
+                    name=escape_text(rows.region_name.iloc[0]),
+                    legendgroup=str(code),
+                    showlegend=col == 1,
+                    marker_color=REGION_COLOURS[index % len(REGION_COLOURS)],
+                    customdata=hover,
+                    hovertemplate="%{customdata}<br>%{x:.2f}<extra></extra>",
+                ),
+                row=1,
+                col=col,
+            )
+    figure.add_vline(x=1, line_dash="dot", line_color="#555", row=1, col=2)
+    figure.update_yaxes(categoryorder="array", categoryarray=sectors[::-1])
+    _finish(figure, title, height=min(900, 160 + 26 * len(sectors) * groups.ngroups))
+    figure.update_layout(barmode="group", legend={"orientation": "h", "y": -0.08})
+    missing = data[data.location_quotient.isna() | data.share_of_region_pct.isna()]
+    note = ""
+    if not missing.empty:
+        pairs = "; ".join(f"{r.sector_name} for {r.region_name}" for r in missing.itertuples())
+        note = f"No figure (not published by CBS, so no bar, not zero): {pairs}."
+    return Chart("sector-profile", title, data, figure, note)
+
+
+def line_trends(series: pd.DataFrame, title: str) -> Chart:
+    """One line per region over the years. ``series``: ``indicators.indicator_series``.
+
+    Levels (counts, amounts) of regions of different size are drawn as an index, first year =
+    100 (``value_index``), so their growth compares; a share of the Netherlands is drawn without
+    Nederland itself (100% by definition). The CSV holds the rows drawn, values and index."""
+    data = series.reindex(columns=[*TREND_CHART_COLUMNS, "value_index"]).reset_index(drop=True)
+    if data.empty:
+        return Chart("trend", title, data, None, "no figures for these regions and years.")
+    notes = []
+    if _is_share_of_nl(data.indicator_id.iloc[0]) and (data.region_code != NETHERLANDS).any():
+        data = data[data.region_code != NETHERLANDS].reset_index(drop=True)
+        notes.append("Nederland is 100% by definition and not drawn.")
+    as_index = data.region_code.nunique() > 1 and bool(data.value_index.notna().all())
+    if as_index:
+        notes.append(INDEX_NOTE)
+    else:
+        data = data.drop(columns="value_index")
+    measure = "value_index" if as_index else "value"
+    unit = "index" if as_index else escape_text(data.unit.iloc[0])
+    figure = go.Figure()
+    for code, rows in data.groupby("region_code", sort=False, observed=True):
+        name = escape_text(rows.region_name.iloc[0])
+        labels = [
+            escape_text(f"{p}: {_number(v)} {u} ({s})")
+            for p, v, u, s in zip(rows.period_code, rows.value, rows.unit, rows.status, strict=True)
+        ]
+        years, values, labels = _break_at_gaps(rows.year.tolist(), rows[measure].tolist(), labels)
+        figure.add_trace(
+            go.Scatter(
+                x=years,
+                y=values,
+                mode="lines+markers",
+                connectgaps=False,
+                name=name,
+                customdata=labels,
+                hovertemplate=f"{name} ({escape_text(code)})<br>%{{customdata}}<extra></extra>",
+            )
+        )
+    _finish(figure, title, height=420)
+    figure.update_layout(yaxis_title=unit)
+    if data.year.nunique() <= 12:
+        figure.update_xaxes(dtick=1)
+    return Chart(f"trend-{data.indicator_id.iloc[0]}", title, data, figure, " ".join(notes))
+
+
+def _wrap(text: str, width: int = 60) -> str:
+    """Break a long (escaped) label into lines for plotly (``<br>``)."""
+    import textwrap
+
+    return "<br>".join(textwrap.wrap(text, width)) or text
+
+
+def _is_share_of_nl(indicator_id: str) -> bool:
+    from noordstats.declarations.indicators import load_indicators
+
+    indicator = load_indicators().get(indicator_id)
+    return indicator is not None and indicator.transform == "share_of_nl"
+
+
+def _break_at_gaps(years: list, values: list, labels: list) -> tuple[list, list, list]:
+    """Insert a break (None) wherever a year is missing, so no line bridges a gap."""
+    out_years: list = []
+    out_values: list = []
+    out_labels: list = []
+    for i, year in enumerate(years):
+        if i and year - years[i - 1] > 1:
+            out_years.append(None)
+            out_values.append(None)
+            out_labels.append(None)
+        out_years.append(year)
+        out_values.append(values[i])
+        out_labels.append(labels[i])
+    return out_years, out_values, out_labels
+
+
+def bars_region_vs_nl(profile: pd.DataFrame, region_name: str, title: str) -> Chart:
+    """Small multiples: for each figure of a region profile, the region's value beside the
+    Netherlands', each on its own axis (the figures have different units).
+    ``profile``: ``indicators.region_profile``."""
+    data = profile[["indicator_id", "title", "period", "unit", "value", "nl_value"]]
+    data = data.reset_index(drop=True)
+    if data.empty:
+        return Chart("region-vs-nl", title, data, None, "no key figures are declared.")
+    from plotly.subplots import make_subplots
+
+    columns = 2
+    rows = math.ceil(len(data) / columns)
+    figure = make_subplots(
+        rows=rows,
+        cols=columns,
+        subplot_titles=[_wrap(escape_text(f"{r.title} ({r.period})")) for r in data.itertuples()],
+        horizontal_spacing=0.12,
+        vertical_spacing=0.5 / rows,
+    )
+    names = [escape_text(region_name), "Nederland"]
+    for index, r in enumerate(data.itertuples()):
+        figure.add_trace(
+            go.Bar(
+                x=[r.value, r.nl_value],
+                y=names,
+                orientation="h",
+                marker_color=REGION_COLOURS[:2],
+                text=[_number(r.value), _number(r.nl_value)],
+                textposition="auto",
+                hovertemplate=f"%{{y}}: %{{x:,.4g}} {escape_text(r.unit)}<extra></extra>",
+                showlegend=False,
+            ),
+            row=index // columns + 1,
+            col=index % columns + 1,
+        )
+    figure.update_annotations(font_size=11)
+    figure.update_yaxes(autorange="reversed")
+    _finish(figure, title, height=90 + 150 * rows)
+    missing = data[data.value.isna() | data.nl_value.isna()]
+    note = ""
+    if not missing.empty:
+        note = "No figure published (no bar, not zero): " + "; ".join(missing.title) + "."
+    return Chart("region-vs-nl", title, data, figure, note)
+
+
+def bar_verdicts(claims: pd.DataFrame, title: str) -> Chart:
+    """How many claims of each theme got each verdict (stacked bars).
+    ``claims``: ``claims.evaluate_claims``."""
+    from noordstats.declarations.claims import VERDICTS
+    from noordstats.declarations.themes import load_specialisations
+
+    titles = {k: v.title_en for k, v in load_specialisations().items()}
+    data = (
+        claims.groupby(["theme", "verdict"], sort=False, observed=True)
+        .size()
+        .rename("claims")
+        .reset_index()
+    )
+    if data.empty:
+        return Chart("verdicts", title, data, None, "no claims.")
+    data.insert(1, "theme_title", data.theme.map(titles).fillna(data.theme))
+    colours = dict(zip(VERDICTS, VERDICT_COLOURS, strict=True))
+    themes = [escape_text(titles.get(t, t)) for t in dict.fromkeys(claims.theme)]
+    figure = go.Figure()
+    for verdict in [v for v in VERDICTS if v in set(data.verdict)]:
+        rows = data[data.verdict == verdict]
+        figure.add_trace(
+            go.Bar(
+                x=rows.claims.tolist(),
+                y=[escape_text(t) for t in rows.theme_title],
+                orientation="h",
+                name=escape_text(verdict),
+                marker_color=colours[verdict],
+                hovertemplate="%{y}: %{x} claim(s)<extra>" + escape_text(verdict) + "</extra>",
+            )
+        )
+    _finish(figure, title, height=min(900, 180 + 32 * len(themes)))
+    figure.update_layout(
+        barmode="stack",
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "traceorder": "normal"},
+        margin={"t": 90},
+    )
+    figure.update_xaxes(title_text="claims", dtick=1)
+    figure.update_yaxes(categoryorder="array", categoryarray=themes[::-1])
+    return Chart("verdicts", title, data, figure)
+
+
+def map_indicator(
+    indicator_ids: list[str], highlight: str | None = None, source: str = "snapshot"
+) -> Chart:
+    """A map of the first of ``indicator_ids`` that has figures for COROP areas (else for
+    provinces), latest year; the COROP areas of ``highlight`` are outlined."""
+    from noordstats.analysis import indicators
+
+    for indicator_id in indicator_ids:
+        indicator = load_indicators()[indicator_id]
+        for level in ("CR", "PV"):
+            try:
+                values = indicators.map_values(indicator_id, level=level, source=source)
+            except ConfigError:
+                continue
+            return map_regions(values, f"{indicator.title_en}, {values.year.iloc[0]}", highlight)
+    empty = pd.DataFrame(columns=["region_code", "region_name", "value", "unit"])
+    return Chart("map", "Map", empty, None, "no figure exists for COROP areas or provinces.")
+
+
+def map_regions(values: pd.DataFrame, title: str, highlight: str | None = None) -> Chart:
+    """A choropleth of one indicator for every COROP area or province (provinces are drawn by
+    filling their COROP areas). ``values``: ``indicators.map_values``. Drawn as filled shapes on
+    plain axes, so the page needs no map tiles or base-map downloads."""
+    data = values.reset_index(drop=True)
+    level = str(data.region_code.iloc[0])[:2] if not data.empty else ""
+    chart_id = f"map-{level.lower()}"
+    if level not in {"CR", "PV"}:
+        return Chart(chart_id, title, data, None, "maps are drawn for COROP areas or provinces.")
+    province_of = regions.load_regions().set_index("region_code").province_code
+    by_code = data.set_index("region_code")
+    finite = data.value.dropna()
+    low, high = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
+    unit = str(data.unit.iloc[0])
+    outlined = _corop_areas_within(highlight)
+    figure = go.Figure()
+    for code, (lon, lat) in _corop_shapes().items():
+        area = code if level == "CR" else province_of[code]
+        known = area in by_code.index
+        value = float(by_code.at[area, "value"]) if known else math.nan
+        name = by_code.at[area, "region_name"] if known else regions.region_name(area)
+        fill = MISSING_FILL
+        if not math.isnan(value):
+            fill = sample_colorscale(MAP_COLOURSCALE, [_scale(value, low, high)])[0]
+        figure.add_trace(
+            go.Scatter(
+                x=lon,
+                y=lat,
+                mode="lines",
+                fill="toself",
+                fillcolor=fill,
+                line={
+                    "color": "#222" if code in outlined else "white",
+                    "width": 1.6 if code in outlined else 0.6,
+                },
+                hoveron="fills",
+                hoverinfo="text",
+                text=escape_text(f"{name} ({area}): {_number(value)} {unit}"),
+                showlegend=False,
+            )
+        )
+    figure.add_trace(_colour_bar(low, high, unit))
+    _finish(figure, title, height=560)
+    figure.update_xaxes(visible=False)
+    figure.update_yaxes(visible=False, scaleanchor="x", scaleratio=MAP_ASPECT)
+    note = "Grey: no figure published." if data.value.isna().any() else ""
+    return Chart(chart_id, title, data, figure, note)
+
+
+def _colour_bar(low: float, high: float, unit: str) -> go.Scatter:
+    """An invisible trace that carries the map's colour scale."""
+    return go.Scatter(
+        x=[None],
+        y=[None],
+        mode="markers",
+        marker={
+            "color": [low, high],
+            "colorscale": MAP_COLOURSCALE,
+            "cmin": low,
+            "cmax": high,
+            "showscale": True,
+            "colorbar": {"title": {"text": escape_text(unit)}, "thickness": 14},
+        },
+        hoverinfo="skip",
+        showlegend=False,
+    )
+
+
+def _corop_areas_within(region: str | None) -> set[str]:
+    if not region or region[:2] not in {"LD", "PV", "CR"}:
+        return set()
+    return {region} if region.startswith("CR") else set(regions.corop_areas_of(region))
+
+
+def _scale(value: float, low: float, high: float) -> float:
+    return 0.5 if high == low else (value - low) / (high - low)
+
+
+@cache
+def _corop_shapes() -> dict[str, tuple[list, list]]:
+    """COROP code -> (longitudes, latitudes) of its outline rings, separated by None."""
+    collection = json.loads(paths.COROP_GEOJSON_FILE.read_text(encoding="utf-8"))
+    shapes = {}
+    for feature in collection["features"]:
+        geometry = feature["geometry"]
+        polygons = geometry["coordinates"]
+        if geometry["type"] == "Polygon":
+            polygons = [polygons]
+        lon: list = []
+        lat: list = []
+        for polygon in polygons:
+            for ring in polygon:
+                lon += [point[0] for point in ring] + [None]
+                lat += [point[1] for point in ring] + [None]
+        shapes[feature["properties"]["statcode"]] = (lon, lat)
+    return dict(sorted(shapes.items()))
+
+
+def _finish(figure: go.Figure, title: str, height: int) -> None:
+    figure.update_layout(
+        template=_TEMPLATE,
+        title={"text": escape_text(title), "x": 0, "xanchor": "left"},
+        height=height,
+    )
+
+
+def show_chart(chart: Chart) -> None:
+    """Display a chart (or why there is none), its footnote and a link to download its data."""
+    from IPython.display import HTML, display
+
+    if chart.figure is None:
+        display(HTML(render_note(f"{chart.title}: {chart.note}")))
+        return
+    figure = json.loads(pio.to_json(chart.figure, validate=False, engine="json"))
+    display({PLOTLY_MIMETYPE: figure, "text/html": render_chart_html(chart, figure)}, raw=True)
+    display(HTML((render_note(chart.note) if chart.note else "") + render_csv_link(chart)))
+
+
+def render_note(text: str) -> str:
+    return f'<p class="noordstats-note">{html.escape(text)}</p>'
+
+
+def render_chart_html(chart: Chart, figure: dict[str, Any]) -> str:
+    """A ``div`` and the script that draws ``figure`` (the chart's figure as plotly JSON) into
+    it with the page's plotly.js."""
+    digest = hashlib.sha1(json.dumps(figure, sort_keys=True).encode()).hexdigest()[:10]
+    div_id = f"{chart.chart_id}-{digest}"
+    height = int(figure.get("layout", {}).get("height", 450))
+    return (
+        f'<div class="noordstats-chart" data-chart-id="{html.escape(chart.chart_id)}">'
+        f'<div id="{div_id}" class="plotly-graph-div" style="height:{height}px;width:100%">'
+        "</div><script>(function () {"
+        f'var el = document.getElementById("{div_id}");'
+        "if (!window.Plotly) {el.textContent = 'This chart needs plotly.min.js beside this page.';"
+        "return;}"
+        f"Plotly.newPlot(el, {_script_json(figure.get('data', []))}, "
+        f"{_script_json(figure.get('layout', {}))}, {_script_json(_CONFIG)});"
+        "})();</script></div>"
+    )
+
+
+def _script_json(value: Any) -> str:
+    """JSON that is safe inside a ``<script>`` element (no ``</script>``, no ``<!--``)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).replace("<", "\\u003c")
+
+
+def render_csv_link(chart: Chart) -> str:
+    """An ``<a download>`` whose ``data:`` URI holds exactly the chart's rows (no request)."""
+    payload = base64.b64encode(chart.data.to_csv(index=False).encode("utf-8")).decode("ascii")
+    name = html.escape(f"{chart.chart_id}.csv")
+    return (
+        f'<p class="noordstats-download"><a download="{name}" '
+        f'href="data:text/csv;charset=utf-8;base64,{payload}">Download the data of this chart '
+        f"(CSV, {len(chart.data)} rows)</a></p>"
+    )
