@@ -9,6 +9,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from noordstats.errors import UserError
+
 #: CBS period types (the two letters in ``2021KW03``) and the frequency names we use.
 FREQUENCIES: dict[str, str] = {
     "JJ": "year",
@@ -58,7 +60,7 @@ _HALF_YEAR_LABEL = re.compile(r"^(\d{4}) (eerste|tweede) helft$")
 _YEAR_LABEL = re.compile(r"^(\d{4})$")
 
 
-class CodeError(ValueError):
+class CodeError(UserError):
     """A key, code or label that does not follow CBS's conventions."""
 
 

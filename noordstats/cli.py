@@ -10,6 +10,7 @@ from importlib import import_module
 from typing import NoReturn
 
 from noordstats import __version__
+from noordstats.errors import UnavailableError, UserError
 
 #: sub-command modules, in the order ``noordstats --help`` lists them
 COMMAND_MODULES = [
@@ -21,10 +22,6 @@ COMMAND_MODULES = [
     "indicators",
     "report",
 ]
-
-
-class UsageError(ValueError):
-    """Bad input from the user: printed as one line, exit status 2."""
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -50,30 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def user_errors() -> tuple[type[BaseException], ...]:
     """Exception types that mean 'the input was wrong' (exit 2), not 'noordstats is broken'."""
+    # pydantic is imported only when a command has failed: `noordstats --help` stays fast
     from pydantic import ValidationError
 
-    from noordstats.cbs_codes import CodeError
-    from noordstats.declarations.files import ConfigError
-    from noordstats.declarations.tables import DeclarationError, UnknownTableError
-    from noordstats.ingest.importers.common import SourceFormatError
-    from noordstats.ingest.live import LiveConfigError
-    from noordstats.ingest.snapshot_build import RawDataMissingError
-    from noordstats.ingest.statline_import import ImportUsageError
-    from noordstats.regions import RegionError
-    from noordstats.report.parameters import ParameterError
-
-    return (
-        UsageError, CodeError, SourceFormatError, RegionError, DeclarationError,
-        UnknownTableError, ValidationError, ConfigError, ParameterError, LiveConfigError,
-        RawDataMissingError, ImportUsageError,
-    )  # fmt: skip
-
-
-def unavailable_errors() -> tuple[type[BaseException], ...]:
-    """Exception types that mean 'a service noordstats needs failed' (exit 1, one line)."""
-    from noordstats.ingest.live import LiveUnavailableError
-
-    return (LiveUnavailableError,)
+    return (UserError, ValidationError)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"noordstats: error: {message}", file=sys.stderr)
         return 2
-    except unavailable_errors() as exc:
+    except UnavailableError as exc:
         print(f"noordstats: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

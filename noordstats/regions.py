@@ -15,6 +15,7 @@ import pandas as pd
 
 from noordstats import paths
 from noordstats.cbs_codes import CodeError, region_level, strip_key
+from noordstats.errors import UserError
 
 NORTH = "LD01"
 NETHERLANDS = "NL01"
@@ -32,7 +33,7 @@ TITLE_ALIASES = {"Friesland (PV)": "PV21", "Friesland": "PV21"}
 _SUFFIX = re.compile(r"\s*\((LD|PV|CR|GM|gemeente)\)$")
 
 
-class RegionError(ValueError):
+class RegionError(UserError):
     """An unknown region code or label."""
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from noordstats import paths
-from noordstats.cli import UsageError
+from noordstats.errors import UsageError
 from noordstats.load import SOURCES
 
 

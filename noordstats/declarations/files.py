@@ -11,8 +11,10 @@ from typing import TypeVar, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from noordstats.errors import UserError
 
-class ConfigError(ValueError):
+
+class ConfigError(UserError):
     """A declaration file (indicators, specialisations, claims) or a user choice that is wrong."""
 
 

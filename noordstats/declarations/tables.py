@@ -23,6 +23,7 @@ from pydantic import Field, ValidationError, model_validator
 from noordstats import paths
 from noordstats.cbs_codes import title_from_key
 from noordstats.declarations.files import Strict, format_validation_error
+from noordstats.errors import UserError
 
 LICENCE = "CC BY 4.0 — Bron: CBS"
 
@@ -140,7 +141,7 @@ class TableDeclaration(Strict):
         return self
 
 
-class DeclarationError(ValueError):
+class DeclarationError(UserError):
     """A declaration file that does not follow its schema."""
 
 
@@ -165,7 +166,7 @@ def read_table_declarations(path: Path) -> dict[str, TableDeclaration]:
     return tables
 
 
-class UnknownTableError(KeyError):
+class UnknownTableError(UserError, KeyError):
     def __str__(self) -> str:  # KeyError quotes its message; show it plainly
         return str(self.args[0])
 

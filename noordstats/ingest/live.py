@@ -38,6 +38,7 @@ from noordstats import paths
 from noordstats import regions as region_registry
 from noordstats.cbs_codes import CodeError
 from noordstats.declarations.tables import TableDeclaration, get_declaration
+from noordstats.errors import UnavailableError, UserError
 from noordstats.ingest.importers.common import SourceFormatError, assemble
 from noordstats.ingest.importers.odata_v3 import tidy_from_v3_rows
 from noordstats.ingest.snapshot_build import SNAPSHOT_RULE, describe
@@ -63,7 +64,7 @@ _HOST = r"[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?(?::\d{1,5})?(?:/[\w.\-]+)*"
 Progress = Callable[[str, str, int], None]
 
 
-class LiveUnavailableError(RuntimeError):
+class LiveUnavailableError(UnavailableError):
     """CBS could not deliver the table (network, HTTP error, unusable answer). One line."""
 
     problem = "CBS not reachable at {url} ({reason})"
@@ -92,7 +93,7 @@ class LiveNotSupportedError(LiveUnavailableError):
     problem = "{table_id} cannot be fetched live ({reason})"
 
 
-class LiveConfigError(ValueError):
+class LiveConfigError(UserError):
     """A catalog URL or HTTP setting that cannot be used (bad input: exit status 2)."""
 
 

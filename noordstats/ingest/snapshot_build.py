@@ -19,6 +19,7 @@ from noordstats.declarations.tables import (
     declarations,
     get_declaration,
 )
+from noordstats.errors import UserError
 from noordstats.ingest.importers import get_importer
 from noordstats.ingest.importers.common import assemble
 from noordstats.storage import store
@@ -41,7 +42,7 @@ SNAPSHOT_RULE = (
 )
 
 
-class RawDataMissingError(ValueError):
+class RawDataMissingError(UserError):
     """The raw captures the snapshot is built from are not where they should be."""
 
 

@@ -32,6 +32,7 @@ import yaml
 from noordstats import paths
 from noordstats.cbs_codes import is_measure_key, key_from_title, title_from_key
 from noordstats.declarations.tables import TableDeclaration, declarations, read_table_declarations
+from noordstats.errors import UserError
 from noordstats.ingest.importers.common import SourceFormatError, read_csv_rows, resolve_any_region
 from noordstats.ingest.importers.statline_untyped_csv import read_rows, read_statline_metadata
 from noordstats.ingest.importers.statline_wide_csv import MEASURE_ROW, read_wide_export
@@ -55,7 +56,7 @@ KNOWN_STEMS = {
 }
 
 
-class ImportUsageError(ValueError):
+class ImportUsageError(UserError):
     """The command was given something it cannot import (names what to give instead)."""
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from noordstats import regions
+from noordstats.errors import UserError
 from noordstats.load import SOURCES
 
 #: region levels a report can be about, and the levels it can be compared with
@@ -27,7 +28,7 @@ COMPARE_LEVELS = ("NL", "LD", "PV", "CR")
 FIRST_YEAR = 1900
 
 
-class ParameterError(ValueError):
+class ParameterError(UserError):
     """A report parameter that is unknown, of the wrong type or out of range."""
 
 

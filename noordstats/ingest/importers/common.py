@@ -18,9 +18,10 @@ from noordstats.cbs_codes import (
     CodeError,
 )
 from noordstats.declarations.tables import LEADING_COLUMNS, TRAILING_COLUMNS, TableDeclaration
+from noordstats.errors import UserError
 
 
-class SourceFormatError(ValueError):
+class SourceFormatError(UserError):
     """A raw file that does not have the shape its importer expects (names file and line)."""
 
 
