@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Literal
 
 import pandas as pd
@@ -20,7 +21,44 @@ SOURCES = ("auto", "snapshot", "live")
 
 
 class StaleDataWarning(UserWarning):
-    """Live data could not be fetched; older data (cache or snapshot) is used instead."""
+    """Live data could not be fetched; older data (cache or snapshot) is used instead. Its
+    fields say which table, why, which copy was used and the data's date."""
+
+    def __init__(self, table_id: str, problem: str, fallback: str, data_date: str) -> None:
+        self.table_id = table_id
+        self.problem = problem
+        self.fallback = fallback  # 'cache' or 'snapshot'
+        self.data_date = data_date
+        copy = "the cached copy" if fallback == "cache" else "the embedded snapshot"
+        super().__init__(f"{problem}; using {copy} of {table_id} ({data_date})")
+
+    def __reduce__(self) -> tuple:
+        return type(self), (self.table_id, self.problem, self.fallback, self.data_date)
+
+
+@dataclass(frozen=True)
+class TableOrigin:
+    """Where a loaded table's rows came from, as a report states it."""
+
+    table_id: str
+    source: str  # 'live', 'cache' or 'snapshot'
+    data_date: str | None  # CBS Modified, else the date the copy was captured
+    latest_period: str | None
+    stale_reason: str | None  # why live data was asked for and not used; None otherwise
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame) -> TableOrigin:
+        """The origin of a frame returned by :func:`load_table`."""
+        meta = frame.attrs.get("meta", {})
+        date = meta.get("modified") or meta.get("captured")
+        periods = meta.get("periods") or [None]
+        return cls(
+            table_id=frame.attrs.get("table_id", meta.get("id", "")),
+            source=frame.attrs.get("source", "snapshot"),
+            data_date=str(date) if date else None,
+            latest_period=periods[-1],
+            stale_reason=frame.attrs.get("stale_reason"),
+        )
 
 
 def load_table(
@@ -46,10 +84,11 @@ def load_table(
     region_list = _as_list(regions)
     for code in region_list:
         _check_region(code)
+    stale_reason = None
     if source == "snapshot":
         frame, meta, origin = _read_snapshot(decl.id)
     else:
-        frame, meta, origin = _read_live_or_fallback(decl.id, source, catalog_url)
+        frame, meta, origin, stale_reason = _read_live_or_fallback(decl.id, source, catalog_url)
     if region_list:
         frame = frame[frame.region_code.isin(region_list)]
     period_list = _as_list(periods)
@@ -59,6 +98,8 @@ def load_table(
         frame = frame[frame.period_code.isin(codes) | frame.year.isin(years)]
     frame = frame.reset_index(drop=True)
     frame.attrs = {"meta": meta, "source": origin, "table_id": decl.id}
+    if stale_reason:
+        frame.attrs["stale_reason"] = stale_reason
     return frame
 
 
@@ -85,25 +126,28 @@ def _read_snapshot(table_id: str) -> tuple[pd.DataFrame, dict, str]:
 
 def _read_live_or_fallback(
     table_id: str, source: Source, catalog_url: str | None
-) -> tuple[pd.DataFrame, dict, str]:
+) -> tuple[pd.DataFrame, dict, str, str | None]:
     """Live data; if CBS cannot deliver it, the newest cache, then (``auto`` only) the
-    snapshot, with a :class:`StaleDataWarning` naming the data's date."""
+    snapshot, with a :class:`StaleDataWarning` naming the data's date. The last item is why
+    live data was not used (None when it was)."""
+    # deferred: requests and cbsodata are imported only when CBS is asked
     from noordstats.ingest import live
 
     try:
         frame, meta = live.fetch_table(table_id, catalog_url=catalog_url)
-        return frame, meta, "live"
+        return frame, meta, "live", None
     except live.LiveUnavailableError as exc:
+        problem = str(getattr(exc, "problem_text", exc))
         cached = live.read_cached(table_id)
         if cached is not None:
             frame, meta = cached
-            _warn_stale(exc, f"the cached copy of {table_id} ({_data_date(meta)})")
-            return frame, meta, "cache"
+            _warn_stale(StaleDataWarning(table_id, problem, "cache", _data_date(meta)))
+            return frame, meta, "cache", problem
         if source == "live":
             raise
         frame, meta, _ = _read_snapshot(table_id)
-        _warn_stale(exc, f"the embedded snapshot of {table_id} ({_data_date(meta)})")
-        return frame, meta, "snapshot"
+        _warn_stale(StaleDataWarning(table_id, problem, "snapshot", _data_date(meta)))
+        return frame, meta, "snapshot", problem
 
 
 def _data_date(meta: dict) -> str:
@@ -116,7 +160,6 @@ def _data_date(meta: dict) -> str:
     return f"data as captured {captured}"
 
 
-def _warn_stale(exc: Exception, using: str) -> None:
-    message = f"{getattr(exc, 'problem_text', exc)}; using {using}"
-    log.warning(message)
-    warnings.warn(message, StaleDataWarning, stacklevel=4)
+def _warn_stale(warning: StaleDataWarning) -> None:
+    log.warning(str(warning))
+    warnings.warn(warning, stacklevel=4)

@@ -12,13 +12,16 @@ import datetime as dt
 import html
 import warnings
 from collections.abc import Iterable
+from typing import Any
 
 import pandas as pd
 
 from noordstats import paths, regions
+from noordstats.analysis import frames
 from noordstats.declarations.tables import get_declaration
 from noordstats.declarations.themes import Specialisation
-from noordstats.load import StaleDataWarning, load_table
+from noordstats.load import StaleDataWarning, TableOrigin
+from noordstats.report.summary import SUMMARY_MIMETYPE, describe_stale
 from noordstats.storage import store
 
 LICENCE_LINE = "Bron: CBS, CC BY 4.0 (Statistics Netherlands, Creative Commons Attribution 4.0)"
@@ -73,9 +76,14 @@ STYLE = """<style>
 
 
 def _show(markup: str) -> None:
-    from IPython.display import HTML, display
+    _display_bundle({"text/html": markup})
 
-    display(HTML(markup))
+
+def _display_bundle(bundle: dict[str, object]) -> None:
+    # deferred: IPython is needed only inside a kernel, not by the suite that imports this module
+    from IPython.display import display
+
+    display(bundle, raw=True)
 
 
 def _e(value: object) -> str:
@@ -111,41 +119,20 @@ def show_data_status(table_ids: Iterable[str], source: str) -> None:
             f"table(s): {_e(', '.join(tables))}. Dates and sources are listed at the end.</p>"
         )
         return
-    stale = [copy for copy in (_older_copy(t, source) for t in tables) if copy]
-    if not stale:
+    headline, items = describe_stale([vars(o) for o in table_origins(tables, source)])
+    if not items:
         _show(f'<p class="noordstats-status">Data: live from CBS ({_e(", ".join(tables))}).</p>')
         return
-    dates = [date for _, _, date, _, _ in stale if date]
-    headline = f"Data as of {_e(min(dates))}" if dates else "Data not live"
-    items = "".join(
-        f"<li>{_e(table)}: the {_e(origin)} copy, CBS data of {_e(date or 'an unstated date')}"
-        f", latest period {_e(period)} (why: {_e(reason)})</li>"
-        for table, origin, date, period, reason in stale
-    )
-    _show(
-        f'<div class="noordstats-stale" role="alert">{headline}: {len(stale)} of {len(tables)} '
-        f"table(s) come from an older copy, not live from CBS.<ul>{items}</ul></div>"
-    )
+    listed = "".join(f"<li>{_e(item)}</li>" for item in items)
+    _show(f'<div class="noordstats-stale" role="alert">{_e(headline)}.<ul>{listed}</ul></div>')
 
 
-def _older_copy(table_id: str, source: str) -> tuple[str, str, str | None, str | None, str] | None:
-    """(table, where it came from, CBS date, latest period, why) when ``table_id`` did not come
-    live from CBS, else None."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", StaleDataWarning)
-        frame = load_table(table_id, source=source)
-    origin = frame.attrs.get("source")
-    if origin == "live" and not any(issubclass(w.category, StaleDataWarning) for w in caught):
-        return None
-    meta = frame.attrs.get("meta", {})
-    periods = meta.get("periods") or [None]
-    reasons = [
-        str(w.message).split("; using ")[0]
-        for w in caught
-        if issubclass(w.category, StaleDataWarning)
-    ]
-    reason = reasons[0] if reasons else "not delivered live"
-    return table_id, str(origin), meta.get("modified") or meta.get("captured"), periods[-1], reason
+def table_origins(table_ids: Iterable[str], source: str) -> list[TableOrigin]:
+    """Where each table's rows come from: the frames the figures use (loaded once per process),
+    so a report states exactly the data it shows."""
+    with warnings.catch_warnings():  # the banner says it; the worker's log has said it once
+        warnings.simplefilter("ignore", StaleDataWarning)
+        return [TableOrigin.of(frames.load_cached(t, source)) for t in dict.fromkeys(table_ids)]
 
 
 def show_headlines(headlines: pd.DataFrame) -> None:
@@ -304,3 +291,42 @@ def describe_sources(table_ids: Iterable[str]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def build_summary(
+    table_ids: Iterable[str],
+    source: str,
+    figures: pd.DataFrame | None = None,
+    verdicts: pd.DataFrame | None = None,
+) -> dict[str, Any]:
+    """The summary record: ``figures`` (title, value_text, period), ``verdicts`` (claim_id,
+    verdict) and ``tables`` (table_id, source, data_date, latest_period, stale_reason)."""
+    summary: dict[str, Any] = {
+        "tables": [vars(origin) for origin in table_origins(table_ids, source)],
+    }
+    if figures is not None:
+        summary["figures"] = [
+            {"title": r.title, "value_text": r.value_text, "period": str(r.period)}
+            for r in figures.itertuples()
+        ]
+    if verdicts is not None:
+        summary["verdicts"] = [
+            {"claim_id": r.claim_id, "verdict": r.verdict} for r in verdicts.itertuples()
+        ]
+    return summary
+
+
+def emit_summary(
+    table_ids: Iterable[str],
+    source: str,
+    figures: pd.DataFrame | None = None,
+    verdicts: pd.DataFrame | None = None,
+) -> None:
+    """Display the report's machine-readable summary (see :mod:`noordstats.report.summary`);
+    the last cell of a report notebook, tagged ``noordstats-summary``."""
+    summary = build_summary(table_ids, source, figures, verdicts)
+    text = (
+        f"noordstats report summary: {len(summary.get('figures', []))} headline figure(s), "
+        f"{len(summary.get('verdicts', []))} verdict(s), {len(summary['tables'])} table(s)"
+    )
+    _display_bundle({SUMMARY_MIMETYPE: summary, "text/plain": text})

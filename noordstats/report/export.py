@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from noordstats import paths
+from noordstats.report.summary import SUMMARY_TAG
 from noordstats.storage import store
 
 if TYPE_CHECKING:  # nbformat imports jsonschema (~1 s): not needed to plan or skip reports
@@ -56,14 +57,20 @@ def write_assets(folder: Path) -> list[Path]:
 @cache
 def _exporter():
     from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
 
-    return HTMLExporter(
+    exporter = HTMLExporter(
         template_name=TEMPLATE_NAME,
         extra_template_basedirs=[str(paths.REPORT_TEMPLATES_DIR)],
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
+    # the summary cell is for the suite (noordstats.report.summary), not for the reader
+    exporter.register_preprocessor(
+        TagRemovePreprocessor(remove_cell_tags={SUMMARY_TAG}, enabled=True), enabled=True
+    )
+    return exporter
 
 
 def export_html(notebook: nbformat.NotebookNode, self_contained: bool = False) -> str:

@@ -46,8 +46,6 @@ OTHER_KINDS = ("claims", "region_profile")
 WORKER_PRELOAD = [
     "papermill",
     "nbconvert",
-    "noordstats.analysis.indicators",
-    "noordstats.analysis.claims",
     "noordstats.report.export",
     "noordstats.report.worker",
 ]
@@ -160,8 +158,6 @@ def run_suite(
         for spec, entry in _render_all(todo, folder, jobs, self_contained, progress):
             entry.update(
                 inputs_hash=hashes[spec.name],
-                data_date=data_date(spec.table_ids),
-                latest_period=latest_period(spec.table_ids),
                 source=spec.parameters.get("source", "snapshot"),
                 status_this_run=entry["status"],
             )
@@ -225,25 +221,6 @@ def _crashed_entry(spec: ReportSpec, exc: BaseException) -> dict[str, Any]:
         "error": f"worker crashed: {type(exc).__name__}: {exc}".splitlines()[0],
         "summary": {},
     }
-
-
-def data_date(table_ids: list[str]) -> str | None:
-    """The newest CBS date (``Modified``, else the date captured) among a report's tables."""
-    dates = [_table_date(store.read_meta(paths.SNAPSHOT_DIR, t) or {}) for t in table_ids]
-    known = [d for d in dates if d]
-    return max(known) if known else None
-
-
-def _table_date(meta: dict[str, Any]) -> str | None:
-    date = meta.get("modified") or meta.get("captured")
-    return str(date) if date else None
-
-
-def latest_period(table_ids: list[str]) -> str | None:
-    """The newest period code among a report's tables (``2024JJ00``)."""
-    metas = [store.read_meta(paths.SNAPSHOT_DIR, t) or {} for t in table_ids]
-    periods = [str(p) for meta in metas for p in meta.get("periods", [])]
-    return max(periods) if periods else None
 
 
 def _is_listed(entry: dict[str, Any], folder: Path) -> bool:

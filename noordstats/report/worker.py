@@ -26,6 +26,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from noordstats.report.summary import data_date, latest_period, read_summary, stale_text
 from noordstats.storage import store
 
 TMP_PREFIX = ".tmp-"
@@ -35,7 +36,6 @@ CELL_TIMEOUT_SECONDS = 900
 #: an ERROR on stderr; errors in cells reach the notebook through the protocol, not this log.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
-STALE_BANNER_CLASS = 'class="noordstats-stale"'
 #: what an OSError says when the output folder, not the report, is the problem
 OUTPUT_ERRNOS = frozenset(
     {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM}
@@ -162,8 +162,7 @@ def _render(
         try:
             _publish(spec, executed, folder, self_contained)
             entry["html"] = spec.html_name
-            entry["summary"] = summarise(spec)
-            entry["stale"] = read_stale_banner(executed)
+            entry.update(summary_fields(read_summary(executed)))
             entry["status"] = "rendered"
         except Exception as exc:  # export failed: keep the executed notebook, report the error
             if is_output_error(exc):
@@ -219,52 +218,15 @@ def _notebook_text(notebook: Any) -> str:
     return json.dumps(notebook, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
-def read_stale_banner(notebook: Any) -> str | None:
-    """The text of the report's "data as of ..." banner, when it shows one (some table came
-    from an older copy because CBS could not be reached)."""
-    import html
-    import re
-
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            markup = output.get("data", {}).get("text/html", "")
-            if STALE_BANNER_CLASS in markup:
-                banner = markup[markup.index(STALE_BANNER_CLASS) :]
-                text = re.sub(r"<[^>]+>", " ", banner.split("</div>", 1)[0].split(">", 1)[1])
-                return " ".join(html.unescape(text).split())
-    return None
-
-
-def summarise(spec: ReportSpec) -> dict[str, Any]:
-    """What the index shows for a report: headline figures and claim verdicts, computed with the
-    library (the same calls the notebook makes, cached within this worker)."""
-    from noordstats.analysis import claims, indicators
-
-    region = spec.parameters.get("region")
-    source = spec.parameters.get("source", "snapshot")
-    try:
-        if spec.kind == "specialisation":
-            theme = spec.parameters["specialisation"]
-            figures = indicators.headline_figures(theme, region=region, source=source)
-            verdicts = claims.evaluate_claims(region=region, specialisation=theme, source=source)
-        elif spec.kind == "claims":
-            figures = None
-            verdicts = claims.evaluate_claims(region=region, source=source)
-        elif spec.kind == "region_profile":
-            figures = indicators.region_profile(region, source=source)
-            verdicts = None
-        else:
-            return {}
-    except Exception as exc:  # the report itself rendered; say why its summary is missing
-        return {"error": f"{type(exc).__name__}: {exc}".splitlines()[0]}
-    summary: dict[str, Any] = {}
-    if figures is not None:
-        summary["figures"] = [
-            {"title": r.title, "value_text": r.value_text, "period": str(r.period)}
-            for r in figures.itertuples()
-        ]
-    if verdicts is not None:
-        summary["verdicts"] = [
-            {"claim_id": r.claim_id, "verdict": r.verdict} for r in verdicts.itertuples()
-        ]
-    return summary
+def summary_fields(summary: dict[str, Any] | None) -> dict[str, Any]:
+    """The manifest fields a report's own summary gives: headline figures and verdicts, the
+    tables it used with their origin and date, and what was not live."""
+    if summary is None:
+        return {"summary": {"error": "the notebook emitted no summary"}}
+    return {
+        "summary": {k: v for k, v in summary.items() if k in ("figures", "verdicts")},
+        "tables": summary.get("tables", []),
+        "data_date": data_date(summary),
+        "latest_period": latest_period(summary),
+        "stale": stale_text(summary),
+    }

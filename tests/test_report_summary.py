@@ -1,0 +1,79 @@
+"""A report hands over one structured result: the summary its notebook emits is what the
+manifest, the index and the command line state (nothing is recomputed beside the page)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from noordstats.report import suite
+from noordstats.report.manifest import read_manifest
+from noordstats.report.summary import SUMMARY_MIMETYPE, describe_stale, read_summary, stale_text
+from noordstats.storage import store
+from tests.test_suite import tiny_spec
+
+TABLES = [
+    {"table_id": "83582NED", "source": "cache", "data_date": "2025-04-22T02:00:00",
+     "latest_period": "2024JJ00", "stale_reason": "CBS not reachable (connection refused)"},
+    {"table_id": "85924NED", "source": "live", "data_date": "2025-06-01T02:00:00",
+     "latest_period": "2023JJ00", "stale_reason": None},
+]  # fmt: skip
+
+
+def test_stale_text_names_each_older_copy_with_its_date_and_why():
+    headline, items = describe_stale(TABLES)
+    assert headline == (
+        "Data as of 2025-04-22T02:00:00: 1 of 2 table(s) come from an older copy, not live from CBS"
+    )
+    assert items == [
+        "83582NED: the cache copy, CBS data of 2025-04-22T02:00:00, latest period 2024JJ00 "
+        "(why: CBS not reachable (connection refused))"
+    ]
+    assert stale_text({"tables": TABLES}) == f"{headline}: {items[0]}"
+    assert stale_text({"tables": TABLES[1:]}) is None, "live data is not stale"
+
+
+@pytest.mark.slow
+def test_the_index_states_what_the_notebook_emitted(tmp_path):
+    spec = suite.plan_report("defence_security", "LD01")
+    [entry] = suite.run_suite([spec], tmp_path, progress=False)
+    assert entry["status"] == "rendered", entry.get("error")
+    executed = json.loads((tmp_path / spec.notebook_name).read_text(encoding="utf-8"))
+    emitted = read_summary(_Notebook(executed))
+    assert emitted is not None, "the notebook emitted its summary"
+    manifest = read_manifest(tmp_path)[spec.name]
+    assert manifest["summary"]["figures"] == emitted["figures"]
+    assert manifest["summary"]["verdicts"] == emitted["verdicts"]
+    assert manifest["tables"] == emitted["tables"]
+    assert {t["table_id"] for t in emitted["tables"]} == set(spec.table_ids)
+    for table in emitted["tables"]:  # snapshot data: each table's own date, read from its meta
+        meta = store.read_meta(suite.paths.SNAPSHOT_DIR, table["table_id"])
+        assert table["source"] == "snapshot" and table["stale_reason"] is None
+        assert table["data_date"] == (meta.get("modified") or meta.get("captured"))
+        assert table["latest_period"] == meta["periods"][-1]
+    dates = [t["data_date"] for t in emitted["tables"] if t["data_date"]]
+    assert manifest["data_date"] == (max(dates) if dates else None)
+    page = (tmp_path / spec.html_name).read_text(encoding="utf-8")
+    assert SUMMARY_MIMETYPE not in page and "noordstats report summary" not in page
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    for figure in emitted["figures"]:
+        assert figure["value_text"] in page and figure["value_text"] in index
+
+
+def test_a_notebook_without_a_summary_is_listed_and_says_so(tmp_path):
+    sources = tmp_path / "notebooks"
+    sources.mkdir()
+    out = tmp_path / "reports"
+    out.mkdir()
+    [entry] = suite.run_suite([tiny_spec(sources, "bare")], out, progress=False)
+    assert entry["status"] == "rendered"
+    assert entry["summary"] == {"error": "the notebook emitted no summary"}
+    assert "bare.html" in (out / "index.html").read_text(encoding="utf-8")
+
+
+class _Notebook:
+    """The shape read_summary reads (``.cells``), over a notebook parsed as plain JSON."""
+
+    def __init__(self, raw: dict) -> None:
+        self.cells = raw["cells"]
