@@ -13,6 +13,7 @@ def __getattr__(name: str) -> Any:
     """``noordstats.load_table`` without importing pandas for every ``import noordstats``
     (the CLI's ``--help`` and argument errors stay fast)."""
     if name == "load_table":
+        # deferred: `import noordstats` (and the CLI's --help) does not import pandas
         from noordstats.load import load_table
 
         return load_table

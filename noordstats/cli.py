@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def user_errors() -> tuple[type[BaseException], ...]:
     """Exception types that mean 'the input was wrong' (exit 2), not 'noordstats is broken'."""
-    # pydantic is imported only when a command has failed: `noordstats --help` stays fast
+    # deferred: pydantic is imported only when a command has failed; --help stays fast
     from pydantic import ValidationError
 
     return (UserError, ValidationError)
@@ -75,8 +75,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    # `python -m noordstats.cli`: run the main of the imported module, whose error classes are
-    # the ones the commands raise (this file's own copy, __main__, has classes of its own)
-    from noordstats.cli import main as imported_main
-
-    sys.exit(imported_main())
+    sys.exit(main())

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from platformdirs import user_cache_dir
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
 
@@ -18,7 +20,7 @@ LOCAL_TABLES_FILE = DATA_DIR / "tables.local.yaml"  # tables added by `noordstat
 IMPORTS_DIR = DATA_DIR / "imports"  # the files those tables were imported from
 REGIONS_FILE = SNAPSHOT_DIR / "regions.csv"
 INDICATORS_FILE = DATA_DIR / "indicators.yaml"
-SPECIALISATIONS_FILE = DATA_DIR / "specialisations.yaml"
+THEMES_FILE = DATA_DIR / "themes.yaml"
 CLAIMS_FILE = DATA_DIR / "claims.yaml"
 
 NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
@@ -37,6 +39,4 @@ def cache_dir() -> Path:
     override = os.environ.get("NOORDSTATS_CACHE_DIR")
     if override:
         return Path(override)
-    from platformdirs import user_cache_dir
-
     return Path(user_cache_dir("noordstats"))

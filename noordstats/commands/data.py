@@ -43,6 +43,7 @@ def summarise() -> list[dict]:
 
 
 def run(args: argparse.Namespace) -> int:
+    # deferred: every command module is imported for --help; start-up stays fast
     import pandas as pd
 
     frame = pd.DataFrame(summarise())

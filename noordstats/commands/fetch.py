@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from noordstats import regions
 from noordstats.declarations.tables import get_declaration
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # deferred: pandas only for the annotations
     import pandas as pd
 
 
@@ -34,6 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # deferred: every command module is imported for --help; start-up stays fast
     from tqdm import tqdm
 
     from noordstats.ingest import live
@@ -72,6 +73,7 @@ def fetch_with_progress(
     table_id: str, args: argparse.Namespace, quiet: bool | None
 ) -> tuple[pd.DataFrame, dict, int]:
     """Fetch one table with a progress bar over the data rows; returns the rows downloaded."""
+    # deferred: every command module is imported for --help; start-up stays fast
     from tqdm import tqdm
 
     from noordstats.ingest import live

@@ -1,4 +1,4 @@
-"""``noordstats indicators``: a specialisation's figures for a region, compared with NL."""
+"""``noordstats indicators``: a theme's figures for a region, compared with NL."""
 
 from __future__ import annotations
 
@@ -11,8 +11,14 @@ TABLE_COLUMNS = ["indicator_id", "value_text", "period", "comparison_text"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("indicators", help="a specialisation's indicators for a region vs NL")
-    parser.add_argument("--specialisation", required=True, help="e.g. cleantech, agrofood")
+    parser = sub.add_parser("indicators", help="a theme's indicators for a region vs NL")
+    parser.add_argument(
+        "--theme",
+        "--specialisation",  # the old name, kept as an alias
+        dest="theme",
+        required=True,
+        help="e.g. cleantech, agrofood",
+    )
     parser.add_argument("--region", default=NORTH, help="region code (default LD01, the North)")
     parser.add_argument("--format", default="table", help=f"one of {', '.join(FORMATS)}")
     parser.set_defaults(func=run)
@@ -20,8 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     check_format(args.format)
+    # deferred: every command module is imported for --help; start-up stays fast
     from noordstats.analysis.indicators import headline_figures
 
-    frame = headline_figures(args.specialisation, args.region)
+    frame = headline_figures(args.theme, args.region)
     print_frame(frame, args.format, TABLE_COLUMNS, footer="Bron: CBS (see `noordstats data`)")
     return 0

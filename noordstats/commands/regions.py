@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 from noordstats.commands.output import FORMATS, print_frame
+from noordstats.declarations.files import ConfigError
+from noordstats.regions import list_regions
 
 LEVELS = ("NL", "LD", "PV", "CR", "GM")
 
@@ -24,9 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from noordstats.declarations.files import ConfigError
-    from noordstats.regions import list_regions
-
+    # deferred: every command module is imported for --help; start-up stays fast
     levels = tuple(args.level or ("NL", "LD", "PV"))
     unknown = [level for level in levels if level not in LEVELS]
     if unknown:

@@ -77,6 +77,7 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
 
 def parse_parameter(text: str) -> tuple[str, Any]:
     """``'start_year=2015'`` -> ``('start_year', 2015)`` (the value is read as YAML)."""
+    # deferred: every command module is imported for --help; start-up stays fast
     import yaml
 
     name, sep, value = text.partition("=")
@@ -106,6 +107,7 @@ def check_output_folder(folder: Path) -> None:
 
 
 def run_one(args: argparse.Namespace) -> int:
+    # deferred: every command module is imported for --help; start-up stays fast
     from noordstats.report import suite
 
     overrides: dict[str, Any] = dict(parse_parameter(p) for p in args.parameter)
@@ -121,6 +123,7 @@ def run_one(args: argparse.Namespace) -> int:
 
 
 def run_many(args: argparse.Namespace) -> int:
+    # deferred: every command module is imported for --help; start-up stays fast
     from noordstats.report import suite
 
     jobs = parse_jobs(args.jobs)
@@ -136,6 +139,7 @@ def run_many(args: argparse.Namespace) -> int:
 
 
 def _render(specs: list, args: argparse.Namespace, jobs: int | None) -> int:
+    # deferred: every command module is imported for --help; start-up stays fast
     from noordstats.report import suite
 
     folder = suite.output_folder(args.out, args.dated)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from noordstats import paths
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("snapshot", help="rebuild the embedded snapshot or import a CSV")
@@ -34,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from noordstats import paths
+    # deferred: every command module is imported for --help; start-up stays fast
     from noordstats.ingest.snapshot_build import build_snapshot
 
     built = build_snapshot(args.tables or None, raw_dir=args.raw_dir, progress=not args.quiet)
@@ -43,7 +45,7 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from noordstats import paths
+    # deferred: every command module is imported for --help; start-up stays fast
     from noordstats.ingest.statline_import import import_export
     from noordstats.storage import store
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from tqdm import tqdm
 
 from noordstats import __version__, paths, regions
 from noordstats.declarations.tables import (
@@ -124,8 +125,6 @@ def build_snapshot(
     table_ids: Iterable[str] | None = None, raw_dir: Path | None = None, progress: bool = True
 ) -> list[str]:
     """Import the declared tables (all by default) into ``data/snapshot/``."""
-    from tqdm import tqdm
-
     raw_dir = raw_dir or paths.raw_data_dir()
     if not raw_dir.is_dir():
         raise RawDataMissingError(f"raw data folder not found: {raw_dir} (set NOORDSTATS_RAW_DIR)")

@@ -18,6 +18,7 @@ import hashlib
 import html
 import json
 import math
+import textwrap
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -26,10 +27,14 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.colors import sample_colorscale
+from plotly.subplots import make_subplots
 
 from noordstats import paths, regions
+from noordstats.analysis import indicators
+from noordstats.declarations.claims import VERDICTS
 from noordstats.declarations.files import ConfigError
 from noordstats.declarations.indicators import load_indicators
+from noordstats.declarations.themes import load_themes
 from noordstats.regions import NETHERLANDS
 
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
@@ -102,8 +107,6 @@ def bar_sector_profile(profile: pd.DataFrame, title: str) -> Chart:
     data = profile.reindex(columns=SECTOR_CHART_COLUMNS).reset_index(drop=True)
     if data.empty:
         return Chart("sector-profile", title, data, None, "this theme has no SBI sectors.")
-    from plotly.subplots import make_subplots
-
     figure = make_subplots(
         rows=1,
         cols=2,
@@ -197,14 +200,10 @@ def line_trends(series: pd.DataFrame, title: str) -> Chart:
 
 def _wrap(text: str, width: int = 60) -> str:
     """Break a long (escaped) label into lines for plotly (``<br>``)."""
-    import textwrap
-
     return "<br>".join(textwrap.wrap(text, width)) or text
 
 
 def _is_share_of_nl(indicator_id: str) -> bool:
-    from noordstats.declarations.indicators import load_indicators
-
     indicator = load_indicators().get(indicator_id)
     return indicator is not None and indicator.transform == "share_of_nl"
 
@@ -233,8 +232,6 @@ def bars_region_vs_nl(profile: pd.DataFrame, region_name: str, title: str) -> Ch
     data = data.reset_index(drop=True)
     if data.empty:
         return Chart("region-vs-nl", title, data, None, "no key figures are declared.")
-    from plotly.subplots import make_subplots
-
     columns = 2
     rows = math.ceil(len(data) / columns)
     figure = make_subplots(
@@ -273,10 +270,7 @@ def bars_region_vs_nl(profile: pd.DataFrame, region_name: str, title: str) -> Ch
 def bar_verdicts(claims: pd.DataFrame, title: str) -> Chart:
     """How many claims of each theme got each verdict (stacked bars).
     ``claims``: ``claims.evaluate_claims``."""
-    from noordstats.declarations.claims import VERDICTS
-    from noordstats.declarations.themes import load_specialisations
-
-    titles = {k: v.title_en for k, v in load_specialisations().items()}
+    titles = {k: v.title_en for k, v in load_themes().items()}
     data = (
         claims.groupby(["theme", "verdict"], sort=False, observed=True)
         .size()
@@ -317,8 +311,6 @@ def map_indicator(
 ) -> Chart:
     """A map of the first of ``indicator_ids`` that has figures for COROP areas (else for
     provinces), latest year; the COROP areas of ``highlight`` are outlined."""
-    from noordstats.analysis import indicators
-
     for indicator_id in indicator_ids:
         indicator = load_indicators()[indicator_id]
         for level in ("CR", "PV"):
@@ -439,6 +431,7 @@ def _finish(figure: go.Figure, title: str, height: int) -> None:
 
 def show_chart(chart: Chart) -> None:
     """Display a chart (or why there is none), its footnote and a link to download its data."""
+    # deferred: IPython is needed only inside a kernel
     from IPython.display import HTML, display
 
     if chart.figure is None:

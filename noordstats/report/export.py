@@ -14,6 +14,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import plotly
+
 from noordstats import paths
 from noordstats.report.summary import SUMMARY_TAG
 from noordstats.storage import store
@@ -29,8 +31,6 @@ CSS_FILE = paths.REPORT_TEMPLATES_DIR / TEMPLATE_NAME / CSS_NAME
 
 def plotly_js_path() -> Path:
     """plotly.js as shipped inside the installed plotly package."""
-    import plotly
-
     return Path(plotly.__file__).parent / "package_data" / PLOTLY_JS_NAME
 
 
@@ -56,6 +56,7 @@ def write_assets(folder: Path) -> list[Path]:
 
 @cache
 def _exporter():
+    # deferred: nbconvert takes about a second to import; a run that renders nothing skips it
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 

@@ -18,14 +18,19 @@ import datetime as dt
 import errno
 import json
 import os
+import tempfile
 import time
 import traceback
+import uuid
+import warnings
 from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from noordstats.load import StaleDataWarning
+from noordstats.report import export
 from noordstats.report.summary import data_date, latest_period, read_summary, stale_text
 from noordstats.storage import store
 
@@ -74,9 +79,7 @@ class ReportSpec:
 def ipc_kernel_manager() -> type:
     """A kernel manager that talks to its kernel over local IPC sockets instead of TCP ports
     (no open ports, and no 'running over TCP without encryption' warning in cron mail)."""
-    import tempfile
-    import uuid
-
+    # deferred: jupyter_client is needed only by a worker that renders
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import CaselessStrEnum, default
 
@@ -95,12 +98,9 @@ def ipc_kernel_manager() -> type:
 def warm_up() -> None:
     """Import what every report needs once per worker process. Older data used for a summary is
     logged once (``noordstats.load``), not also shown as a Python warning with a source line."""
-    import warnings
-
+    # deferred: imported once per worker process here, not by a run that renders nothing
     import nbconvert  # noqa: F401
     import papermill  # noqa: F401
-
-    from noordstats.load import StaleDataWarning
 
     warnings.filterwarnings("ignore", category=StaleDataWarning)
 
@@ -124,6 +124,7 @@ def render_report(spec: ReportSpec, folder: Path, self_contained: bool) -> dict[
 def _render(
     spec: ReportSpec, folder: Path, self_contained: bool, tmp_notebook: Path
 ) -> dict[str, Any]:
+    # deferred: an unchanged re-run renders nothing and does not pay for papermill
     import nbformat
     import papermill
 
@@ -185,8 +186,6 @@ def _render(
 
 
 def _publish(spec: ReportSpec, executed: Any, folder: Path, self_contained: bool) -> None:
-    from noordstats.report import export
-
     executed.metadata["title"] = spec.title
     page = export.export_html(executed, self_contained=self_contained)
     notebook = _notebook_text(executed)
@@ -207,6 +206,7 @@ def _publish_notebook(notebook: Any, target: Path) -> None:
 def _notebook_text(notebook: Any) -> str:
     """The executed notebook, compactly. A figure's ``text/html`` twin (the page's copy) is
     dropped: JupyterLab draws the plotly part, and the HTML report holds the other."""
+    # deferred: nbformat imports jsonschema (~1 s), needed only once something is rendered
     import nbformat
 
     for cell in notebook.cells:

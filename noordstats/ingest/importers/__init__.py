@@ -13,6 +13,7 @@ and orders everything.
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import import_module
 from pathlib import Path
 
 import pandas as pd
@@ -25,8 +26,6 @@ Importer = Callable[[TableDeclaration, SourceFile, Path], pd.DataFrame]
 def get_importer(fmt: str) -> Importer:
     """The importer function for a source format (see
     ``noordstats.declarations.tables.SourceFormat``)."""
-    from importlib import import_module
-
     module = _IMPORTER_MODULES.get(fmt)
     if module is None:
         raise ValueError(

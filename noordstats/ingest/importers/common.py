@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import re
 from functools import cache
 from pathlib import Path
@@ -223,9 +224,6 @@ def read_csv_rows(
 ) -> list[tuple[int, list[str]]]:
     """``(line number, cells)`` of a ``;``-separated export; an unreadable line or encoding is a
     :class:`SourceFormatError` naming the file (and line) and ``what`` the file should be."""
-    import csv
-    import itertools
-
     reader = None
     try:
         with open(path, encoding=encoding, newline="") as fh:
