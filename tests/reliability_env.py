@@ -27,7 +27,7 @@ from noordstats import paths
 from noordstats.declarations.claims import load_claims
 from noordstats.declarations.indicators import load_indicators
 from noordstats.declarations.tables import declarations
-from noordstats.declarations.themes import load_specialisations
+from noordstats.declarations.themes import load_themes
 
 DATA_ENV = "NOORDSTATS_TEST_DATA_DIR"
 FAULT_ENV = "NOORDSTATS_TEST_WRITE_FAULT"
@@ -128,7 +128,7 @@ def clear_caches() -> None:
     for function in (
         declarations,
         load_indicators,
-        load_specialisations,
+        load_themes,
         load_claims,
         regions.clear_caches,
         frames.load_cached,

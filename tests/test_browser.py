@@ -32,7 +32,7 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-REPORTS = ["specialisation-cleantech-LD01", "specialisation-defence_security-LD01", "claims-LD01"]
+REPORTS = ["theme-cleantech-LD01", "theme-defence_security-LD01", "claims-LD01"]
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
 EVIL = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
 
@@ -278,7 +278,7 @@ def jupyterlab(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["specialisation", "claims", "region_profile"])
+@pytest.mark.parametrize("name", ["theme", "claims", "region_profile"])
 def test_notebook_runs_interactively_in_jupyterlab(browser, jupyterlab, name):
     """Open the notebook in JupyterLab, Run > Run All Cells with its defaults: every cell runs,
     no error, and JupyterLab draws the charts itself (plotly's mime renderer)."""

@@ -34,7 +34,7 @@ def test_claims_evaluate_for_several_regions(region):
 def test_claims_follow_the_paper_order_and_filter_by_theme():
     frame = evaluate_claims("LD01")
     assert list(frame.claim_id) == [c.id for c in load_claims()]
-    agro = evaluate_claims("LD01", specialisation="agrofood")
+    agro = evaluate_claims("LD01", theme="agrofood")
     assert set(agro.theme) == {"agrofood"} and len(agro) >= 1
 
 
@@ -97,7 +97,7 @@ def test_cli_claims_formats(capsys):
     assert out.startswith("| claim_id |")
     assert cli.main(["claims"]) == 0
     assert "claims — supported:" in capsys.readouterr().out
-    assert cli.main(["claims", "--format", "csv", "--specialisation", "economy"]) == 0
+    assert cli.main(["claims", "--format", "csv", "--theme", "economy"]) == 0
     assert capsys.readouterr().out.startswith("claim_id,")
 
 
@@ -106,9 +106,9 @@ def test_cli_claims_formats(capsys):
     [
         (["claims", "--region", "XX01"], "unknown region 'XX01'; valid: LD01"),
         (["claims", "--format", "xml"], "unknown format 'xml'; valid: table, csv, json, md"),
-        (["claims", "--specialisation", "tourism"], "unknown specialisation 'tourism'; valid:"),
-        (["indicators", "--specialisation", "tourism"], "valid: cleantech, life_sciences_health"),
-        (["indicators", "--specialisation", "agrofood", "--region", "PV99"], "unknown region"),
+        (["claims", "--theme", "tourism"], "unknown theme 'tourism'; valid:"),
+        (["indicators", "--theme", "tourism"], "valid: cleantech, life_sciences_health"),
+        (["indicators", "--theme", "agrofood", "--region", "PV99"], "unknown region"),
         (["regions", "--level", "XX"], "unknown level 'XX'; valid: NL, LD, PV, CR, GM"),
     ],
 )
@@ -120,7 +120,7 @@ def test_cli_bad_input_exits_2_with_one_line(capsys, argv, expected):
 
 
 def test_cli_indicators_and_regions(capsys):
-    assert cli.main(["indicators", "--specialisation", "economy", "--region", "LD03"]) == 0
+    assert cli.main(["indicators", "--theme", "economy", "--region", "LD03"]) == 0
     assert "gdp_share_nl" in capsys.readouterr().out
     assert cli.main(["regions", "--level", "PV", "--format", "csv"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()

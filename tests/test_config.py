@@ -15,10 +15,10 @@ from noordstats.declarations.files import ConfigError
 from noordstats.declarations.indicators import TRANSFORMS, load_indicators, read_indicators
 from noordstats.declarations.tables import read_table_declarations
 from noordstats.declarations.themes import (
-    SPECIALISATION_IDS,
-    check_specialisation,
-    load_specialisations,
-    read_specialisations,
+    check_theme,
+    load_themes,
+    read_themes,
+    theme_ids,
 )
 
 PAPER = paths.raw_data_dir().parent / "seed" / "000_38f0a742647de4fa.txt"
@@ -35,8 +35,8 @@ def raw_indicators() -> dict:
 
 
 @pytest.fixture(scope="module")
-def raw_specialisations() -> dict:
-    return yaml.safe_load(paths.SPECIALISATIONS_FILE.read_text(encoding="utf-8"))
+def raw_themes() -> dict:
+    return yaml.safe_load(paths.THEMES_FILE.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
@@ -55,12 +55,12 @@ def write(tmp_path: Path, name: str, content: dict) -> Path:
 
 def test_shipped_declarations_load():
     indicators = load_indicators()
-    specs = load_specialisations()
+    specs = load_themes()
     claims = load_claims()
-    assert list(specs) == SPECIALISATION_IDS
-    assert len(SPECIALISATION_IDS) == 8
+    assert list(specs) == theme_ids()
+    assert len(theme_ids()) == 8
     assert {s.kind for s in specs.values()} == {"specialisation", "foundation"}
-    assert [s.id for s in specs.values() if s.kind == "specialisation"] == SPECIALISATION_IDS[:4]
+    assert [s.id for s in specs.values() if s.kind == "specialisation"] == theme_ids()[:4]
     assert all(i in indicators for s in specs.values() for i in s.indicators)
     assert len(claims) >= 15
 
@@ -86,16 +86,16 @@ def test_every_quote_is_verbatim_from_the_paper():
 
 def test_every_theme_has_claims_and_every_specialisation_is_mapped_or_explained():
     claims = load_claims()
-    assert {c.theme for c in claims} == set(SPECIALISATION_IDS)
-    for spec in load_specialisations().values():
+    assert {c.theme for c in claims} == set(theme_ids())
+    for spec in load_themes().values():
         assert spec.rationale.strip() and spec.limits.strip()
         assert spec.indicators
 
 
 def test_check_specialisation_names_valid_choices():
-    assert check_specialisation("cleantech") == "cleantech"
+    assert check_theme("cleantech") == "cleantech"
     with pytest.raises(ConfigError, match="valid: cleantech, life_sciences_health"):
-        check_specialisation("space")
+        check_theme("space")
 
 
 # --- indicators.yaml errors -------------------------------------------------------------------
@@ -219,65 +219,101 @@ def test_indicator_file_shape(tmp_path, tables):
         read_indicators(path, tables)
 
 
-# --- specialisations.yaml errors --------------------------------------------------------------
+# --- themes.yaml errors --------------------------------------------------------------
 
 
-def _spec_error(tmp_path, raw_specialisations, tables, change) -> str:
-    data = copy.deepcopy(raw_specialisations)
+def _spec_error(tmp_path, raw_themes, tables, change) -> str:
+    data = copy.deepcopy(raw_themes)
     change(data)
-    path = write(tmp_path, "specialisations.yaml", data)
+    path = write(tmp_path, "themes.yaml", data)
     with pytest.raises(ConfigError) as info:
-        read_specialisations(path, load_indicators(), tables)
+        read_themes(path, load_indicators(), tables)
     assert str(path) in str(info.value)
     return str(info.value)
 
 
-def test_specialisation_unknown_key(tmp_path, raw_specialisations, tables):
+def test_theme_unknown_key(tmp_path, raw_themes, tables):
     def change(d):
-        d["specialisations"][0]["budget"] = 10
+        d["themes"][0]["budget"] = 10
 
-    message = _spec_error(tmp_path, raw_specialisations, tables, change)
+    message = _spec_error(tmp_path, raw_themes, tables, change)
     assert "entry 'cleantech'" in message and "'budget'" in message
 
 
-def test_specialisation_wrong_type_and_kind(tmp_path, raw_specialisations, tables):
+def test_theme_wrong_type_and_kind(tmp_path, raw_themes, tables):
     def wrong_type(d):
-        d["specialisations"][1]["indicators"] = "lq_jobs_health"
+        d["themes"][1]["indicators"] = "lq_jobs_health"
 
-    assert "'indicators'" in _spec_error(tmp_path, raw_specialisations, tables, wrong_type)
+    assert "'indicators'" in _spec_error(tmp_path, raw_themes, tables, wrong_type)
 
     def wrong_kind(d):
-        d["specialisations"][1]["kind"] = "hobby"
+        d["themes"][1]["kind"] = "hobby"
 
-    assert "'kind'" in _spec_error(tmp_path, raw_specialisations, tables, wrong_kind)
+    assert "'kind'" in _spec_error(tmp_path, raw_themes, tables, wrong_kind)
 
 
-def test_specialisation_unknown_indicator(tmp_path, raw_specialisations, tables):
+def test_theme_unknown_indicator(tmp_path, raw_themes, tables):
     def change(d):
-        d["specialisations"][2]["indicators"].append("no_such_indicator")
+        d["themes"][2]["indicators"].append("no_such_indicator")
 
-    message = _spec_error(tmp_path, raw_specialisations, tables, change)
+    message = _spec_error(tmp_path, raw_themes, tables, change)
     assert "entry 'ai_digital'" in message and "no_such_indicator" in message
 
 
-def test_specialisation_unknown_sector_code(tmp_path, raw_specialisations, tables):
+def test_theme_unknown_sector_code(tmp_path, raw_themes, tables):
     def change(d):
-        d["specialisations"][0]["sbi"] = ["D"]
+        d["themes"][0]["sbi"] = ["D", "Z9"]
 
-    message = _spec_error(tmp_path, raw_specialisations, tables, change)
-    assert "'sbi'" in message and "83582NED" in message
+    message = _spec_error(tmp_path, raw_themes, tables, change)
+    assert "'sbi'" in message and "83582NED" in message and "Z9" in message
 
 
-def test_specialisation_set_and_order_are_fixed(tmp_path, raw_specialisations, tables):
-    def missing(d):
-        d["specialisations"].pop()
+def test_theme_sectors_as_sbi_letters_or_cbs_keys(tmp_path, raw_themes, tables):
+    """SBI letters in themes.yaml become the sector table's CBS keys; keys stay keys."""
+    themes = load_themes()
+    assert themes["cleantech"].sbi == ["346600", "348000"]  # D, E in 83582NED's code list
+    assert themes.sectors.table == "83582NED" and themes.sectors.total == "T001081"
+    data = copy.deepcopy(raw_themes)
+    data["themes"][0]["sbi"] = ["346600", "E"]
+    path = write(tmp_path, "themes.yaml", data)
+    assert read_themes(path, load_indicators(), tables)["cleantech"].sbi == ["346600", "348000"]
 
-    assert "vestigingsklimaat" in _spec_error(tmp_path, raw_specialisations, tables, missing)
+
+def test_theme_sector_table_is_checked(tmp_path, raw_themes, tables):
+    for key, value, expected in [
+        ("table", "99999NED", "unknown table '99999NED'"),
+        ("measure", "Jobs", "has no measure 'Jobs'"),
+        ("dimension", "branche", "has no dimension 'branche'"),
+        ("total", "ZZ", "sector code not in 83582NED: ZZ"),
+    ]:
+
+        def change(d, key=key, value=value):
+            d["sectors"][key] = value
+
+        message = _spec_error(tmp_path, raw_themes, tables, change)
+        assert "entry 'sectors'" in message and expected in message, message
+
+
+def test_themes_are_declared_once_in_the_file(tmp_path, raw_themes, tables):
+    """The shipped themes are the paper's eight, in its order; their list is the file's: a theme
+    added there is a theme, a duplicate id is refused."""
+    assert theme_ids() == [
+        "cleantech", "life_sciences_health", "ai_digital", "defence_security",
+        "agrofood", "talent", "economy", "vestigingsklimaat",
+    ]  # fmt: skip
+    data = copy.deepcopy(raw_themes)
+    extra = copy.deepcopy(data["themes"][-1])
+    extra["id"] = "space"
+    data["themes"].append(extra)
+    assert (
+        list(read_themes(write(tmp_path, "themes.yaml", data), load_indicators(), tables))[-1]
+        == "space"
+    )
 
     def duplicate(d):
-        d["specialisations"].append(copy.deepcopy(d["specialisations"][0]))
+        d["themes"].append(copy.deepcopy(d["themes"][0]))
 
-    assert "duplicate id" in _spec_error(tmp_path, raw_specialisations, tables, duplicate)
+    assert "duplicate id" in _spec_error(tmp_path, raw_themes, tables, duplicate)
 
 
 # --- claims.yaml errors -----------------------------------------------------------------------

@@ -21,7 +21,7 @@ def _code_cells(notebook):
 
 
 def test_the_three_report_notebooks_exist():
-    assert {p.stem for p in NOTEBOOKS} == {"specialisation", "claims", "region_profile"}
+    assert {p.stem for p in NOTEBOOKS} == {"theme", "claims", "region_profile"}
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 
 from noordstats import cli, paths, regions
-from noordstats.declarations.themes import SPECIALISATION_IDS
+from noordstats.declarations.themes import theme_ids
 from noordstats.report import parameters
 from noordstats.report.parameters import ParameterError
 
 NOTEBOOKS = sorted(paths.NOTEBOOKS_DIR.glob("*.ipynb"))
-SPECIALISATION = paths.NOTEBOOKS_DIR / "specialisation.ipynb"
+SPECIALISATION = paths.NOTEBOOKS_DIR / "theme.ipynb"
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
@@ -37,14 +37,14 @@ def test_defaults_are_valid(notebook):
 def test_specialisation_parameters_are_the_documented_ones():
     declared = parameters.read_declared_parameters(SPECIALISATION)
     assert list(declared) == [
-        "specialisation",
+        "theme",
         "region",
         "compare",
         "start_year",
         "end_year",
         "source",
     ]
-    assert declared["specialisation"].default in SPECIALISATION_IDS
+    assert declared["theme"].default in theme_ids()
     assert declared["region"].default == regions.NORTH
     assert "NL01" in declared["compare"].default
 
@@ -53,7 +53,7 @@ def test_good_overrides_pass_through():
     values = parameters.validate_request(
         SPECIALISATION,
         {
-            "specialisation": "agrofood",
+            "theme": "agrofood",
             "region": "PV21",
             "compare": ["NL01", "CR05"],
             "start_year": 2015,
@@ -72,9 +72,9 @@ BAD_REQUESTS = [
     ("wrong type: one region for a list", {"compare": "NL01"}, "compare must be list", "str"),
     ("wrong type: number for text", {"region": 20}, "region must be str", "int"),
     (
-        "unknown specialisation",
-        {"specialisation": "space"},
-        "unknown specialisation 'space'",
+        "unknown theme",
+        {"theme": "space"},
+        "unknown theme 'space'",
         "cleantech",
     ),
     ("unknown region code", {"region": "LD09"}, "unknown region 'LD09'", "CR01..CR40"),
@@ -122,8 +122,8 @@ def test_bad_parameter_is_refused_in_one_line(case, overrides, message, names):
 
 def test_every_valid_choice_is_named():
     with pytest.raises(ParameterError) as caught:
-        parameters.check_values(specialisation="nope")
-    assert all(theme in str(caught.value) for theme in SPECIALISATION_IDS)
+        parameters.check_values(theme="nope")
+    assert all(theme in str(caught.value) for theme in theme_ids())
     with pytest.raises(ParameterError) as caught:
         parameters.check_values(region="XX")
     for code in regions.list_regions(("LD", "PV")).region_code:
@@ -131,7 +131,7 @@ def test_every_valid_choice_is_named():
 
 
 def test_check_values_refuses_a_name_it_has_no_rule_for():
-    with pytest.raises(ParameterError, match="unknown parameter 'colour'; valid: specialisation"):
+    with pytest.raises(ParameterError, match="unknown parameter 'colour'; valid: theme"):
         parameters.check_values(colour="red")
 
 

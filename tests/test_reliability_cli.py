@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from noordstats import cli, paths
-from noordstats.declarations.themes import SPECIALISATION_IDS
+from noordstats.declarations.themes import theme_ids
 from noordstats.storage import store
 from tests.reliability_env import (
     clear_caches,
@@ -38,7 +38,7 @@ from tests.replay_server import closed_port_url
 
 EXPECTED = "exit 2, one line naming the valid choices, nothing written (sandbox hashed)"
 ERROR_LINE = re.compile(r"^noordstats(?: [a-z]+)?: error: \S")
-THEMES = ", ".join(SPECIALISATION_IDS)
+THEMES = ", ".join(theme_ids())
 
 
 @dataclass
@@ -120,8 +120,8 @@ ARGUMENT_CASES = [
      ["unknown format 'xml'", "table, csv, json, md"]),
     ("unknown output format (data)", ["data", "--format", "xlsx"],
      ["invalid choice: 'xlsx'", "'table', 'csv', 'json'"]),
-    ("unknown specialisation", ["indicators", "--specialisation", "biotech"],
-     ["unknown specialisation 'biotech'", THEMES]),
+    ("unknown theme", ["indicators", "--theme", "biotech"],
+     ["unknown theme 'biotech'", THEMES]),
     ("unknown region for claims", ["claims", "--region", "XX99"],
      ["unknown region 'XX99'", "PV31"]),
     ("unknown table to fetch", ["fetch", "99999NED"],
@@ -139,7 +139,7 @@ ARGUMENT_CASES = [
 
 PARAMETER_CASES = [
     ("unknown parameter name", ["report", "cleantech", "-p", "colour=red"],
-     ["unknown parameter 'colour'", "specialisation, region, compare, start_year, end_year"]),
+     ["unknown parameter 'colour'", "theme, region, compare, start_year, end_year"]),
     ("parameter of another notebook", ["report", "region_profile", "-p", "start_year=2015"],
      ["unknown parameter 'start_year'", "region, source"]),
     ("wrong type: text for a year", ["report", "cleantech", "-p", "start_year=abc"],
@@ -199,11 +199,11 @@ def _entry(raw: dict, top: str, entry_id: str) -> dict:
 CONFIG_CASES = [
     ("indicator: unknown key", "indicators.yaml",
      lambda r: _entry(r, "indicators", "gdp_share_nl").update(colour="red"),
-     ["indicators", "--specialisation", "economy"],
+     ["indicators", "--theme", "economy"],
      ["entry 'gdp_share_nl', key 'colour'", "valid keys: table, measure, filters, id"]),
     ("indicator: wrong type", "indicators.yaml",
      lambda r: _entry(r, "indicators", "jobs_growth_10y").update(span_years="ten"),
-     ["indicators", "--specialisation", "economy"],
+     ["indicators", "--theme", "economy"],
      ["entry 'jobs_growth_10y', key 'span_years'", "integer"]),
     ("indicator: dangling table reference", "indicators.yaml",
      lambda r: _entry(r, "indicators", "gdp_share_nl").update(table="99999NED"),
@@ -223,19 +223,19 @@ CONFIG_CASES = [
     ("claim: wrong type", "claims.yaml",
      lambda r: _entry(r, "claims", "earning_capacity_level").update(testable="maybe"),
      ["claims"], ["entry 'earning_capacity_level', key 'testable'", "boolean"]),
-    ("specialisation: unknown key", "specialisations.yaml",
-     lambda r: _entry(r, "specialisations", "cleantech").update(budget=10),
+    ("theme: unknown key", "themes.yaml",
+     lambda r: _entry(r, "themes", "cleantech").update(budget=10),
      ["report", "cleantech"], ["entry 'cleantech', key 'budget'", "valid keys: id, title_nl"]),
-    ("specialisation: wrong type", "specialisations.yaml",
-     lambda r: _entry(r, "specialisations", "agrofood").update(sbi="A"),
+    ("theme: wrong type", "themes.yaml",
+     lambda r: _entry(r, "themes", "agrofood").update(sbi="A"),
      ["reports", "--only", "agrofood"], ["entry 'agrofood', key 'sbi'", "list"]),
-    ("specialisation: dangling sector code", "specialisations.yaml",
-     lambda r: _entry(r, "specialisations", "cleantech").update(sbi=["999999"]),
-     ["indicators", "--specialisation", "cleantech"],
+    ("theme: dangling sector code", "themes.yaml",
+     lambda r: _entry(r, "themes", "cleantech").update(sbi=["999999"]),
+     ["indicators", "--theme", "cleantech"],
      ["entry 'cleantech', key 'sbi': sector codes not in 83582NED: 999999"]),
-    ("specialisation: dangling indicator reference", "specialisations.yaml",
-     lambda r: _entry(r, "specialisations", "ai_digital")["indicators"].append("lq_robots"),
-     ["indicators", "--specialisation", "ai_digital"],
+    ("theme: dangling indicator reference", "themes.yaml",
+     lambda r: _entry(r, "themes", "ai_digital")["indicators"].append("lq_robots"),
+     ["indicators", "--theme", "ai_digital"],
      ["entry 'ai_digital', key 'indicators': unknown indicator 'lq_robots'; valid:"]),
     ("table: unknown key", "tables.yaml",
      lambda r: _entry(r, "tables", "85924NED").update(owner="me"),

@@ -4,7 +4,7 @@ report reads comes out as text, never as markup that runs.
 A sandbox copy of ``data/`` gets ``<script>`` and ``onerror=`` in a table title (tables.yaml),
 a region label (the region registry, where every page takes region names from), a sector label
 inside the CBS table itself (83582NED's rows, as CBS would send them), a theme title and
-rationale (specialisations.yaml), an indicator title (indicators.yaml) and a claim quote
+rationale (themes.yaml), an indicator title (indicators.yaml) and a claim quote
 (claims.yaml). The real
 ``noordstats report`` renders the defence report and the index from it. Each planted string must
 reach the pages (so the test can fail), never unescaped; and in headless Chromium nothing runs.
@@ -26,7 +26,7 @@ from noordstats.storage import store
 from tests.reliability_env import copy_data_dir, run_cli, subprocess_env, write_sitecustomize
 
 THEME = "defence_security"
-REPORT = f"specialisation-{THEME}-LD01"
+REPORT = f"theme-{THEME}-LD01"
 EVIL = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1">'
 RAW_MARKUP = re.compile(r"<script>window\.__pwned|<img src=x onerror", re.IGNORECASE)
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -52,7 +52,7 @@ def plant(data: Path) -> list[str]:
     """Plant markup in the sandbox copy of data/; return the sites planted."""
     _edit_yaml(data / "tables.yaml", "tables", "83582NED",
                lambda e: e.update(title=planted("table-title")))  # fmt: skip
-    _edit_yaml(data / "specialisations.yaml", "specialisations", THEME,
+    _edit_yaml(data / "themes.yaml", "themes", THEME,
                lambda e: e.update(title_nl=planted("theme-title"),
                                   rationale=planted("theme-rationale")))  # fmt: skip
     _edit_yaml(data / "indicators.yaml", "indicators", "lq_jobs_public_administration",

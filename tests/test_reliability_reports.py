@@ -48,7 +48,7 @@ from tests.test_live import assert_same_as_snapshot
 pytestmark = pytest.mark.slow
 
 THEME = "defence_security"  # one table (83582NED): the quickest real report
-THEME_REPORT = f"specialisation-{THEME}-LD01"
+THEME_REPORT = f"theme-{THEME}-LD01"
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +144,7 @@ def test_two_runs_share_one_cache_and_one_folder(tmp_path, site, monkeypatch):
     assert downloads > 0 and "2 rendered" in first[0] and "2 rendered" in second[0]
     assert "waiting for it" in second[1]
     manifest = assert_consistent(out)
-    assert set(manifest) == {THEME_REPORT, "specialisation-life_sciences_health-LD01"}
+    assert set(manifest) == {THEME_REPORT, "theme-life_sciences_health-LD01"}
     assert {e["status"] for e in manifest.values()} == {"rendered"}
     assert all(e["source"] == "auto" and not e.get("stale") for e in manifest.values())
     table_dir = cache_dir / "83582NED"

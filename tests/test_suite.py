@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from noordstats import cli
-from noordstats.declarations.themes import SPECIALISATION_IDS
+from noordstats.declarations.themes import theme_ids
 from noordstats.report import blocks, charts, folder_lock, parameters, suite
 from noordstats.report.index_page import render_index
 from noordstats.report.manifest import MANIFEST_NAME, compute_inputs_hash, read_manifest
@@ -86,7 +86,7 @@ def assert_complete(folder: Path) -> None:
 
 def test_default_suite_has_deterministic_names():
     specs = suite.plan_suite()
-    expected = [f"specialisation-{t}-LD01" for t in SPECIALISATION_IDS]
+    expected = [f"theme-{t}-LD01" for t in theme_ids()]
     assert [s.name for s in specs] == [*expected, "claims-LD01", "region_profile-LD01"]
     assert all(s.parameters["region"] == "LD01" for s in specs)
     assert [s.name for s in suite.plan_suite(["claims"], ["PV20", "CR01"])] == [
@@ -292,7 +292,7 @@ def test_a_killed_run_leaves_nothing_half_written(tmp_path):
 def test_index_escapes_every_text():
     entry = {
         "name": "x",
-        "kind": "specialisation",
+        "kind": "theme",
         "title": EVIL,
         "html": "x.html",
         "notebook": "x.ipynb",
@@ -443,12 +443,12 @@ def test_unreachable_cbs_gives_a_stale_banner(tmp_path):
         timeout=300,
     )
     assert run.returncode == 0, run.stderr
-    page = (out / "specialisation-defence_security-LD01.html").read_text(encoding="utf-8")
+    page = (out / "theme-defence_security-LD01.html").read_text(encoding="utf-8")
     banner = page.index('class="noordstats-stale"')
     assert banner < page.index("Headline figures"), "the banner is at the top"
     assert "come from an older copy" in page and "the snapshot copy" in page
     assert "why: CBS not reachable at http://127.0.0.1:9" in page, "the banner says why"
-    entry = read_manifest(out)["specialisation-defence_security-LD01"]
+    entry = read_manifest(out)["theme-defence_security-LD01"]
     assert entry["source"] == "auto" and "CBS not reachable" in entry["stale"]
     assert "not live" in (out / "index.html").read_text(encoding="utf-8")
 

@@ -14,7 +14,7 @@ import pandas as pd
 from noordstats import regions as reg
 from noordstats.analysis.indicators import IndicatorResult, compute_indicator
 from noordstats.declarations.claims import VERDICTS, Claim, Condition, Rule, load_claims
-from noordstats.declarations.themes import check_specialisation
+from noordstats.declarations.themes import check_theme
 
 CLAIM_COLUMNS = [
     "claim_id", "section", "theme", "quote_nl", "claim_en", "region_code", "region_name",
@@ -24,14 +24,14 @@ CLAIM_COLUMNS = [
 
 
 def evaluate_claims(
-    region: str = reg.NORTH, specialisation: str | None = None, source: str = "snapshot"
+    region: str = reg.NORTH, theme: str | None = None, source: str = "snapshot"
 ) -> pd.DataFrame:
     """Every claim (or a theme's claims) with its figure, comparison and verdict for ``region``."""
     reg.check_region(region, ("NL", "LD", "PV", "CR"))
     claims = load_claims()
-    if specialisation is not None:
-        check_specialisation(specialisation)
-        claims = [c for c in claims if c.theme == specialisation]
+    if theme is not None:
+        check_theme(theme)
+        claims = [c for c in claims if c.theme == theme]
     rows = [evaluate_claim(claim, region, source) for claim in claims]
     return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
 

@@ -156,7 +156,7 @@ def _apply_transform(ind: Indicator, merged: pd.DataFrame) -> pd.Series:
     nl_num = merged.period_code.map(merged.loc[by_period].set_index("period_code").value)
     if ind.transform == "level":
         return num
-    if ind.transform in {"share_of_nl", "ratio_to_nl"}:
+    if ind.transform in {"share_of_nl", "index_nl_100"}:
         return arithmetic.compute_share_pct(num, nl_num)
     if ind.transform == "share_of_region":
         return arithmetic.compute_share_pct(num, den)

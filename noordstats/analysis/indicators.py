@@ -16,11 +16,8 @@ from noordstats.analysis import arithmetic, frames
 from noordstats.declarations.files import ConfigError
 from noordstats.declarations.indicators import Indicator, check_indicator, load_indicators
 from noordstats.declarations.tables import get_declaration
-from noordstats.declarations.themes import check_specialisation, load_specialisations
+from noordstats.declarations.themes import check_theme, load_themes
 
-SECTOR_TABLE = "83582NED"
-SECTOR_MEASURE = "BanenVanWerknemersInDecember_1"
-ALL_SECTORS = "T001081"
 LEVEL_NAMES = {"LD": "landsdelen", "PV": "provinces", "CR": "COROP areas", "GM": "municipalities"}
 
 HEADLINE_COLUMNS = [
@@ -170,11 +167,9 @@ def _table_caveats(ind: Indicator) -> list[str]:
     return notes
 
 
-def headline_figures(
-    specialisation: str, region: str = reg.NORTH, source: str = "snapshot"
-) -> pd.DataFrame:
-    """The specialisation's indicators for ``region`` vs NL: one row per indicator."""
-    spec = load_specialisations()[check_specialisation(specialisation)]
+def headline_figures(theme: str, region: str = reg.NORTH, source: str = "snapshot") -> pd.DataFrame:
+    """The theme's indicators for ``region`` vs NL: one row per indicator."""
+    spec = load_themes()[check_theme(theme)]
     rows = [
         result_row(compute_indicator(ind_id, region, source=source)) for ind_id in spec.indicators
     ]
@@ -212,15 +207,16 @@ def region_profile(region: str, source: str = "snapshot") -> pd.DataFrame:
 
 
 def sector_profile(
-    specialisation: str,
+    theme: str,
     region: str = reg.NORTH,
     compare: list[str] | None = None,
     year: int | None = None,
     source: str = "snapshot",
 ) -> pd.DataFrame:
-    """Jobs in the specialisation's SBI sections (83582NED) for ``region`` and ``compare``:
-    jobs, share of the region's jobs, share of NL's jobs in the sector, location quotient."""
-    spec = load_specialisations()[check_specialisation(specialisation)]
+    """Jobs in the theme's SBI sections (the sector table of ``data/themes.yaml``) for
+    ``region`` and ``compare``: jobs, share of the region's jobs, share of NL's jobs in the
+    sector, location quotient."""
+    spec = load_themes()[check_theme(theme)]
     codes = list(dict.fromkeys([*spec.sbi, *spec.sbi_broad]))
     wanted = list(dict.fromkeys([region, *(compare or [])]))
     for code in wanted:
@@ -232,9 +228,10 @@ def sector_profile(
         year = int(jobs.year.max())
     elif year not in set(jobs.year):
         years = sorted(set(jobs.year))
-        raise ConfigError(f"no {SECTOR_TABLE} figures for {year}; years: {years[0]}..{years[-1]}")
+        table = load_themes().sectors.table
+        raise ConfigError(f"no {table} figures for {year}; years: {years[0]}..{years[-1]}")
     jobs = jobs[jobs.year == year]
-    totals = jobs[jobs.sector_code == ALL_SECTORS].set_index("region_code").value
+    totals = jobs[jobs.sector_code == load_themes().sectors.total].set_index("region_code").value
     nl_sector = jobs[jobs.region_code == reg.NETHERLANDS].set_index("sector_code").value
     rows = []
     for code in wanted:
@@ -277,8 +274,16 @@ def sector_profile(
 
 
 def _sector_jobs(source: str) -> pd.DataFrame:
-    frame = frames.load_cached(SECTOR_TABLE, source)
-    jobs = frame[frame.measure_code == SECTOR_MEASURE]
+    """The sector table's jobs (``data/themes.yaml``: sectors), with ``sector_code`` and
+    ``sector_name`` columns whatever the table calls its sector dimension."""
+    sectors = load_themes().sectors
+    frame = frames.load_cached(sectors.table, source)
+    jobs = frame[frame.measure_code == sectors.measure].rename(
+        columns={
+            f"{sectors.dimension}_code": "sector_code",
+            f"{sectors.dimension}_name": "sector_name",
+        }
+    )
     return jobs[
         ["region_code", "sector_code", "sector_name", "period_code", "year", "status", "value"]
     ].astype(
@@ -365,19 +370,3 @@ def map_values(
     return rows[
         ["region_code", "region_name", "value", "period_code", "year", "unit", "status"]
     ].reset_index(drop=True)
-
-
-def tables_used(specialisation: str | None = None) -> list[str]:
-    """Table ids behind a specialisation's figures (all indicators when None)."""
-    indicators = load_indicators()
-    if specialisation is None:
-        ids = list(indicators)
-        has_sectors = True
-    else:
-        spec = load_specialisations()[check_specialisation(specialisation)]
-        ids = spec.indicators
-        has_sectors = bool(spec.sbi or spec.sbi_broad)
-    tables = [t for i in ids for t in indicators[i].tables]
-    if has_sectors:
-        tables.append(SECTOR_TABLE)
-    return list(dict.fromkeys(tables))

@@ -13,7 +13,7 @@ from pydantic import Field, model_validator
 from noordstats import paths
 from noordstats.declarations.files import Strict, fail, read_file_model, validate_entries
 from noordstats.declarations.indicators import Indicator, load_indicators, unknown_indicator
-from noordstats.declarations.themes import SPECIALISATION_IDS
+from noordstats.declarations.themes import theme_ids
 
 VERDICTS = [
     "supported",
@@ -91,8 +91,8 @@ def read_claims(path: Path, indicators: dict[str, Indicator]) -> list[Claim]:
     entries = validate_entries(path, top.claims, Claim)
     claims = []
     for claim in entries.values():
-        if claim.theme not in SPECIALISATION_IDS:
-            valid = ", ".join(SPECIALISATION_IDS)
+        if claim.theme not in theme_ids():
+            valid = ", ".join(theme_ids())
             fail(path, claim.id, "theme", f"unknown theme {claim.theme!r}; valid: {valid}")
         for ind_id in claim.indicators:
             if ind_id not in indicators:

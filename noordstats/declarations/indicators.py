@@ -27,7 +27,7 @@ TRANSFORMS = {
     "share_of_region": "numerator / denominator x 100 within the region, same period",
     "per_1000_inhabitants": "numerator / denominator (inhabitants) x 1000, same period",
     "location_quotient": "(region part / region total) / (NL part / NL total), same period",
-    "ratio_to_nl": "region / Nederland x 100 (index, NL = 100), same period",
+    "index_nl_100": "region / Nederland x 100 (an index: NL = 100), same period",
     "quotient": "numerator / denominator within the region, same period (e.g. per labour year)",
     "growth": "% change of the level over span_years",
     "cagr": "average annual % change of the level over span_years",
@@ -114,7 +114,8 @@ def unknown_indicator(indicator_id: str, indicators: dict[str, Indicator]) -> st
 
 def _check_selection(
     path: Path, entry: str, key: str, sel: Selection, tables: dict[str, TableDeclaration]
-) -> None:
+) -> Selection:
+    """``sel`` checked against its table's declaration, with its filter codes as CBS keys."""
     prefix = f"{key}." if key else ""
     if sel.table not in tables:
         fail(
@@ -134,6 +135,7 @@ def _check_selection(
                 f"{sel.table} has no measure {measure!r}; valid: {valid}",
             )
     columns = {dim.column: dim for dim in decl.dimensions.values()}
+    filters = {}
     for column, codes in sel.filters.items():
         if column not in columns:
             valid = ", ".join(columns) or "(none)"
@@ -143,8 +145,7 @@ def _check_selection(
                 f"{prefix}filters.{column}",
                 f"table {sel.table} has no dimension {column!r}; dimensions: {valid}",
             )
-        known = set(columns[column].codes.values())
-        unknown = [c for c in codes if known and c not in known]
+        filters[column], unknown = columns[column].resolve_codes(codes)
         if unknown:
             fail(
                 path,
@@ -152,6 +153,7 @@ def _check_selection(
                 f"{prefix}filters.{column}",
                 f"codes not declared for table {sel.table}: {', '.join(unknown)}",
             )
+    return sel.model_copy(update={"filters": filters})
 
 
 def read_indicators(
@@ -161,10 +163,12 @@ def read_indicators(
     tables = declarations() if tables is None else tables
     top = read_file_model(path, "indicators", IndicatorFile)
     entries = validate_entries(path, top.indicators, Indicator)
-    for ind in entries.values():
-        _check_selection(path, ind.id, "", ind, tables)
+    for ind_id, ind in entries.items():
+        checked = _check_selection(path, ind.id, "", ind, tables)
         if ind.denominator is not None:
-            _check_selection(path, ind.id, "denominator", ind.denominator, tables)
+            denominator = _check_selection(path, ind.id, "denominator", ind.denominator, tables)
+            checked = checked.model_copy(update={"denominator": denominator})
+        entries[ind_id] = checked
     registry = IndicatorRegistry(entries)
     for ind_id in top.region_profile:
         if ind_id not in registry:

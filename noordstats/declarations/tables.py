@@ -75,6 +75,18 @@ class Dimension(Strict):
         description="label -> code where the source has labels only and CBS codes are known",
     )
 
+    def resolve_codes(self, codes: list[str]) -> tuple[list[str], list[str]]:
+        """(CBS keys, unknown): each of ``codes`` is a declared key or the code that starts its
+        label (an SBI letter: ``'D'`` for ``'D Energievoorziening'``). Without declared codes
+        every code is taken as it is."""
+        if not self.codes:
+            return list(codes), []
+        keys = set(self.codes.values())
+        by_label_code = {label.split()[0]: key for label, key in self.codes.items() if label}
+        resolved = [c if c in keys else by_label_code.get(c, "") for c in codes]
+        unknown = [c for c, key in zip(codes, resolved, strict=True) if not key]
+        return [key for key in resolved if key], unknown
+
 
 class Measure(Strict):
     title: str = Field(description="CBS's title; built from the key when a source gives none")

@@ -1,5 +1,9 @@
-"""The themes (``data/specialisations.yaml``): the paper's specialisations and foundation themes,
-their sectors, rationale, limits and indicators.
+"""The themes (``data/themes.yaml``): the paper's specialisations and foundation themes, their
+sectors, rationale, limits and indicators, and the jobs table their sectors are read from.
+
+The file is the only list of themes: their ids and order (the paper's) come from it, and so do
+the sector table, its measure, its sector dimension and its all-activities total. Sector codes
+are CBS keys of that table or SBI section letters (``D``), which are turned into keys here.
 """
 
 from __future__ import annotations
@@ -11,29 +15,32 @@ from typing import Literal
 from pydantic import Field
 
 from noordstats import paths
-from noordstats.declarations.files import ConfigError, Strict, fail, read_yaml, validate_entries
+from noordstats.declarations.files import (
+    ConfigError,
+    Strict,
+    fail,
+    read_file_model,
+    validate_entries,
+)
 from noordstats.declarations.indicators import Indicator, load_indicators, unknown_indicator
 from noordstats.declarations.tables import TableDeclaration, declarations
 
-#: The paper's four specialisations, then its foundation themes, in the paper's order.
-SPECIALISATION_IDS = [
-    "cleantech",
-    "life_sciences_health",
-    "ai_digital",
-    "defence_security",
-    "agrofood",
-    "talent",
-    "economy",
-    "vestigingsklimaat",
-]
+
+class SectorTable(Strict):
+    """The jobs table a theme's sectors are counted in."""
+
+    table: str = Field(description="table id, declared in tables.yaml")
+    measure: str = Field(description="the measure counted (jobs)")
+    dimension: str = Field(description="column stem of the sector dimension, e.g. 'sector'")
+    total: str = Field(description="the code of all activities together (a key or SBI letters)")
 
 
-class Specialisation(Strict):
+class Theme(Strict):
     id: str
     title_nl: str
     title_en: str
     kind: Literal["specialisation", "foundation"]
-    sbi: list[str] = Field(default=[], description="sector codes of 83582NED that proxy it")
+    sbi: list[str] = Field(default=[], description="sector codes of the sector table that proxy it")
     sbi_broad: list[str] = Field(
         default=[], description="sector codes shown for context, too broad to count as it"
     )
@@ -42,50 +49,103 @@ class Specialisation(Strict):
     indicators: list[str]
 
 
-def read_specialisations(
+class ThemeFile(Strict):
+    sectors: SectorTable
+    themes: list[dict]
+
+
+class ThemeRegistry(dict[str, Theme]):
+    """{id: Theme} in the paper's order, plus the sector table (``sectors``)."""
+
+    sectors: SectorTable
+
+
+def read_themes(
     path: Path, indicators: dict[str, Indicator], tables: dict[str, TableDeclaration] | None = None
-) -> dict[str, Specialisation]:
-    """``data/specialisations.yaml`` -> {id: Specialisation}, the SPECIALISATION_IDS in order."""
+) -> ThemeRegistry:
+    """``data/themes.yaml`` -> {id: Theme}; sector codes, tables and indicators are checked and
+    sector codes given as SBI letters become the table's keys."""
     tables = declarations() if tables is None else tables
-    raw = read_yaml(path, "specialisations")
-    extra = sorted(set(raw) - {"specialisations", "sector_table"})
-    if extra:
-        raise ConfigError(f"{path}: unknown top-level key {extra[0]!r}")
-    sector_table = raw.get("sector_table", "83582NED")
-    entries = validate_entries(path, raw["specialisations"], Specialisation)
-    if list(entries) != SPECIALISATION_IDS:
-        raise ConfigError(
-            f"{path}: specialisations must be exactly, in this order: "
-            f"{', '.join(SPECIALISATION_IDS)} (found: {', '.join(entries)})"
+    top = read_file_model(path, "themes", ThemeFile)
+    sectors = top.sectors
+    if sectors.table not in tables:
+        fail(
+            path, "sectors", "table", f"unknown table {sectors.table!r}; known: {', '.join(tables)}"
         )
-    if sector_table not in tables:
-        raise ConfigError(f"{path}: sector_table {sector_table!r} is not declared in tables.yaml")
-    sector_codes = {
-        code for dim in tables[sector_table].dimensions.values() for code in dim.codes.values()
-    }
-    for spec in entries.values():
+    decl = tables[sectors.table]
+    if sectors.measure not in decl.measures:
+        valid = ", ".join(decl.measures)
+        fail(
+            path,
+            "sectors",
+            "measure",
+            f"{sectors.table} has no measure {sectors.measure!r}; valid: {valid}",
+        )
+    dimensions = {dim.column: dim for dim in decl.dimensions.values()}
+    if sectors.dimension not in dimensions:
+        valid = ", ".join(dimensions) or "(none)"
+        fail(
+            path,
+            "sectors",
+            "dimension",
+            f"{sectors.table} has no dimension {sectors.dimension!r}; dimensions: {valid}",
+        )
+    dimension = dimensions[sectors.dimension]
+    totals, unknown = dimension.resolve_codes([sectors.total])
+    if unknown:
+        fail(path, "sectors", "total", f"sector code not in {sectors.table}: {sectors.total}")
+    entries = validate_entries(path, top.themes, Theme)
+    for theme_id, theme in entries.items():
+        resolved = {}
         for key in ("sbi", "sbi_broad"):
-            unknown = [c for c in getattr(spec, key) if c not in sector_codes]
+            resolved[key], unknown = dimension.resolve_codes(getattr(theme, key))
             if unknown:
                 fail(
-                    path, spec.id, key, f"sector codes not in {sector_table}: {', '.join(unknown)}"
+                    path,
+                    theme.id,
+                    key,
+                    f"sector codes not in {sectors.table}: {', '.join(unknown)}",
                 )
-        for ind_id in spec.indicators:
+        for ind_id in theme.indicators:
             if ind_id not in indicators:
-                fail(path, spec.id, "indicators", unknown_indicator(ind_id, indicators))
-    return entries
+                fail(path, theme.id, "indicators", unknown_indicator(ind_id, indicators))
+        entries[theme_id] = theme.model_copy(update=resolved)
+    registry = ThemeRegistry(entries)
+    registry.sectors = sectors.model_copy(update={"total": totals[0]})
+    return registry
 
 
 @cache
-def load_specialisations() -> dict[str, Specialisation]:
-    """The shipped specialisations and themes (``data/specialisations.yaml``), validated."""
-    return read_specialisations(paths.SPECIALISATIONS_FILE, load_indicators())
+def load_themes() -> ThemeRegistry:
+    """The shipped themes (``data/themes.yaml``), validated, in the paper's order."""
+    return read_themes(paths.THEMES_FILE, load_indicators())
 
 
-def check_specialisation(spec_id: str) -> str:
-    """Return ``spec_id`` if declared, else raise ConfigError naming the valid ids."""
-    if spec_id not in SPECIALISATION_IDS:
-        raise ConfigError(
-            f"unknown specialisation {spec_id!r}; valid: {', '.join(SPECIALISATION_IDS)}"
-        )
-    return spec_id
+def theme_ids() -> list[str]:
+    """Every theme id, in the paper's order (the order of ``data/themes.yaml``)."""
+    return list(load_themes())
+
+
+def check_theme(theme_id: str) -> str:
+    """Return ``theme_id`` if declared, else raise ConfigError naming the valid ids."""
+    if theme_id not in load_themes():
+        raise ConfigError(f"unknown theme {theme_id!r}; valid: {', '.join(theme_ids())}")
+    return theme_id
+
+
+def tables_used(theme: str | None = None) -> list[str]:
+    """Table ids behind a theme's figures (every indicator's when None), sector table included
+    when the theme has sectors."""
+    indicators = load_indicators()
+    themes = load_themes()
+    if theme is None:
+        ids = list(indicators)
+        has_sectors = True
+    else:
+        chosen = themes[check_theme(theme)]
+        ids = chosen.indicators
+        has_sectors = bool(chosen.sbi or chosen.sbi_broad)
+    tables = [t for i in ids for t in indicators[i].tables]
+    if has_sectors:
+        tables.append(themes.sectors.table)
+    return list(dict.fromkeys(tables))

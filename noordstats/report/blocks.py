@@ -19,7 +19,7 @@ import pandas as pd
 from noordstats import paths, regions
 from noordstats.analysis import frames
 from noordstats.declarations.tables import get_declaration
-from noordstats.declarations.themes import Specialisation
+from noordstats.declarations.themes import Theme
 from noordstats.load import StaleDataWarning, TableOrigin
 from noordstats.report.summary import SUMMARY_MIMETYPE, describe_stale
 from noordstats.storage import store
@@ -103,7 +103,7 @@ def show_report_header(title: str, region: str, subtitle: str = "") -> None:
     )
 
 
-def show_specialisation_header(theme: Specialisation, region: str) -> None:
+def show_theme_header(theme: Theme, region: str) -> None:
     kind = "specialisation" if theme.kind == "specialisation" else "foundation theme"
     show_report_header(theme.title_nl, region, f"{theme.title_en} ({kind} of the position paper)")
 
@@ -208,7 +208,7 @@ def show_table(
 
 
 def show_definitions(
-    theme: Specialisation | None = None,
+    theme: Theme | None = None,
     headlines: pd.DataFrame | None = None,
     claims: pd.DataFrame | None = None,
 ) -> None:

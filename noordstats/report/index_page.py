@@ -10,7 +10,7 @@ from typing import Any
 from noordstats.report.blocks import LICENCE_LINE, VERDICT_CLASSES
 
 INDEX_NAME = "index.html"
-KIND_ORDER = {"specialisation": 0, "claims": 1, "region_profile": 2}
+KIND_ORDER = {"theme": 0, "claims": 1, "region_profile": 2}
 
 _STYLE = """
 body {font: 15px/1.5 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #222;

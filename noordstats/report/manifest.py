@@ -73,7 +73,7 @@ def compute_code_hash() -> str:
     files = sorted(paths.PACKAGE_DIR.rglob("*.py")) + sorted(
         p for p in paths.REPORT_TEMPLATES_DIR.rglob("*") if p.is_file()
     )
-    files += [paths.TABLES_FILE, paths.INDICATORS_FILE, paths.SPECIALISATIONS_FILE]
+    files += [paths.TABLES_FILE, paths.INDICATORS_FILE, paths.THEMES_FILE]
     files.append(paths.CLAIMS_FILE)
     for path in files:
         digest.update(os.path.relpath(path, paths.PROJECT_DIR).encode())

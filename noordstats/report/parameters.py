@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from noordstats import regions
+from noordstats.declarations.themes import theme_ids
 from noordstats.errors import UserError
 from noordstats.load import SOURCES
 
@@ -130,7 +131,7 @@ def _accepts(annotation: ast.expr, value: Any) -> bool:
 
 
 def check_values(**values: Any) -> dict[str, Any]:
-    """Check report parameter values by name (specialisation, region, compare, start_year,
+    """Check report parameter values by name (theme, region, compare, start_year,
     end_year, source); return them unchanged. Raises :class:`ParameterError`."""
     unknown = [name for name in values if name not in _RULES]
     if unknown:
@@ -143,11 +144,9 @@ def check_values(**values: Any) -> dict[str, Any]:
     return values
 
 
-def _check_specialisation(name: str, value: Any) -> None:
-    from noordstats.declarations.themes import SPECIALISATION_IDS
-
-    if value not in SPECIALISATION_IDS:
-        raise ParameterError(f"unknown {name} {value!r}; valid: {', '.join(SPECIALISATION_IDS)}")
+def _check_theme(name: str, value: Any) -> None:
+    if value not in theme_ids():
+        raise ParameterError(f"unknown {name} {value!r}; valid: {', '.join(theme_ids())}")
 
 
 def _check_region(name: str, value: Any) -> None:
@@ -190,7 +189,7 @@ def _check_source(name: str, value: Any) -> None:
 
 
 _RULES = {
-    "specialisation": _check_specialisation,
+    "theme": _check_theme,
     "region": _check_region,
     "compare": _check_compare,
     "start_year": _check_year,

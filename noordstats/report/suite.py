@@ -19,10 +19,12 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
 from noordstats import paths, regions
 from noordstats.declarations.claims import load_claims
 from noordstats.declarations.indicators import load_indicators
-from noordstats.declarations.themes import load_specialisations
+from noordstats.declarations.themes import load_themes, tables_used, theme_ids
 from noordstats.report import export, parameters
 from noordstats.report.folder_lock import output_lock
 from noordstats.report.index_page import INDEX_NAME, render_index
@@ -53,18 +55,14 @@ WORKER_PRELOAD = [
 
 def report_kinds() -> list[str]:
     """What ``--only`` and ``noordstats report`` accept: every theme id, claims, region_profile."""
-    from noordstats.declarations.themes import SPECIALISATION_IDS
-
-    return [*SPECIALISATION_IDS, *OTHER_KINDS]
+    return [*theme_ids(), *OTHER_KINDS]
 
 
 def plan_report(kind: str, region: str, overrides: dict[str, Any] | None = None) -> ReportSpec:
     """Validate one report's parameters (raises :class:`parameters.ParameterError`) and the
     declaration files every report reads (raises :class:`ConfigError`), and name it."""
-    from noordstats.analysis import indicators
-
     overrides = dict(overrides or {})
-    for load in (load_indicators, load_specialisations, load_claims):
+    for load in (load_indicators, load_themes, load_claims):
         load()  # a malformed declaration is bad input: refused before anything is written
     if kind not in report_kinds():
         raise parameters.ParameterError(
@@ -76,24 +74,24 @@ def plan_report(kind: str, region: str, overrides: dict[str, Any] | None = None)
         name = f"{kind}-{values['region']}"
         label = "Claims scorecard" if kind == "claims" else "Region profile"
         if kind == "claims":
-            tables = indicators.tables_used()
+            tables = tables_used()
         else:
             catalogue = load_indicators()
             tables = [t for i in catalogue.region_profile for t in catalogue[i].tables]
     else:
-        notebook = paths.NOTEBOOKS_DIR / "specialisation.ipynb"
+        notebook = paths.NOTEBOOKS_DIR / "theme.ipynb"
         values = parameters.validate_request(
-            notebook, {"specialisation": kind, "region": region, **overrides}
+            notebook, {"theme": kind, "region": region, **overrides}
         )
-        name = f"specialisation-{kind}-{values['region']}"
-        label = load_specialisations()[kind].title_nl
-        tables = indicators.tables_used(kind)
+        name = f"theme-{kind}-{values['region']}"
+        label = load_themes()[kind].title_nl
+        tables = tables_used(kind)
     title = f"{label} — {regions.region_name(values['region'])}"
     return ReportSpec(name, _kind_of(kind), notebook, values, title, list(dict.fromkeys(tables)))
 
 
 def _kind_of(kind: str) -> str:
-    return kind if kind in OTHER_KINDS else "specialisation"
+    return kind if kind in OTHER_KINDS else "theme"
 
 
 def plan_suite(
@@ -180,8 +178,6 @@ def _render_all(
     """Render in worker processes, yielding each report as it finishes."""
     if not specs:
         return
-    from tqdm import tqdm
-
     workers = max(1, min(jobs or os.cpu_count() or 1, len(specs)))
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(WORKER_PRELOAD)
