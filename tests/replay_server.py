@@ -721,8 +721,10 @@ class ReplayServer:
         recorded = cbs_recordings.recorded_catalog().rows
         rows = [*recorded, cbs_recordings.catalog_entry_84799ned()]
         fields = list(recorded[0])
-        recorded_ids = list(cbs_recordings.RECORDED_TABLES) if self.recordings else []
-        for table_id in [*recorded_ids, *sorted(declarations(), key=str.lower)]:
+        listed = {row["Identifier"].lower() for row in rows}
+        for table_id in sorted(declarations(), key=str.lower):
+            if table_id.lower() in listed:
+                continue  # a recorded entry (83582NED, 83599NED, 80137ned, 84799NED)
             decl = declarations().get(table_id)
             if decl is not None and (decl.publisher != "CBS" or not table_id.isalnum()):
                 continue  # CBS's catalog lists CBS tables only
