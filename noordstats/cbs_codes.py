@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from dataclasses import dataclass
 
 from noordstats.errors import UserError
@@ -46,6 +47,15 @@ MISSING_MARKERS: dict[str, str] = {
 }
 NIL_MARKERS = {"-"}  # CBS "nihil": the figure is zero
 
+#: CBS status words, folded (lower case, no spaces, ``_`` or ``-``) -> the project's names.
+STATUS_NAMES: dict[str, str] = {
+    "definitief": "definitief",
+    "voorlopig": "voorlopig",
+    "nadervoorlopig": "nader voorlopig",
+    "berekend": "berekend",
+    "onbekend": "onbekend",
+}
+
 _PERIOD_CODE = re.compile(r"^(\d{4})([A-Z][A-Z0-9])(\d{2})$")
 #: A valid CBS period code, as a regular expression (for vectorised checks).
 PERIOD_CODE_PATTERN = r"^\d{4}(?:" + "|".join(FREQUENCIES) + r")\d{2}$"
@@ -62,6 +72,10 @@ _YEAR_LABEL = re.compile(r"^(\d{4})$")
 
 class CodeError(UserError):
     """A key, code or label that does not follow CBS's conventions."""
+
+
+class UnknownStatusWarning(UserWarning):
+    """A CBS status word the project does not know; it is kept as CBS wrote it."""
 
 
 @dataclass(frozen=True)
@@ -156,13 +170,22 @@ def parse_value(cell: str | float | int | None, decimal_comma: bool = False) -> 
 
 
 def normalise_status(text: str | None) -> str:
-    """CBS status words -> ``definitief`` / ``voorlopig`` / ``nader voorlopig`` / ``onbekend``."""
-    if not text:
+    """CBS status words -> ``definitief`` / ``voorlopig`` / ``nader voorlopig`` / ``berekend``;
+    empty -> ``onbekend``. OData v3 writes ``NaderVoorlopig`` (one word), StatLine ``Nader
+    voorlopig``: case, spaces, ``_`` and ``-`` do not matter. A word not in
+    :data:`STATUS_NAMES` is kept as CBS wrote it (stripped) with an
+    :class:`UnknownStatusWarning`, never an error: a new status must not stop a download."""
+    if not text or not text.strip():
         return "onbekend"
-    lowered = text.strip().lower()
-    if lowered in {"definitief", "voorlopig", "nader voorlopig", "berekend"}:
-        return lowered
-    raise CodeError(f"unknown CBS status {text!r} (Definitief, Voorlopig, Nader voorlopig)")
+    folded = re.sub(r"[\s_-]+", "", text).lower()
+    if folded in STATUS_NAMES:
+        return STATUS_NAMES[folded]
+    warnings.warn(
+        f"unknown CBS status {text!r} kept as is (known: Definitief, Voorlopig, NaderVoorlopig)",
+        UnknownStatusWarning,
+        stacklevel=2,
+    )
+    return text.strip()
 
 
 _KEY_SUFFIX = re.compile(r"_\d+$")

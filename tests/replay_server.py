@@ -1,20 +1,41 @@
 """An OData v3 replay server for the tests: it serves snapshot tables the way opendata.cbs.nl
-does, so that ``cbsodata`` itself makes real HTTP requests against it (127.0.0.1, a free port).
+does, so that ``cbsodata`` itself makes real HTTP requests against it (127.0.0.1, a free port),
+and the recorded answers of the real service (``tests/fixtures/cbs-api``, see
+``tests/cbs_recordings.py``) as CBS sent them.
 
-Routes, under both ``/ODataApi/odata`` and ``/ODataFeed/odata`` (cbsodata 1.3 uses the feed):
+Routes, under both ``/ODataApi/OData`` and ``/ODataFeed/OData`` (any case: cbsodata 1.3 asks
+``/ODataFeed/odata``, CBS's own links say ``OData``; a slash after the resource is allowed):
 
-    /<prefix>/<table>/                    the table root listing
+    /<prefix>/<table>/                    the table root listing (TypedDataSet and UntypedDataSet)
     /<prefix>/<table>/TableInfos          Identifier, Title, Modified, RecordCount, ...
-    /<prefix>/<table>/DataProperties      dimensions (Dimension / GeoDimension / TimeDimension)
-                                          and topics (Key, Title, Unit, Decimals)
+    /<prefix>/<table>/DataProperties      dimensions (Dimension / GeoDimension / TimeDimension),
+                                          TopicGroups (Key "", Position null) and the topics
+                                          nested in them by ParentID (Key, Title, Unit, Decimals,
+                                          Datatype Long/Double, Default, PresentationType)
     /<prefix>/<table>/CategoryGroups      empty
     /<prefix>/<table>/<Dimension>         code list: Key, Title (and Status for the periods)
     /<prefix>/<table>/TypedDataSet        rows with codes: numbers, null for missing
-    /<prefix>/<table>/UntypedDataSet      rows with codes: strings, '.' for missing
+    /<prefix>/<table>/UntypedDataSet      rows with codes: right-aligned strings, '.' for missing
+    /ODataCatalog/Tables                  the recorded catalog entries, and one per snapshot table
 
-Keys are padded like CBS pads them (``'PV20  '``). Every collection honours ``$filter`` (eq, ne,
-startswith, endswith, substringof, and, or, not, parentheses), ``$select``, ``$skip`` and
-``$top``, and is cut into pages of ``page_size`` rows linked by ``odata.nextLink``.
+The real format, for every table (checked against the recordings in
+``tests/test_cbs_wire_format.py``): pages of 10,000 rows (``page_size``: smaller for paging
+tests) linked by ``odata.nextLink`` of the form
+``http://<host>/ODataFeed/OData/<table>/<Resource>/?$format=json&$skip=10000`` (capital "OData",
+a slash after the resource, a literal ``$``; the request's ``$filter``/``$select`` kept);
+period Status spelled as CBS does (``Definitief``, ``Voorlopig``, ``NaderVoorlopig``; '' where the
+snapshot does not know it); keys padded to one width per dimension (``'PV20  '``), in the code
+list and in the rows alike; a trailing space on some titles, as CBS has them (``'2011 december '``:
+the snapshot lost which, so the server puts one on the titles of provisional periods and on the
+last title of every code list); HTTP 400 for a ``$filter`` or ``$select`` naming a property the
+resource lacks. Recorded tables (80137ned, 83599NED, 84799NED) are served from the recordings: a
+request CBS's own answer fits (no ``$filter``/``$select``/``$top``, the server's page size equal
+to the recording's) gets the recorded bytes, with only the scheme and host of ``odata.nextLink``
+rewritten to this server; any other request is answered from the recorded rows. A resource that
+was not recorded is a 404.
+
+Every collection honours ``$filter`` (eq, ne, startswith, endswith, substringof, and, or, not,
+parentheses), ``$select``, ``$skip`` and ``$top``.
 
 Every request is logged in ``server.requests``. Faults are injected with ``server.add_fault``:
 a :class:`Fault` matches requests (by resource and an optional predicate) and replaces the
@@ -38,16 +59,25 @@ from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import pandas as pd
 
 from noordstats import paths
-from noordstats.declarations.tables import get_declaration
+from noordstats.declarations.tables import declarations, get_declaration
 from noordstats.storage import store
+from tests import cbs_recordings
+from tests.cbs_recordings import RecordedResource
 
-PREFIXES = ("ODataApi/odata", "ODataFeed/odata")
-DEFAULT_PAGE_SIZE = 1000
+PREFIXES = ("ODataApi/OData", "ODataFeed/OData")
+CATALOG_PATH = "/ODataCatalog/Tables"
+DEFAULT_PAGE_SIZE = cbs_recordings.CBS_PAGE_SIZE  # 10,000, as CBS pages
+#: CBS's spelling of a period status (OData v3 Perioden ``Status``), by the project's name
+CBS_STATUS = {
+    "definitief": "Definitief",
+    "voorlopig": "Voorlopig",
+    "nader voorlopig": "NaderVoorlopig",
+}
 _MONTHS = [
     "januari", "februari", "maart", "april", "mei", "juni",
     "juli", "augustus", "september", "oktober", "november", "december",
@@ -59,34 +89,83 @@ _MONTHS = [
 
 @dataclass
 class ServedTable:
-    """One table as CBS's OData v3 service describes it."""
+    """One table as CBS's OData v3 service describes it; a resource that is None is not served
+    (404: not recorded). ``recorded``: resources whose recorded bytes can be served as they are,
+    as long as the collection is still the recorded one (an override replaces it)."""
 
     table_id: str
-    info: dict[str, Any]
-    properties: list[dict[str, Any]]
+    info: dict[str, Any] | None
+    properties: list[dict[str, Any]] | None
     code_lists: dict[str, list[dict[str, Any]]]
-    typed_rows: list[dict[str, Any]]
-    untyped_rows: list[dict[str, Any]]
+    typed_rows: list[dict[str, Any]] | None
+    untyped_rows: list[dict[str, Any]] | None
+    category_groups: list[dict[str, Any]] | None = field(default_factory=list)
+    recorded: dict[str, RecordedResource] = field(default_factory=dict)
 
     def resources(self) -> list[str]:
         fixed = ["TableInfos", "UntypedDataSet", "TypedDataSet", "DataProperties", "CategoryGroups"]
-        return fixed + list(self.code_lists)
+        return [r for r in fixed if self.source(r) is not None] + list(self.code_lists)
 
     def fields(self, resource: str, rows: list[dict[str, Any]]) -> set[str]:
         """Property names of a resource (data sets: also when they have no rows)."""
-        if resource in {"TypedDataSet", "UntypedDataSet"}:
-            return {"ID", *(p["Key"] for p in self.properties)}
-        return set(rows[0]) if rows else set()
+        if resource in {"TypedDataSet", "UntypedDataSet"} and self.properties is not None:
+            return {"ID", *(p["Key"] for p in self.properties if p["Key"])}
+        return set().union(*rows) if rows else set()
 
-    def collection(self, resource: str) -> list[dict[str, Any]] | None:
+    def source(self, resource: str) -> Any:
+        """The object a resource is answered from (its identity tells an override apart)."""
         return {
-            "TableInfos": [self.info],
+            "TableInfos": self.info,
             "DataProperties": self.properties,
-            "CategoryGroups": [],
+            "CategoryGroups": self.category_groups,
             "TypedDataSet": self.typed_rows,
             "UntypedDataSet": self.untyped_rows,
             **self.code_lists,
         }.get(resource)
+
+    def collection(self, resource: str) -> list[dict[str, Any]] | None:
+        found = self.source(resource)
+        if resource == "TableInfos" and found is not None:
+            return [found]
+        return found
+
+    def recorded_pages(self, resource: str) -> RecordedResource | None:
+        """The recording of a resource, if it is still what the table serves."""
+        recorded = self.recorded.get(resource)
+        if recorded is None or not recorded.exact:
+            return None
+        if resource and self.source(resource) is not _recorded_source(recorded, resource):
+            return None
+        return recorded
+
+
+def _recorded_source(recorded: RecordedResource, resource: str) -> Any:
+    return recorded.rows[0] if resource == "TableInfos" else recorded.rows
+
+
+def recorded_served_table(table_id: str) -> ServedTable | None:
+    """A recorded table (tests/fixtures/cbs-api) as served, or None if none was recorded."""
+    found = cbs_recordings.recorded_table(table_id)
+    if found is None:
+        return None
+
+    def rows(name: str) -> list[dict[str, Any]] | None:
+        return found[name].rows if name in found else None
+
+    properties = rows("DataProperties")
+    dimension_keys = [
+        p["Key"] for p in properties or [] if p["Type"] not in {"Topic", "TopicGroup"}
+    ]
+    return ServedTable(
+        table_id=table_id,
+        info=found["TableInfos"].rows[0] if "TableInfos" in found else None,
+        properties=properties,
+        code_lists={k: found[k].rows for k in dimension_keys if k in found},
+        typed_rows=rows("TypedDataSet"),
+        untyped_rows=rows("UntypedDataSet"),
+        category_groups=rows("CategoryGroups"),
+        recorded=found,
+    )
 
 
 @cache
@@ -113,42 +192,47 @@ def build_served_table(snapshot_dir: Path, table_id: str) -> ServedTable:
         .reset_index()
         .sort_values(list(key_columns.values()), ignore_index=True)
     )
+    declared = get_declaration(table_id).dimensions
+    listed: dict[str, dict[str, str]] = {}  # code list of every dimension: {code: title}
+    for key, dim in dims.items():
+        # CBS lists every category; the snapshot may hold a few (a partial capture)
+        listed[key] = {code: label for label, code in declared[key].codes.items()} | dim["codes"]
+    if not national:
+        names = frame[["region_code", "region_name"]].astype(str).drop_duplicates()
+        listed[region_key] = dict(zip(names.region_code, names.region_name, strict=True))
+    statuses = period_statuses(frame)
+    listed[period_key] = {code: period_title(code) for code in statuses}
+    # CBS pads every key of a dimension to one width, in the code list and in the rows alike
     widths = {
-        key: max(6 if key == region_key else 0, *wide[col].str.len())
+        key: max(6 if key == region_key else 0, *wide[col].str.len(), *map(len, listed[key]))
         for key, col in key_columns.items()
     }
     decimals = {m: _decimals(wide[m]) for m in measures}
+    datatypes = {m: "Long" if decimals[m] == 0 else "Double" for m in measures}
     typed, untyped = [], []
     keys = {key: wide[col].str.ljust(widths[key]).tolist() for key, col in key_columns.items()}
     values = {m: wide[m].tolist() for m in measures}
     for i in range(len(wide)):
         row = {"ID": i, **{key: keys[key][i] for key in key_columns}}
-        numbers = {m: None if pd.isna(values[m][i]) else float(values[m][i]) for m in measures}
+        numbers = {m: _typed(values[m][i], datatypes[m]) for m in measures}
         typed.append({**row, **numbers})
         untyped.append({**row, **{m: _untyped(numbers[m], decimals[m]) for m in measures}})
 
     code_lists: dict[str, list[dict[str, Any]]] = {}
-    declared = get_declaration(table_id).dimensions
-    for key, dim in dims.items():
-        # CBS lists every category; the snapshot may hold a few (a partial capture)
-        codes = {code: label for label, code in declared[key].codes.items()} | dim["codes"]
-        width = max(widths[key], *map(len, codes))
+    for key, codes in listed.items():
+        if key == period_key:
+            continue
+        last = max(codes)
         code_lists[key] = [
-            {"Key": code.ljust(width), "Title": title, "Description": None,
-             "CategoryGroupID": None}
+            {"Key": code.ljust(widths[key]), "Title": title + (" " if code == last else ""),
+             "Description": None, "CategoryGroupID": None}
             for code, title in sorted(codes.items())
         ]  # fmt: skip
-    if not national:
-        names = frame[["region_code", "region_name"]].astype(str).drop_duplicates()
-        code_lists[region_key] = [
-            {"Key": code.ljust(widths[region_key]), "Title": title, "Description": None,
-             "CategoryGroupID": None}
-            for code, title in sorted(zip(names.region_code, names.region_name, strict=True))
-        ]  # fmt: skip
     code_lists[period_key] = [
-        {"Key": code, "Title": period_title(code), "Description": None, "Status": status}
-        for code, status in sorted(period_statuses(frame).items())
-    ]
+        {"Key": code.ljust(widths[period_key]), "Title": _period_title(title, code, statuses),
+         "Description": None, "Status": statuses[code]}
+        for code, title in sorted(listed[period_key].items())
+    ]  # fmt: skip
 
     properties: list[dict[str, Any]] = []
     for key, dim in dims.items():
@@ -156,16 +240,9 @@ def build_served_table(snapshot_dir: Path, table_id: str) -> ServedTable:
     if not national:
         properties.append(_dimension(len(properties), "GeoDimension", region_key, "Regio's"))
     properties.append(_dimension(len(properties), "TimeDimension", period_key, "Perioden"))
-    for key, measure in meta["measures"].items():
-        properties.append(
-            {
-                "odata.type": "Cbs.OData.Topic", "ID": len(properties),
-                "Position": len(properties), "ParentID": None, "Type": "Topic", "Key": key,
-                "Title": measure["title"], "Description": None, "Datatype": "Double",
-                "Unit": measure.get("unit") or "", "Decimals": decimals[key],
-                "Default": "Impossible", "PresentationType": "Absolute",
-            }
-        )  # fmt: skip
+    properties.extend(
+        _topics(meta["measures"], decimals, datatypes, meta["title"], first_id=len(properties))
+    )
     periods = meta["periods"]
     info = {
         "ID": 0, "Title": meta["title"], "ShortTitle": meta["title"][:80],
@@ -180,6 +257,60 @@ def build_served_table(snapshot_dir: Path, table_id: str) -> ServedTable:
     return ServedTable(table_id, info, properties, code_lists, typed, untyped)
 
 
+def _typed(value: Any, datatype: str) -> float | int | None:
+    """A TypedDataSet cell: null for missing, an integer for a Long topic, else a float."""
+    if pd.isna(value):
+        return None
+    return int(value) if datatype == "Long" else float(value)
+
+
+def _period_title(title: str, code: str, statuses: dict[str, str]) -> str:
+    """A period title, with CBS's trailing space on provisional periods and the last period."""
+    provisional = statuses[code] in {"Voorlopig", "NaderVoorlopig"}
+    return title + " " if provisional or code == max(statuses) else title
+
+
+def _topics(
+    measures: dict[str, dict[str, Any]],
+    decimals: dict[str, int],
+    datatypes: dict[str, str],
+    table_title: str,
+    first_id: int,
+) -> list[dict[str, Any]]:
+    """Topics nested in TopicGroups as CBS nests them (Key "", Position null, ParentID; topic ID
+    != Position). The snapshot does not know CBS's groups: one group named after the table
+    holds one group per unit."""
+    entries: list[dict[str, Any]] = []
+    position = first_id
+    outer = first_id
+    entries.append(_topic_group(outer, None, table_title))
+    group_of_unit: dict[str, int] = {}
+    for key, measure in measures.items():
+        unit = measure.get("unit") or ""
+        if unit not in group_of_unit:
+            group_of_unit[unit] = first_id + len(entries)
+            entries.append(_topic_group(group_of_unit[unit], outer, unit or "Zonder eenheid"))
+        entries.append(
+            {
+                "odata.type": "Cbs.OData.Topic", "ID": first_id + len(entries),
+                "Position": position, "ParentID": group_of_unit[unit], "Type": "Topic",
+                "Key": key, "Title": measure["title"], "Description": None,
+                "Datatype": datatypes[key], "Unit": unit, "Decimals": decimals[key],
+                "Default": "Impossible", "PresentationType": "Absolute",
+            }
+        )  # fmt: skip
+        position += 1
+    return entries
+
+
+def _topic_group(entry_id: int, parent: int | None, title: str) -> dict[str, Any]:
+    return {
+        "odata.type": "Cbs.OData.TopicGroup", "ID": entry_id, "Position": None,
+        "ParentID": parent, "Type": "TopicGroup", "Key": "", "Title": title,
+        "Description": None,
+    }  # fmt: skip
+
+
 def default_modified(meta: dict[str, Any]) -> str:
     """The Modified date the server announces unless told otherwise: the snapshot's CBS
     Modified, else its capture date, else its build date."""
@@ -187,8 +318,9 @@ def default_modified(meta: dict[str, Any]) -> str:
 
 
 def period_statuses(frame: pd.DataFrame) -> dict[str, str]:
-    """CBS Status per period code, from the snapshot rows (rows computed here, status
-    'berekend', do not count); '' where the snapshot does not know it."""
+    """CBS Status per period code as CBS spells it (``NaderVoorlopig``), from the snapshot rows
+    (rows computed here, status 'berekend', do not count); '' where the snapshot does not
+    know it."""
     published = frame[frame.status.astype(str) != "berekend"]
     statuses = published.groupby(published.period_code.astype(str), observed=True).status.agg(
         lambda s: set(s.astype(str))
@@ -196,8 +328,8 @@ def period_statuses(frame: pd.DataFrame) -> dict[str, str]:
     result = {}
     for code in frame.period_code.astype(str).unique():
         found = statuses.get(code, set())
-        result[code] = found.pop().capitalize() if len(found) == 1 else ""
-    return {code: ("" if status == "Onbekend" else status) for code, status in result.items()}
+        result[code] = CBS_STATUS.get(found.pop(), "") if len(found) == 1 else ""
+    return result
 
 
 def period_title(code: str) -> str:
@@ -218,8 +350,9 @@ def _dimension(position: int, kind: str, key: str, title: str) -> dict[str, Any]
     entry = {
         "odata.type": f"Cbs.OData.{kind}", "ID": position, "Position": position,
         "ParentID": None, "Type": kind, "Key": key, "Title": title, "Description": None,
-        "ReleasePolicy": kind == "TimeDimension",
     }  # fmt: skip
+    if kind == "TimeDimension":
+        entry["ReleasePolicy"] = False
     if kind == "GeoDimension":
         entry["MapYear"] = None
     return entry
@@ -369,6 +502,8 @@ class RequestRecord:
     params: dict[str, str]
     status: int = 0
     fault: str | None = None
+    service: str = "ODataFeed"  # ODataFeed, ODataApi or ODataCatalog
+    query: str = ""  # the query string as sent
 
     @property
     def is_follow_up_page(self) -> bool:
@@ -459,8 +594,12 @@ class ReplayServer:
         page_size: int = DEFAULT_PAGE_SIZE,
         snapshot_dir: Path = paths.SNAPSHOT_DIR,
         table_ids: set[str] | None = None,
+        recordings: bool = True,
     ):
+        """``page_size``: rows per page (CBS: 10,000); ``table_ids``: serve only these;
+        ``recordings``: serve the recorded tables (80137ned, 83599NED, 84799NED) too."""
         self.page_size, self.snapshot_dir, self.table_ids = page_size, snapshot_dir, table_ids
+        self.recordings = recordings
         self.requests: list[RequestRecord] = []
         self.faults: list[Fault] = []
         self.modified: dict[str, str] = {}
@@ -513,12 +652,14 @@ class ReplayServer:
         if self.table_ids is not None and table_id not in self.table_ids:
             return None
         served = self.overrides.get(table_id)
+        if served is None and self.recordings:
+            served = recorded_served_table(table_id)
         if served is None:
             try:
                 served = build_served_table(self.snapshot_dir, table_id)
             except (KeyError, FileNotFoundError):
                 return None
-        if table_id in self.modified:
+        if table_id in self.modified and served.info is not None:
             served = dataclasses.replace(
                 served, info={**served.info, "Modified": self.modified[table_id]}
             )
@@ -540,18 +681,62 @@ class ReplayServer:
         return None
 
     def answer(self, record: RequestRecord, base_url: str) -> Answer:
+        if record.service == "ODataCatalog":
+            return self.answer_catalog(record, base_url)
         if record.table_id is None:
             return _error(404, f"no such resource: {record.path}")
         table = self.table(record.table_id)
         if table is None:
             return _error(404, f"Table {record.table_id} not found")
-        table_url = f"{base_url}/{record.path.split('/')[1]}/odata/{record.table_id}"
+        feed_url = f"{base_url}/{record.service}/OData/{record.table_id}"
         if not record.resource:
-            value = [{"name": n, "url": f"{table_url}/{n}"} for n in table.resources()]
-            return _json({"odata.metadata": f"{table_url}/$metadata", "value": value})
+            root = table.recorded_pages("")
+            if root is not None and not _query_options(record):
+                return Answer(200, root.pages[0].body)
+            listing = f"{base_url}/{record.service}/odata/{record.table_id}"
+            value = [{"name": n, "url": f"{listing}/{n}"} for n in table.resources()]
+            return _json({"odata.metadata": f"{feed_url}/$metadata", "value": value})
         rows = table.collection(record.resource)
         if rows is None:
             return _error(404, f"Resource {record.resource} not found for {record.table_id}")
+        recorded = table.recorded_pages(record.resource)
+        if recorded is not None and (page := self._recorded_page(record, recorded)) is not None:
+            return Answer(200, _rewrite_next_link(page, base_url))
+        metadata = (
+            table.recorded[record.resource].metadata_url
+            if record.resource in table.recorded
+            else f"{feed_url}/$metadata#Cbs.OData.WebAPI.{record.resource}"
+        )
+        return self._page(record, table, rows, metadata, f"{feed_url}/{record.resource}/")
+
+    def answer_catalog(self, record: RequestRecord, base_url: str) -> Answer:
+        """``/ODataCatalog/Tables``: the recorded entries (and 84799NED's), then one entry per
+        snapshot table in the same fields."""
+        recorded = cbs_recordings.recorded_catalog()
+        rows = self.catalog_rows(base_url)
+        return self._page(
+            record, _CATALOG, rows, recorded.metadata_url, f"{base_url}/ODataCatalog/Tables"
+        )
+
+    def catalog_rows(self, base_url: str) -> list[Row]:
+        recorded = cbs_recordings.recorded_catalog().rows
+        rows = [*recorded, cbs_recordings.catalog_entry_84799ned()]
+        fields = list(recorded[0])
+        listed = {row["Identifier"].lower() for row in rows}
+        for table_id in sorted(declarations(), key=str.lower):
+            if table_id.lower() in listed:
+                continue  # a recorded entry (83582NED, 83599NED, 80137ned, 84799NED)
+            decl = declarations().get(table_id)
+            if decl is not None and (decl.publisher != "CBS" or not table_id.isalnum()):
+                continue  # CBS's catalog lists CBS tables only
+            table = self.table(table_id)
+            if table is not None and table.info is not None:
+                rows.append(catalog_entry(table, fields, base_url))
+        return rows
+
+    def _page(
+        self, record: RequestRecord, table: ServedTable, rows: list[Row], metadata: str, url: str
+    ) -> Answer:
         try:
             selected = self._query(record, table, rows)
             skip = int(record.params.get("$skip", 0))
@@ -559,17 +744,22 @@ class ReplayServer:
         except (ODataQueryError, ValueError) as exc:
             return _error(400, str(exc))
         window = selected[skip:] if top is None else selected[skip : skip + top]
-        body: dict[str, Any] = {
-            "odata.metadata": f"{table_url}/$metadata#Cbs.OData.WebAPI.{record.resource}",
-            "value": window[: self.page_size],
-        }
+        body: dict[str, Any] = {"odata.metadata": metadata, "value": window[: self.page_size]}
         if len(window) > self.page_size:
-            params = {k: v for k, v in record.params.items() if k not in {"$skip", "$top"}}
-            params["$skip"] = str(skip + self.page_size)
-            if top is not None:
-                params["$top"] = str(top - self.page_size)
-            body["odata.nextLink"] = f"{table_url}/{record.resource}?{urlencode(params)}"
+            body["odata.nextLink"] = next_link(url, record.params, skip + self.page_size, top)
         return _json(body)
+
+    def _recorded_page(self, record: RequestRecord, recorded: RecordedResource) -> bytes | None:
+        """The recorded body that answers the request as CBS answered it, or None when the
+        request or the server's page size differs from what was recorded."""
+        if set(record.params) - {"$format", "$skip"}:
+            return None
+        total, size = len(recorded.rows), self.page_size
+        paged = [(skip, min(size, total - skip)) for skip in range(0, max(total, 1), size)]
+        if [(page.skip, len(page.rows)) for page in recorded.pages] != paged:
+            return None
+        skip = record.params.get("$skip", "0")
+        return next((page.body for page in recorded.pages if str(page.skip) == skip), None)
 
     def _query(self, record: RequestRecord, table: ServedTable, rows: list[Row]) -> list[Row]:
         text_filter = record.params.get("$filter")
@@ -596,6 +786,57 @@ def _json(body: dict[str, Any]) -> Answer:
     return Answer(200, json.dumps(body, ensure_ascii=False).encode("utf-8"))
 
 
+def _query_options(record: RequestRecord) -> set[str]:
+    return set(record.params) - {"$format"}
+
+
+_NEXT_LINK_HOST = re.compile(rb'("odata\.nextLink"\s*:\s*")https?://[^/"]+')
+
+
+def _rewrite_next_link(body: bytes, base_url: str) -> bytes:
+    """A recorded body with the scheme and host of its ``odata.nextLink`` replaced by this
+    server's (``https://opendata.cbs.nl/ODataFeed/...`` -> ``http://127.0.0.1:PORT/ODataFeed/...``);
+    every other byte as recorded."""
+    return _NEXT_LINK_HOST.sub(lambda m: m.group(1) + base_url.encode("ascii"), body, count=1)
+
+
+def next_link(url: str, params: dict[str, str], skip: int, top: int | None) -> str:
+    """CBS's ``odata.nextLink``: ``<url>?$format=json&$skip=10000`` with a literal ``$``; the
+    request's other options ($filter, $select) kept, $skip (and $top) last."""
+    kept = [(k, v) for k, v in params.items() if k not in {"$skip", "$top"}]
+    kept.sort(key=lambda kv: kv[0] != "$format")
+    kept.append(("$skip", str(skip)))
+    if top is not None:
+        kept.append(("$top", str(top - (skip - int(params.get("$skip", 0))))))
+    return url + "?" + "&".join(f"{k}={quote(v, safe=_QUERY_SAFE)}" for k, v in kept)
+
+
+_QUERY_SAFE = "$,'()/:"
+
+
+def catalog_entry(table: ServedTable, fields: list[str], base_url: str) -> Row:
+    """A ``/ODataCatalog/Tables`` entry for a served table, in the recorded entries' fields:
+    TableInfos plus Updated, ApiUrl, FeedUrl and SummaryAndLinks."""
+    info = table.info or {}
+    api, feed = (f"{base_url}/{s}/OData/{table.table_id}" for s in ("ODataApi", "ODataFeed"))
+    links = f'<br /><a href="{api}">{api}</a><br /><a href="{feed}">{feed}</a>'
+    extra = {
+        "Updated": info.get("MetaDataModified") or info.get("Modified"),
+        "ApiUrl": api,
+        "FeedUrl": feed,
+        "SummaryAndLinks": str(info.get("Summary") or "").replace("\n", "<br />") + links,
+    }
+    entry = {**info, **extra}
+    return {name: entry.get(name) for name in fields}
+
+
+class _CatalogTable(ServedTable):
+    """The catalog as a 'table' for :meth:`ReplayServer._query` (fields of its rows)."""
+
+
+_CATALOG = _CatalogTable("ODataCatalog", None, None, {}, None, None)
+
+
 class _QuietServer(ThreadingHTTPServer):
     """Clients that hang up (timeouts, resets) are part of the tests, not errors to print."""
 
@@ -617,6 +858,7 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         record = _parse_path(unquote(parts.path))
         record.params = dict(parse_qsl(parts.query, keep_blank_values=True))
+        record.query = parts.query
         self.replay.requests.append(record)
         host = self.headers.get("Host", self.replay.host)
 
@@ -644,14 +886,17 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _parse_path(path: str) -> RequestRecord:
-    """``/ODataFeed/odata/83582NED/TypedDataSet`` -> table id and resource."""
+    """``/ODataFeed/odata/83582NED/TypedDataSet`` (or ``/ODataFeed/OData/.../TypedDataSet/``)
+    -> service, table id and resource; ``/ODataCatalog/Tables`` -> the catalog."""
     for prefix in PREFIXES:
         head = f"/{prefix}/"
-        if path.startswith(head):
+        if path.lower().startswith(head.lower()):
             rest = path[len(head) :].split("/")
             table_id = rest[0] or None
-            resource = "/".join(rest[1:]) or None
-            return RequestRecord(path, table_id, resource, {})
+            resource = "/".join(part for part in rest[1:] if part) or None
+            return RequestRecord(path, table_id, resource, {}, service=prefix.split("/")[0])
+    if path.rstrip("/").lower() == CATALOG_PATH.lower():
+        return RequestRecord(path, None, "Tables", {}, service="ODataCatalog")
     return RequestRecord(path, None, None, {})
 
 

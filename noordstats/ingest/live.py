@@ -3,7 +3,9 @@
 :func:`fetch_table` asks CBS for the table's ``Modified`` date first and reuses the local cache
 (:mod:`noordstats.storage.cache`) when it matches; otherwise it downloads the table's properties,
 the code list of every dimension and the ``TypedDataSet`` rows with their codes, and brings them
-into the canonical tidy frame with the same importer code the snapshot uses.
+into the canonical tidy frame with the same importer code the snapshot uses. :func:`download_table`
+reads any table, declared or not, from its own metadata (DataProperties, code lists, TypedDataSet;
+no cache).
 
 HTTP behaviour (timeouts, retries with exponential backoff on connection errors, timeouts,
 HTTP 429/500/502/503/504 and broken JSON, ``Retry-After``, a guard against ``odata.nextLink``
@@ -40,7 +42,12 @@ from noordstats.cbs_codes import CodeError
 from noordstats.declarations.tables import TableDeclaration, get_declaration
 from noordstats.errors import UnavailableError, UserError
 from noordstats.ingest.importers.common import SourceFormatError, assemble
-from noordstats.ingest.importers.odata_v3 import tidy_from_v3_rows
+from noordstats.ingest.importers.odata_v3 import (
+    read_properties,
+    round_to_decimals,
+    tidy_from_properties,
+    tidy_from_v3_rows,
+)
 from noordstats.ingest.snapshot_build import SNAPSHOT_RULE, describe
 from noordstats.storage import cache, store
 
@@ -402,7 +409,8 @@ def _download(
         raise _UnusableAnswer("schema drift: " + "; ".join(problems) + "; update data/tables.yaml")
     names = {}
     for key, dim in decl.dimensions.items():
-        names[key] = {str(c["Key"]).strip(): str(c["Title"]) for c in client.get(key)}
+        # CBS titles may end in a space ('2011 december ')
+        names[key] = {str(c["Key"]).strip(): str(c["Title"]).strip() for c in client.get(key)}
         if gone := sorted(set(dim.codes.values()) - set(names[key])):
             raise _UnusableAnswer(
                 f"schema drift: declared {key} code(s) {', '.join(gone[:5])} no longer at CBS; "
@@ -416,6 +424,8 @@ def _download(
     if not rows:
         raise _UnusableAnswer("TypedDataSet has no rows" + _for_regions(regions))
     frame = pd.DataFrame.from_records(rows, columns=["ID", *columns])
+    for key in decl.measures:
+        frame[key] = round_to_decimals(frame[key], topics[key].get("Decimals"))
     source = f"{url}/ODataFeed/odata/{decl.id}/TypedDataSet"
     try:
         tidy = tidy_from_v3_rows(
@@ -424,7 +434,8 @@ def _download(
         frame = assemble(decl, tidy)
     except (SourceFormatError, CodeError) as exc:
         raise _UnusableAnswer(str(exc).splitlines()[0]) from None
-    return frame, describe_live(decl, frame, info, topics, url, regions)
+    groups = read_properties(properties).groups
+    return frame, describe_live(decl, frame, info, topics, url, regions, groups)
 
 
 def schema_problems(decl: TableDeclaration, properties: list[dict[str, Any]]) -> list[str]:
@@ -438,6 +449,8 @@ def schema_problems(decl: TableDeclaration, properties: list[dict[str, Any]]) ->
     problems = []
     if gone := sorted(set(decl.measures) - topics):
         problems.append(f"measure(s) {', '.join(gone)} no longer at CBS")
+    if text := sorted(set(decl.measures) & set(read_properties(properties).text_measures)):
+        problems.append(f"measure(s) {', '.join(text)} are text at CBS (Datatype String)")
     if gone := sorted(declared_dims - cbs_dims):
         problems.append(f"dimension(s) {', '.join(gone)} no longer at CBS")
     if added := sorted(cbs_dims - declared_dims):
@@ -509,9 +522,12 @@ def describe_live(
     topics: dict[str, dict[str, Any]],
     url: str,
     regions: list[str] | None,
+    groups: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """The metadata record of a live download: :func:`~noordstats.ingest.snapshot_build.describe`
-    for the frame, with the live source instead of the raw files."""
+    for the frame, with the live source instead of the raw files, and what CBS's DataProperties
+    say of each measure: unit, decimals and ``measure_groups`` (the titles of the TopicGroups it
+    is nested in, outermost first)."""
     fetched_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     meta = describe(decl.model_copy(update={"sources": []}), frame, Path())
     scope = f"rows of regions {', '.join(regions)} only" if regions else "every row"
@@ -536,6 +552,57 @@ def describe_live(
                 }
             ],
             "cbs_units": {k: topics[k].get("Unit") for k in decl.measures},
+            "cbs_decimals": {k: topics[k].get("Decimals") for k in decl.measures},
+            "measure_groups": {k: (groups or {}).get(k, []) for k in decl.measures},
         }
     )
     return meta
+
+
+def download_table(
+    table_id: str,
+    catalog_url: str | None = None,
+    policy: HttpPolicy | None = None,
+    progress: Progress | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Any CBS table, declared or not, read from its own metadata -> (tidy frame, metadata).
+
+    Downloads DataProperties, the code list of every dimension (GeoDetail and the periods
+    included) and every TypedDataSet row (no ``$select``: a long one would not fit CBS's URL
+    limit), with :func:`fetch_table`'s timeouts and retries, and brings them into the canonical
+    layout with :func:`~noordstats.ingest.importers.odata_v3.tidy_from_properties`: every region
+    kept, text topics left out (named in ``text_measures``), measure groups, units and decimals
+    in the metadata. No TableInfos, no cache: the building block for fetching any table. Raises
+    :class:`LiveUnavailableError` / :class:`LiveDataError` as :func:`fetch_table` does.
+    """
+    catalog = resolve_catalog(catalog_url)
+    if not _CBS_TABLE_ID.fullmatch(table_id):
+        raise LiveConfigError(f"not a CBS table id: {table_id!r} (e.g. 85924NED)")
+    client = _Client(catalog, policy or HttpPolicy.from_env(), table_id, progress or _no_progress)
+    source = f"{catalog.url}/ODataFeed/odata/{table_id}/TypedDataSet"
+    try:
+        properties = client.get("DataProperties")
+        keys = read_properties(properties).dimension_keys
+        code_lists = {key: client.get(key) for key in keys}
+        rows = client.get("TypedDataSet")
+        if not rows:
+            raise _UnusableAnswer("TypedDataSet has no rows")
+        frame, notes = tidy_from_properties(properties, code_lists, rows, path=source)
+    except (_UnusableAnswer, SourceFormatError, CodeError) as exc:
+        reason = str(exc).splitlines()[0]
+        raise LiveDataError(table_id, catalog.url, reason) from None
+    except (_TransportError, requests.RequestException) as exc:
+        reason = str(exc) if isinstance(exc, _TransportError) else _http_reason(exc)
+        raise LiveUnavailableError(table_id, catalog.url, reason) from None
+    fetched_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    return frame, {
+        "id": table_id,
+        "source": "live",
+        "catalog_url": catalog.url,
+        "fetched_at": fetched_at,
+        "sources": [{"url": source, "filter": None, "fetched_at": fetched_at}],
+        "row_count": len(frame),
+        "value_count": int(frame.value.notna().sum()),
+        "requests": client.transport.request_count,
+        **notes,
+    }
