@@ -131,12 +131,12 @@ def _read_live_or_fallback(
     snapshot, with a :class:`StaleDataWarning` naming the data's date. The last item is why
     live data was not used (None when it was)."""
     # deferred: requests and cbsodata are imported only when CBS is asked
-    from noordstats.ingest import live
+    from noordstats.ingest import cbs_http, live
 
     try:
         frame, meta = live.fetch_table(table_id, catalog_url=catalog_url)
         return frame, meta, "live", None
-    except live.LiveUnavailableError as exc:
+    except cbs_http.LiveUnavailableError as exc:
         problem = str(getattr(exc, "problem_text", exc))
         cached = live.read_cached(table_id)
         if cached is not None:

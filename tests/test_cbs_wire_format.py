@@ -27,7 +27,7 @@ import yaml
 
 from noordstats.cbs_codes import UnknownStatusWarning
 from noordstats.declarations.tables import declarations
-from noordstats.ingest import live
+from noordstats.ingest import cbs_http, live
 from noordstats.ingest.importers.common import parse_values
 from noordstats.load import load_table
 from tests import cbs_recordings, replay_server
@@ -59,7 +59,7 @@ def isolated(tmp_path, monkeypatch):
 
 @pytest.fixture
 def policy():
-    return live.HttpPolicy(connect_timeout=5, read_timeout=30, attempts=3, backoff=0.01,
+    return cbs_http.HttpPolicy(connect_timeout=5, read_timeout=30, attempts=3, backoff=0.01,
                            sleep=lambda seconds: None)  # fmt: skip
 
 
@@ -433,8 +433,8 @@ def test_untyped_pages_of_83599ned(page_size, policy):
     recorded = pages[0] + pages[1]
     seen = []
     with ReplayServer(page_size=page_size) as server:
-        client = live._Client(
-            live.resolve_catalog(server.url), policy, "83599NED",
+        client = cbs_http._Client(
+            cbs_http.resolve_catalog(server.url), policy, "83599NED",
             lambda table, resource, n: seen.append(n),
         )  # fmt: skip
         rows = client.get("UntypedDataSet")
@@ -502,7 +502,9 @@ def test_filter_on_a_missing_property_is_http_400(server, policy):
     assert (
         answer.status_code == 400 and "RegioS" in answer.json()["odata.error"]["message"]["value"]
     )
-    client = live._Client(live.resolve_catalog(server.url), policy, "80137ned", live._no_progress)
+    client = cbs_http._Client(
+        cbs_http.resolve_catalog(server.url), policy, "80137ned", live._no_progress
+    )
     with pytest.raises(requests.HTTPError, match="400"):
         client.get("TypedDataSet", filters="startswith(RegioS,'PV20')")
     assert len(server.requests_for("TypedDataSet")) == 2, "the raw request and one by the client"
@@ -519,6 +521,8 @@ def test_declared_measure_typed_string_is_refused(isolated_snapshot, server, pol
         {**p, "Datatype": "String"} if p["Key"] == "Totaal_1" else p for p in table.properties
     ]
     server.overrides["80137ned"] = dataclasses.replace(table, properties=properties)
-    with pytest.raises(live.LiveDataError, match=r"Totaal_1 are text at CBS \(Datatype String\)"):
+    with pytest.raises(
+        cbs_http.LiveDataError, match=r"Totaal_1 are text at CBS \(Datatype String\)"
+    ):
         live.fetch_table("80137ned", catalog_url=server.url, policy=policy)
     assert live.read_cached("80137ned") is None

@@ -28,7 +28,7 @@ import requests
 from noordstats import cli, paths
 from noordstats.cbs_codes import normalise_status, parse_value
 from noordstats.declarations.tables import declarations
-from noordstats.ingest import live
+from noordstats.ingest import cbs_http, live
 from noordstats.load import StaleDataWarning, load_table
 from noordstats.storage import cache, store
 from tests.replay_server import ReplayServer, closed_port_url, compile_filter, period_statuses
@@ -85,7 +85,7 @@ def sleeps():
 
 @pytest.fixture
 def policy(sleeps):
-    return live.HttpPolicy(
+    return cbs_http.HttpPolicy(
         connect_timeout=2, read_timeout=2, attempts=3, backoff=0.01, sleep=sleeps
     )
 
@@ -165,7 +165,7 @@ def test_tables_without_cbs_keys_are_not_fetched(table_id, server, capsys):
     """Tables whose source had labels only (or that are not CBS's) are refused before any
     request: by fetch_table as unavailable (so ``auto`` uses the snapshot), by the CLI as
     bad input."""
-    with pytest.raises(live.LiveNotSupportedError, match=f"{table_id} cannot be fetched live"):
+    with pytest.raises(cbs_http.LiveNotSupportedError, match=f"{table_id} cannot be fetched live"):
         live.fetch_table(table_id, catalog_url=server.url)
     assert server.requests == []
     with pytest.warns(StaleDataWarning, match="cannot be fetched live"):
@@ -419,7 +419,7 @@ def test_dead_url_without_cache_falls_back_to_snapshot():
 @pytest.mark.reliability("fault", "dead catalog URL, empty cache, live", "one-line error")
 def test_dead_url_without_cache_live_raises_one_line():
     url = closed_port_url()
-    with pytest.raises(live.LiveUnavailableError) as caught:
+    with pytest.raises(cbs_http.LiveUnavailableError) as caught:
         load_table("85924NED", source="live", catalog_url=url)
     message = str(caught.value)
     assert "\n" not in message
@@ -438,7 +438,7 @@ def test_catalog_from_environment(server, policy, monkeypatch):
 
 def test_cbsodata_globals_restored(server, policy):
     live.fetch_table("85924NED", catalog_url=server.url, policy=policy)
-    with pytest.raises(live.LiveUnavailableError):
+    with pytest.raises(cbs_http.LiveUnavailableError):
         live.fetch_table("85924NED", catalog_url=closed_port_url(), policy=policy)
     assert cbsodata.options.use_https is True
     assert cbsodata3.Session is requests.Session
@@ -517,7 +517,7 @@ def test_http_429_honours_retry_after(server, policy, sleeps):
 @pytest.mark.reliability("fault", "HTTP 429, Retry-After too long", "gives up at once, clear error")
 def test_http_429_with_too_long_retry_after_gives_up(server, policy, sleeps):
     server.add_fault("status", resource="TableInfos", status=429, headers={"Retry-After": "3600"})
-    with pytest.raises(live.LiveUnavailableError, match=r"\(HTTP 429, Retry-After 3600 s\)"):
+    with pytest.raises(cbs_http.LiveUnavailableError, match=r"\(HTTP 429, Retry-After 3600 s\)"):
         live.fetch_table("85924NED", catalog_url=server.url, policy=policy)
     assert sleeps.waits == [] and len(server.requests) == 1
 
@@ -526,7 +526,7 @@ def test_http_429_with_too_long_retry_after_gives_up(server, policy, sleeps):
 def test_attempts_are_bounded(server, policy, sleeps, warm_cache):
     server.set_modified("83582NED", "2026-04-01T02:00:00")
     server.add_fault("status", resource="Perioden", status=503, times=None)
-    with pytest.raises(live.LiveUnavailableError) as caught:
+    with pytest.raises(cbs_http.LiveUnavailableError) as caught:
         live.fetch_table("83582NED", catalog_url=server.url, policy=policy)
     assert caught.value.reason == "HTTP 503; 3 attempts"
     assert "newest cached copy of 83582NED: CBS Modified 2025-04-22T02:00:00" in str(caught.value)
@@ -537,7 +537,7 @@ def test_attempts_are_bounded(server, policy, sleeps, warm_cache):
 @pytest.mark.reliability("fault", "HTTP 404 (table not in catalog)", "no retry, clear error")
 def test_http_404_is_not_retried(server, policy, sleeps):
     server.table_ids = {"83582NED"}
-    with pytest.raises(live.LiveUnavailableError, match=r"\(HTTP 404 Not Found\)"):
+    with pytest.raises(cbs_http.LiveUnavailableError, match=r"\(HTTP 404 Not Found\)"):
         live.fetch_table("85924NED", catalog_url=server.url, policy=policy)
     assert sleeps.waits == [] and len(server.requests) == 1
 
@@ -552,7 +552,7 @@ def test_connection_reset_while_paging(server, policy, sleeps):
 
 @pytest.mark.reliability("fault", "read timeout", "retry, then success")
 def test_read_timeout_then_success(server, sleeps):
-    policy = live.HttpPolicy(read_timeout=0.2, attempts=2, backoff=0.01, sleep=sleeps)
+    policy = cbs_http.HttpPolicy(read_timeout=0.2, attempts=2, backoff=0.01, sleep=sleeps)
     server.add_fault("delay", resource="TableInfos", delay=0.6)
     live.fetch_table("85924NED", catalog_url=server.url, policy=policy)
     assert len(sleeps.waits) == 1
@@ -576,7 +576,7 @@ def test_looping_next_link_is_stopped(server, policy, warm_cache):
     server.add_fault("rewrite", resource="TypedDataSet", rewrite=loop_back, times=None,
                      when=lambda r: r.params.get("$skip") == "1000")  # fmt: skip
     before = len(server.requests_for("TypedDataSet"))
-    with pytest.raises(live.LiveUnavailableError, match="loops back"):
+    with pytest.raises(cbs_http.LiveUnavailableError, match="loops back"):
         live.fetch_table("83582NED", catalog_url=server.url, policy=policy)
     asked = len(server.requests_for("TypedDataSet")) - before
     assert asked == 2, "the looping page is not asked again"
@@ -591,7 +591,7 @@ def test_modified_changing_during_download(server, policy, isolated):
 
     server.add_fault("rewrite", resource="TypedDataSet", rewrite=publish_new_version,
                      when=lambda r: r.is_follow_up_page)  # fmt: skip
-    with pytest.raises(live.LiveDataError, match="Modified 2025-04-22T02:00:00 -> 2026-05-01"):
+    with pytest.raises(cbs_http.LiveDataError, match="Modified 2025-04-22T02:00:00 -> 2026-05-01"):
         live.fetch_table("85924NED", catalog_url=server.url, policy=policy)
     assert not (isolated / "85924NED").exists() or not any((isolated / "85924NED").iterdir())
     frame, meta = live.fetch_table("85924NED", catalog_url=server.url, policy=policy)
@@ -619,7 +619,7 @@ def test_schema_drift_falls_back_with_reason(server, policy, drift, expected):
         properties.insert(0, {"Type": "Dimension", "Key": "Geslacht", "Title": "Geslacht"})
     server.overrides["85924NED"] = dataclasses.replace(table, properties=properties)
     server.set_modified("85924NED", "2026-06-01T02:00:00")
-    with pytest.raises(live.LiveDataError, match=re.escape(f"schema drift: {expected}")):
+    with pytest.raises(cbs_http.LiveDataError, match=re.escape(f"schema drift: {expected}")):
         live.fetch_table("85924NED", catalog_url=server.url, policy=policy)
     with pytest.warns(StaleDataWarning, match=re.escape(f"schema drift: {expected}")):
         loaded = load_table("85924NED", source="auto", catalog_url=server.url)
@@ -638,7 +638,7 @@ def test_declared_code_missing_at_cbs(server, policy, isolated):
         table, code_lists={**table.code_lists, "BedrijfstakkenBranchesSBI2008": sectors}
     )
     expected = "declared BedrijfstakkenBranchesSBI2008 code(s) T001081 no longer at CBS"
-    with pytest.raises(live.LiveDataError, match=re.escape(expected)):
+    with pytest.raises(cbs_http.LiveDataError, match=re.escape(expected)):
         live.fetch_table("83582NED", catalog_url=server.url, policy=policy)
     assert server.requests_for("TypedDataSet") == [] and live.read_cached("83582NED") is None
 
@@ -648,7 +648,7 @@ def test_empty_table_is_an_error(server, policy, isolated):
     server.overrides["85924NED"] = dataclasses.replace(
         server.table("85924NED"), typed_rows=[], untyped_rows=[]
     )
-    with pytest.raises(live.LiveDataError, match="TypedDataSet has no rows"):
+    with pytest.raises(cbs_http.LiveDataError, match="TypedDataSet has no rows"):
         live.fetch_table("85924NED", catalog_url=server.url, policy=policy)
     assert live.read_cached("85924NED") is None
 
@@ -667,26 +667,26 @@ def test_empty_table_is_an_error(server, policy, isolated):
     ],
 )
 def test_resolve_catalog(text, host, https):
-    assert live.resolve_catalog(text) == live.Catalog(host, https)
+    assert cbs_http.resolve_catalog(text) == cbs_http.Catalog(host, https)
 
 
 @pytest.mark.parametrize("text", ["ftp://x", "http://", "a b", "http://x:123456", "https://-x"])
 @pytest.mark.reliability("bad input", "malformed catalog URL", "LiveConfigError naming examples")
 def test_resolve_catalog_refuses(text):
-    with pytest.raises(live.LiveConfigError, match="e.g. opendata.cbs.nl"):
-        live.resolve_catalog(text)
+    with pytest.raises(cbs_http.LiveConfigError, match="e.g. opendata.cbs.nl"):
+        cbs_http.resolve_catalog(text)
 
 
 def test_policy_from_env(monkeypatch):
     monkeypatch.setenv("NOORDSTATS_HTTP_TIMEOUT", "3")
     monkeypatch.setenv("NOORDSTATS_HTTP_ATTEMPTS", "5")
     monkeypatch.setenv("NOORDSTATS_HTTP_BACKOFF", "0")
-    policy = live.HttpPolicy.from_env()
+    policy = cbs_http.HttpPolicy.from_env()
     assert (policy.connect_timeout, policy.read_timeout, policy.attempts, policy.backoff) == (
         3.0, 3.0, 5, 0.0,
     )  # fmt: skip
     monkeypatch.setenv("NOORDSTATS_HTTP_TIMEOUT", "4,30")
-    assert live.HttpPolicy.from_env().read_timeout == 30.0
+    assert cbs_http.HttpPolicy.from_env().read_timeout == 30.0
 
 
 @pytest.mark.parametrize(
@@ -702,8 +702,8 @@ def test_policy_from_env(monkeypatch):
 @pytest.mark.reliability("bad input", "malformed HTTP setting", "LiveConfigError naming it")
 def test_policy_from_env_refuses(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
-    with pytest.raises(live.LiveConfigError, match=name):
-        live.HttpPolicy.from_env()
+    with pytest.raises(cbs_http.LiveConfigError, match=name):
+        cbs_http.HttpPolicy.from_env()
 
 
 @pytest.mark.parametrize(
@@ -712,7 +712,7 @@ def test_policy_from_env_refuses(monkeypatch, name, value):
      ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)],
 )  # fmt: skip
 def test_parse_retry_after(header, seconds):
-    assert live.parse_retry_after(header) == seconds
+    assert cbs_http.parse_retry_after(header) == seconds
 
 
 @pytest.mark.parametrize(
@@ -733,7 +733,7 @@ def test_parse_retry_after(header, seconds):
     ],
 )  # fmt: skip
 def test_describe_request_error(error, reason):
-    assert live.describe_request_error(error, (3.0, 9.0)) == reason
+    assert cbs_http.describe_request_error(error, (3.0, 9.0)) == reason
 
 
 def test_unknown_table_lists_known_ones():

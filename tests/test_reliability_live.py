@@ -23,7 +23,7 @@ from collections.abc import Callable
 import pytest
 
 from noordstats import paths
-from noordstats.ingest import live
+from noordstats.ingest import cbs_http, live
 from noordstats.load import StaleDataWarning, load_table
 from tests.reliability_env import describe_difference, tree_digest
 from tests.replay_server import ReplayServer
@@ -60,7 +60,7 @@ def sleeps():
 
 @pytest.fixture
 def policy(sleeps):
-    return live.HttpPolicy(connect_timeout=2, read_timeout=1, attempts=3, backoff=0.01,
+    return cbs_http.HttpPolicy(connect_timeout=2, read_timeout=1, attempts=3, backoff=0.01,
                            sleep=sleeps)  # fmt: skip
 
 
@@ -148,38 +148,38 @@ RECOVERED = [
 REFUSED = [
     ("HTTP 503 on every attempt",
      lambda s: s.add_fault("status", resource="TypedDataSet", status=503, times=None),
-     live.LiveUnavailableError, r"CBS not reachable at http://127\.0\.0\.1:\d+ \(HTTP 503; "),
+     cbs_http.LiveUnavailableError, r"CBS not reachable at http://127\.0\.0\.1:\d+ \(HTTP 503; "),
     ("HTTP 429 with a Retry-After of an hour",
      lambda s: s.add_fault("status", resource="TableInfos", status=429, times=None,
                            headers={"Retry-After": "3600"}),
-     live.LiveUnavailableError, r"\(HTTP 429, Retry-After 3600 s\)"),
+     cbs_http.LiveUnavailableError, r"\(HTTP 429, Retry-After 3600 s\)"),
     ("HTTP 500 on every attempt at the second page",
      lambda s: s.add_fault("status", resource="TypedDataSet", status=500, times=None,
                            when=_follow_up),
-     live.LiveUnavailableError, r"\(HTTP 500; "),
+     cbs_http.LiveUnavailableError, r"\(HTTP 500; "),
     ("connection reset on every attempt",
      lambda s: s.add_fault("reset", resource="DataProperties", times=None),
-     live.LiveUnavailableError, r"\((connection reset by peer|remote end closed connection "
+     cbs_http.LiveUnavailableError, r"\((connection reset by peer|remote end closed connection "
                                 r"without response|connection aborted); "),
     ("read timeout on every attempt",
      lambda s: s.add_fault("delay", resource="TableInfos", delay=1.3, times=None),
-     live.LiveUnavailableError, r"\(read timed out after [\d.]+ s; "),
+     cbs_http.LiveUnavailableError, r"\(read timed out after [\d.]+ s; "),
     ("truncated JSON on every attempt",
      lambda s: s.add_fault("truncate", resource="TypedDataSet", times=None, when=_follow_up),
-     live.LiveUnavailableError, r"\(broken JSON in the response; "),
+     cbs_http.LiveUnavailableError, r"\(broken JSON in the response; "),
     ("odata.nextLink that loops back", _looping,
-     live.LiveUnavailableError, r"odata\.nextLink of TypedDataSet loops back"),
+     cbs_http.LiveUnavailableError, r"odata\.nextLink of TypedDataSet loops back"),
     ("schema drift: a measure renamed", _drift(_rename_measure),
-     live.LiveDataError, r"schema drift: measure\(s\) BbpMarktprijzen_1 no longer at CBS"),
+     cbs_http.LiveDataError, r"schema drift: measure\(s\) BbpMarktprijzen_1 no longer at CBS"),
     ("schema drift: a dimension added",
      _drift(lambda p: [{"Type": "Dimension", "Key": "Sector", "Title": "Sector"}, *p]),
-     live.LiveDataError, r"schema drift: dimension\(s\) Sector added at CBS"),
+     cbs_http.LiveDataError, r"schema drift: dimension\(s\) Sector added at CBS"),
     ("schema drift: the region dimension removed",
      _drift(lambda p: [x for x in p if x["Key"] != "RegioS"]),
-     live.LiveDataError, r"schema drift: dimension\(s\) RegioS no longer at CBS"),
-    ("empty table", _empty, live.LiveDataError, r"TypedDataSet has no rows"),
+     cbs_http.LiveDataError, r"schema drift: dimension\(s\) RegioS no longer at CBS"),
+    ("empty table", _empty, cbs_http.LiveDataError, r"TypedDataSet has no rows"),
     ("CBS Modified moves between two pages", _moving_modified,
-     live.LiveDataError, r"table changed during download: Modified 2026-0\d-\d\dT02:00:00 -> "
+     cbs_http.LiveDataError, r"table changed during download: Modified 2026-0\d-\d\dT02:00:00 -> "
                          r"2026-03-\d\dT02:00:00"),
 ]  # fmt: skip
 

@@ -37,21 +37,21 @@ def run(args: argparse.Namespace) -> int:
     # deferred: every command module is imported for --help; start-up stays fast
     from tqdm import tqdm
 
-    from noordstats.ingest import live
+    from noordstats.ingest import cbs_http, live
 
     decls = [get_declaration(table_id) for table_id in dict.fromkeys(args.tables)]
     for decl in decls:
         if problem := live.live_problem(decl):
-            raise live.LiveConfigError(f"{decl.id} cannot be fetched live: {problem}")
+            raise cbs_http.LiveConfigError(f"{decl.id} cannot be fetched live: {problem}")
     for code in args.regions or []:
         regions.check_region(code)
-    live.resolve_catalog(args.catalog_url)
+    cbs_http.resolve_catalog(args.catalog_url)
     quiet = True if args.no_progress else None  # None: a progress bar only on a terminal
     failures = 0
     for decl in tqdm(decls, desc="tables", unit="table", disable=quiet, file=sys.stderr):
         try:
             frame, meta, downloaded = fetch_with_progress(decl.id, args, quiet)
-        except live.LiveUnavailableError as exc:
+        except cbs_http.LiveUnavailableError as exc:
             failures += 1
             tqdm.write(f"noordstats: error: {exc}", file=sys.stderr)
             continue

@@ -1,38 +1,22 @@
-"""Live CBS data through ``cbsodata`` (OData v3); the only module that talks HTTP.
+"""Live CBS tables: fetched through :mod:`noordstats.ingest.cbs_http`, cached, made tidy.
 
 :func:`fetch_table` asks CBS for the table's ``Modified`` date first and reuses the local cache
-(:mod:`noordstats.storage.cache`) when it matches; otherwise it downloads the table's properties,
-the code list of every dimension and the ``TypedDataSet`` rows with their codes, and brings them
-into the canonical tidy frame with the same importer code the snapshot uses. :func:`download_table`
-reads any table, declared or not, from its own metadata (DataProperties, code lists, TypedDataSet;
-no cache).
-
-HTTP behaviour (timeouts, retries with exponential backoff on connection errors, timeouts,
-HTTP 429/500/502/503/504 and broken JSON, ``Retry-After``, a guard against ``odata.nextLink``
-loops) is added to cbsodata's requests for the duration of one call and removed afterwards; so
-is the catalog's scheme (``http://`` for a local server). Settings: ``NOORDSTATS_CATALOG_URL``,
-``NOORDSTATS_HTTP_TIMEOUT`` (seconds, or ``connect,read``), ``NOORDSTATS_HTTP_ATTEMPTS``,
-``NOORDSTATS_HTTP_BACKOFF`` (first wait in seconds, doubled per retry).
+(:mod:`noordstats.storage.cache`) when it matches; otherwise it downloads the table's
+properties, the code list of every dimension and the ``TypedDataSet`` rows with their codes, and
+brings them into the canonical tidy frame with the same importer code the snapshot uses.
+:func:`download_table` reads any table, declared or not, from its own metadata
+(DataProperties, code lists, TypedDataSet; no cache).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
-import json
 import logging
-import os
 import re
-import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import cbsodata
-import cbsodata.cbsodata3 as cbsodata3
 import pandas as pd
 import requests
 
@@ -40,7 +24,19 @@ from noordstats import paths
 from noordstats import regions as region_registry
 from noordstats.cbs_codes import CodeError
 from noordstats.declarations.tables import TableDeclaration, get_declaration
-from noordstats.errors import UnavailableError, UserError
+from noordstats.ingest.cbs_http import (
+    HttpPolicy,
+    LiveConfigError,
+    LiveDataError,
+    LiveNotSupportedError,
+    LiveUnavailableError,
+    Progress,
+    _Client,
+    _http_reason,
+    _TransportError,
+    _UnusableAnswer,
+    resolve_catalog,
+)
 from noordstats.ingest.importers.common import SourceFormatError, assemble
 from noordstats.ingest.importers.odata_v3 import (
     read_properties,
@@ -53,278 +49,14 @@ from noordstats.storage import cache, store
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CATALOG = "opendata.cbs.nl"
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-_TRANSIENT_ERRORS = (
-    requests.ConnectionError,
-    requests.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-)
-_CBSODATA_LOCK = threading.Lock()
+
 _CBS_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
 _CBS_TABLE_ID = re.compile(r"[0-9A-Za-z]+")
+
+
 _CBS_CODE = re.compile(r"[0-9A-Za-z_]+")
-_HOST = r"[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?(?::\d{1,5})?(?:/[\w.\-]+)*"
-
-#: progress callback: (table id, resource name, rows in the page just received)
-Progress = Callable[[str, str, int], None]
-
-
-class LiveUnavailableError(UnavailableError):
-    """CBS could not deliver the table (network, HTTP error, unusable answer). One line."""
-
-    problem = "CBS not reachable at {url} ({reason})"
-
-    def __init__(self, table_id: str, url: str, reason: str, cached: dict | None = None):
-        self.table_id, self.url, self.reason, self.cached = table_id, url, reason, cached
-        if cached is None:
-            advice = f"nothing cached for {table_id}; use --source snapshot"
-        else:
-            advice = f"newest cached copy of {table_id}: CBS Modified {cached.get('modified')}"
-        self.problem_text = self.problem.format(table_id=table_id, url=url, reason=reason)
-        super().__init__(f"{self.problem_text} and {advice}")
-
-
-class LiveDataError(LiveUnavailableError):
-    """CBS answered, but with data that cannot be used as declared (schema drift, no rows, the
-    table changed during the download)."""
-
-    problem = "CBS table {table_id} at {url} unusable ({reason})"
-
-
-class LiveNotSupportedError(LiveUnavailableError):
-    """The table cannot be fetched live at all (not a CBS table, or declared with keys that are
-    not CBS keys because its source had labels only); the snapshot is where it lives."""
-
-    problem = "{table_id} cannot be fetched live ({reason})"
-
-
-class LiveConfigError(UserError):
-    """A catalog URL or HTTP setting that cannot be used (bad input: exit status 2)."""
-
-
-@dataclass(frozen=True)
-class Catalog:
-    host: str  # what cbsodata calls catalog_url: host[:port][/path]
-    use_https: bool
-
-    @property
-    def url(self) -> str:
-        return f"{'https' if self.use_https else 'http'}://{self.host}"
-
-
-def resolve_catalog(catalog_url: str | None = None) -> Catalog:
-    """``'http://127.0.0.1:8765'`` -> Catalog('127.0.0.1:8765', use_https=False); a bare host
-    means https. Default: ``NOORDSTATS_CATALOG_URL``, else opendata.cbs.nl."""
-    text = (catalog_url or os.environ.get("NOORDSTATS_CATALOG_URL") or DEFAULT_CATALOG).strip()
-    scheme, sep, rest = text.partition("://")
-    if not sep:
-        scheme, rest = "https", text
-    host = rest.rstrip("/")
-    if scheme not in {"http", "https"} or not re.fullmatch(_HOST, host):
-        raise LiveConfigError(
-            f"not a catalog URL: {text!r} (e.g. opendata.cbs.nl, https://dataderden.cbs.nl, "
-            "http://127.0.0.1:8765)"
-        )
-    return Catalog(host, scheme == "https")
-
-
-@dataclass(frozen=True)
-class HttpPolicy:
-    """Timeouts and retries for one fetch."""
-
-    connect_timeout: float = 10.0
-    read_timeout: float = 60.0
-    attempts: int = 4
-    backoff: float = 1.0  # first wait; doubled after every failed attempt
-    max_wait: float = 60.0  # longest single wait; a longer Retry-After gives up instead
-    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
-
-    @classmethod
-    def from_env(cls, **overrides: Any) -> HttpPolicy:
-        values: dict[str, Any] = {}
-        timeout = os.environ.get("NOORDSTATS_HTTP_TIMEOUT")
-        if timeout:
-            parts = [_positive("NOORDSTATS_HTTP_TIMEOUT", p) for p in timeout.split(",")]
-            if len(parts) > 2:
-                raise LiveConfigError("NOORDSTATS_HTTP_TIMEOUT: expected SECONDS or CONNECT,READ")
-            values["connect_timeout"], values["read_timeout"] = parts[0], parts[-1]
-        if os.environ.get("NOORDSTATS_HTTP_ATTEMPTS"):
-            attempts = _positive("NOORDSTATS_HTTP_ATTEMPTS", os.environ["NOORDSTATS_HTTP_ATTEMPTS"])
-            if attempts != int(attempts):
-                raise LiveConfigError("NOORDSTATS_HTTP_ATTEMPTS: expected a whole number >= 1")
-            values["attempts"] = int(attempts)
-        if os.environ.get("NOORDSTATS_HTTP_BACKOFF"):
-            values["backoff"] = _positive(
-                "NOORDSTATS_HTTP_BACKOFF", os.environ["NOORDSTATS_HTTP_BACKOFF"], zero=True
-            )
-        return cls(**{**values, **overrides})
-
-
-def _positive(name: str, text: str, zero: bool = False) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if value < 0 or (value == 0 and not zero):
-        raise LiveConfigError(f"{name}: expected a number of seconds > 0, got {text!r}")
-    return value
-
-
-class _TransportError(Exception):
-    """A request that kept failing after every attempt (internal; becomes LiveUnavailableError)."""
-
-
-class _UnusableAnswer(Exception):
-    """CBS answered with something that cannot be used (internal; becomes LiveDataError)."""
-
-
-class _Transport:
-    """What noordstats adds to each request cbsodata makes: timeout, retries, loop guard and
-    a progress hook. One instance per fetch; ``begin`` starts a new resource download."""
-
-    def __init__(self, policy: HttpPolicy, on_page: Callable[[str, int], None]):
-        self.policy, self.on_page = policy, on_page
-        self.resource = ""
-        self.seen_urls: set[str] = set()
-        self.request_count = 0
-
-    def begin(self, resource: str) -> None:
-        self.resource, self.seen_urls = resource, set()
-
-    def send(self, send: Callable[..., requests.Response], request, **kwargs) -> requests.Response:
-        if request.url in self.seen_urls:
-            raise _TransportError(f"odata.nextLink of {self.resource} loops back to a page it gave")
-        self.seen_urls.add(request.url)
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = (self.policy.connect_timeout, self.policy.read_timeout)
-        policy = self.policy
-        for attempt in range(1, policy.attempts + 1):
-            self.request_count += 1
-            wait = policy.backoff * 2 ** (attempt - 1)
-            try:
-                response = send(request, **kwargs)
-            except _TRANSIENT_ERRORS as exc:
-                reason = describe_request_error(exc, kwargs["timeout"])
-            else:
-                if response.status_code in RETRY_STATUSES:
-                    reason = f"HTTP {response.status_code}"
-                    retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                    if retry_after is not None:
-                        if retry_after > policy.max_wait:
-                            raise _TransportError(f"{reason}, Retry-After {retry_after:g} s")
-                        wait = max(wait, retry_after)
-                elif response.ok and (rows := _count_rows(response)) is None:
-                    reason = "broken JSON in the response"
-                else:
-                    if response.ok:
-                        self.on_page(self.resource, rows)
-                    return response
-            if attempt == policy.attempts:
-                raise _TransportError(f"{reason}; {attempt} attempt{'s' if attempt > 1 else ''}")
-            wait = min(wait, policy.max_wait)
-            log.warning(
-                "%s: %s; retry %d of %d in %.2f s",
-                self.resource, reason, attempt, policy.attempts - 1, wait,
-            )  # fmt: skip
-            policy.sleep(wait)
-        raise AssertionError("unreachable")
-
-
-class _GuardedSession(requests.Session):
-    """The Session cbsodata creates for every page, with the fetch's transport in between."""
-
-    def __init__(self, transport: _Transport):
-        super().__init__()
-        self.transport = transport
-
-    def send(self, request, **kwargs) -> requests.Response:
-        return self.transport.send(super().send, request, **kwargs)
-
-
-def _count_rows(response: requests.Response) -> int | None:
-    """Rows in a JSON page; None if the body is not the JSON object cbsodata expects."""
-    try:
-        body = json.loads(response.content)
-    except ValueError:
-        return None
-    if not isinstance(body, dict) or not isinstance(body.get("value"), list):
-        return None
-    return len(body["value"])
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """``Retry-After`` in seconds (a number or an HTTP date); None if absent or unreadable."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
-
-
-def describe_request_error(exc: Exception, timeout: tuple[float, float] | None = None) -> str:
-    """A short reason for a failed request: 'connection refused', 'read timed out after 5 s'."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return f"connect timed out after {timeout[0]:g} s" if timeout else "connect timed out"
-    text = str(exc)
-    if isinstance(exc, requests.Timeout) or "Read timed out" in text:
-        return f"read timed out after {timeout[1]:g} s" if timeout else "read timed out"
-    errno = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
-    if errno:
-        return errno.group(1).strip().lower()
-    for known in ("Connection reset by peer", "Remote end closed connection without response"):
-        if known in text:
-            return known.lower()
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
-        return "response cut off"
-    return type(exc).__name__
-
-
-@contextmanager
-def _cbsodata_session(catalog: Catalog, transport: _Transport) -> Iterator[None]:
-    """Point cbsodata at the catalog's scheme and route its requests through ``transport``;
-    restore cbsodata's globals afterwards (one call at a time)."""
-    with _CBSODATA_LOCK:
-        old_https, old_session = cbsodata.options.use_https, cbsodata3.Session
-        cbsodata.options.use_https = catalog.use_https
-        cbsodata3.Session = lambda: _GuardedSession(transport)
-        try:
-            yield
-        finally:
-            cbsodata3.Session = old_session
-            cbsodata.options.use_https = old_https
-
-
-class _Client:
-    """cbsodata calls for one fetch."""
-
-    def __init__(self, catalog: Catalog, policy: HttpPolicy, table_id: str, progress: Progress):
-        self.catalog, self.table_id = catalog, table_id
-        self.transport = _Transport(
-            policy, lambda resource, rows: progress(table_id, resource, rows)
-        )
-
-    def get(self, resource: str, **query: Any) -> list[dict[str, Any]]:
-        self.transport.begin(resource)
-        with _cbsodata_session(self.catalog, self.transport):
-            return cbsodata.get_meta(
-                self.table_id, resource, catalog_url=self.catalog.host, **query
-            )
-
-    def get_modified(self) -> tuple[str, dict[str, Any]]:
-        infos = self.get("TableInfos")
-        if not infos or not infos[0].get("Modified"):
-            raise _UnusableAnswer("TableInfos has no Modified date")
-        return str(infos[0]["Modified"]), infos[0]
 
 
 def fetch_table(
@@ -388,15 +120,6 @@ def _newest_cached_meta(table_id: str) -> dict | None:
 
 def _no_progress(table_id: str, resource: str, rows: int) -> None:
     return None
-
-
-def _http_reason(exc: requests.RequestException) -> str:
-    response = getattr(exc.__cause__, "response", None)
-    if response is None:
-        response = getattr(exc, "response", None)
-    if response is not None:
-        return f"HTTP {response.status_code} {response.reason or ''}".strip()
-    return describe_request_error(exc)
 
 
 def _download(
