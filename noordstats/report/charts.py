@@ -20,46 +20,45 @@ import json
 import math
 import textwrap
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
-from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
-from noordstats import paths, regions
-from noordstats.analysis import indicators
 from noordstats.declarations.claims import VERDICTS
-from noordstats.declarations.files import ConfigError
 from noordstats.declarations.indicators import load_indicators
 from noordstats.declarations.themes import load_themes
 from noordstats.regions import NETHERLANDS
 
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
 
+
 #: one colour per region in the order given (the report's region first)
 REGION_COLOURS = ["#1f5fa8", "#d9822b", "#4c9a4a", "#b54a8f", "#7f7f7f", "#8c6d31", "#17becf"]
+
+
 #: colours of the verdicts, in the order of VERDICTS
 VERDICT_COLOURS = ["#2e8540", "#e0a800", "#c0392b", "#9e9e9e", "#cfcfcf"]
-MAP_COLOURSCALE = "Blues"
-MISSING_FILL = "#d9d9d9"
-#: degrees of longitude per degree of latitude on screen at the Netherlands' latitude (~52.2 N)
-MAP_ASPECT = 1 / math.cos(math.radians(52.2))
+
 
 SECTOR_CHART_COLUMNS = [
     "region_code", "region_name", "sector_code", "sector_name", "year", "status",
     "jobs_thousands", "share_of_region_pct", "location_quotient",
 ]  # fmt: skip
+
+
 TREND_CHART_COLUMNS = [
     "indicator_id", "region_code", "region_name", "period_code", "year", "value", "unit", "status",
 ]  # fmt: skip
+
 
 INDEX_NOTE = (
     "Drawn as an index (each region's first year shown = 100) so regions of different size "
     "compare; the CSV holds the values too."
 )
+
 
 _TEMPLATE = go.layout.Template(
     layout={
@@ -73,6 +72,8 @@ _TEMPLATE = go.layout.Template(
         "margin": {"l": 10, "r": 10, "t": 60, "b": 40},
     }
 )
+
+
 _CONFIG = {"displaylogo": False, "responsive": True}
 
 
@@ -94,7 +95,7 @@ def escape_text(value: Any) -> str:
     return html.escape(str(value), quote=False)
 
 
-def _number(value: float, spec: str = ",.4g") -> str:
+def format_number(value: float, spec: str = ",.4g") -> str:
     """Four significant digits, but large counts in full (``1,774,603``, not ``1.775e+06``)."""
     if value is None or math.isnan(value):
         return "no figure"
@@ -120,7 +121,7 @@ def bar_sector_profile(profile: pd.DataFrame, title: str) -> Chart:
         hover = [
             escape_text(
                 f"{r.region_name} ({code}), {r.sector_name}, {r.year}: "
-                f"{_number(r.jobs_thousands, ',.1f')} thousand jobs ({r.status})"
+                f"{format_number(r.jobs_thousands, ',.1f')} thousand jobs ({r.status})"
             )
             for r in rows.itertuples()
         ]
@@ -142,7 +143,7 @@ def bar_sector_profile(profile: pd.DataFrame, title: str) -> Chart:
             )
     figure.add_vline(x=1, line_dash="dot", line_color="#555", row=1, col=2)
     figure.update_yaxes(categoryorder="array", categoryarray=sectors[::-1])
-    _finish(figure, title, height=min(900, 160 + 26 * len(sectors) * groups.ngroups))
+    finish_layout(figure, title, height=min(900, 160 + 26 * len(sectors) * groups.ngroups))
     figure.update_layout(barmode="group", legend={"orientation": "h", "y": -0.08})
     missing = data[data.location_quotient.isna() | data.share_of_region_pct.isna()]
     note = ""
@@ -176,7 +177,7 @@ def line_trends(series: pd.DataFrame, title: str) -> Chart:
     for code, rows in data.groupby("region_code", sort=False, observed=True):
         name = escape_text(rows.region_name.iloc[0])
         labels = [
-            escape_text(f"{p}: {_number(v)} {u} ({s})")
+            escape_text(f"{p}: {format_number(v)} {u} ({s})")
             for p, v, u, s in zip(rows.period_code, rows.value, rows.unit, rows.status, strict=True)
         ]
         years, values, labels = _break_at_gaps(rows.year.tolist(), rows[measure].tolist(), labels)
@@ -191,7 +192,7 @@ def line_trends(series: pd.DataFrame, title: str) -> Chart:
                 hovertemplate=f"{name} ({escape_text(code)})<br>%{{customdata}}<extra></extra>",
             )
         )
-    _finish(figure, title, height=420)
+    finish_layout(figure, title, height=420)
     figure.update_layout(yaxis_title=unit)
     if data.year.nunique() <= 12:
         figure.update_xaxes(dtick=1)
@@ -249,7 +250,7 @@ def bars_region_vs_nl(profile: pd.DataFrame, region_name: str, title: str) -> Ch
                 y=names,
                 orientation="h",
                 marker_color=REGION_COLOURS[:2],
-                text=[_number(r.value), _number(r.nl_value)],
+                text=[format_number(r.value), format_number(r.nl_value)],
                 textposition="auto",
                 hovertemplate=f"%{{y}}: %{{x:,.4g}} {escape_text(r.unit)}<extra></extra>",
                 showlegend=False,
@@ -259,7 +260,7 @@ def bars_region_vs_nl(profile: pd.DataFrame, region_name: str, title: str) -> Ch
         )
     figure.update_annotations(font_size=11)
     figure.update_yaxes(autorange="reversed")
-    _finish(figure, title, height=90 + 150 * rows)
+    finish_layout(figure, title, height=90 + 150 * rows)
     missing = data[data.value.isna() | data.nl_value.isna()]
     note = ""
     if not missing.empty:
@@ -295,7 +296,7 @@ def bar_verdicts(claims: pd.DataFrame, title: str) -> Chart:
                 hovertemplate="%{y}: %{x} claim(s)<extra>" + escape_text(verdict) + "</extra>",
             )
         )
-    _finish(figure, title, height=min(900, 180 + 32 * len(themes)))
+    finish_layout(figure, title, height=min(900, 180 + 32 * len(themes)))
     figure.update_layout(
         barmode="stack",
         legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "traceorder": "normal"},
@@ -306,122 +307,7 @@ def bar_verdicts(claims: pd.DataFrame, title: str) -> Chart:
     return Chart("verdicts", title, data, figure)
 
 
-def map_indicator(
-    indicator_ids: list[str], highlight: str | None = None, source: str = "snapshot"
-) -> Chart:
-    """A map of the first of ``indicator_ids`` that has figures for COROP areas (else for
-    provinces), latest year; the COROP areas of ``highlight`` are outlined."""
-    for indicator_id in indicator_ids:
-        indicator = load_indicators()[indicator_id]
-        for level in ("CR", "PV"):
-            try:
-                values = indicators.map_values(indicator_id, level=level, source=source)
-            except ConfigError:
-                continue
-            return map_regions(values, f"{indicator.title_en}, {values.year.iloc[0]}", highlight)
-    empty = pd.DataFrame(columns=["region_code", "region_name", "value", "unit"])
-    return Chart("map", "Map", empty, None, "no figure exists for COROP areas or provinces.")
-
-
-def map_regions(values: pd.DataFrame, title: str, highlight: str | None = None) -> Chart:
-    """A choropleth of one indicator for every COROP area or province (provinces are drawn by
-    filling their COROP areas). ``values``: ``indicators.map_values``. Drawn as filled shapes on
-    plain axes, so the page needs no map tiles or base-map downloads."""
-    data = values.reset_index(drop=True)
-    level = str(data.region_code.iloc[0])[:2] if not data.empty else ""
-    chart_id = f"map-{level.lower()}"
-    if level not in {"CR", "PV"}:
-        return Chart(chart_id, title, data, None, "maps are drawn for COROP areas or provinces.")
-    province_of = regions.load_regions().set_index("region_code").province_code
-    by_code = data.set_index("region_code")
-    finite = data.value.dropna()
-    low, high = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
-    unit = str(data.unit.iloc[0])
-    outlined = _corop_areas_within(highlight)
-    figure = go.Figure()
-    for code, (lon, lat) in _corop_shapes().items():
-        area = code if level == "CR" else province_of[code]
-        known = area in by_code.index
-        value = float(by_code.at[area, "value"]) if known else math.nan
-        name = by_code.at[area, "region_name"] if known else regions.region_name(area)
-        fill = MISSING_FILL
-        if not math.isnan(value):
-            fill = sample_colorscale(MAP_COLOURSCALE, [_scale(value, low, high)])[0]
-        figure.add_trace(
-            go.Scatter(
-                x=lon,
-                y=lat,
-                mode="lines",
-                fill="toself",
-                fillcolor=fill,
-                line={
-                    "color": "#222" if code in outlined else "white",
-                    "width": 1.6 if code in outlined else 0.6,
-                },
-                hoveron="fills",
-                hoverinfo="text",
-                text=escape_text(f"{name} ({area}): {_number(value)} {unit}"),
-                showlegend=False,
-            )
-        )
-    figure.add_trace(_colour_bar(low, high, unit))
-    _finish(figure, title, height=560)
-    figure.update_xaxes(visible=False)
-    figure.update_yaxes(visible=False, scaleanchor="x", scaleratio=MAP_ASPECT)
-    note = "Grey: no figure published." if data.value.isna().any() else ""
-    return Chart(chart_id, title, data, figure, note)
-
-
-def _colour_bar(low: float, high: float, unit: str) -> go.Scatter:
-    """An invisible trace that carries the map's colour scale."""
-    return go.Scatter(
-        x=[None],
-        y=[None],
-        mode="markers",
-        marker={
-            "color": [low, high],
-            "colorscale": MAP_COLOURSCALE,
-            "cmin": low,
-            "cmax": high,
-            "showscale": True,
-            "colorbar": {"title": {"text": escape_text(unit)}, "thickness": 14},
-        },
-        hoverinfo="skip",
-        showlegend=False,
-    )
-
-
-def _corop_areas_within(region: str | None) -> set[str]:
-    if not region or region[:2] not in {"LD", "PV", "CR"}:
-        return set()
-    return {region} if region.startswith("CR") else set(regions.corop_areas_of(region))
-
-
-def _scale(value: float, low: float, high: float) -> float:
-    return 0.5 if high == low else (value - low) / (high - low)
-
-
-@cache
-def _corop_shapes() -> dict[str, tuple[list, list]]:
-    """COROP code -> (longitudes, latitudes) of its outline rings, separated by None."""
-    collection = json.loads(paths.COROP_GEOJSON_FILE.read_text(encoding="utf-8"))
-    shapes = {}
-    for feature in collection["features"]:
-        geometry = feature["geometry"]
-        polygons = geometry["coordinates"]
-        if geometry["type"] == "Polygon":
-            polygons = [polygons]
-        lon: list = []
-        lat: list = []
-        for polygon in polygons:
-            for ring in polygon:
-                lon += [point[0] for point in ring] + [None]
-                lat += [point[1] for point in ring] + [None]
-        shapes[feature["properties"]["statcode"]] = (lon, lat)
-    return dict(sorted(shapes.items()))
-
-
-def _finish(figure: go.Figure, title: str, height: int) -> None:
+def finish_layout(figure: go.Figure, title: str, height: int) -> None:
     figure.update_layout(
         template=_TEMPLATE,
         title={"text": escape_text(title), "x": 0, "xanchor": "left"},
