@@ -229,7 +229,7 @@ def _crashed_entry(spec: ReportSpec, exc: BaseException) -> dict[str, Any]:
 
 def data_date(table_ids: list[str]) -> str | None:
     """The newest CBS date (``Modified``, else the date captured) among a report's tables."""
-    dates = [_table_date(store.read_meta(paths.SNAPSHOT_DIR, t) or {}) for t in table_ids]
+    dates = [_table_date(store.read_snapshot_meta(t) or {}) for t in table_ids]
     known = [d for d in dates if d]
     return max(known) if known else None
 
@@ -241,7 +241,7 @@ def _table_date(meta: dict[str, Any]) -> str | None:
 
 def latest_period(table_ids: list[str]) -> str | None:
     """The newest period code among a report's tables (``2024JJ00``)."""
-    metas = [store.read_meta(paths.SNAPSHOT_DIR, t) or {} for t in table_ids]
+    metas = [store.read_snapshot_meta(t) or {} for t in table_ids]
     periods = [str(p) for meta in metas for p in meta.get("periods", [])]
     return max(periods) if periods else None
 
