@@ -13,6 +13,7 @@ help:
 	@echo "make snapshot  rebuild data/snapshot/ from the raw captures (../shared/data)"
 	@echo "make bench     measure the suite (writes benchmarks/results.md)"
 	@echo "make lint      ruff + notebook output check"
+	@echo "make dist      build the sdist and the wheel into dist/ (python -m build)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +42,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+.PHONY: dist
+dist: $(STAMP)
+	$(BIN)/python -m build --outdir dist .
 
 clean:
 	find reports -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from importlib import import_module
+from pathlib import Path
 from typing import NoReturn
 
-from noordstats import __version__
-from noordstats.errors import UnavailableError, UserError
+from noordstats import __version__, paths
+from noordstats.errors import UnavailableError, UsageError, UserError
 
 #: sub-command modules, in the order ``noordstats --help`` lists them
 COMMAND_MODULES = [
@@ -21,7 +23,15 @@ COMMAND_MODULES = [
     "claims",
     "indicators",
     "report",
+    "workdir",
 ]
+#: sub-commands that do not read a working folder (they create one, or point at the package)
+NO_WORKDIR_COMMANDS = {"init", "notebooks"}
+WORKDIR_HELP = (
+    "working folder whose declarations and notebooks are used over the packaged ones, and where "
+    "imported tables go (default: $NOORDSTATS_HOME, else the current folder or one above it if "
+    "`noordstats init` made it)"
+)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -39,10 +49,72 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"noordstats {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    parser.add_argument("--workdir", type=Path, metavar="DIR", help=WORKDIR_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         import_module(f"noordstats.commands.{name}").register(sub)
+    _add_workdir_option(sub)
     return parser
+
+
+def _add_workdir_option(sub: argparse._SubParsersAction) -> None:
+    """``--workdir`` after the sub-command too (``noordstats reports --workdir DIR``)."""
+    for name, parser in sub.choices.items():
+        if name in NO_WORKDIR_COMMANDS:
+            continue
+        parser.add_argument(
+            "--workdir", type=Path, metavar="DIR", default=argparse.SUPPRESS, help=WORKDIR_HELP
+        )
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _add_workdir_option(action)
+
+
+def use_workdir(args: argparse.Namespace) -> None:
+    """Point noordstats at the working folder (``--workdir``, ``$NOORDSTATS_HOME`` or found from
+    the current folder), check the declarations it holds, and say so on stderr in one line."""
+    if args.command in NO_WORKDIR_COMMANDS:
+        return
+    if args.workdir is not None:
+        if not args.workdir.is_dir():
+            raise UsageError(f"--workdir: {args.workdir} is not a folder")
+        paths.configure(args.workdir)
+        _forget_declarations()
+    elif os.environ.get(paths.HOME_ENV) and not Path(os.environ[paths.HOME_ENV]).is_dir():
+        raise UsageError(f"{paths.HOME_ENV}: {os.environ[paths.HOME_ENV]} is not a folder")
+    if paths.WORKDIR is None:
+        return
+    own = paths.workdir_overrides()
+    if own:
+        # deferred: pydantic and yaml only when a working folder brings declarations of its own
+        from noordstats.declarations.claims import load_claims
+        from noordstats.declarations.tables import declarations
+        from noordstats.declarations.themes import load_themes
+
+        declarations()
+        load_themes()  # reads indicators.yaml as well
+        load_claims()
+        used = f"using its {', '.join(own)} over the packaged ones"
+    else:
+        used = "no declarations of its own: using the packaged ones"
+    print(f"noordstats: working folder {paths.WORKDIR}: {used}", file=sys.stderr)
+
+
+def _forget_declarations() -> None:
+    """Forget declarations (and what was computed from them) read before the working folder was
+    chosen (only matters when ``main`` runs more than once in a process)."""
+    cached = {
+        "noordstats.declarations.tables": ["declarations"],
+        "noordstats.declarations.indicators": ["load_indicators"],
+        "noordstats.declarations.themes": ["load_themes"],
+        "noordstats.declarations.claims": ["load_claims"],
+        "noordstats.analysis.frames": ["load_cached", "indicator_frame"],
+        "noordstats.report.manifest": ["compute_code_hash"],
+    }
+    for module_name, names in cached.items():
+        module = sys.modules.get(module_name)
+        for name in names if module else []:
+            getattr(module, name).cache_clear()
 
 
 def user_errors() -> tuple[type[BaseException], ...]:
@@ -61,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
+        use_workdir(args)
         return int(args.func(args) or 0)
     except user_errors() as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -10,7 +10,7 @@ from typing import Literal
 
 import pandas as pd
 
-from noordstats import paths, regions
+from noordstats import regions
 from noordstats.declarations.tables import get_declaration
 from noordstats.storage import store
 
@@ -116,12 +116,13 @@ def _check_region(code: str) -> None:
 
 
 def _read_snapshot(table_id: str) -> tuple[pd.DataFrame, dict, str]:
-    meta = store.read_meta(paths.SNAPSHOT_DIR, table_id)
+    folder = store.snapshot_folder(table_id)
+    meta = store.read_meta(folder, table_id)
     if meta is None:
         raise FileNotFoundError(
             f"table {table_id} is declared but not in the snapshot; run `noordstats snapshot build`"
         )
-    return store.read_table(paths.SNAPSHOT_DIR, table_id), meta, "snapshot"
+    return store.read_table(folder, table_id), meta, "snapshot"
 
 
 def _read_live_or_fallback(

@@ -45,6 +45,7 @@ def isolated_snapshot(tmp_path, monkeypatch):
     monkeypatch.setattr(paths, "REGIONS_FILE", tmp_path / "snapshot" / "regions.csv")
     regions.clear_caches()
     monkeypatch.setattr(paths, "SNAPSHOT_DIR", tmp_path / "snapshot")
+    monkeypatch.setattr(paths, "LOCAL_SNAPSHOT_DIR", None)  # imports go into SNAPSHOT_DIR
     monkeypatch.setattr(paths, "LOCAL_TABLES_FILE", tmp_path / "tables.local.yaml")
     monkeypatch.setattr(paths, "IMPORTS_DIR", tmp_path / "imports")
     monkeypatch.setattr(paths, "PROVENANCE_DIR", tmp_path / "provenance")

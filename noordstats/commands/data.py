@@ -18,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def summarise() -> list[dict]:
     rows = []
     for table_id in declarations():
-        meta = store.read_meta(paths.SNAPSHOT_DIR, table_id)
+        meta = store.read_snapshot_meta(table_id)
         if meta is None:
             rows.append(
                 {"table": table_id, "title": "(not built: run `noordstats snapshot build`)"}

@@ -63,7 +63,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _add_output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", choices=SOURCES, help="data source (default: snapshot)")
     parser.add_argument(
-        "--out", type=Path, default=paths.REPORTS_DIR, help="output folder (default: reports/)"
+        "--out",
+        type=Path,
+        default=paths.REPORTS_DIR,
+        help="output folder (default: reports/ in the current folder)",
     )
     parser.add_argument("--dated", action="store_true", help="write into OUT/YYYY-MM-DD/")
     parser.add_argument("--force", action="store_true", help="render even unchanged reports")

@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 
 from noordstats import paths
+from noordstats.errors import UsageError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -39,6 +40,12 @@ def run_build(args: argparse.Namespace) -> int:
     # deferred: every command module is imported for --help; start-up stays fast
     from noordstats.ingest.snapshot_build import build_snapshot
 
+    if not paths.FROM_CHECKOUT:  # the embedded snapshot of an installed package is read-only
+        raise UsageError(
+            "snapshot build rebuilds the repository's data/snapshot/ and works in a checkout "
+            "only; to add a table here, use `noordstats snapshot import PATH`"
+        )
+
     built = build_snapshot(args.tables or None, raw_dir=args.raw_dir, progress=not args.quiet)
     print(f"built {len(built)} table(s) in {paths.SNAPSHOT_DIR}: {', '.join(built)}")
     return 0
@@ -52,10 +59,10 @@ def run_import(args: argparse.Namespace) -> int:
     decl = import_export(
         args.path, table_id=args.table_id, title=args.title, metadata=args.metadata
     )
-    meta = store.read_meta(paths.SNAPSHOT_DIR, decl.id) or {}
+    meta = store.read_snapshot_meta(decl.id) or {}
     periods = meta.get("periods") or ["-"]
     print(
         f"imported {decl.id} ({meta.get('row_count', 0)} rows, {periods[0]}..{periods[-1]}) into "
-        f"{paths.SNAPSHOT_DIR}; declared in {paths.LOCAL_TABLES_FILE.name}"
+        f"{paths.local_snapshot_dir()}; declared in {paths.LOCAL_TABLES_FILE}"
     )
     return 0

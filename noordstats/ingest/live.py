@@ -20,7 +20,6 @@ from typing import Any
 import pandas as pd
 import requests
 
-from noordstats import paths
 from noordstats import regions as region_registry
 from noordstats.cbs_codes import CodeError
 from noordstats.declarations.tables import TableDeclaration, get_declaration
@@ -192,7 +191,7 @@ def live_problem(decl: TableDeclaration) -> str | None:
     keys = [*dimension_keys(decl), *decl.measures]
     if bad := [k for k in keys if not _CBS_KEY.fullmatch(k)]:
         return f"declared with labels, not CBS keys: {', '.join(repr(k) for k in bad[:3])}"
-    meta = store.read_meta(paths.SNAPSHOT_DIR, decl.id) or {}
+    meta = store.read_snapshot_meta(decl.id) or {}
     for key, dim in meta.get("dimensions", {}).items():
         if rebuilt := [c for c in dim["codes"] if _is_label_code(c)]:
             return (

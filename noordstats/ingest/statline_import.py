@@ -10,11 +10,13 @@ Two kinds of export are understood:
 - the **"CSV met statistische symbolen"** in wide layout (title on line 1, filter lines, then
   ``Onderwerp``, one region per column, a unit line): see ``importers.statline_wide_csv``.
 
-The file is validated by the same importers the snapshot build uses, and only then written: the file
-is copied to ``data/imports/<id>/``, the tidy table to ``data/snapshot/`` and its declaration
-appended to ``data/tables.local.yaml`` (kept apart from the curated ``data/tables.yaml``;
-:func:`noordstats.declarations.tables.declarations` merges both). Every write is atomic, and if a
-later step fails the earlier ones are undone: nothing is left half-written."""
+The file is validated by the same importers the snapshot build uses, and only then written: the
+file is copied to ``imports/<id>/``, the tidy table to ``snapshot/`` and its declaration appended
+to ``tables.local.yaml`` (kept apart from the curated ``tables.yaml``;
+:func:`noordstats.declarations.tables.declarations` merges both), all in the working folder, else
+the user data folder, or in a checkout the repository's ``data/`` (see :mod:`noordstats.paths`).
+Every write is atomic, and if a later step fails the earlier ones are undone: nothing is left
+half-written."""
 
 from __future__ import annotations
 
@@ -43,8 +45,8 @@ _DOWNLOAD_NAME = re.compile(r"^(?P<id>[0-9A-Za-z]+)_(?:Untyped|Typed)DataSet_(?P
 _TABLE_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_-]*$")
 _LOCAL_HEADER = (
     "# Tables added with `noordstats snapshot import` (same schema as data/tables.yaml).\n"
-    "# Their files are in data/imports/<id>/. Edit titles and notes freely; rebuild with\n"
-    "# `noordstats snapshot build <id>`.\n"
+    "# Their files are in imports/<id>/ beside this file. Edit titles and notes freely; in a\n"
+    "# repository checkout, rebuild with `noordstats snapshot build <id>`.\n"
 )
 #: Column stems for dimension keys CBS uses in many tables (others: the key in snake_case).
 KNOWN_STEMS = {
@@ -101,8 +103,9 @@ def import_export(
             with store.atomic_path(target) as tmp:
                 shutil.copyfile(file, tmp)
             written.append(target)
-        written += list(store.table_paths(paths.SNAPSHOT_DIR, decl.id))
-        store.write_table(paths.SNAPSHOT_DIR, decl.id, frame, describe(decl, frame, path.parent))
+        snapshot_dir = paths.local_snapshot_dir()
+        written += list(store.table_paths(snapshot_dir, decl.id))
+        store.write_table(snapshot_dir, decl.id, frame, describe(decl, frame, path.parent))
         _append_declaration(decl)
     except BaseException:
         for target in written:
@@ -273,7 +276,7 @@ def _declaration(data: dict[str, Any], root: str, files: list[Path]) -> TableDec
 
 
 def _append_declaration(decl: TableDeclaration) -> None:
-    """Append to data/tables.local.yaml atomically, after validating the whole new file."""
+    """Append to tables.local.yaml atomically, after validating the whole new file."""
     target = paths.LOCAL_TABLES_FILE
     existing: list[dict] = []
     if target.exists():

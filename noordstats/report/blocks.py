@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from noordstats import paths, regions
+from noordstats import regions
 from noordstats.analysis import frames
 from noordstats.declarations.tables import get_declaration
 from noordstats.declarations.themes import Theme
@@ -271,7 +271,7 @@ def describe_sources(table_ids: Iterable[str]) -> pd.DataFrame:
     rows = []
     for table_id in dict.fromkeys(table_ids):
         decl = get_declaration(table_id)
-        meta = store.read_meta(paths.SNAPSHOT_DIR, decl.id) or {}
+        meta = store.read_snapshot_meta(decl.id) or {}
         rows.append(
             {
                 "table_id": decl.id,

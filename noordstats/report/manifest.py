@@ -82,7 +82,7 @@ def compute_code_hash() -> str:
 
 
 def _data_version(table_id: str) -> str:
-    meta = store.read_meta(paths.SNAPSHOT_DIR, table_id) or {}
+    meta = store.read_snapshot_meta(table_id) or {}
     return meta.get("data_sha256", "missing")
 
 

@@ -18,6 +18,8 @@ from typing import Any
 
 import pandas as pd
 
+from noordstats import paths
+
 
 @contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
@@ -43,6 +45,20 @@ def write_text_atomic(target: Path, text: str) -> None:
 
 def table_paths(folder: Path, table_id: str) -> tuple[Path, Path]:
     return folder / f"{table_id}.parquet", folder / f"{table_id}.meta.json"
+
+
+def snapshot_folder(table_id: str) -> Path:
+    """The snapshot folder holding a table: the one of imported tables (a working folder's or
+    the user's ``snapshot/``) when it holds the table, else the embedded snapshot."""
+    local = paths.LOCAL_SNAPSHOT_DIR
+    if local is not None and table_paths(local, table_id)[1].exists():
+        return local
+    return paths.SNAPSHOT_DIR
+
+
+def read_snapshot_meta(table_id: str) -> dict[str, Any] | None:
+    """The metadata of a snapshot table (embedded or imported), or None when it is absent."""
+    return read_meta(snapshot_folder(table_id), table_id)
 
 
 def write_table(folder: Path, table_id: str, frame: pd.DataFrame, meta: dict[str, Any]) -> None:
