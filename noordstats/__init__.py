@@ -1,20 +1,41 @@
-"""noordstats: CBS statistics behind the claims of the Noord-Nederland position paper."""
+"""noordstats: CBS statistics behind the claims of the Noord-Nederland position paper.
+
+The public API is the names in ``__all__``; everything else is internal. The package's stages, in
+flow order: ``declarations`` (the YAML files) -> ``storage`` (snapshot and cache on disk) ->
+``ingest`` (importers, live CBS, snapshot build) -> ``load`` -> ``analysis`` (indicators, claims)
+-> ``report`` (notebook blocks, charts, the suite) -> ``cli`` / ``commands``.
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["load_table", "__version__"]
+#: public name -> the module that defines it (imported on first use)
+_PUBLIC = {
+    "load_table": "noordstats.load",
+    "evaluate_claims": "noordstats.analysis.claims",
+    "headline_figures": "noordstats.analysis.indicators",
+    "indicator_series": "noordstats.analysis.indicators",
+    "region_profile": "noordstats.analysis.indicators",
+    "sector_profile": "noordstats.analysis.indicators",
+    "list_regions": "noordstats.regions",
+    "region_name": "noordstats.regions",
+    "theme_ids": "noordstats.declarations.themes",
+}
+
+__all__ = ["__version__", *_PUBLIC]
 
 
 def __getattr__(name: str) -> Any:
-    """``noordstats.load_table`` without importing pandas for every ``import noordstats``
-    (the CLI's ``--help`` and argument errors stay fast)."""
-    if name == "load_table":
-        # deferred: `import noordstats` (and the CLI's --help) does not import pandas
-        from noordstats.load import load_table
-
-        return load_table
+    """The public functions, imported when first used, so ``import noordstats`` (and the CLI's
+    ``--help``) does not import pandas."""
+    if name in _PUBLIC:
+        return getattr(import_module(_PUBLIC[name]), name)
     raise AttributeError(f"module 'noordstats' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -10,6 +10,8 @@ dependency) on its line or on the comment line(s) directly above its block of im
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -91,3 +93,35 @@ def test_a_function_local_import_says_why(path):
             f"{path.name}:{node.lineno}: a function-local import needs a '# deferred: <reason>' "
             "comment (or a top-level import)"
         )
+
+
+def test_the_public_api_resolves_without_importing_pandas():
+    code = (
+        "import sys, noordstats\n"
+        "assert 'pandas' not in sys.modules, 'import noordstats imported pandas'\n"
+        "missing = [n for n in noordstats.__all__ if not hasattr(noordstats, n)]\n"
+        "assert not missing, missing\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_readme_map_matches_the_tree():
+    """Every module and subpackage of the package is named in the README's stage table, and
+    every path named there exists."""
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("### The package, stage by stage") :].split("\n## ")[0]
+    cells = [row.split("|")[1] for row in table.splitlines() if row.startswith("| `noordstats")]
+    named: set[str] = set()
+    for cell in cells:
+        parts = [p.strip("` ") for p in cell.split(",")]
+        folder = parts[0].rsplit("/", 1)[0] if parts[0].endswith(".py") else parts[0]
+        for part in parts:
+            named.add(part if part.startswith("noordstats") else f"{folder}/{part}")
+    for name in named:
+        assert (PACKAGE.parent / name).exists(), f"README names {name}, which does not exist"
+    top = {f"noordstats/{p.name}" for p in PACKAGE.glob("*.py") if p.name != "__init__.py"}
+    subpackages = {
+        f"noordstats/{p.name}/" for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()
+    }
+    assert top | subpackages <= named | {"noordstats/commands/"}, sorted(top | subpackages - named)

@@ -9,6 +9,8 @@ import shutil
 from pathlib import Path
 
 from noordstats import __version__, paths
+from noordstats.errors import UsageError
+from noordstats.storage import store
 
 README = """\
 # noordstats working folder
@@ -75,9 +77,6 @@ def planned_files(folder: Path) -> dict[Path, Path | str]:
 
 
 def run_init(args: argparse.Namespace) -> int:
-    from noordstats.errors import UsageError
-    from noordstats.storage import store
-
     folder = args.folder.absolute()
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"init: {args.folder} is a file, not a folder")
