@@ -243,6 +243,14 @@ CONFIG_CASES = [
     ("table: wrong type", "tables.yaml",
      lambda r: _entry(r, "tables", "85924NED").update(national="sometimes"),
      ["fetch", "85924NED"], ["entry '85924NED', key 'national'", "boolean"]),
+    ("table: misspelt source option", "tables.yaml",
+     lambda r: _entry(r, "tables", "83582NED")["sources"][0]["options"].update(derive_region="CR"),
+     ["data"], ["entry '83582NED'", "unknown option 'derive_region' for format odata_v3_csv; "
+                "valid: derive_regions_from, derive_regions_to, separator"]),
+    ("table: source option of the wrong type", "tables.yaml",
+     lambda r: _entry(r, "tables", "83582NED")["sources"][0]["options"].update(
+         derive_regions_from="COROP"),
+     ["data"], ["entry '83582NED'", "derive_regions_from"]),
 ]  # fmt: skip
 
 

@@ -189,3 +189,9 @@ def check_indicator(indicator_id: str) -> Indicator:
     if indicator_id not in indicators:
         raise ConfigError(f"unknown indicator {indicator_id!r}; valid: {', '.join(indicators)}")
     return indicators[indicator_id]
+
+
+def region_profile_tables() -> list[str]:
+    """Table ids behind the region profile's key figures (``region_profile`` of the file)."""
+    catalogue = load_indicators()
+    return list(dict.fromkeys(t for i in catalogue.region_profile for t in catalogue[i].tables))

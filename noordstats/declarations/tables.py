@@ -54,6 +54,61 @@ SourceFormat = Literal[
 ]
 
 
+RegionLevel = Literal["NL", "LD", "PV", "CR", "GM"]
+
+
+class _RegionSumOptions(Strict):
+    derive_regions_from: RegionLevel | None = Field(
+        default=None, description="sum the regions above this level where the file lacks them"
+    )
+    derive_regions_to: list[RegionLevel] | None = Field(
+        default=None, description="the levels to sum to (default PV, LD, NL)"
+    )
+
+
+class HarvestedOptions(Strict):
+    year_label_suffix: str | None = Field(default=None, description="'2023 december' -> 2023")
+
+
+class OdataV3Options(_RegionSumOptions):
+    separator: str = ","
+
+
+class OdataV4Options(_RegionSumOptions):
+    pass
+
+
+class StatlineUntypedOptions(_RegionSumOptions):
+    metadata: str | None = Field(default=None, description="the metadata export beside the file")
+
+
+class StatlineWideOptions(_RegionSumOptions):
+    encoding: str = "utf-8-sig"
+    unassigned_region: str = ""
+    decimal_comma: bool = False
+
+
+class StatwebOptions(Strict):
+    encoding: str = "latin-1"
+    measure: str = ""
+
+
+class NoOptions(Strict):
+    pass
+
+
+#: the options each source format takes (anything else is refused)
+SOURCE_OPTIONS: dict[str, type[Strict]] = {
+    "harvested_csv": HarvestedOptions,
+    "odata_v3_csv": OdataV3Options,
+    "odata_v4_json": OdataV4Options,
+    "statline_untyped_csv": StatlineUntypedOptions,
+    "statline_wide_csv": StatlineWideOptions,
+    "statweb_transposed_csv": StatwebOptions,
+    "duo_json": NoOptions,
+}
+
+
 class SourceFile(Strict):
     path: str = Field(description="path below the folder named by `root`")
     root: Literal["raw", "imports"] = Field(
@@ -65,6 +120,18 @@ class SourceFile(Strict):
     repository: str
     commit: str
     options: dict[str, str | int | bool | list[str] | dict[str, str]] = {}
+
+    @model_validator(mode="after")
+    def _options_of_the_format(self) -> SourceFile:
+        model = SOURCE_OPTIONS[self.format]
+        unknown = sorted(set(self.options) - set(model.model_fields))
+        if unknown:
+            valid = ", ".join(model.model_fields) or "none"
+            raise ValueError(
+                f"unknown option {unknown[0]!r} for format {self.format}; valid: {valid}"
+            )
+        model.model_validate(self.options)
+        return self
 
 
 class Dimension(Strict):

@@ -242,12 +242,6 @@ def _has_text(value: object) -> bool:
     return isinstance(value, str) and value.strip() not in {"", "-"}
 
 
-def tables_in(figures: pd.DataFrame) -> list[str]:
-    """The table ids named in a figures frame's ``table_id`` column (``'83582NED, 85924NED'``)."""
-    ids = [t.strip() for cell in figures.table_id.dropna() for t in str(cell).split(",")]
-    return list(dict.fromkeys(t for t in ids if t))
-
-
 def show_provenance(table_ids: Iterable[str]) -> None:
     """The footer: every CBS table used, its title, dates, completeness and licence."""
     sources = describe_sources(table_ids)

@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from noordstats import paths, regions
 from noordstats.declarations.claims import load_claims
-from noordstats.declarations.indicators import load_indicators
+from noordstats.declarations.indicators import load_indicators, region_profile_tables
 from noordstats.declarations.themes import load_themes, tables_used, theme_ids
 from noordstats.report import export, parameters
 from noordstats.report.folder_lock import output_lock
@@ -76,8 +76,7 @@ def plan_report(kind: str, region: str, overrides: dict[str, Any] | None = None)
         if kind == "claims":
             tables = tables_used()
         else:
-            catalogue = load_indicators()
-            tables = [t for i in catalogue.region_profile for t in catalogue[i].tables]
+            tables = region_profile_tables()
     else:
         notebook = paths.NOTEBOOKS_DIR / "theme.ipynb"
         values = parameters.validate_request(
