@@ -12,8 +12,10 @@ at most a second or two).
 nothing a run started outlives it, however the run ends (``kill -9`` included).
 
 Test hook: ``NOORDSTATS_TEST_PAUSE=PHASE:SECONDS`` makes :func:`pause_for_tests` print
-``noordstats: test pause: PHASE`` on stderr and sleep that long at the named phase (``planning``,
-``index``), so the stop tests can send a signal at that moment. It is read nowhere else.
+``noordstats: test pause: PHASE`` on stderr and wait that long at the named phase (``planning``:
+before the suite decides what to render; ``index``: while it writes the index, a step a signal
+does not cut short), so the stop tests can send a signal at that moment; a stop request ends the
+pause. The variable is read nowhere else.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ def stop_on_signals() -> Iterator[None]:
     try:
         yield
     finally:
-        _State.active = False
+        _State.active, _State.pending, _State.raised = False, None, False
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 
@@ -155,4 +157,6 @@ def pause_for_tests(phase: str) -> None:
     if name != phase:
         return
     print(f"noordstats: test pause: {phase}", file=sys.stderr, flush=True)
-    time.sleep(float(seconds or 5))
+    end = time.monotonic() + float(seconds or 5)
+    while time.monotonic() < end and not stopping():  # a deferred stop ends the pause too
+        time.sleep(0.05)

@@ -241,12 +241,14 @@ def _render_all(
         unit="report",
         disable=None if progress is None else not progress,
     )
+    finished = render_in_workers(specs, folder, workers, self_contained, timeout)
     try:
-        for spec, entry in render_in_workers(specs, folder, workers, self_contained, timeout):
+        for spec, entry in finished:
             bar.update(1)
             bar.set_postfix_str(f"{spec.name}: {entry['status']}")
             yield spec, entry
     finally:
+        finished.close()  # ends the workers now, whatever ended the loop
         bar.close()
 
 
