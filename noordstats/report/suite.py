@@ -153,16 +153,13 @@ def run_suite(
                 for s in specs
             }
             stopping.pause_for_tests("planning")
-            todo = [
-                s
+            current = {
+                s.name
                 for s in specs
-                if force or not is_current(manifest.get(s.name), hashes[s.name], folder)
-            ]
-            results = {
-                s.name: {**manifest[s.name], "status_this_run": "skipped"}
-                for s in specs
-                if s not in todo
+                if not force and is_current(manifest.get(s.name), hashes[s.name], folder)
             }
+            results = {n: {**manifest[n], "status_this_run": "skipped"} for n in current}
+            todo = [s for s in specs if s.name not in current]
             finished = _render_all(todo, folder, jobs, self_contained, progress, timeout)
             with closing(finished):
                 for spec, staged in finished:
