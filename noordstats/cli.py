@@ -142,9 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     except UnavailableError as exc:
         print(f"noordstats: error: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM inside stopping.stop_on_signals
         print("noordstats: interrupted", file=sys.stderr)
-        return 130
+        return getattr(exc, "exit_status", 130)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,9 @@
-"""``noordstats fetch TABLE...``: download declared CBS tables live into the local cache."""
+"""``noordstats fetch TABLE...``: download declared CBS tables live into the local cache.
+
+SIGINT (Ctrl-C) and SIGTERM stop it at once: the table being downloaded is not cached (its
+temporary folder is removed; tables cached before stay whole), stderr says how many were
+fetched, and the exit status is 130 (SIGINT) or 143 (SIGTERM).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from noordstats import regions
+from noordstats import regions, stopping
 from noordstats.declarations.tables import get_declaration
 
 if TYPE_CHECKING:  # deferred: pandas only for the annotations
@@ -34,6 +39,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    with stopping.stop_on_signals():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     # deferred: every command module is imported for --help; start-up stays fast
     from tqdm import tqdm
 
@@ -47,10 +57,14 @@ def run(args: argparse.Namespace) -> int:
         regions.check_region(code)
     cbs_http.resolve_catalog(args.catalog_url)
     quiet = True if args.no_progress else None  # None: a progress bar only on a terminal
-    failures = 0
+    failures = fetched = 0
     for decl in tqdm(decls, desc="tables", unit="table", disable=quiet, file=sys.stderr):
         try:
             frame, meta, downloaded = fetch_with_progress(decl.id, args, quiet)
+        except stopping.Interrupted as stop:
+            print(f"noordstats: interrupted: {fetched} of {len(decls)} tables fetched",
+                  file=sys.stderr)  # fmt: skip
+            return stop.exit_status
         except cbs_http.LiveUnavailableError as exc:
             failures += 1
             tqdm.write(f"noordstats: error: {exc}", file=sys.stderr)
@@ -61,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
                 f"noordstats: error: {decl.id}: not cached: {meta['cache_error']}", file=sys.stderr
             )
             continue
+        fetched += 1
         state = "downloaded" if downloaded else "unchanged at CBS, not downloaded again"
         tqdm.write(
             f"{decl.id}: CBS Modified {meta['modified']}, {len(frame)} rows ({state}); "

@@ -1,8 +1,12 @@
 """``noordstats report`` (one report) and ``noordstats reports`` (the suite).
 
 Parameters are validated before anything is written: bad input exits with status 2 and a
-one-line error naming the valid choices. A report that fails makes the exit status 1; the
-others still finish and the index marks it failed.
+one-line error naming the valid choices. A report that fails (or runs past ``--timeout``) makes
+the exit status 1; the others still finish and the index marks it failed.
+
+SIGINT (Ctrl-C) and SIGTERM stop the run within about a second: what finished stays, the index
+marks the rest "not rendered: interrupted", stderr says how many were rendered, and the exit
+status is 130 (SIGINT) or 143 (SIGTERM). See :mod:`noordstats.stopping`.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from noordstats import paths
+from noordstats import paths, stopping
 from noordstats.errors import UsageError
 from noordstats.load import SOURCES
 
@@ -75,6 +79,11 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="inline plotly.js and the stylesheet in every page (about 4.8 MB each)",
     )
+    parser.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        help=f"stop a report that takes longer and mark it failed (0 < SECONDS <= {MAX_TIMEOUT})",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -100,6 +109,25 @@ def parse_jobs(text: str | None) -> int | None:
     return int(text)
 
 
+MAX_TIMEOUT = 86400
+
+
+def parse_timeout(text: str | None) -> float | None:
+    """``--timeout``: seconds per report, more than 0 and at most a day."""
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= MAX_TIMEOUT:  # also refuses nan and inf
+        raise UsageError(
+            f"--timeout must be a number of seconds greater than 0 and at most {MAX_TIMEOUT}, "
+            f"got {text!r}"
+        )
+    return value
+
+
 def check_output_folder(folder: Path) -> None:
     """Refuse an output folder that is, or lies under, an existing file (bad input: exit 2)."""
     for path in (folder, *folder.parents):
@@ -110,6 +138,11 @@ def check_output_folder(folder: Path) -> None:
 
 
 def run_one(args: argparse.Namespace) -> int:
+    with stopping.stop_on_signals():
+        return _run_one(args)
+
+
+def _run_one(args: argparse.Namespace) -> int:
     # deferred: every command module is imported for --help; start-up stays fast
     from noordstats.report import suite
 
@@ -126,6 +159,11 @@ def run_one(args: argparse.Namespace) -> int:
 
 
 def run_many(args: argparse.Namespace) -> int:
+    with stopping.stop_on_signals():
+        return _run_many(args)
+
+
+def _run_many(args: argparse.Namespace) -> int:
     # deferred: every command module is imported for --help; start-up stays fast
     from noordstats.report import suite
 
@@ -147,6 +185,7 @@ def _render(specs: list, args: argparse.Namespace, jobs: int | None) -> int:
 
     folder = suite.output_folder(args.out, args.dated)
     check_output_folder(folder)
+    timeout = parse_timeout(args.timeout)
     started = time.perf_counter()
     try:
         results = suite.run_suite(
@@ -156,10 +195,15 @@ def _render(specs: list, args: argparse.Namespace, jobs: int | None) -> int:
             force=args.force,
             self_contained=args.self_contained,
             progress=False if args.quiet else None,
+            timeout=timeout,
         )
     except OSError as exc:
         print(f"noordstats: error: cannot write reports to {folder}: {exc}", file=sys.stderr)
         return 1
+    except stopping.Interrupted as stop:
+        print(f"noordstats: {describe_stop(getattr(stop, 'results', []), len(specs))}",
+              file=sys.stderr)  # fmt: skip
+        return stop.exit_status
     statuses = [r["status_this_run"] for r in results]
     counts = {s: statuses.count(s) for s in ("rendered", "skipped", "failed")}
     for result in results:
@@ -174,3 +218,12 @@ def _render(specs: list, args: argparse.Namespace, jobs: int | None) -> int:
         f"in {time.perf_counter() - started:.1f} s -> {folder / 'index.html'}"
     )
     return 1 if counts["failed"] else 0
+
+
+def describe_stop(results: list[dict[str, Any]], planned: int) -> str:
+    """``interrupted: 6 of 10 reports rendered`` (and how many were unchanged or failed)."""
+    statuses = [r.get("status_this_run") for r in results]
+    unchanged, failed = statuses.count("skipped"), statuses.count("failed")
+    text = f"interrupted: {statuses.count('rendered')} of {planned - unchanged} reports rendered"
+    text += f", {unchanged} unchanged" if unchanged else ""
+    return text + (f", {failed} failed" if failed else "")

@@ -34,7 +34,9 @@ def render_index(entries: list[dict[str, Any]], generated_at: str) -> str:
     ordered = sorted(entries, key=lambda e: (KIND_ORDER.get(e.get("kind"), 9), e["name"]))
     rows = "".join(_render_row(entry) for entry in ordered)
     failed = sum(1 for e in ordered if e.get("status") == "failed")
+    stopped = sum(1 for e in ordered if e.get("status") == "interrupted")
     status = f"{len(ordered)} reports" + (f", {failed} failed" if failed else "")
+    status += f", {stopped} not rendered (interrupted)" if stopped else ""
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -50,7 +52,11 @@ def render_index(entries: list[dict[str, Any]], generated_at: str) -> str:
 
 
 def _render_row(entry: dict[str, Any]) -> str:
-    if entry.get("status") == "failed":
+    if entry.get("status") == "interrupted":  # a stopped run did not get to it
+        report = f'{_e(entry["title"])}<br><span class="failed">{_e(entry.get("error"))}</span>'
+        if entry.get("html"):
+            report += f' <a href="{_e(entry["html"])}">(previous version)</a>'
+    elif entry.get("status") == "failed":
         link = _e(entry["title"])
         if entry.get("notebook"):
             link += f' <a href="{_e(entry["notebook"])}">(executed notebook)</a>'

@@ -7,21 +7,28 @@ A report that fails is marked failed; the others finish. Only reports whose inpu
 rendered again (see :mod:`noordstats.report.manifest`). One run at a time writes to an output
 folder: a second run waits for the first (:mod:`noordstats.report.folder_lock`), then finds the
 fresh reports current and skips them.
+
+Stopping (see :mod:`noordstats.stopping`): on SIGINT or SIGTERM the workers and their kernels are
+ended within a second or two, no new report starts, and what finished stays: each report's
+files are moved into place and its manifest entry written in one step that a signal does not
+cut in half. The index marks the reports that were not rendered "not rendered: interrupted",
+and :class:`stopping.Interrupted` carries on to the command with ``results`` attached. Workers
+only stage files; only this process, holding the folder's lock, publishes them
+(:func:`noordstats.report.worker.publish`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
 import os
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import closing, suppress
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from noordstats import paths, regions
+from noordstats import paths, regions, stopping
 from noordstats.declarations.claims import load_claims
 from noordstats.declarations.indicators import load_indicators, region_profile_tables
 from noordstats.declarations.themes import load_themes, tables_used, theme_ids
@@ -34,23 +41,12 @@ from noordstats.report.manifest import (
     read_manifest,
     write_manifest,
 )
-from noordstats.report.worker import (
-    TMP_PREFIX,
-    OutputFolderError,
-    ReportSpec,
-    render_report,
-    warm_up,
-)
+from noordstats.report.pool import render_in_workers
+from noordstats.report.worker import TMP_PREFIX, ReportSpec, publish
 from noordstats.storage import store
 
 OTHER_KINDS = ("claims", "region_profile")
-#: imported once in the fork server, so every worker starts with them loaded
-WORKER_PRELOAD = [
-    "papermill",
-    "nbconvert",
-    "noordstats.report.export",
-    "noordstats.report.worker",
-]
+INTERRUPTED_ERROR = "not rendered: interrupted"
 
 
 def report_kinds() -> list[str]:
@@ -130,41 +126,91 @@ def run_suite(
     self_contained: bool = False,
     progress: bool | None = None,
     lock_timeout: float | None = None,
+    timeout: float | None = None,
 ) -> list[dict[str, Any]]:
     """Render ``specs`` into ``folder``; return their manifest entries (status ``rendered``,
-    ``skipped`` or ``failed``). The index lists every report in the folder's manifest."""
+    ``skipped`` or ``failed``). The index lists every report in the folder's manifest.
+    ``timeout``: seconds one report may take before it is stopped and marked failed.
+
+    On SIGINT/SIGTERM (inside :func:`stopping.stop_on_signals`) raises
+    :class:`stopping.Interrupted` once the workers have ended, with ``results`` (status
+    ``rendered``, ``skipped``, ``failed`` or ``interrupted``; empty when the run stopped before
+    it had decided what to render) and the folder consistent."""
     with output_lock(folder, lock_timeout):
-        remove_temporaries(folder)
-        if not self_contained:
-            export.write_assets(folder)
-        manifest = read_manifest(folder)
-        hashes = {
-            s.name: compute_inputs_hash(s.notebook, s.parameters, s.table_ids, self_contained)
-            for s in specs
-        }
-        todo = [
-            s
-            for s in specs
-            if force or not is_current(manifest.get(s.name), hashes[s.name], folder)
-        ]
-        results = {
-            s.name: {**manifest[s.name], "status_this_run": "skipped"}
-            for s in specs
-            if s not in todo
-        }
-        for spec, entry in _render_all(todo, folder, jobs, self_contained, progress):
-            entry.update(
-                inputs_hash=hashes[spec.name],
-                source=spec.parameters.get("source", "snapshot"),
-                status_this_run=entry["status"],
-            )
-            manifest[spec.name] = {k: v for k, v in entry.items() if k != "status_this_run"}
-            results[spec.name] = entry
-            write_manifest(folder, manifest)
-            write_index(folder, manifest)
-        write_manifest(folder, manifest)
-        write_index(folder, manifest)
+        results: dict[str, dict[str, Any]] = {}
+        manifest: dict[str, dict[str, Any]] = {}
+        todo: list[ReportSpec] | None = None
+        try:
+            remove_temporaries(folder)
+            if not self_contained:
+                export.write_assets(folder)
+            manifest = read_manifest(folder)
+            hashes = {
+                s.name: compute_inputs_hash(s.notebook, s.parameters, s.table_ids, self_contained)
+                for s in specs
+            }
+            stopping.pause_for_tests("planning")
+            current = {
+                s.name
+                for s in specs
+                if not force and is_current(manifest.get(s.name), hashes[s.name], folder)
+            }
+            results = {n: {**manifest[n], "status_this_run": "skipped"} for n in current}
+            todo = [s for s in specs if s.name not in current]
+            finished = _render_all(todo, folder, jobs, self_contained, progress, timeout)
+            with closing(finished):
+                for spec, staged in finished:
+                    with stopping.deferred():  # files, manifest entry and index together
+                        entry = publish(folder, staged)
+                        entry.update(
+                            inputs_hash=hashes[spec.name],
+                            source=spec.parameters.get("source", "snapshot"),
+                            status_this_run=entry["status"],
+                        )
+                        manifest[spec.name] = {
+                            k: v for k, v in entry.items() if k != "status_this_run"
+                        }
+                        results[spec.name] = entry
+                        write_manifest(folder, manifest)
+                        write_index(folder, manifest)
+            with stopping.deferred():
+                write_manifest(folder, manifest)
+                write_index(folder, manifest)
+        except stopping.Interrupted as stop:
+            if todo is not None:  # the workers have ended: record what finished, mark the rest
+                for spec in specs:
+                    results.setdefault(spec.name, _interrupted_entry(spec, manifest, folder))
+                write_manifest(folder, manifest)
+                write_index(folder, manifest, [e for e in results.values() if _is_stopped(e)])
+            stop.results = [results[s.name] for s in specs if s.name in results]
+            raise
+        finally:
+            with suppress(OSError):  # an error writing the folder was already raised
+                remove_temporaries(folder)  # whatever a stopped worker had staged
     return [results[s.name] for s in specs]
+
+
+def _interrupted_entry(
+    spec: ReportSpec, manifest: dict[str, dict[str, Any]], folder: Path
+) -> dict[str, Any]:
+    """A report the stop left unrendered. Its older page, if any, stays (and its manifest
+    entry, so the next run renders it again); the index links it as the previous version."""
+    older = manifest.get(spec.name) or {}
+    page = older.get("html") if older.get("status") == "rendered" else None
+    return {
+        **older,
+        "name": spec.name,
+        "kind": spec.kind,
+        "title": spec.title,
+        "html": page if page and (folder / page).is_file() else None,
+        "status": "interrupted",
+        "error": INTERRUPTED_ERROR,
+        "status_this_run": "interrupted",
+    }
+
+
+def _is_stopped(entry: dict[str, Any]) -> bool:
+    return entry.get("status_this_run") == "interrupted"
 
 
 def _render_all(
@@ -173,60 +219,45 @@ def _render_all(
     jobs: int | None,
     self_contained: bool,
     progress: bool | None,
+    timeout: float | None = None,
 ) -> Iterator[tuple[ReportSpec, dict[str, Any]]]:
-    """Render in worker processes, yielding each report as it finishes."""
+    """Render in worker processes, yielding each report (staged) as it finishes."""
     if not specs:
         return
     workers = max(1, min(jobs or os.cpu_count() or 1, len(specs)))
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(WORKER_PRELOAD)
     bar = tqdm(
         total=len(specs),
         desc="reports",
         unit="report",
         disable=None if progress is None else not progress,
     )
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=warm_up) as pool:
-        futures = {pool.submit(render_report, s, folder, self_contained): s for s in specs}
-        for future in as_completed(futures):
-            spec = futures[future]
-            try:
-                entry = future.result()
-            except OutputFolderError:  # stop: the reports in the folder stay as they were
-                for other in futures:
-                    other.cancel()
-                raise
-            except Exception as exc:  # the worker process itself died
-                entry = _crashed_entry(spec, exc)
+    finished = render_in_workers(specs, folder, workers, self_contained, timeout)
+    try:
+        for spec, entry in finished:
             bar.update(1)
             bar.set_postfix_str(f"{spec.name}: {entry['status']}")
             yield spec, entry
-    bar.close()
-
-
-def _crashed_entry(spec: ReportSpec, exc: BaseException) -> dict[str, Any]:
-    return {
-        "name": spec.name,
-        "kind": spec.kind,
-        "title": spec.title,
-        "parameters": spec.parameters,
-        "notebook": None,
-        "html": None,
-        "status": "failed",
-        "error": f"worker crashed: {type(exc).__name__}: {exc}".splitlines()[0],
-        "summary": {},
-    }
+    finally:
+        finished.close()  # ends the workers now, whatever ended the loop
+        bar.close()
 
 
 def _is_listed(entry: dict[str, Any], folder: Path) -> bool:
-    if entry.get("status") == "failed":
+    if entry.get("status") in {"failed", "interrupted"}:
         return True
     return bool(entry.get("html")) and (folder / entry["html"]).is_file()
 
 
-def write_index(folder: Path, manifest: dict[str, dict[str, Any]]) -> Path:
-    """``index.html`` for every report of the manifest whose files still exist."""
-    entries = [e for e in manifest.values() if _is_listed(e, folder)]
+def write_index(
+    folder: Path,
+    manifest: dict[str, dict[str, Any]],
+    interrupted: list[dict[str, Any]] | None = None,
+) -> Path:
+    """``index.html`` for every report of the manifest whose files still exist, and the
+    ``interrupted`` ones a stopped run did not render (in place of their older entries)."""
+    stopping.pause_for_tests("index")
+    shown = {**manifest, **{e["name"]: e for e in interrupted or []}}
+    entries = [e for e in shown.values() if _is_listed(e, folder)]
     stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     target = folder / INDEX_NAME
     store.write_text_atomic(target, render_index(entries, stamp))

@@ -1,15 +1,21 @@
 """Render one report inside a suite worker process: execute the notebook with papermill, export
 it to HTML, and summarise it for the index.
 
-Every file goes to a temporary name (``.tmp-...``) in the output folder and is moved into place
-with ``os.replace`` once complete, so a crash leaves at most a temporary file, never a
-half-written report under its final name. A report that fails keeps its executed notebook (with
-papermill's error cell at the top) and loses any older HTML page, so the index cannot present a
-stale page as the current report.
+A worker only *stages* a report: every file goes to a temporary name (``.tmp-...``) in the
+output folder, written in full. :func:`publish` then moves the staged files into place with
+``os.replace``; the suite calls it in the run that holds the output folder's lock, never in a
+worker, so a worker that outlives its run (or is stopped half-way) can leave at most temporary
+files, which the next run removes, never a page under its final name. A report that fails keeps
+its executed notebook (with papermill's error cell at the top) and loses any older HTML page, so
+the index cannot present a stale page as the current report.
 
 An output folder that cannot take the files (disk full, read-only, no permission) is not a
-failure of the report: :func:`render_report` raises :class:`OutputFolderError` instead, having
-changed nothing under a final name, and the suite stops with the older reports as they were.
+failure of the report: :func:`stage_report` and :func:`publish` raise
+:class:`OutputFolderError` instead, having changed nothing under a final name, and the suite
+stops with the older reports as they were.
+
+Kernels are started with a parent-death signal and tracked, so :func:`stop_kernels` can end
+them (their whole process group) when the worker must stop at once.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import datetime as dt
 import errno
 import json
 import os
+import signal
 import tempfile
 import time
 import traceback
@@ -29,10 +36,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from noordstats import stopping
 from noordstats.load import StaleDataWarning
 from noordstats.report import export
 from noordstats.report.summary import data_date, latest_period, read_summary, stale_text
-from noordstats.storage import store
 
 TMP_PREFIX = ".tmp-"
 KERNEL_NAME = "python3"
@@ -75,6 +82,10 @@ class ReportSpec:
         return f"{self.name}.ipynb"
 
 
+#: kernels this process started and has not shut down yet (what :func:`stop_kernels` ends)
+_RUNNING_KERNELS: set[Any] = set()
+
+
 @cache
 def ipc_kernel_manager() -> type:
     """A kernel manager that talks to its kernel over local IPC sockets instead of TCP ports
@@ -92,7 +103,32 @@ def ipc_kernel_manager() -> type:
             # kernel started there at once; concurrent reports need their own sockets.
             return str(Path(tempfile.gettempdir()) / f"noordstats-kernel-{uuid.uuid4().hex}")
 
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            # the kernel dies with this process, however it ends (kill -9 included)
+            kw.setdefault("preexec_fn", stopping.parent_death_hook(signal.SIGKILL))
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+            _RUNNING_KERNELS.add(self)
+
+        async def _async_cleanup_resources(self, restart: bool = False) -> None:
+            _RUNNING_KERNELS.discard(self)
+            await super()._async_cleanup_resources(restart)
+
     return IPCKernelManager
+
+
+def stop_kernels() -> None:
+    """Kill every kernel this process started (its whole process group) and remove its
+    connection files. For a worker that must end now; safe from any thread."""
+    for manager in list(_RUNNING_KERNELS):
+        provisioner = getattr(manager, "provisioner", None)
+        group = getattr(provisioner, "pgid", None) or getattr(provisioner, "pid", None)
+        if group:
+            with suppress(OSError):
+                os.killpg(group, signal.SIGKILL)
+        with suppress(Exception):
+            manager.cleanup_connection_file()
+            manager.cleanup_ipc_files()
+        _RUNNING_KERNELS.discard(manager)
 
 
 def warm_up() -> None:
@@ -106,13 +142,22 @@ def warm_up() -> None:
 
 
 def render_report(spec: ReportSpec, folder: Path, self_contained: bool) -> dict[str, Any]:
-    """Execute, export and summarise one report; return its manifest entry. Raises
-    :class:`OutputFolderError` (nothing changed under a final name) when the folder cannot take
-    the files."""
+    """Stage and publish one report (for a caller that holds the folder's lock itself)."""
+    return publish(folder, stage_report(spec, folder, self_contained))
+
+
+def stage_report(spec: ReportSpec, folder: Path, self_contained: bool) -> dict[str, Any]:
+    """Execute, export and summarise one report into temporary files in ``folder``; return its
+    manifest entry, whose ``staged`` names those files for :func:`publish`. Raises
+    :class:`OutputFolderError` (nothing staged) when the folder cannot take the files."""
     tmp_notebook = folder / f"{TMP_PREFIX}{spec.name}-{os.getpid()}.ipynb"
+    staged: dict[str, str] = {}
     try:
-        return _render(spec, folder, self_contained, tmp_notebook)
-    except OSError as exc:
+        return _render(spec, folder, self_contained, tmp_notebook, staged)
+    except BaseException as exc:
+        for name in staged.values():
+            with suppress(OSError):
+                (folder / name).unlink(missing_ok=True)
         if not is_output_error(exc):
             raise
         raise OutputFolderError(exc.errno, exc.strerror, exc.filename) from None
@@ -122,7 +167,7 @@ def render_report(spec: ReportSpec, folder: Path, self_contained: bool) -> dict[
 
 
 def _render(
-    spec: ReportSpec, folder: Path, self_contained: bool, tmp_notebook: Path
+    spec: ReportSpec, folder: Path, self_contained: bool, tmp_notebook: Path, staged: dict
 ) -> dict[str, Any]:
     # deferred: an unchanged re-run renders nothing and does not pay for papermill
     import nbformat
@@ -138,6 +183,7 @@ def _render(
         "html": None,
         "error": None,
         "summary": {},
+        "staged": staged,
     }
     try:
         executed = papermill.execute_notebook(
@@ -161,7 +207,7 @@ def _render(
         entry["traceback"] = traceback.format_exc(limit=5)
     if entry["error"] is None:
         try:
-            _publish(spec, executed, folder, self_contained)
+            _stage_files(spec, executed, folder, self_contained, staged)
             entry["html"] = spec.html_name
             entry.update(summary_fields(read_summary(executed)))
             entry["status"] = "rendered"
@@ -172,35 +218,65 @@ def _render(
             entry["traceback"] = traceback.format_exc(limit=5)
             nbformat.write(executed, tmp_notebook)
     if entry["error"] is not None:
+        for name in staged.values():
+            (folder / name).unlink(missing_ok=True)
+        staged.clear()
         if tmp_notebook.exists():
-            _publish_notebook(
-                nbformat.read(tmp_notebook, as_version=4), folder / spec.notebook_name
-            )
+            notebook = _notebook_text(nbformat.read(tmp_notebook, as_version=4))
+            staged["notebook"] = _stage_text(folder, spec, "ipynb", notebook)
         else:
             entry["notebook"] = None
-        (folder / spec.html_name).unlink(missing_ok=True)
         entry["status"] = "failed"
     entry["seconds"] = round(time.perf_counter() - started, 2)
     entry["rendered_at"] = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     return entry
 
 
-def _publish(spec: ReportSpec, executed: Any, folder: Path, self_contained: bool) -> None:
+def _stage_files(
+    spec: ReportSpec, executed: Any, folder: Path, self_contained: bool, staged: dict
+) -> None:
     executed.metadata["title"] = spec.title
     page = export.export_html(executed, self_contained=self_contained)
     notebook = _notebook_text(executed)
     # both files are written in full before either replaces its older version: a disk that
     # fills up half-way leaves the older page and notebook together, as they were
-    with (
-        store.atomic_path(folder / spec.html_name) as html_tmp,
-        store.atomic_path(folder / spec.notebook_name) as notebook_tmp,
-    ):
-        html_tmp.write_text(page, encoding="utf-8")
-        notebook_tmp.write_text(notebook, encoding="utf-8")
+    staged["html"] = _stage_text(folder, spec, "html", page)
+    staged["notebook"] = _stage_text(folder, spec, "ipynb", notebook)
 
 
-def _publish_notebook(notebook: Any, target: Path) -> None:
-    store.write_text_atomic(target, _notebook_text(notebook))
+def _stage_text(folder: Path, spec: ReportSpec, suffix: str, text: str) -> str:
+    """Write ``text`` in full (synced to disk) to a temporary file in ``folder``; its name."""
+    name = f"{TMP_PREFIX}{spec.name}-{os.getpid()}.staged.{suffix}"
+    with open(folder / name, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(folder / name, 0o644)
+    return name
+
+
+def publish(folder: Path, entry: dict[str, Any]) -> dict[str, Any]:
+    """Move a staged report's files into place (its page and notebook, or a failed report's
+    executed notebook, whose older page is removed); return the entry without ``staged``. Only
+    the run that holds the folder's lock calls this. Raises :class:`OutputFolderError`."""
+    entry = dict(entry)
+    staged = entry.pop("staged", None) or {}
+    name = entry["name"]
+    try:
+        if entry["status"] == "rendered":
+            os.replace(folder / staged["html"], folder / f"{name}.html")
+            os.replace(folder / staged["notebook"], folder / f"{name}.ipynb")
+        else:
+            if "notebook" in staged:
+                os.replace(folder / staged["notebook"], folder / f"{name}.ipynb")
+            else:  # nothing ran to the end: no older notebook stays behind either
+                (folder / f"{name}.ipynb").unlink(missing_ok=True)
+            (folder / f"{name}.html").unlink(missing_ok=True)
+    except OSError as exc:
+        if not is_output_error(exc):
+            raise
+        raise OutputFolderError(exc.errno, exc.strerror, exc.filename) from None
+    return entry
 
 
 def _notebook_text(notebook: Any) -> str:

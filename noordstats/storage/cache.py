@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from noordstats import paths
+from noordstats import paths, stopping
 from noordstats.storage import store
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,8 @@ def write_entry(
     tmp = Path(tempfile.mkdtemp(prefix=_TMP_PREFIX, dir=target.parent))
     try:
         store.write_table(tmp, table_id, frame, meta)
-        _publish(tmp, target, table_id)
+        with stopping.deferred():  # a stop signal does not cut a replacement in half
+            _publish(tmp, target, table_id)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
