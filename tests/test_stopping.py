@@ -45,7 +45,7 @@ from tests.replay_server import ReplayServer
 from tests.test_suite import tiny_spec
 
 REPORTS = ["defence_security", "claims"]  # the two quickest real reports
-NAMES = {"specialisation-defence_security-LD01", "claims-LD01"}
+NAMES = {"theme-defence_security-LD01", "claims-LD01"}
 RUN_MARKER = "NOORDSTATS_TEST_RUN_MARKER"
 STOP_BUDGET = 2.0  # seconds from the signal to the exit, and until every process is gone
 
