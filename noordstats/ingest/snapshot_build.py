@@ -4,7 +4,6 @@ and describe what it holds. ``noordstats snapshot build`` runs :func:`build_snap
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from noordstats import __version__, paths, regions
+from noordstats import paths, regions
 from noordstats.declarations.tables import (
     SourceFile,
     TableDeclaration,
@@ -57,7 +56,8 @@ def import_table(decl: TableDeclaration, raw_dir: Path) -> pd.DataFrame:
 
 
 def describe(decl: TableDeclaration, frame: pd.DataFrame, raw_dir: Path) -> dict[str, Any]:
-    """The metadata record that travels with a table."""
+    """The metadata record that travels with a table. It depends on the declaration and the
+    data only (no build date, no tool version), so that a rebuild reproduces it."""
     periods = sorted(frame.period_code.astype(str).unique())
     levels = frame.drop_duplicates("region_code").region_level.astype(str).value_counts()
     dims = {}
@@ -98,11 +98,9 @@ def describe(decl: TableDeclaration, frame: pd.DataFrame, raw_dir: Path) -> dict
         "measures": {k: m.model_dump() for k, m in decl.measures.items()},
         "periods": periods,
         "frequencies": sorted(frame.frequency.astype(str).unique()),
-        "regions_by_level": {str(k): int(v) for k, v in levels.items()},
+        "regions_by_level": {str(k): int(v) for k, v in sorted(levels.items())},
         "row_count": len(frame),
         "value_count": int(frame.value.notna().sum()),
-        "built": dt.date.today().isoformat(),
-        "noordstats_version": __version__,
     }
 
 
