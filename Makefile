@@ -10,7 +10,7 @@ help:
 	@echo "make reports   render every report from the embedded snapshot into reports/"
 	@echo "make test      run the test suite (what CI runs)"
 	@echo "make data      list the tables in the embedded snapshot"
-	@echo "make snapshot  rebuild data/snapshot/ from the raw captures (../shared/data)"
+	@echo "make snapshot  rebuild data/snapshot/ from the raw captures in data/raw/"
 	@echo "make bench     measure the suite (writes benchmarks/results.md)"
 	@echo "make lint      ruff + notebook output check"
 

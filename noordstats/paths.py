@@ -20,6 +20,9 @@ REGIONS_FILE = SNAPSHOT_DIR / "regions.csv"
 INDICATORS_FILE = DATA_DIR / "indicators.yaml"
 SPECIALISATIONS_FILE = DATA_DIR / "specialisations.yaml"
 CLAIMS_FILE = DATA_DIR / "claims.yaml"
+RAW_DIR = DATA_DIR / "raw"  # the raw captures the snapshot is built from (gzip-compressed)
+RAW_FILES_FILE = DATA_DIR / "raw_files.yaml"  # sha256 and size of every original raw file
+PAPER_FILE = RAW_DIR / "paper" / "000_38f0a742647de4fa.txt"  # the position paper's text
 
 NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
 REPORTS_DIR = PROJECT_DIR / "reports"
@@ -28,8 +31,10 @@ DOCS_DIR = PROJECT_DIR / "docs"
 
 
 def raw_data_dir() -> Path:
-    """Folder holding the raw CBS captures the importers read (`../shared/data` by default)."""
-    return Path(os.environ.get("NOORDSTATS_RAW_DIR", PROJECT_DIR.parent / "shared" / "data"))
+    """Folder holding the raw captures the importers read (`data/raw` by default;
+    `NOORDSTATS_RAW_DIR` overrides)."""
+    override = os.environ.get("NOORDSTATS_RAW_DIR")
+    return Path(override) if override else RAW_DIR
 
 
 def cache_dir() -> Path:

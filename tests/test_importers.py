@@ -5,10 +5,8 @@ a broken copy of its file."""
 from __future__ import annotations
 
 import csv
-import json
 import math
 import re
-import shutil
 from collections import defaultdict
 from pathlib import Path
 from typing import get_args
@@ -21,6 +19,7 @@ from noordstats.ingest.importers import get_importer
 from noordstats.ingest.importers.common import SourceFormatError
 from noordstats.ingest.snapshot_build import import_table
 from noordstats.load import load_table
+from tests.raw_helpers import copy_raw, open_raw, read_raw_json, read_raw_text
 
 # Region titles as the harvested files write them -> the codes CBS gives them (README of the
 # raw data: NL01, LD01 Noord, PV20 Groningen, PV21 Fryslân, CR01 Oost-Groningen).
@@ -67,7 +66,7 @@ def period_code_of(label: str, december: bool = False) -> str:
 
 
 def read_semicolon(path: Path, encoding: str = "utf-8-sig") -> list[dict[str, str]]:
-    with open(path, encoding=encoding, newline="") as fh:
+    with open_raw(path, encoding) as fh:
         return list(csv.DictReader(fh, delimiter=";"))
 
 
@@ -196,7 +195,7 @@ def test_harvested_provisional_marks_become_status(raw_dir: Path) -> None:
 
 
 def read_corop(raw_dir: Path) -> dict[tuple[str, str, str], float]:
-    with open(raw_dir / "cbs/83582NED/corop/83582NED_corop.csv", newline="") as fh:
+    with open_raw(raw_dir / "cbs/83582NED/corop/83582NED_corop.csv") as fh:
         return {
             (r["BedrijfstakkenBranchesSBI2008"].strip(), r["RegioS"].strip(), r["Perioden"]): (
                 cell_value(r["BanenVanWerknemersInDecember_1"])
@@ -257,7 +256,7 @@ def test_83582ned_north_equals_cbs_published_total(raw_dir: Path) -> None:
 
 
 def read_wide(path: Path) -> tuple[str, list[str], dict[str, list[str]]]:
-    with open(path, encoding="utf-8-sig", newline="") as fh:
+    with open_raw(path) as fh:
         lines = list(csv.reader(fh, delimiter=";"))
     period = lines[2][0].removeprefix("Perioden: ")
     regions = lines[5][1:]
@@ -269,9 +268,7 @@ def read_wide(path: Path) -> tuple[str, list[str], dict[str, list[str]]]:
 
 def municipality_provinces(raw_dir: Path) -> dict[str, tuple[str, str]]:
     """Municipality title -> (GM code, province code), straight from CBS's code list."""
-    items = json.loads((raw_dir / "cbs/03759ned/odata_v4_2026/codes-RegioS.json").read_text())[
-        "value"
-    ]
+    items = read_raw_json(raw_dir / "cbs/03759ned/odata_v4_2026/codes-RegioS.json")["value"]
     return {
         i["Title"]: (i["Identifier"], i["DimensionGroupId"][2:])
         for i in items
@@ -324,9 +321,7 @@ def test_85701ned_hbo_nl_total_as_provenance_states(raw_dir: Path) -> None:
 
 
 def test_81575ned_transposed_cells(raw_dir: Path) -> None:
-    with open(
-        raw_dir / "cbs/81575ned/Vestigingen_bedrijven.csv", encoding="latin-1", newline=""
-    ) as fh:
+    with open_raw(raw_dir / "cbs/81575ned/Vestigingen_bedrijven.csv", "latin-1") as fh:
         lines = list(csv.reader(fh, delimiter=";"))
     regions, periods = lines[0][1:], lines[1][1:]
     codes = {"Nederland": "NL01", "Noord-Nederland (LD)": "LD01", "Friesland (PV)": "PV21",
@@ -351,10 +346,10 @@ def test_81575ned_transposed_cells(raw_dir: Path) -> None:
 
 def test_03759ned_observations_status_and_landsdeel(raw_dir: Path) -> None:
     folder = raw_dir / "cbs/03759ned/odata_v4_2026"
-    observations = json.loads((folder / "observations-page-1.json").read_text())["value"]
+    observations = read_raw_json(folder / "observations-page-1.json")["value"]
     status = {
         p["Identifier"]: p["Status"].lower()
-        for p in json.loads((folder / "codes-Perioden.json").read_text())["value"]
+        for p in read_raw_json(folder / "codes-Perioden.json")["value"]
     }
     frame = load_table("03759ned")
     actual = values_by(frame, ["region_code", "period_code", "measure_code"])
@@ -379,8 +374,8 @@ def test_03759ned_observations_status_and_landsdeel(raw_dir: Path) -> None:
 @pytest.mark.parametrize("table_id", ["03759ned", "83625NED"])
 def test_v4_observations_arrive_with_cbs_status(table_id: str, raw_dir: Path) -> None:
     folder = (raw_dir / get_declaration(table_id).sources[0].path).parent
-    observations = json.loads((folder / "observations-page-1.json").read_text())["value"]
-    periods = json.loads((folder / "codes-Perioden.json").read_text())["value"]
+    observations = read_raw_json(folder / "observations-page-1.json")["value"]
+    periods = read_raw_json(folder / "codes-Perioden.json")["value"]
     status = {p["Identifier"]: p["Status"].lower() for p in periods}
     frame = load_table(table_id)
     actual = values_by(frame, ["region_code", "period_code", "measure_code"])
@@ -400,9 +395,7 @@ def test_v4_observations_arrive_with_cbs_status(table_id: str, raw_dir: Path) ->
 
 
 def test_03759ned_measure_titles_and_units_are_cbs(raw_dir: Path) -> None:
-    measures = json.loads((raw_dir / "cbs/03759ned/odata_v4_2026/measure-codes.json").read_text())[
-        "value"
-    ]
+    measures = read_raw_json(raw_dir / "cbs/03759ned/odata_v4_2026/measure-codes.json")["value"]
     decl = get_declaration("03759ned")
     for m in measures:
         assert decl.measures[m["Identifier"]].title == m["Title"].strip()
@@ -449,8 +442,8 @@ def test_70072ned_padded_cells_and_derived_regions(raw_dir: Path) -> None:
 
 
 def test_duo_sums_of_published_cells(raw_dir: Path) -> None:
-    records = json.loads(
-        (raw_dir / "duo/ingeschrevenen_hbo_2020_2024/duo_ingeschrevenhbo_2024.json").read_text()
+    records = read_raw_json(
+        raw_dir / "duo/ingeschrevenen_hbo_2020_2024/duo_ingeschrevenhbo_2024.json"
     )
     frame = load_table("duo-hbo")
     actual = values_by(
@@ -508,10 +501,8 @@ def test_85423ned_is_national_with_every_category(raw_dir: Path) -> None:
 
 
 def test_70960ned_titles_and_units_from_the_labelled_export(raw_dir: Path) -> None:
-    with open(
-        raw_dir / "cbs/70960ned/Windenergie_op_land__per_provincie_24052022_142754.csv",
-        encoding="utf-8-sig",
-        newline="",
+    with open_raw(
+        raw_dir / "cbs/70960ned/Windenergie_op_land__per_provincie_24052022_142754.csv"
     ) as fh:
         header = next(csv.reader(fh, delimiter=";"))[2:]
     decl = get_declaration("70960ned")
@@ -533,7 +524,7 @@ def broken_copy(
     source = raw_dir / rel
     target = tmp_path / rel
     target.parent.mkdir(parents=True, exist_ok=True)
-    lines = source.read_text(encoding=encoding).split("\n")
+    lines = read_raw_text(source, encoding).split("\n")
     assert old in lines[line - 1], (rel, line, lines[line - 1][:200])
     lines[line - 1] = lines[line - 1].replace(old, new, 1)
     target.write_text("\n".join(lines), encoding=encoding)
@@ -583,22 +574,23 @@ def test_malformed_csv_names_file_and_line(
     encoding = "latin-1" if table_id == "81575ned" else "utf-8"
     if table_id == "83582NED-harvest":
         line = next(
-            i
-            for i, text in enumerate((raw_dir / rel).read_text(encoding="utf-8-sig").split("\n"), 1)
-            if old in text
+            i for i, text in enumerate(read_raw_text(raw_dir / rel).split("\n"), 1) if old in text
         )
     copy = broken_copy(raw_dir, tmp_path, rel, line, old, new, encoding)
     for other in decl.sources:
         if other.path != rel:
-            (tmp_path / other.path).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(raw_dir / other.path, tmp_path / other.path)
+            copy_raw(raw_dir / other.path, tmp_path / other.path)
     with pytest.raises(SourceFormatError, match=re.escape(f"{copy}:{line}:") + ".*" + message):
         import_table(decl, tmp_path)
 
 
 def test_malformed_v4_observation_names_file_and_line(raw_dir: Path, tmp_path: Path) -> None:
     folder = "cbs/03759ned/odata_v4_2026"
-    shutil.copytree(raw_dir / folder, tmp_path / folder)
+    for file in (raw_dir / folder).iterdir():  # plain copies
+        copy_raw(
+            file.with_name(file.name.removesuffix(".gz")),
+            tmp_path / folder / file.name.removesuffix(".gz"),
+        )
     copy = broken_copy(
         raw_dir,
         tmp_path,

@@ -3,8 +3,8 @@ rebuild from the raw captures equal to what ships, and `noordstats snapshot buil
 
 from __future__ import annotations
 
+import hashlib
 import io
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -17,11 +17,23 @@ from noordstats.declarations.tables import declarations, read_table_declarations
 from noordstats.ingest.snapshot_build import GEO_FILES, build_snapshot, import_table, source_root
 from noordstats.load import load_table
 from noordstats.storage import store
+from tests.raw_helpers import copy_raw, read_raw_bytes, read_raw_text
 
 TABLES = list(declarations())
 SHIPPED_SNAPSHOT = paths.SNAPSHOT_DIR  # before any test points paths at a temporary folder
 STATLINE_2020 = "cbs/03759ned/statline_csv_2020"
 UNTYPED_2020 = f"{STATLINE_2020}/03759ned_UntypedDataSet_05022020_161839.csv"
+METADATA_2020 = f"{STATLINE_2020}/03759ned_metadata.csv"
+
+
+@pytest.fixture
+def download(raw_dir: Path, tmp_path: Path) -> Path:
+    """The 2020 StatLine download of 03759ned (data + metadata export) as an analyst has it:
+    plain files in a folder of their own."""
+    folder = tmp_path / "download"
+    for rel in (UNTYPED_2020, METADATA_2020):
+        copy_raw(raw_dir / rel, folder / Path(rel).name)
+    return folder
 
 
 @pytest.mark.parametrize("table_id", TABLES)
@@ -74,7 +86,8 @@ def test_rebuild_from_raw_equals_the_shipped_table(table_id: str, raw_dir: Path)
     decl = declarations()[table_id]
     meta = store.read_meta(paths.SNAPSHOT_DIR, table_id)
     for source, recorded in zip(decl.sources, meta["sources"], strict=True):
-        assert store.sha256_file(source_root(source, raw_dir) / source.path) == recorded["sha256"]
+        original = read_raw_bytes(source_root(source, raw_dir) / source.path)
+        assert hashlib.sha256(original).hexdigest() == recorded["sha256"]
     buffer = io.BytesIO()  # through parquet, as the snapshot stores it
     import_table(decl, raw_dir).to_parquet(buffer, index=False)
     rebuilt = pd.read_parquet(io.BytesIO(buffer.getvalue()))
@@ -110,8 +123,9 @@ def test_build_cli_names_a_missing_raw_folder(isolated_snapshot: Path, capsys) -
 # ----------------------------------------------------------------- noordstats snapshot import
 
 
-def test_import_untyped_export_with_metadata(isolated_snapshot: Path, raw_dir: Path) -> None:
-    assert main(["snapshot", "import", str(raw_dir / UNTYPED_2020), "--id", "bevolking-2020"]) == 0
+def test_import_untyped_export_with_metadata(isolated_snapshot: Path, download: Path) -> None:
+    data = download / Path(UNTYPED_2020).name
+    assert main(["snapshot", "import", str(data), "--id", "bevolking-2020"]) == 0
     local = read_table_declarations(isolated_snapshot / "tables.local.yaml")
     decl = local["bevolking-2020"]
     assert decl.title == "Bevolking op 1 januari en gemiddeld; geslacht, leeftijd en regio"
@@ -119,7 +133,7 @@ def test_import_untyped_export_with_metadata(isolated_snapshot: Path, raw_dir: P
     assert decl.measures["BevolkingOp1Januari_1"].unit == "aantal"
     assert (isolated_snapshot / "imports/bevolking-2020/03759ned_metadata.csv").exists()
     frame = load_table("bevolking-2020", regions="PV20", periods=1988)
-    rows = (raw_dir / UNTYPED_2020).read_text(encoding="utf-8-sig").splitlines()
+    rows = read_raw_text(data).splitlines()
     total = next(r for r in rows if '"T001038";"10000";"T001019";"PV20  ";"1988JJ00"' in r).split(
         ";"
     )[-1]
@@ -129,8 +143,8 @@ def test_import_untyped_export_with_metadata(isolated_snapshot: Path, raw_dir: P
     assert set(frame.status.astype(str)) == {"definitief"}  # from the metadata's Perioden
 
 
-def test_import_wide_export(isolated_snapshot: Path, raw_dir: Path) -> None:
-    path = raw_dir / "cbs/85701NED/2023_2024.csv"
+def test_import_wide_export(isolated_snapshot: Path, raw_dir: Path, tmp_path: Path) -> None:
+    path = copy_raw(raw_dir / "cbs/85701NED/2023_2024.csv", tmp_path / "download/2023_2024.csv")
     assert main(["snapshot", "import", str(path), "--id", "leerlingen-2023"]) == 0
     ours = load_table("leerlingen-2023", regions="LD01")
     shipped = store.read_table(SHIPPED_SNAPSHOT, "85701NED")
@@ -139,18 +153,17 @@ def test_import_wide_export(isolated_snapshot: Path, raw_dir: Path) -> None:
     assert ours.value.tolist() == shipped.value.tolist()
 
 
-def test_import_refuses_a_declared_id(isolated_snapshot: Path, raw_dir: Path, capsys) -> None:
-    assert main(["snapshot", "import", str(raw_dir / UNTYPED_2020)]) == 2  # id 03759ned exists
+def test_import_refuses_a_declared_id(isolated_snapshot: Path, download: Path, capsys) -> None:
+    data = download / Path(UNTYPED_2020).name
+    assert main(["snapshot", "import", str(data)]) == 2  # id 03759ned exists
     assert "already declared" in capsys.readouterr().err
     assert not (isolated_snapshot / "tables.local.yaml").exists()
 
 
 def test_import_of_a_malformed_file_writes_nothing(
-    isolated_snapshot: Path, raw_dir: Path, tmp_path: Path, capsys
+    isolated_snapshot: Path, download: Path, capsys
 ) -> None:
-    folder = tmp_path / "download"
-    shutil.copytree(raw_dir / STATLINE_2020, folder)
-    data = folder / Path(UNTYPED_2020).name
+    data = download / Path(UNTYPED_2020).name
     lines = data.read_text(encoding="utf-8-sig").split("\n")
     lines[6] = lines[6].replace('"  5', '"abc', 1)
     data.write_text("\n".join(lines), encoding="utf-8-sig")

@@ -1,5 +1,5 @@
-"""``noordstats snapshot``: rebuild the embedded snapshot from the raw captures, or add a StatLine
-CSV export an analyst downloaded."""
+"""``noordstats snapshot``: rebuild the embedded snapshot from the raw captures, record new raw
+captures, or add a StatLine CSV export an analyst downloaded."""
 
 from __future__ import annotations
 
@@ -13,12 +13,21 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     build = actions.add_parser(
         "build",
-        help="rebuild data/snapshot/ from the raw captures (../shared/data or NOORDSTATS_RAW_DIR)",
+        help="rebuild data/snapshot/ from the raw captures (data/raw or NOORDSTATS_RAW_DIR)",
     )
     build.add_argument("tables", nargs="*", metavar="TABLE", help="table ids (default: all)")
-    build.add_argument("--raw-dir", type=Path, help="raw data folder (default: ../shared/data)")
+    build.add_argument("--raw-dir", type=Path, help="raw data folder (default: data/raw)")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.set_defaults(func=run_build)
+
+    add_raw = actions.add_parser(
+        "add-raw", help="copy original raw files into data/raw/ and record their sha256"
+    )
+    add_raw.add_argument("source", type=Path, metavar="FOLDER", help="folder the files are in")
+    add_raw.add_argument(
+        "files", nargs="+", metavar="PATH", help="paths below FOLDER (kept below data/raw/)"
+    )
+    add_raw.set_defaults(func=run_add_raw)
 
     add = actions.add_parser(
         "import",
@@ -39,6 +48,17 @@ def run_build(args: argparse.Namespace) -> int:
 
     built = build_snapshot(args.tables or None, raw_dir=args.raw_dir, progress=not args.quiet)
     print(f"built {len(built)} table(s) in {paths.SNAPSHOT_DIR}: {', '.join(built)}")
+    return 0
+
+
+def run_add_raw(args: argparse.Namespace) -> int:
+    from noordstats import paths
+    from noordstats.ingest.raw_capture import add_raw_files
+
+    records = add_raw_files(args.source, args.files)
+    for record in records:
+        print(f"{record.path}: sha256 {record.sha256}, {record.size} bytes")
+    print(f"recorded {len(records)} file(s) in {paths.RAW_FILES_FILE}")
     return 0
 
 

@@ -4,7 +4,6 @@ and describe what it holds. ``noordstats snapshot build`` runs :func:`build_snap
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from noordstats import paths, regions
+from noordstats.declarations.raw_files import RawFile, raw_files
 from noordstats.declarations.tables import (
     SourceFile,
     TableDeclaration,
@@ -20,7 +20,8 @@ from noordstats.declarations.tables import (
 )
 from noordstats.ingest.importers import get_importer
 from noordstats.ingest.importers.common import assemble
-from noordstats.storage import store
+from noordstats.storage import rawfiles, store
+from noordstats.storage.rawfiles import RawFileError
 
 REGION_CODE_LIST = "cbs/03759ned/odata_v4_2026/codes-RegioS.json"
 
@@ -87,7 +88,7 @@ def describe(decl: TableDeclaration, frame: pd.DataFrame, raw_dir: Path) -> dict
         "sources": [
             {
                 **src.model_dump(exclude={"options"}),
-                "sha256": store.sha256_file(source_root(src, raw_dir) / src.path),
+                "sha256": rawfiles.content_sha256(source_root(src, raw_dir) / src.path),
             }
             for src in decl.sources
         ],
@@ -114,7 +115,32 @@ def build_region_file(raw_dir: Path) -> None:
 def copy_provenance(decl: TableDeclaration, raw_dir: Path) -> None:
     for rel in decl.provenance:
         with store.atomic_path(paths.PROVENANCE_DIR / rel) as tmp:
-            shutil.copyfile(raw_dir / rel, tmp)
+            tmp.write_bytes(rawfiles.read_bytes(raw_dir / rel))
+
+
+def check_raw_files(raw_dir: Path, records: dict[str, RawFile] | None = None) -> list[str]:
+    """One line per raw file that is missing, differs from its record (naming both hashes) or,
+    in the project's own ``data/raw/``, is not recorded. Empty: every file is as recorded."""
+    records = raw_files() if records is None else records
+    problems = []
+    for rel, record in sorted(records.items()):
+        stored = rawfiles.stored_path(raw_dir / rel)
+        if not stored.is_file():
+            problems.append(f"{raw_dir / rel}: missing (recorded in {paths.RAW_FILES_FILE.name})")
+            continue
+        try:
+            found = rawfiles.content_sha256(stored)
+        except RawFileError as exc:
+            problems.append(str(exc))
+            continue
+        if found != record.sha256:
+            problems.append(f"{stored}: sha256 {found} differs from the recorded {record.sha256}")
+    if raw_dir.resolve() == paths.RAW_DIR.resolve():
+        for path in sorted(p for p in raw_dir.rglob("*") if p.is_file()):
+            rel = rawfiles.original_path(path).relative_to(raw_dir).as_posix()
+            if rel not in records:
+                problems.append(f"{path}: not recorded in {paths.RAW_FILES_FILE.name}")
+    return problems
 
 
 def build_snapshot(
@@ -131,7 +157,7 @@ def build_snapshot(
     build_region_file(raw_dir)
     for rel in GEO_FILES:
         with store.atomic_path(paths.GEO_DIR / Path(rel).name) as tmp:
-            shutil.copyfile(raw_dir / rel, tmp)
+            tmp.write_bytes(rawfiles.read_bytes(raw_dir / rel))
     built = []
     for decl in tqdm(decls, desc="importing", unit="table", disable=not progress):
         frame = import_table(decl, raw_dir)
