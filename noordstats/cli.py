@@ -61,11 +61,12 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from noordstats.ingest.statline_import import ImportUsageError
     from noordstats.regions import RegionError
     from noordstats.report.parameters import ParameterError
+    from noordstats.storage.rawfiles import RawFileError
 
     return (
         UsageError, CodeError, SourceFormatError, RegionError, DeclarationError,
         UnknownTableError, ValidationError, ConfigError, ParameterError, LiveConfigError,
-        RawDataMissingError, ImportUsageError,
+        RawDataMissingError, ImportUsageError, RawFileError,
     )  # fmt: skip
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from noordstats import paths
 from noordstats.declarations.claims import load_claims
 from noordstats.declarations.indicators import load_indicators
+from noordstats.declarations.raw_files import raw_files
 from noordstats.declarations.tables import declarations
 from noordstats.declarations.themes import load_specialisations
 
@@ -130,6 +131,7 @@ def clear_caches() -> None:
         load_indicators,
         load_specialisations,
         load_claims,
+        raw_files,
         regions.clear_caches,
         frames.load_cached,
         frames.indicator_frame,

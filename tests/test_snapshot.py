@@ -1,10 +1,16 @@
 """The embedded snapshot: every declared table built, its metadata equal to its declaration, a
-rebuild from the raw captures equal to what ships, and `noordstats snapshot build|import`."""
+rebuild from the raw captures equal to what ships (byte for byte, as `noordstats snapshot verify`
+checks), a build that leaves the snapshot whole when it is interrupted, and `noordstats snapshot
+build|import`."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -14,10 +20,25 @@ import yaml
 from noordstats import paths
 from noordstats.cli import main
 from noordstats.declarations.tables import declarations, read_table_declarations
-from noordstats.ingest.snapshot_build import GEO_FILES, build_snapshot, import_table, source_root
+from noordstats.ingest.snapshot_build import (
+    GEO_FILES,
+    STAGING_PREFIX,
+    build_snapshot,
+    import_table,
+    source_root,
+)
 from noordstats.load import load_table
 from noordstats.storage import store
+from noordstats.storage.rawfiles import RawFileError
 from tests.raw_helpers import copy_raw, read_raw_bytes, read_raw_text
+from tests.reliability_env import (
+    copy_data_dir,
+    describe_difference,
+    run_cli,
+    subprocess_env,
+    tree_digest,
+    write_sitecustomize,
+)
 
 TABLES = list(declarations())
 SHIPPED_SNAPSHOT = paths.SNAPSHOT_DIR  # before any test points paths at a temporary folder
@@ -118,6 +139,96 @@ def test_build_cli_names_a_missing_raw_folder(isolated_snapshot: Path, capsys) -
     assert main(["snapshot", "build", "--quiet", "--raw-dir", str(missing), "72016ned"]) == 2
     error = capsys.readouterr().err.strip()
     assert error.count("\n") == 0 and str(missing) in error
+
+
+def test_build_leaves_no_staging_folder_and_reads_through_the_record(
+    isolated_snapshot: Path, raw_dir: Path, monkeypatch
+) -> None:
+    from noordstats.declarations import raw_files as records
+
+    build_snapshot(["72016ned"], raw_dir=raw_dir, progress=False)
+    assert not list(isolated_snapshot.glob(f"{STAGING_PREFIX}*"))
+    before = tree_digest(isolated_snapshot)
+    trimmed = {k: v for k, v in records.raw_files().items() if k != "cbs/72016ned/72016ned.csv"}
+    monkeypatch.setattr("noordstats.ingest.snapshot_build.raw_files", lambda: trimmed)
+    with pytest.raises(RawFileError, match=r"72016ned\.csv\.gz: not recorded in raw_files\.yaml"):
+        build_snapshot(["72016ned"], raw_dir=raw_dir, progress=False)
+    assert tree_digest(isolated_snapshot) == before
+
+
+# ----------------------------------------------------------------- as a new user would: processes
+
+
+@pytest.fixture
+def copy_env(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A private copy of data/ (raw captures included) and the environment of a CLI process
+    that uses it instead of the checkout's."""
+    data = copy_data_dir(tmp_path / "data")
+    return data, subprocess_env(write_sitecustomize(tmp_path / "site"), data_dir=data)
+
+
+def _edit_declaration(data: Path) -> None:
+    """A change to one table's declaration: a build then rewrites that table's metadata."""
+    tables = data / "tables.yaml"
+    text = tables.read_text(encoding="utf-8")
+    old = "complete table (80 rows, under the 10,000-row harvest limit)"
+    assert text.count(old) == 1
+    tables.write_text(text.replace(old, old + " [edited]"), encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_a_rebuild_reproduces_the_snapshot_byte_for_byte_and_verify_agrees(
+    copy_env: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    data, env = copy_env
+    built = run_cli(["snapshot", "build", "--quiet"], env, cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    for folder in ("snapshot", "geo", "provenance"):
+        fresh, shipped = tree_digest(data / folder), tree_digest(paths.DATA_DIR / folder)
+        assert fresh == shipped, describe_difference(shipped, fresh)
+    assert not list(data.glob(f"{STAGING_PREFIX}*"))
+    verified = run_cli(["snapshot", "verify"], env, cwd=tmp_path)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert verified.stdout.startswith("current: ") and "note:" not in verified.stdout
+    _edit_declaration(data)
+    stale = run_cli(["snapshot", "verify"], env, cwd=tmp_path)
+    assert stale.returncode == 1
+    assert stale.stdout.splitlines() == [
+        "stale: 72016ned: stale metadata (differs in completeness_note)",
+        "1 stale; run `noordstats snapshot build`",
+    ]
+
+
+@pytest.mark.parametrize(("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_an_interrupted_build_leaves_the_snapshot_as_it_was(
+    copy_env: tuple[Path, dict[str, str]], tmp_path: Path, sig: int, status: int
+) -> None:
+    data, env = copy_env
+    _edit_declaration(data)  # so that a build that got through would change the snapshot
+    before = tree_digest(data)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "noordstats.cli", "snapshot", "build", "--quiet"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as from a terminal
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not list(data.glob(f"{STAGING_PREFIX}*/snapshot/*.meta.json")):  # importing
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the build never started importing"
+            time.sleep(0.02)
+        process.send_signal(sig)
+        out, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == status, err
+    assert out == ""
+    after = tree_digest(data)
+    assert after == before, describe_difference(before, after)
 
 
 # ----------------------------------------------------------------- noordstats snapshot import

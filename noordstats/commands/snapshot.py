@@ -1,10 +1,17 @@
-"""``noordstats snapshot``: rebuild the embedded snapshot from the raw captures, record new raw
-captures, or add a StatLine CSV export an analyst downloaded."""
+"""``noordstats snapshot``: rebuild the embedded snapshot from the raw captures, check that it is
+current, record new raw captures, or add a StatLine CSV export an analyst downloaded."""
 
 from __future__ import annotations
 
 import argparse
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+#: exit status of a build or check stopped by SIGTERM (128 + 15), as a shell reports it
+TERMINATED = 143
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,6 +26,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     build.add_argument("--raw-dir", type=Path, help="raw data folder (default: data/raw)")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.set_defaults(func=run_build)
+
+    verify = actions.add_parser(
+        "verify",
+        help="check every raw file against its record and that the snapshot is current "
+        "(exit 1 naming what is not)",
+    )
+    verify.add_argument("--raw-dir", type=Path, help="raw data folder (default: data/raw)")
+    verify.set_defaults(func=run_verify)
 
     add_raw = actions.add_parser(
         "add-raw", help="copy original raw files into data/raw/ and record their sha256"
@@ -42,13 +57,70 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.set_defaults(func=run_import)
 
 
+class Terminated(BaseException):  # noqa: N818 - like KeyboardInterrupt, no broad except stops it
+    """SIGTERM arrived: unwind (staging folders are removed on the way) and exit 143."""
+
+
+@contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """SIGTERM raises :class:`Terminated` in this block (SIGINT raises KeyboardInterrupt)."""
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _until_terminated(work: Callable[[], int]) -> int:
+    try:
+        with _sigterm_unwinds():
+            return work()
+    except Terminated:
+        print("noordstats: terminated", file=sys.stderr)
+        return TERMINATED
+
+
 def run_build(args: argparse.Namespace) -> int:
     from noordstats import paths
     from noordstats.ingest.snapshot_build import build_snapshot
 
-    built = build_snapshot(args.tables or None, raw_dir=args.raw_dir, progress=not args.quiet)
-    print(f"built {len(built)} table(s) in {paths.SNAPSHOT_DIR}: {', '.join(built)}")
-    return 0
+    def build() -> int:
+        built = build_snapshot(args.tables or None, raw_dir=args.raw_dir, progress=not args.quiet)
+        print(f"built {len(built)} table(s) in {paths.SNAPSHOT_DIR}: {', '.join(built)}")
+        return 0
+
+    return _until_terminated(build)
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    from noordstats import paths
+    from noordstats.ingest.snapshot_build import verify_snapshot
+
+    def verify() -> int:
+        result = verify_snapshot(raw_dir=args.raw_dir)
+        for line in result.raw_problems:
+            print(f"raw file: {line}")
+        if result.raw_problems:
+            print(f"{len(result.raw_problems)} raw file(s) not as recorded; snapshot not checked")
+            return 1
+        for line in result.stale:
+            print(f"stale: {line}")
+        for line in result.notes:
+            print(f"note: {line}")
+        if result.stale:
+            print(f"{len(result.stale)} stale; run `noordstats snapshot build`")
+            return 1
+        print(
+            f"current: {result.checked_files} raw files as recorded; {result.checked_tables} "
+            f"tables in {paths.SNAPSHOT_DIR} equal to a rebuild"
+        )
+        return 0
+
+    return _until_terminated(verify)
 
 
 def run_add_raw(args: argparse.Namespace) -> int:
