@@ -355,3 +355,89 @@ def test_indicator_levels_match_map_values():
     assert indicators.indicator_levels("lq_jobs_energy_water_waste") == []
     assert "CR" in indicators.indicator_levels("lq_jobs_health")
     assert len(indicators.map_values("rd_expenditure_per_labour_year", "LD")) == 4
+
+
+# --- indicators of 82352NED, 85922NED, 82797NED, 82538NED, 83583NED, from their raw files -----
+
+
+def raw_rows(table: str, **where: str) -> list[dict[str, str]]:
+    """Rows of a harvested raw file whose columns (stripped) equal ``where``."""
+    return [r for r in raw_harvested(table) if all(r[k].strip() == v for k, v in where.items())]
+
+
+def raw_cell(table: str, measure: str, **where: str) -> float:
+    (row,) = raw_rows(table, **where)
+    return float(row[measure])
+
+
+def test_rd_expenditure_share_of_gdp_from_the_raw_files():
+    rd = raw_cell(
+        "82352NED",
+        "VerrichteRDUitgavenEigenPersoneel_1",
+        RegioS="Noord-Nederland (LD)",
+        Perioden="2016",
+    )
+    gdp = float(raw_regional_accounts()[("Noord-Nederland (LD)", "2016")]["BbpMarktprijzen_1"])
+    result = indicators.compute_indicator("rd_expenditure_share_gdp", "LD01", year=2016)
+    assert result.value == pytest.approx(rd / gdp * 100, rel=1e-12)
+    # Groningen 2011 is suppressed in 82352NED: no figure, never 0
+    assert math.isnan(indicators.compute_indicator("rd_expenditure_share_gdp", "PV20", 2011).value)
+
+
+def test_rd_investment_share_from_the_raw_file():
+    where = {"RegioS": "Groningen (PV)", "Perioden": "2022"}
+    rd = raw_cell("85922NED", "OnderzoekEnOntwikkeling_10", **where)
+    total = raw_cell("85922NED", "TotaleInvesteringen_1", **where)
+    result = indicators.compute_indicator("rd_investment_share", "PV20", year=2022)
+    assert result.value == pytest.approx(rd / total * 100, rel=1e-12)
+
+
+def test_value_added_share_of_energy_water_waste_from_the_raw_file():
+    def cell(sector: str, region: str) -> float:
+        return raw_cell(
+            "82797NED",
+            "BrutoToegevoegdeWaardeBasisprijzen_3",
+            BedrijfstakkenBranchesSBI2008=sector,
+            RegioS=region,
+            Perioden="2015",
+        )
+
+    for code, title in (("LD01", "Noord-Nederland (LD)"), ("PV21", "Friesland (PV)")):
+        parts = cell("D Energievoorziening", title) + cell("E Waterbedrijven en afvalbeheer", title)
+        total = cell("A-U Alle economische activiteiten", title)
+        result = indicators.compute_indicator("value_added_share_energy_water_waste", code, 2015)
+        assert result.value == pytest.approx(parts / total * 100, rel=1e-12)
+    # E is not in the partial copy for Limburg: the D+E share is missing there, never D alone
+    assert math.isnan(
+        indicators.compute_indicator("value_added_share_energy_water_waste", "PV31", 2015).value
+    )
+
+
+def test_gas_delivered_to_companies_share_from_the_raw_file():
+    def cell(region: str) -> float:
+        return raw_cell(
+            "82538NED",
+            "GeleverdAardgas_1",
+            BedrijfstakkenBranchesSBI2008="A-U Alle economische activiteiten",
+            RegioS=region,
+            Perioden="2023",
+        )
+
+    result = indicators.compute_indicator("gas_delivered_companies_share_nl", "PV21", year=2023)
+    assert result.value == pytest.approx(cell("Fryslân (PV)") / cell("Nederland") * 100, rel=1e-12)
+
+
+def test_jobs_share_in_firms_under_50_from_the_raw_file():
+    def cell(size: str) -> float:
+        return raw_cell(
+            "83583NED",
+            "BanenVanWerknemersInDecember_1",
+            BedrijfstakkenBranchesSBI2008="A-U Alle economische activiteiten",
+            Bedrijfsgrootte=size,
+            Perioden="2023 december",
+        )
+
+    small = cell("0  tot 10 werkzame personen") + cell("10  tot 50 werkzame personen")
+    result = indicators.compute_indicator("jobs_share_firms_under_50_nl", "NL01", year=2023)
+    assert result.value == pytest.approx(small / cell("Totaal") * 100, rel=1e-12)
+    assert math.isnan(indicators.compute_indicator("jobs_share_firms_under_50_nl", "LD01").value)
