@@ -104,9 +104,11 @@ SITECUSTOMIZE = _SITECUSTOMIZE_TEMPLATE.replace("DATA_ENV", DATA_ENV).replace(
 # ------------------------------------------------------------------------------ sandbox data
 
 
-def copy_data_dir(target: Path) -> Path:
-    """A private copy of ``data/`` (snapshot, declarations, config, geo, provenance)."""
-    shutil.copytree(paths.DATA_DIR, target, ignore=shutil.ignore_patterns("imports"))
+def copy_data_dir(target: Path, raw: bool = False) -> Path:
+    """A private copy of ``data/`` (snapshot, declarations, config, geo, provenance; the raw
+    captures of ``data/raw/`` too when ``raw``: only a snapshot build reads them)."""
+    skipped = ("imports",) if raw else ("imports", "raw")
+    shutil.copytree(paths.DATA_DIR, target, ignore=shutil.ignore_patterns(*skipped))
     return target
 
 

@@ -13,6 +13,7 @@ process, pointed at the sandbox by ``tests/reliability_env.py``.
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -353,8 +354,14 @@ def test_malformed_csv_import_is_refused(sandbox, capsys, case, change, where, f
 # ------------------------------------------------------------------ raw files not as recorded
 
 
+SHIPPED_RAW = paths.RAW_DIR  # before a sandbox points paths at its copy
+
+
 def _tamper(raw: Path, rel: str, old: bytes, new: bytes) -> tuple[str, str]:
-    """Change ``old`` -> ``new`` in a stored raw capture; return (recorded, new) sha256."""
+    """Change ``old`` -> ``new`` in a stored raw capture (the sandbox gets a copy of the
+    shipped ones first); return (recorded, new) sha256."""
+    if not raw.exists():
+        shutil.copytree(SHIPPED_RAW, raw)
     stored = raw / (rel + ".gz")
     data = rawfiles.read_unchecked(stored)
     assert data.count(old) >= 1, rel

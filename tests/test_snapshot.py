@@ -102,6 +102,7 @@ def test_snapshot_stays_small() -> None:
     assert size < 5_000_000, f"snapshot is {size:,} bytes"
 
 
+@pytest.mark.slow  # every table imported again (the byte-for-byte rebuild below checks it too)
 @pytest.mark.parametrize("table_id", TABLES)
 def test_rebuild_from_raw_equals_the_shipped_table(table_id: str, raw_dir: Path) -> None:
     decl = declarations()[table_id]
@@ -163,7 +164,7 @@ def test_build_leaves_no_staging_folder_and_reads_through_the_record(
 def copy_env(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     """A private copy of data/ (raw captures included) and the environment of a CLI process
     that uses it instead of the checkout's."""
-    data = copy_data_dir(tmp_path / "data")
+    data = copy_data_dir(tmp_path / "data", raw=True)
     return data, subprocess_env(write_sitecustomize(tmp_path / "site"), data_dir=data)
 
 
