@@ -4,16 +4,19 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: help install data reports test lint snapshot bench clean
+.PHONY: help install data reports test test-fast lint snapshot verify docs bench clean
 
 help:
-	@echo "make reports   render every report from the embedded snapshot into reports/"
-	@echo "make test      run the test suite (what CI runs)"
-	@echo "make data      list the tables in the embedded snapshot"
-	@echo "make snapshot  rebuild data/snapshot/ from the raw captures (../shared/data)"
-	@echo "make bench     measure the suite (writes benchmarks/results.md)"
-	@echo "make lint      ruff + notebook output check"
-	@echo "make dist      build the sdist and the wheel into dist/ (python -m build)"
+	@echo "make reports    render every report from the embedded snapshot into reports/"
+	@echo "make test       run the test suite (what CI runs)"
+	@echo "make test-fast  the suite without the slow and browser tests (the inner loop)"
+	@echo "make data       list the tables in the embedded snapshot"
+	@echo "make snapshot   rebuild data/snapshot/ from the raw captures in data/raw/"
+	@echo "make verify     check data/raw/ against its record and that data/snapshot/ is current"
+	@echo "make docs       run the fault and bad-input tests, write docs/reliability.md"
+	@echo "make bench      measure the suite (writes benchmarks/results.md)"
+	@echo "make lint       ruff + notebook output check"
+	@echo "make dist       build the sdist and the wheel into dist/ (python -m build)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +37,15 @@ snapshot: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow and not browser"
+
+verify: $(STAMP)
+	$(BIN)/noordstats snapshot verify
+
+docs: $(STAMP)
+	$(BIN)/python -m pytest tests -q -m reliability --reliability-doc docs/reliability.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check noordstats tests benchmarks

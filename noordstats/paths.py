@@ -46,6 +46,9 @@ GEO_DIR = DATA_DIR / "geo"
 COROP_GEOJSON_FILE = GEO_DIR / "coropgebied_2023.geojson"
 TABLES_FILE = DATA_DIR / "tables.yaml"
 REGIONS_FILE = SNAPSHOT_DIR / "regions.csv"
+RAW_DIR = DATA_DIR / "raw"  # the raw captures the snapshot is built from (gzip-compressed)
+RAW_FILES_FILE = DATA_DIR / "raw_files.yaml"  # sha256 and size of every original raw file
+PAPER_FILE = RAW_DIR / "paper" / "000_38f0a742647de4fa.txt"  # the position paper's text
 
 PACKAGED_NOTEBOOKS_DIR = RESOURCES_DIR / "notebooks"
 REPORT_TEMPLATES_DIR = PACKAGE_DIR / "report" / "templates"
@@ -138,8 +141,10 @@ def local_snapshot_dir() -> Path:
 
 
 def raw_data_dir() -> Path:
-    """Folder holding the raw CBS captures the importers read (`../shared/data` by default)."""
-    return Path(os.environ.get("NOORDSTATS_RAW_DIR", PROJECT_DIR.parent / "shared" / "data"))
+    """Folder holding the raw captures the importers read (`data/raw` by default;
+    `NOORDSTATS_RAW_DIR` overrides)."""
+    override = os.environ.get("NOORDSTATS_RAW_DIR")
+    return Path(override) if override else RAW_DIR
 
 
 def cache_dir() -> Path:

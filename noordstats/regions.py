@@ -16,6 +16,7 @@ import pandas as pd
 from noordstats import paths
 from noordstats.cbs_codes import CodeError, region_level, strip_key
 from noordstats.errors import UserError
+from noordstats.storage import rawfiles
 
 NORTH = "LD01"
 NETHERLANDS = "NL01"
@@ -38,8 +39,9 @@ class RegionError(UserError):
 
 
 def build_region_registry(codes_json: Path) -> pd.DataFrame:
-    """CBS ``codes-RegioS.json`` (OData v4) -> one row per NL/LD/PV/CR/GM code with its parents."""
-    items = json.loads(codes_json.read_text(encoding="utf-8"))["value"]
+    """CBS ``codes-RegioS.json`` (OData v4, plain or ``.gz``) -> one row per NL/LD/PV/CR/GM code
+    with its parents."""
+    items = json.loads(rawfiles.read_text(codes_json, encoding="utf-8"))["value"]
     rows = []
     for item in items:
         code = strip_key(item["Identifier"])

@@ -100,6 +100,21 @@ def deferred() -> Iterator[None]:
         raise Interrupted(signum)
 
 
+@contextmanager
+def signals_blocked() -> Iterator[None]:
+    """Block SIGINT and SIGTERM in this thread (at the OS level, so also outside
+    :func:`stop_on_signals`); a signal that arrives is delivered on exit."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    if not hasattr(signal, "pthread_sigmask"):  # not on POSIX: nothing to hold back
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def stopping() -> bool:
     """Has a stop been requested (raised, or waiting at the end of a deferred step)?"""
     return _State.raised or _State.pending is not None

@@ -21,12 +21,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def raw_dir():
-    """The raw CBS/DUO captures (../shared/data or NOORDSTATS_RAW_DIR); skip when absent."""
+    """The raw CBS/DUO captures: the repository's data/raw (or NOORDSTATS_RAW_DIR). They ship
+    with the repository, so a missing folder is an error, not a reason to skip."""
     from noordstats import paths
 
     folder = paths.raw_data_dir()
-    if not (folder / "cbs").is_dir():
-        pytest.skip(f"raw data folder {folder} is absent (set NOORDSTATS_RAW_DIR)")
+    assert (folder / "cbs").is_dir(), f"raw data folder {folder} has no cbs/ captures"
     return folder
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from noordstats import paths
 from noordstats.declarations.claims import load_claims
 from noordstats.declarations.indicators import load_indicators
+from noordstats.declarations.raw_files import raw_files
 from noordstats.declarations.tables import declarations
 from noordstats.declarations.themes import load_themes
 
@@ -103,9 +104,11 @@ SITECUSTOMIZE = _SITECUSTOMIZE_TEMPLATE.replace("DATA_ENV", DATA_ENV).replace(
 # ------------------------------------------------------------------------------ sandbox data
 
 
-def copy_data_dir(target: Path) -> Path:
-    """A private copy of ``data/`` (snapshot, declarations, config, geo, provenance)."""
-    shutil.copytree(paths.DATA_DIR, target, ignore=shutil.ignore_patterns("imports"))
+def copy_data_dir(target: Path, raw: bool = False) -> Path:
+    """A private copy of ``data/`` (snapshot, declarations, config, geo, provenance; the raw
+    captures of ``data/raw/`` too when ``raw``: only a snapshot build reads them)."""
+    skipped = ("imports",) if raw else ("imports", "raw")
+    shutil.copytree(paths.DATA_DIR, target, ignore=shutil.ignore_patterns(*skipped))
     return target
 
 
@@ -130,6 +133,7 @@ def clear_caches() -> None:
         load_indicators,
         load_themes,
         load_claims,
+        raw_files,
         regions.clear_caches,
         frames.load_cached,
         frames.indicator_frame,

@@ -2,9 +2,11 @@
 
 A test opts in with ``@pytest.mark.reliability(kind, case, expected)`` where ``kind`` is
 ``"fault"``, ``"bad input"`` or ``"real format"`` (CBS's real wire format, from recorded answers:
-``tests/test_cbs_wire_format.py``). After a run that collected the whole suite, the table of every
-case tried, its expected outcome and whether the test passed is written (atomically) to
-``docs/reliability.md``. Partial runs (``-k``, single files) leave the file alone.
+``tests/test_cbs_wire_format.py``). The file is written only when asked: ``make docs`` runs
+``pytest -m reliability --reliability-doc docs/reliability.md``, which writes (atomically) the
+table of every case, its expected outcome and whether its test passed. A plain test run writes
+nothing; ``tests/test_reliability_doc.py`` fails when the committed file does not list exactly the
+cases the suite registers (every one passed), so a stale file is caught.
 """
 
 from __future__ import annotations
@@ -14,8 +16,20 @@ from pathlib import Path
 
 import pytest
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "reliability.md"
-_results: dict[str, dict[str, str]] = {}
+TESTS_DIR = Path(__file__).resolve().parent
+DOC = TESTS_DIR.parent / "docs" / "reliability.md"
+KINDS = ("fault", "bad input", "real format")
+_markers: dict[str, dict[str, str]] = {}  # nodeid -> kind, case, expected (every collected case)
+_results: dict[str, dict[str, str]] = {}  # nodeid -> ..., outcome (the cases that ran)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--reliability-doc",
+        metavar="PATH",
+        default=None,
+        help="write the table of fault and bad-input cases to PATH (make docs)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -26,18 +40,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    marker = _markers.get(report.nodeid)
-    if marker is None:
-        return
-    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-        entry = _results.setdefault(report.nodeid, dict(marker))
-        entry["outcome"] = report.outcome if report.when == "call" else f"{report.outcome} (setup)"
-
-
-_markers: dict[str, dict[str, str]] = {}
-
-
+@pytest.hookimpl(tryfirst=True)  # before -m / -k deselect: every collected case is registered
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list
 ) -> None:
@@ -51,10 +54,25 @@ def pytest_collection_modifyitems(
         _markers[item.nodeid] = {"kind": kind, "case": case, "expected": expected}
 
 
-def _is_full_run(config: pytest.Config) -> bool:
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    marker = _markers.get(report.nodeid)
+    if marker is None:
+        return
+    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+        entry = _results.setdefault(report.nodeid, dict(marker))
+        entry["outcome"] = report.outcome if report.when == "call" else f"{report.outcome} (setup)"
+
+
+def registered_cases() -> dict[str, dict[str, str]]:
+    """Every reliability case collected in this session (selected or not)."""
+    return dict(_markers)
+
+
+def collected_whole_suite(config: pytest.Config) -> bool:
+    """Did this session collect every test file (no path narrower than tests/, no -k)?"""
     args = [a for a in config.args if not a.startswith("-")]
-    whole = all(Path(a).resolve() == DOC.parent.parent / "tests" or a == "tests" for a in args)
-    return whole and not config.getoption("keyword") and not config.getoption("markexpr")
+    whole = all(Path(a).resolve() in (TESTS_DIR, TESTS_DIR.parent) for a in args)
+    return whole and not config.getoption("keyword")
 
 
 def _cell(value: object) -> str:
@@ -63,28 +81,44 @@ def _cell(value: object) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if not _results or not _is_full_run(session.config) or os.environ.get("PYTEST_XDIST_WORKER"):
-        return
-    rows = sorted(_results.items(), key=lambda kv: (kv[1]["kind"], kv[0]))
-    kinds = ("fault", "bad input", "real format")
-    counts = {k: sum(1 for _, r in rows if r["kind"] == k) for k in kinds}
+def row(nodeid: str, entry: dict[str, str]) -> str:
+    cells = [entry["kind"], entry["case"], entry["expected"], entry["outcome"], f"`{nodeid}`"]
+    return "| " + " | ".join(_cell(c) for c in cells) + " |"
+
+
+def render(entries: dict[str, dict[str, str]]) -> str:
+    """The text of docs/reliability.md for these cases (each with its outcome)."""
+    rows = sorted(entries.items(), key=lambda kv: (kv[1]["kind"], kv[0]))
+    counts = {k: sum(1 for _, r in rows if r["kind"] == k) for k in KINDS}
+    passed = sum(1 for _, r in rows if r["outcome"] == "passed")
     lines = [
         "# Reliability: faults, bad input and CBS's real wire format tried by the test suite",
         "",
-        "Generated by `tests/reliability_plugin.py` from the last full `make test` run — "
-        "do not edit.",
+        "Generated by `make docs` (`tests/reliability_plugin.py`) — do not edit; "
+        "`tests/test_reliability_doc.py` fails when it is stale.",
         f"Faults tried: {counts['fault']}; bad inputs tried: {counts['bad input']}; "
         f"real-format cases (recorded CBS answers) tried: {counts['real format']}; "
-        f"passed: {sum(1 for _, r in rows if r['outcome'] == 'passed')} of {len(rows)}.",
+        f"passed: {passed} of {len(rows)}.",
         "",
         "| kind | case | expected outcome | result | test |",
         "|---|---|---|---|---|",
+        *(row(nodeid, r) for nodeid, r in rows),
     ]
-    for nodeid, r in rows:
-        cells = [r["kind"], r["case"], r["expected"], r["outcome"], f"`{nodeid}`"]
-        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    tmp = DOC.with_suffix(".md.tmp")
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    os.replace(tmp, DOC)
+    return "\n".join(lines) + "\n"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    target = session.config.getoption("reliability_doc")
+    if not target or os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    if not collected_whole_suite(session.config):
+        raise pytest.UsageError("--reliability-doc needs the whole suite collected (no paths, -k)")
+    entries = {
+        nodeid: {**marker, "outcome": "not run"} | _results.get(nodeid, {})
+        for nodeid, marker in _markers.items()
+    }
+    path = Path(target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(render(entries), encoding="utf-8")
+    os.replace(tmp, path)

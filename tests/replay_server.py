@@ -257,6 +257,11 @@ def build_served_table(snapshot_dir: Path, table_id: str) -> ServedTable:
     return ServedTable(table_id, info, properties, code_lists, typed, untyped)
 
 
+#: Announced for a table whose snapshot states neither a CBS Modified nor a capture date (the
+#: snapshot records no build date: a rebuild must reproduce it byte for byte).
+UNDATED_MODIFIED = "2025-01-01"
+
+
 def _typed(value: Any, datatype: str) -> float | int | None:
     """A TypedDataSet cell: null for missing, an integer for a Long topic, else a float."""
     if pd.isna(value):
@@ -313,8 +318,8 @@ def _topic_group(entry_id: int, parent: int | None, title: str) -> dict[str, Any
 
 def default_modified(meta: dict[str, Any]) -> str:
     """The Modified date the server announces unless told otherwise: the snapshot's CBS
-    Modified, else its capture date, else its build date."""
-    return f"{meta.get('modified') or meta.get('captured') or meta['built']}T02:00:00"
+    Modified, else its capture date, else :data:`UNDATED_MODIFIED`."""
+    return f"{meta.get('modified') or meta.get('captured') or UNDATED_MODIFIED}T02:00:00"
 
 
 def period_statuses(frame: pd.DataFrame) -> dict[str, str]:

@@ -21,8 +21,6 @@ from noordstats.declarations.themes import (
     theme_ids,
 )
 
-PAPER = paths.raw_data_dir().parent / "seed" / "000_38f0a742647de4fa.txt"
-
 
 @pytest.fixture(scope="module")
 def tables():
@@ -77,9 +75,8 @@ def test_at_least_15_claims_are_testable_and_the_rest_give_a_reason():
             assert claim.reason_not_testable and claim.rule is None
 
 
-@pytest.mark.skipif(not PAPER.is_file(), reason="position paper not beside the repository")
 def test_every_quote_is_verbatim_from_the_paper():
-    paper = PAPER.read_text(encoding="utf-8")
+    paper = paths.PAPER_FILE.read_text(encoding="utf-8")  # ships in data/raw/paper/
     for claim in load_claims():
         assert claim.quote_nl in paper, claim.id
 

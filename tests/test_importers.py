@@ -5,10 +5,8 @@ a broken copy of its file."""
 from __future__ import annotations
 
 import csv
-import json
 import math
 import re
-import shutil
 from collections import defaultdict
 from pathlib import Path
 from typing import get_args
@@ -21,6 +19,7 @@ from noordstats.ingest.importers import get_importer
 from noordstats.ingest.importers.common import SourceFormatError
 from noordstats.ingest.snapshot_build import import_table
 from noordstats.load import load_table
+from tests.raw_helpers import copy_raw, open_raw, read_raw_json, read_raw_text
 
 # Region titles as the harvested files write them -> the codes CBS gives them (README of the
 # raw data: NL01, LD01 Noord, PV20 Groningen, PV21 Fryslân, CR01 Oost-Groningen).
@@ -67,7 +66,7 @@ def period_code_of(label: str, december: bool = False) -> str:
 
 
 def read_semicolon(path: Path, encoding: str = "utf-8-sig") -> list[dict[str, str]]:
-    with open(path, encoding=encoding, newline="") as fh:
+    with open_raw(path, encoding) as fh:
         return list(csv.DictReader(fh, delimiter=";"))
 
 
@@ -196,7 +195,7 @@ def test_harvested_provisional_marks_become_status(raw_dir: Path) -> None:
 
 
 def read_corop(raw_dir: Path) -> dict[tuple[str, str, str], float]:
-    with open(raw_dir / "cbs/83582NED/corop/83582NED_corop.csv", newline="") as fh:
+    with open_raw(raw_dir / "cbs/83582NED/corop/83582NED_corop.csv") as fh:
         return {
             (r["BedrijfstakkenBranchesSBI2008"].strip(), r["RegioS"].strip(), r["Perioden"]): (
                 cell_value(r["BanenVanWerknemersInDecember_1"])
@@ -257,7 +256,7 @@ def test_83582ned_north_equals_cbs_published_total(raw_dir: Path) -> None:
 
 
 def read_wide(path: Path) -> tuple[str, list[str], dict[str, list[str]]]:
-    with open(path, encoding="utf-8-sig", newline="") as fh:
+    with open_raw(path) as fh:
         lines = list(csv.reader(fh, delimiter=";"))
     period = lines[2][0].removeprefix("Perioden: ")
     regions = lines[5][1:]
@@ -269,9 +268,7 @@ def read_wide(path: Path) -> tuple[str, list[str], dict[str, list[str]]]:
 
 def municipality_provinces(raw_dir: Path) -> dict[str, tuple[str, str]]:
     """Municipality title -> (GM code, province code), straight from CBS's code list."""
-    items = json.loads((raw_dir / "cbs/03759ned/odata_v4_2026/codes-RegioS.json").read_text())[
-        "value"
-    ]
+    items = read_raw_json(raw_dir / "cbs/03759ned/odata_v4_2026/codes-RegioS.json")["value"]
     return {
         i["Title"]: (i["Identifier"], i["DimensionGroupId"][2:])
         for i in items
@@ -324,9 +321,7 @@ def test_85701ned_hbo_nl_total_as_provenance_states(raw_dir: Path) -> None:
 
 
 def test_81575ned_transposed_cells(raw_dir: Path) -> None:
-    with open(
-        raw_dir / "cbs/81575ned/Vestigingen_bedrijven.csv", encoding="latin-1", newline=""
-    ) as fh:
+    with open_raw(raw_dir / "cbs/81575ned/Vestigingen_bedrijven.csv", "latin-1") as fh:
         lines = list(csv.reader(fh, delimiter=";"))
     regions, periods = lines[0][1:], lines[1][1:]
     codes = {"Nederland": "NL01", "Noord-Nederland (LD)": "LD01", "Friesland (PV)": "PV21",
@@ -351,10 +346,10 @@ def test_81575ned_transposed_cells(raw_dir: Path) -> None:
 
 def test_03759ned_observations_status_and_landsdeel(raw_dir: Path) -> None:
     folder = raw_dir / "cbs/03759ned/odata_v4_2026"
-    observations = json.loads((folder / "observations-page-1.json").read_text())["value"]
+    observations = read_raw_json(folder / "observations-page-1.json")["value"]
     status = {
         p["Identifier"]: p["Status"].lower()
-        for p in json.loads((folder / "codes-Perioden.json").read_text())["value"]
+        for p in read_raw_json(folder / "codes-Perioden.json")["value"]
     }
     frame = load_table("03759ned")
     actual = values_by(frame, ["region_code", "period_code", "measure_code"])
@@ -379,8 +374,8 @@ def test_03759ned_observations_status_and_landsdeel(raw_dir: Path) -> None:
 @pytest.mark.parametrize("table_id", ["03759ned", "83625NED"])
 def test_v4_observations_arrive_with_cbs_status(table_id: str, raw_dir: Path) -> None:
     folder = (raw_dir / get_declaration(table_id).sources[0].path).parent
-    observations = json.loads((folder / "observations-page-1.json").read_text())["value"]
-    periods = json.loads((folder / "codes-Perioden.json").read_text())["value"]
+    observations = read_raw_json(folder / "observations-page-1.json")["value"]
+    periods = read_raw_json(folder / "codes-Perioden.json")["value"]
     status = {p["Identifier"]: p["Status"].lower() for p in periods}
     frame = load_table(table_id)
     actual = values_by(frame, ["region_code", "period_code", "measure_code"])
@@ -400,9 +395,7 @@ def test_v4_observations_arrive_with_cbs_status(table_id: str, raw_dir: Path) ->
 
 
 def test_03759ned_measure_titles_and_units_are_cbs(raw_dir: Path) -> None:
-    measures = json.loads((raw_dir / "cbs/03759ned/odata_v4_2026/measure-codes.json").read_text())[
-        "value"
-    ]
+    measures = read_raw_json(raw_dir / "cbs/03759ned/odata_v4_2026/measure-codes.json")["value"]
     decl = get_declaration("03759ned")
     for m in measures:
         assert decl.measures[m["Identifier"]].title == m["Title"].strip()
@@ -449,8 +442,8 @@ def test_70072ned_padded_cells_and_derived_regions(raw_dir: Path) -> None:
 
 
 def test_duo_sums_of_published_cells(raw_dir: Path) -> None:
-    records = json.loads(
-        (raw_dir / "duo/ingeschrevenen_hbo_2020_2024/duo_ingeschrevenhbo_2024.json").read_text()
+    records = read_raw_json(
+        raw_dir / "duo/ingeschrevenen_hbo_2020_2024/duo_ingeschrevenhbo_2024.json"
     )
     frame = load_table("duo-hbo")
     actual = values_by(
@@ -508,10 +501,8 @@ def test_85423ned_is_national_with_every_category(raw_dir: Path) -> None:
 
 
 def test_70960ned_titles_and_units_from_the_labelled_export(raw_dir: Path) -> None:
-    with open(
-        raw_dir / "cbs/70960ned/Windenergie_op_land__per_provincie_24052022_142754.csv",
-        encoding="utf-8-sig",
-        newline="",
+    with open_raw(
+        raw_dir / "cbs/70960ned/Windenergie_op_land__per_provincie_24052022_142754.csv"
     ) as fh:
         header = next(csv.reader(fh, delimiter=";"))[2:]
     decl = get_declaration("70960ned")
@@ -533,7 +524,7 @@ def broken_copy(
     source = raw_dir / rel
     target = tmp_path / rel
     target.parent.mkdir(parents=True, exist_ok=True)
-    lines = source.read_text(encoding=encoding).split("\n")
+    lines = read_raw_text(source, encoding).split("\n")
     assert old in lines[line - 1], (rel, line, lines[line - 1][:200])
     lines[line - 1] = lines[line - 1].replace(old, new, 1)
     target.write_text("\n".join(lines), encoding=encoding)
@@ -583,22 +574,23 @@ def test_malformed_csv_names_file_and_line(
     encoding = "latin-1" if table_id == "81575ned" else "utf-8"
     if table_id == "83582NED-harvest":
         line = next(
-            i
-            for i, text in enumerate((raw_dir / rel).read_text(encoding="utf-8-sig").split("\n"), 1)
-            if old in text
+            i for i, text in enumerate(read_raw_text(raw_dir / rel).split("\n"), 1) if old in text
         )
     copy = broken_copy(raw_dir, tmp_path, rel, line, old, new, encoding)
     for other in decl.sources:
         if other.path != rel:
-            (tmp_path / other.path).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(raw_dir / other.path, tmp_path / other.path)
+            copy_raw(raw_dir / other.path, tmp_path / other.path)
     with pytest.raises(SourceFormatError, match=re.escape(f"{copy}:{line}:") + ".*" + message):
         import_table(decl, tmp_path)
 
 
 def test_malformed_v4_observation_names_file_and_line(raw_dir: Path, tmp_path: Path) -> None:
     folder = "cbs/03759ned/odata_v4_2026"
-    shutil.copytree(raw_dir / folder, tmp_path / folder)
+    for file in (raw_dir / folder).iterdir():  # plain copies
+        copy_raw(
+            file.with_name(file.name.removesuffix(".gz")),
+            tmp_path / folder / file.name.removesuffix(".gz"),
+        )
     copy = broken_copy(
         raw_dir,
         tmp_path,
@@ -642,3 +634,147 @@ def test_undeclared_column_is_an_error_unless_the_table_keeps_a_declared_subset(
 def test_every_source_format_a_declaration_may_name_has_an_importer() -> None:
     for fmt in get_args(SourceFormat):
         assert callable(get_importer(fmt)), fmt
+
+
+# ----------------------------------------------------------------- 82352NED, 85922NED, 82797NED,
+# 82538NED, 83583NED: each against its raw file, and its completeness as PROVENANCE.md states it
+
+NORTH_TITLES = {"Groningen (PV)": "PV20", "Drenthe (PV)": "PV22", "Noord-Nederland (LD)": "LD01"}
+NORTH_PV = ("PV20", "PV21", "PV22")
+
+
+def raw_table(raw_dir: Path, table_id: str) -> list[dict[str, str]]:
+    return read_semicolon(raw_dir / f"cbs/{table_id}/{table_id}.csv")
+
+
+def region_code_of(title: str) -> str | None:
+    title = title.strip()
+    return REGION_TITLES.get(title) or NORTH_TITLES.get(title)
+
+
+def test_82352ned_every_northern_and_national_cell(raw_dir: Path) -> None:
+    rows = raw_table(raw_dir, "82352NED")
+    assert len(rows) == 102  # 17 regions x 6 years, as PROVENANCE.md states
+    actual = values_by(load_table("82352NED"), ["region_code", "period_code", "measure_code"])
+    checked = 0
+    for r in rows:
+        code = region_code_of(r["RegioS"])
+        if code is None:
+            continue
+        for measure in ("VerrichteRDUitgavenEigenPersoneel_1", "ArbeidsjarenEigenRDPersoneel_2"):
+            key = (code, period_code_of(r["Perioden"]), measure)
+            assert same(actual[key], cell_value(r[measure])), key
+            checked += 1
+    assert checked == 5 * 6 * 2  # NL, LD01, PV20, PV21 ('Friesland (PV)' here), PV22, 6 years
+    # Groningen and Drenthe 2011 are suppressed: missing, never 0
+    for code in ("PV20", "PV22"):
+        assert math.isnan(actual[(code, "2011JJ00", "VerrichteRDUitgavenEigenPersoneel_1")])
+    # the North's published total equals its provinces in 2015 (PROVENANCE.md's check)
+    by = {(r["RegioS"], r["Perioden"]): r for r in rows}
+    parts = ["Groningen (PV)", "Friesland (PV)", "Drenthe (PV)"]
+    north = float(by[("Noord-Nederland (LD)", "2015")]["VerrichteRDUitgavenEigenPersoneel_1"])
+    summed = sum(float(by[(p, "2015")]["VerrichteRDUitgavenEigenPersoneel_1"]) for p in parts)
+    assert north == summed == actual[("LD01", "2015JJ00", "VerrichteRDUitgavenEigenPersoneel_1")]
+
+
+def test_85922ned_is_complete_and_equal_to_the_raw_cells(raw_dir: Path) -> None:
+    rows = raw_table(raw_dir, "85922NED")
+    assert len(rows) == 2156 == 77 * 28
+    frame = load_table("85922NED")
+    assert frame.value.notna().all()
+    levels = frame.drop_duplicates("region_code").region_level.astype(str).value_counts()
+    assert levels.to_dict() == {"CR": 40, "PV": 12, "LD": 4, "NL": 1}
+    assert frame.groupby("region_code", observed=True).period_code.nunique().eq(28).all()
+    actual = values_by(frame, ["region_code", "period_code", "measure_code"])
+    measures = [m for m in rows[0] if m not in ("ID", "RegioS", "Perioden")]
+    for r in rows:
+        code = {"Fryslân (PV)": "PV21"}.get(r["RegioS"]) or region_code_of(r["RegioS"])
+        if code in ("NL01", "LD01", "PV21", "CR01"):
+            for measure in measures:
+                key = (code, period_code_of(r["Perioden"]), measure)
+                assert actual[key] == cell_value(r[measure]), key
+    # the North's R&D investment is its provinces' sum within CBS's rounding (PROVENANCE.md)
+    north = actual[("LD01", "2022JJ00", "OnderzoekEnOntwikkeling_10")]
+    provinces = [actual[(p, "2022JJ00", "OnderzoekEnOntwikkeling_10")] for p in NORTH_PV]
+    assert abs(north - sum(provinces)) <= 1
+
+
+def test_82797ned_holds_what_its_provenance_says_is_complete(raw_dir: Path) -> None:
+    rows = raw_table(raw_dir, "82797NED")
+    frame = load_table("82797NED")
+    years = set(range(1995, 2016))
+    present = frame.groupby(["sector_code", "region_code"], observed=True).year.agg(set)
+    regions = set(frame.region_code.astype(str))
+    assert len(regions) == 57
+    for sector in ("A-U", "A", "B", "B-E", "C", "D"):  # complete for every region, 1995-2015
+        assert all(present[(sector, region)] == years for region in regions), sector
+    with_e = {r for (s, r), y in present.items() if s == "E" and y == years}
+    assert {"NL01", "LD01", "LD02", "LD03", "LD04", *NORTH_PV, "PV23", "PV27"} <= with_e
+    assert not {"PV29", "PV30", "PV31", "CR01"} & set(present.loc["E"].index)
+    assert present[("E", "PV28")] == set(range(1995, 1999))  # Zuid-Holland to 1998
+    actual = values_by(frame, ["region_code", "period_code", "sector_name", "measure_code"])
+    for r in rows:
+        code = region_code_of(r["RegioS"])
+        if code is None or r["Perioden"].strip() not in ("1995", "2015"):
+            continue
+        for measure in ("BrutoToegevoegdeWaardeBasisprijzen_3", "ArbeidsvolumeWerkzamePersonen_8"):
+            key = (code, period_code_of(r["Perioden"]), r["BedrijfstakkenBranchesSBI2008"], measure)
+            assert same(actual[key], cell_value(r[measure])), key
+
+
+def test_82538ned_all_activities_complete_where_cbs_publishes_provinces(raw_dir: Path) -> None:
+    rows = [
+        r
+        for r in raw_table(raw_dir, "82538NED")
+        if r["BedrijfstakkenBranchesSBI2008"] == "A-U Alle economische activiteiten"
+    ]
+    frame = load_table("82538NED")
+    all_activities = frame[frame.sector_code == "A-U"]
+    upper = all_activities[all_activities.region_level.isin(["NL", "LD", "PV"])]
+    assert len(upper) == 17 * 14 * 2 and upper.value.notna().all()
+    actual = values_by(all_activities, ["region_code", "period_code", "measure_code"])
+    wanted = {**NORTH_TITLES, "Nederland": "NL01", "Fryslân (PV)": "PV21",
+              "Groningen (gemeente)": "GM0014", "Leeuwarden": "GM0080"}  # fmt: skip
+    checked = 0
+    for r in rows:
+        if r["RegioS"] in wanted:
+            for measure in ("GeleverdAardgas_1", "GeleverdeElektriciteit_2"):
+                key = (wanted[r["RegioS"]], period_code_of(r["Perioden"]), measure)
+                assert same(actual[key], cell_value(r[measure])), key
+                checked += 1
+    assert checked == len(wanted) * 14 * 2
+    # Nederland = the 12 provinces + 'Niet in te delen (PV)' (dropped by the snapshot rule),
+    # to CBS's rounding
+    unassigned = {
+        (period_code_of(r["Perioden"]), m): cell_value(r[m])
+        for r in rows
+        if r["RegioS"] == "Niet in te delen (PV)"
+        for m in ("GeleverdAardgas_1", "GeleverdeElektriciteit_2")
+    }
+    for (period, measure), group in upper[upper.region_level == "PV"].groupby(
+        [upper.period_code.astype(str), upper.measure_code.astype(str)], observed=True
+    ):
+        total = group.value.sum() + unassigned[(period, measure)]
+        assert abs(total - actual[("NL01", period, measure)]) <= 2, (period, measure)
+
+
+def test_83583ned_national_sections_c_d_e_and_total_complete(raw_dir: Path) -> None:
+    rows = raw_table(raw_dir, "83583NED")
+    frame = load_table("83583NED")
+    assert set(frame.region_code.astype(str)) == {"NL01"} and len(frame) == len(rows) == 10000
+    actual = values_by(frame, ["period_code", "sector_name", "firm_size_name"])
+    sections = {"A-U", "C", "D", "E"}
+    checked = 0
+    for r in rows:
+        sector = r["BedrijfstakkenBranchesSBI2008"]
+        if sector.split(" ", 1)[0] in sections:
+            key = (
+                period_code_of(r["Perioden"], december=True),
+                sector,
+                r["Bedrijfsgrootte"].strip(),
+            )
+            assert same(actual[key], cell_value(r["BanenVanWerknemersInDecember_1"])), key
+            checked += 1
+    assert checked == len(sections) * 6 * 14  # 6 size classes x 14 years each
+    totals = frame[(frame.firm_size_code == "L_totaal") & frame.sector_code.isin(sections)]
+    assert totals.value.notna().all()

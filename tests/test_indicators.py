@@ -4,7 +4,6 @@ test), and properties every indicator must have."""
 from __future__ import annotations
 
 import csv
-import json
 import math
 import time
 from functools import cache
@@ -18,18 +17,18 @@ from noordstats.declarations.files import ConfigError
 from noordstats.declarations.indicators import load_indicators
 from noordstats.declarations.themes import tables_used, theme_ids
 from noordstats.regions import RegionError
+from tests.raw_helpers import open_raw, read_raw_json
 
 RAW = paths.raw_data_dir()
 NORTH_COROP = [f"CR{i:02d}" for i in range(1, 10)]
 ALL_COROP = [f"CR{i:02d}" for i in range(1, 41)]
 PROVINCES = [f"PV{i}" for i in range(20, 32)]
-needs_raw = pytest.mark.skipif(not RAW.is_dir(), reason="raw CBS data not beside the repository")
 
 
 @cache
 def raw_regional_accounts() -> dict[tuple[str, str], dict[str, str]]:
     """85924NED.csv -> {(region title, period title): row}."""
-    with open(RAW / "cbs/85924NED/85924NED.csv", encoding="utf-8-sig", newline="") as f:
+    with open_raw(RAW / "cbs/85924NED/85924NED.csv") as f:
         return {
             (r["RegioS"].strip(), r["Perioden"].strip()): r
             for r in csv.DictReader(f, delimiter=";")
@@ -40,7 +39,7 @@ def raw_regional_accounts() -> dict[tuple[str, str], dict[str, str]]:
 def raw_jobs() -> dict[tuple[str, str, str], float | None]:
     """83582NED COROP csv -> {(sector key, COROP code, period code): jobs x 1 000 or None}."""
     out = {}
-    with open(RAW / "cbs/83582NED/corop/83582NED_corop.csv", encoding="ascii", newline="") as f:
+    with open_raw(RAW / "cbs/83582NED/corop/83582NED_corop.csv", "ascii") as f:
         for r in csv.DictReader(f):
             cell = r["BanenVanWerknemersInDecember_1"].strip()
             key = (r["BedrijfstakkenBranchesSBI2008"].strip(), r["RegioS"].strip(), r["Perioden"])
@@ -57,7 +56,6 @@ def raw_jobs_sum(sector: str, areas: list[str], year: int) -> float:
 # --- against the raw files --------------------------------------------------------------------
 
 
-@needs_raw
 def test_north_share_of_dutch_gdp_2023_from_the_raw_file():
     rows = raw_regional_accounts()
     north = float(rows[("Noord-Nederland (LD)", "2023")]["BbpMarktprijzen_1"])
@@ -67,7 +65,6 @@ def test_north_share_of_dutch_gdp_2023_from_the_raw_file():
     assert result.period_code == "2023JJ00" and result.nl_value == pytest.approx(100.0)
 
 
-@needs_raw
 def test_gdp_per_inhabitant_index_and_rank_among_provinces_from_the_raw_file():
     rows = raw_regional_accounts()
     titles = {"PV20": "Groningen (PV)", "PV21": "Fryslân (PV)", "PV22": "Drenthe (PV)"}
@@ -81,7 +78,6 @@ def test_gdp_per_inhabitant_index_and_rank_among_provinces_from_the_raw_file():
         assert result.rank == higher + 1 and result.n_peers == 12
 
 
-@needs_raw
 def test_real_growth_compounded_from_the_raw_yearly_changes():
     rows = raw_regional_accounts()
     factor = 1.0
@@ -92,7 +88,6 @@ def test_real_growth_compounded_from_the_raw_yearly_changes():
     assert result.period_text == "2014-2023"
 
 
-@needs_raw
 def test_location_quotient_of_agriculture_in_the_north_from_raw_corop_sums():
     year = 2024
     north_a = raw_jobs_sum("301000", NORTH_COROP, year)
@@ -104,7 +99,6 @@ def test_location_quotient_of_agriculture_in_the_north_from_raw_corop_sums():
     assert result.value == pytest.approx(expected, rel=1e-9)
 
 
-@needs_raw
 def test_jobs_growth_of_a_corop_area_from_the_raw_file():
     start, end = (
         raw_jobs()[("T001081", "CR05", "2014JJ00")],
@@ -115,7 +109,6 @@ def test_jobs_growth_of_a_corop_area_from_the_raw_file():
     assert result.value == pytest.approx((end / start - 1) * 100, rel=1e-9)
 
 
-@needs_raw
 def test_sector_profile_matches_raw_corop_sums():
     profile = indicators.sector_profile("life_sciences_health", "PV21", compare=["NL01"], year=2022)
     q = profile[(profile.region_code == "PV21") & (profile.sector_code == "422400")].iloc[0]
@@ -131,7 +124,6 @@ def test_sector_profile_matches_raw_corop_sums():
     assert (nl.location_quotient.dropna() == 1.0).all()
 
 
-@needs_raw
 def test_a_suppressed_cell_makes_the_figure_missing_not_zero():
     # D (energy supply) jobs are suppressed for CR01 in the raw file: the North's D+E is missing.
     assert raw_jobs()[("346600", "CR01", "2024JJ00")] is None
@@ -173,7 +165,6 @@ def test_three_northern_provinces_add_up_to_the_north_where_cbs_publishes_both()
     assert (wide[["PV20", "PV21", "PV22"]].sum(axis=1) - wide["LD01"]).abs().max() < 1e-6
 
 
-@needs_raw
 def test_shares_of_the_provinces_and_extra_regio_sum_to_100():
     # The continental shelf (offshore gas, 'Extra-Regio') belongs to no province.
     frame = frames.indicator_frame("gdp_share_nl")
@@ -253,15 +244,14 @@ def test_warm_indicator_query_is_fast():
 
 
 def raw_harvested(table: str) -> list[dict[str, str]]:
-    with open(RAW / f"cbs/{table}/{table}.csv", encoding="utf-8-sig", newline="") as f:
+    with open_raw(RAW / f"cbs/{table}/{table}.csv") as f:
         return list(csv.DictReader(f, delimiter=";"))
 
 
 @cache
 def raw_municipality_provinces() -> dict[str, str]:
     """Municipality title -> province code, from CBS's code list (DimensionGroupId GMPVnn)."""
-    with open(RAW / "cbs/03759ned/odata_v4_2026/codes-RegioS.json", encoding="utf-8") as f:
-        items = json.load(f)["value"]
+    items = read_raw_json(RAW / "cbs/03759ned/odata_v4_2026/codes-RegioS.json")["value"]
     return {
         i["Title"]: i["DimensionGroupId"][2:]
         for i in items
@@ -269,9 +259,8 @@ def raw_municipality_provinces() -> dict[str, str]:
     }
 
 
-@needs_raw
 def test_north_share_of_hbo_and_wo_students_from_the_raw_statline_export():
-    with open(RAW / "cbs/85701NED/2023_2024.csv", encoding="utf-8", newline="") as f:
+    with open_raw(RAW / "cbs/85701NED/2023_2024.csv", "utf-8") as f:
         lines = list(csv.reader(f, delimiter=";"))
     regions_row = next(r for r in lines if r and r[0] == "Regiokenmerken")
     wanted = [
@@ -292,13 +281,13 @@ def test_north_share_of_hbo_and_wo_students_from_the_raw_statline_export():
     assert result.value == pytest.approx(north / nl * 100, rel=1e-9)
 
 
-@needs_raw
 def test_north_wind_capacity_per_inhabitant_from_the_raw_files():
     rows = {(r["RegioS"], r["Perioden"].strip()): r for r in raw_harvested("70960ned")}
     titles = ["Groningen (PV)", "Fryslân (PV)", "Drenthe (PV)"]
     megawatt = sum(float(rows[(t, "2023")]["OpgesteldVermogenEindeJaar_9"]) for t in titles)
-    with open(RAW / "cbs/03759ned/odata_v4_2026/observations-page-1.json", encoding="utf-8") as f:
-        observations = json.load(f)["value"]
+    observations = read_raw_json(RAW / "cbs/03759ned/odata_v4_2026/observations-page-1.json")[
+        "value"
+    ]
     inhabitants = sum(
         o["Value"]
         for o in observations
@@ -311,7 +300,6 @@ def test_north_wind_capacity_per_inhabitant_from_the_raw_files():
     assert any("sum of provinces" in c for c in result.caveats)
 
 
-@needs_raw
 def test_sme_labour_share_from_the_raw_file():
     rows = [
         r
@@ -328,7 +316,6 @@ def test_sme_labour_share_from_the_raw_file():
     assert result.value == pytest.approx(small / volume["Totaal werkzame personen"] * 100)
 
 
-@needs_raw
 def test_agricultural_land_share_from_the_raw_file():
     row = next(
         r
@@ -368,3 +355,89 @@ def test_indicator_levels_match_map_values():
     assert indicators.indicator_levels("lq_jobs_energy_water_waste") == []
     assert "CR" in indicators.indicator_levels("lq_jobs_health")
     assert len(indicators.map_values("rd_expenditure_per_labour_year", "LD")) == 4
+
+
+# --- indicators of 82352NED, 85922NED, 82797NED, 82538NED, 83583NED, from their raw files -----
+
+
+def raw_rows(table: str, **where: str) -> list[dict[str, str]]:
+    """Rows of a harvested raw file whose columns (stripped) equal ``where``."""
+    return [r for r in raw_harvested(table) if all(r[k].strip() == v for k, v in where.items())]
+
+
+def raw_cell(table: str, measure: str, **where: str) -> float:
+    (row,) = raw_rows(table, **where)
+    return float(row[measure])
+
+
+def test_rd_expenditure_share_of_gdp_from_the_raw_files():
+    rd = raw_cell(
+        "82352NED",
+        "VerrichteRDUitgavenEigenPersoneel_1",
+        RegioS="Noord-Nederland (LD)",
+        Perioden="2016",
+    )
+    gdp = float(raw_regional_accounts()[("Noord-Nederland (LD)", "2016")]["BbpMarktprijzen_1"])
+    result = indicators.compute_indicator("rd_expenditure_share_gdp", "LD01", year=2016)
+    assert result.value == pytest.approx(rd / gdp * 100, rel=1e-12)
+    # Groningen 2011 is suppressed in 82352NED: no figure, never 0
+    assert math.isnan(indicators.compute_indicator("rd_expenditure_share_gdp", "PV20", 2011).value)
+
+
+def test_rd_investment_share_from_the_raw_file():
+    where = {"RegioS": "Groningen (PV)", "Perioden": "2022"}
+    rd = raw_cell("85922NED", "OnderzoekEnOntwikkeling_10", **where)
+    total = raw_cell("85922NED", "TotaleInvesteringen_1", **where)
+    result = indicators.compute_indicator("rd_investment_share", "PV20", year=2022)
+    assert result.value == pytest.approx(rd / total * 100, rel=1e-12)
+
+
+def test_value_added_share_of_energy_water_waste_from_the_raw_file():
+    def cell(sector: str, region: str) -> float:
+        return raw_cell(
+            "82797NED",
+            "BrutoToegevoegdeWaardeBasisprijzen_3",
+            BedrijfstakkenBranchesSBI2008=sector,
+            RegioS=region,
+            Perioden="2015",
+        )
+
+    for code, title in (("LD01", "Noord-Nederland (LD)"), ("PV21", "Friesland (PV)")):
+        parts = cell("D Energievoorziening", title) + cell("E Waterbedrijven en afvalbeheer", title)
+        total = cell("A-U Alle economische activiteiten", title)
+        result = indicators.compute_indicator("value_added_share_energy_water_waste", code, 2015)
+        assert result.value == pytest.approx(parts / total * 100, rel=1e-12)
+    # E is not in the partial copy for Limburg: the D+E share is missing there, never D alone
+    assert math.isnan(
+        indicators.compute_indicator("value_added_share_energy_water_waste", "PV31", 2015).value
+    )
+
+
+def test_gas_delivered_to_companies_share_from_the_raw_file():
+    def cell(region: str) -> float:
+        return raw_cell(
+            "82538NED",
+            "GeleverdAardgas_1",
+            BedrijfstakkenBranchesSBI2008="A-U Alle economische activiteiten",
+            RegioS=region,
+            Perioden="2023",
+        )
+
+    result = indicators.compute_indicator("gas_delivered_companies_share_nl", "PV21", year=2023)
+    assert result.value == pytest.approx(cell("Fryslân (PV)") / cell("Nederland") * 100, rel=1e-12)
+
+
+def test_jobs_share_in_firms_under_50_from_the_raw_file():
+    def cell(size: str) -> float:
+        return raw_cell(
+            "83583NED",
+            "BanenVanWerknemersInDecember_1",
+            BedrijfstakkenBranchesSBI2008="A-U Alle economische activiteiten",
+            Bedrijfsgrootte=size,
+            Perioden="2023 december",
+        )
+
+    small = cell("0  tot 10 werkzame personen") + cell("10  tot 50 werkzame personen")
+    result = indicators.compute_indicator("jobs_share_firms_under_50_nl", "NL01", year=2023)
+    assert result.value == pytest.approx(small / cell("Totaal") * 100, rel=1e-12)
+    assert math.isnan(indicators.compute_indicator("jobs_share_firms_under_50_nl", "LD01").value)

@@ -1,7 +1,7 @@
 """The package's stages import only earlier stages, and a function-local import says why.
 
 Stages in flow order: the foundation (paths, errors, signal handling, CBS code quirks),
-declarations, the region registry, storage, ingest, load, analysis, report, then the command
+declarations, storage, the region registry, ingest, load, analysis, report, then the command
 line. A stage may import itself and any earlier stage; an import of a later stage is a layering
 error. An import inside a function is allowed only with a ``# deferred: <reason>`` comment
 (start-up time, an optional dependency) on its line or on the comment line(s) directly above its
@@ -19,7 +19,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "noordstats"
 STAGES = [
-    "paths", "errors", "stopping", "cbs_codes", "declarations", "regions", "storage", "ingest",
+    "paths", "errors", "stopping", "cbs_codes", "declarations", "storage", "regions", "ingest",
     "load", "analysis", "report", "commands", "cli",
 ]  # fmt: skip
 MODULES = sorted(p for p in PACKAGE.rglob("*.py"))

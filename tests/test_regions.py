@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from noordstats import regions as reg
+from tests.raw_helpers import open_raw
 
 PROVINCES = [f"PV{n}" for n in range(20, 32)]
 
@@ -112,7 +113,7 @@ def test_shipped_registry_is_the_cbs_code_list(raw_dir: Path) -> None:
 def test_corop_to_province_mapping_adds_up_in_cbs_data(raw_dir: Path) -> None:
     """In 83582NED (harvested copy, CBS's own totals), every province's jobs equal the sum of
     its COROP areas per the registry, within rounding (each figure rounded to 0.1 thousand)."""
-    with open(raw_dir / "cbs/83582NED/83582NED.csv", encoding="utf-8-sig", newline="") as fh:
+    with open_raw(raw_dir / "cbs/83582NED/83582NED.csv") as fh:
         rows = list(csv.DictReader(fh, delimiter=";"))
     registry = reg.load_regions()
     code_of = dict(zip(registry.cbs_title, registry.region_code, strict=True))

@@ -13,6 +13,7 @@ process, pointed at the sandbox by ``tests/reliability_env.py``.
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ import yaml
 
 from noordstats import cli, paths
 from noordstats.declarations.themes import theme_ids
-from noordstats.storage import store
+from noordstats.storage import rawfiles, store
 from tests.reliability_env import (
     clear_caches,
     copy_data_dir,
@@ -138,6 +139,9 @@ ARGUMENT_CASES = [
      ["unknown region 'XX01'", "LD01"]),
     ("unknown table to rebuild", ["snapshot", "build", "99999NED"],
      ["unknown table '99999NED'", "83582NED"]),
+    ("unknown table to rebuild, raw folder absent",
+     ["snapshot", "build", "--raw-dir", "no-such-folder", "99999NED"],
+     ["unknown table '99999NED'; known tables:", "83582NED", "duo-hbo"]),
     ("unknown command", ["publish"], ["invalid choice: 'publish'", "'reports'", "'fetch'"]),
     ("output folder that is a file", ["reports", "--only", "claims", "--out", "reports/index.html"],
      ["--out: ", "index.html is a file, not a folder"]),
@@ -359,6 +363,67 @@ def test_malformed_csv_import_is_refused(sandbox, capsys, case, change, where, f
     before = tree_digest(sandbox.root)
     argv = ["snapshot", "import", str(path), "--id", "bbp-broken", "--title", "Bbp"]
     assert_refused(sandbox, *run_in_process(argv, capsys), f"{path}{where}", *fragments)
+    after = tree_digest(sandbox.root)
+    assert after == before, describe_difference(before, after)
+
+
+# ------------------------------------------------------------------ raw files not as recorded
+
+
+SHIPPED_RAW = paths.RAW_DIR  # before a sandbox points paths at its copy
+
+
+def _tamper(raw: Path, rel: str, old: bytes, new: bytes) -> tuple[str, str]:
+    """Change ``old`` -> ``new`` in a stored raw capture (the sandbox gets a copy of the
+    shipped ones first); return (recorded, new) sha256."""
+    if not raw.exists():
+        shutil.copytree(SHIPPED_RAW, raw)
+    stored = raw / (rel + ".gz")
+    data = rawfiles.read_unchecked(stored)
+    assert data.count(old) >= 1, rel
+    changed = data.replace(old, new, 1)
+    stored.write_bytes(rawfiles.gzip_bytes(changed))
+    return rawfiles.sha256_bytes(data), rawfiles.sha256_bytes(changed)
+
+
+@pytest.mark.reliability(
+    "bad input",
+    "snapshot build with a raw file that differs from its record",
+    "exit 2, one line naming the file and both sha256, nothing rebuilt (sandbox hashed)",
+)
+def test_build_refuses_a_raw_file_that_is_not_as_recorded(sandbox, capsys):
+    rel = "cbs/72016ned/72016ned.csv"
+    recorded, found = _tamper(sandbox.data / "raw", rel, b";2003;", b";2004;")
+    before = tree_digest(sandbox.root)
+    line = assert_refused(
+        sandbox,
+        *run_in_process(["snapshot", "build", "--quiet", "85268NED", "72016ned"], capsys),
+        f"{sandbox.data / 'raw' / rel}.gz: sha256 {found} differs from the recorded {recorded}",
+    )
+    assert "raw_files.yaml" in line
+    after = tree_digest(sandbox.root)
+    assert after == before, describe_difference(before, after)
+
+
+@pytest.mark.reliability(
+    "bad input",
+    "snapshot verify with two raw files that differ from their records",
+    "exit 1, one line per file naming it and both sha256; nothing rebuilt or written",
+)
+def test_verify_names_every_raw_file_that_is_not_as_recorded(sandbox, capsys):
+    raw = sandbox.data / "raw"
+    first = _tamper(raw, "cbs/72016ned/72016ned.csv", b";2003;", b";2004;")
+    second = _tamper(raw, "geo/provincie_2023.geojson", b"PV20", b"PV99")
+    before = tree_digest(sandbox.root)
+    status, out, err = run_in_process(["snapshot", "verify"], capsys)
+    assert (status, err) == (1, "")
+    assert out.splitlines() == [
+        f"raw file: {raw}/cbs/72016ned/72016ned.csv.gz: sha256 {first[1]} differs from the "
+        f"recorded {first[0]}",
+        f"raw file: {raw}/geo/provincie_2023.geojson.gz: sha256 {second[1]} differs from the "
+        f"recorded {second[0]}",
+        "2 raw file(s) not as recorded; snapshot not checked",
+    ]
     after = tree_digest(sandbox.root)
     assert after == before, describe_difference(before, after)
 

@@ -91,6 +91,7 @@ def _escaped_forms(site: str) -> list[str]:
     return [f"[{site}]&lt;script&gt;", f"[{site}]\\u003cscript"]
 
 
+@pytest.mark.slow  # its fixture renders a real report (the notebook suite)
 @pytest.mark.reliability(
     "bad input",
     "<script> and onerror= planted in a table title, a region label, a sector label in the CBS "

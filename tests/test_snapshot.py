@@ -1,10 +1,16 @@
 """The embedded snapshot: every declared table built, its metadata equal to its declaration, a
-rebuild from the raw captures equal to what ships, and `noordstats snapshot build|import`."""
+rebuild from the raw captures equal to what ships (byte for byte, as `noordstats snapshot verify`
+checks), a build that leaves the snapshot whole when it is interrupted, and `noordstats snapshot
+build|import`."""
 
 from __future__ import annotations
 
+import hashlib
 import io
-import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -14,14 +20,41 @@ import yaml
 from noordstats import paths
 from noordstats.cli import main
 from noordstats.declarations.tables import declarations, read_table_declarations
-from noordstats.ingest.snapshot_build import GEO_FILES, build_snapshot, import_table, source_root
+from noordstats.ingest.snapshot_build import (
+    GEO_FILES,
+    STAGING_PREFIX,
+    build_snapshot,
+    import_table,
+    source_root,
+)
 from noordstats.load import load_table
 from noordstats.storage import store
+from noordstats.storage.rawfiles import RawFileError
+from tests.raw_helpers import copy_raw, read_raw_bytes, read_raw_text
+from tests.reliability_env import (
+    copy_data_dir,
+    describe_difference,
+    run_cli,
+    subprocess_env,
+    tree_digest,
+    write_sitecustomize,
+)
 
 TABLES = list(declarations())
 SHIPPED_SNAPSHOT = paths.SNAPSHOT_DIR  # before any test points paths at a temporary folder
 STATLINE_2020 = "cbs/03759ned/statline_csv_2020"
 UNTYPED_2020 = f"{STATLINE_2020}/03759ned_UntypedDataSet_05022020_161839.csv"
+METADATA_2020 = f"{STATLINE_2020}/03759ned_metadata.csv"
+
+
+@pytest.fixture
+def download(raw_dir: Path, tmp_path: Path) -> Path:
+    """The 2020 StatLine download of 03759ned (data + metadata export) as an analyst has it:
+    plain files in a folder of their own."""
+    folder = tmp_path / "download"
+    for rel in (UNTYPED_2020, METADATA_2020):
+        copy_raw(raw_dir / rel, folder / Path(rel).name)
+    return folder
 
 
 @pytest.mark.parametrize("table_id", TABLES)
@@ -69,12 +102,14 @@ def test_snapshot_stays_small() -> None:
     assert size < 5_000_000, f"snapshot is {size:,} bytes"
 
 
+@pytest.mark.slow  # every table imported again (the byte-for-byte rebuild below checks it too)
 @pytest.mark.parametrize("table_id", TABLES)
 def test_rebuild_from_raw_equals_the_shipped_table(table_id: str, raw_dir: Path) -> None:
     decl = declarations()[table_id]
     meta = store.read_meta(paths.SNAPSHOT_DIR, table_id)
     for source, recorded in zip(decl.sources, meta["sources"], strict=True):
-        assert store.sha256_file(source_root(source, raw_dir) / source.path) == recorded["sha256"]
+        original = read_raw_bytes(source_root(source, raw_dir) / source.path)
+        assert hashlib.sha256(original).hexdigest() == recorded["sha256"]
     buffer = io.BytesIO()  # through parquet, as the snapshot stores it
     import_table(decl, raw_dir).to_parquet(buffer, index=False)
     rebuilt = pd.read_parquet(io.BytesIO(buffer.getvalue()))
@@ -107,11 +142,102 @@ def test_build_cli_names_a_missing_raw_folder(isolated_snapshot: Path, capsys) -
     assert error.count("\n") == 0 and str(missing) in error
 
 
+def test_build_leaves_no_staging_folder_and_reads_through_the_record(
+    isolated_snapshot: Path, raw_dir: Path, monkeypatch
+) -> None:
+    from noordstats.declarations import raw_files as records
+
+    build_snapshot(["72016ned"], raw_dir=raw_dir, progress=False)
+    assert not list(isolated_snapshot.glob(f"{STAGING_PREFIX}*"))
+    before = tree_digest(isolated_snapshot)
+    trimmed = {k: v for k, v in records.raw_files().items() if k != "cbs/72016ned/72016ned.csv"}
+    monkeypatch.setattr("noordstats.ingest.snapshot_build.raw_files", lambda: trimmed)
+    with pytest.raises(RawFileError, match=r"72016ned\.csv\.gz: not recorded in raw_files\.yaml"):
+        build_snapshot(["72016ned"], raw_dir=raw_dir, progress=False)
+    assert tree_digest(isolated_snapshot) == before
+
+
+# ----------------------------------------------------------------- as a new user would: processes
+
+
+@pytest.fixture
+def copy_env(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A private copy of data/ (raw captures included) and the environment of a CLI process
+    that uses it instead of the checkout's."""
+    data = copy_data_dir(tmp_path / "data", raw=True)
+    return data, subprocess_env(write_sitecustomize(tmp_path / "site"), data_dir=data)
+
+
+def _edit_declaration(data: Path) -> None:
+    """A change to one table's declaration: a build then rewrites that table's metadata."""
+    tables = data / "tables.yaml"
+    text = tables.read_text(encoding="utf-8")
+    old = "complete table (80 rows, under the 10,000-row harvest limit)"
+    assert text.count(old) == 1
+    tables.write_text(text.replace(old, old + " [edited]"), encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_a_rebuild_reproduces_the_snapshot_byte_for_byte_and_verify_agrees(
+    copy_env: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    data, env = copy_env
+    built = run_cli(["snapshot", "build", "--quiet"], env, cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    for folder in ("snapshot", "geo", "provenance"):
+        fresh, shipped = tree_digest(data / folder), tree_digest(paths.DATA_DIR / folder)
+        assert fresh == shipped, describe_difference(shipped, fresh)
+    assert not list(data.glob(f"{STAGING_PREFIX}*"))
+    verified = run_cli(["snapshot", "verify"], env, cwd=tmp_path)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert verified.stdout.startswith("current: ") and "note:" not in verified.stdout
+    _edit_declaration(data)
+    stale = run_cli(["snapshot", "verify"], env, cwd=tmp_path)
+    assert stale.returncode == 1
+    assert stale.stdout.splitlines() == [
+        "stale: 72016ned: stale metadata (differs in completeness_note)",
+        "1 stale; run `noordstats snapshot build`",
+    ]
+
+
+@pytest.mark.parametrize(("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_an_interrupted_build_leaves_the_snapshot_as_it_was(
+    copy_env: tuple[Path, dict[str, str]], tmp_path: Path, sig: int, status: int
+) -> None:
+    data, env = copy_env
+    _edit_declaration(data)  # so that a build that got through would change the snapshot
+    before = tree_digest(data)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "noordstats.cli", "snapshot", "build", "--quiet"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as from a terminal
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not list(data.glob(f"{STAGING_PREFIX}*/snapshot/*.meta.json")):  # importing
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the build never started importing"
+            time.sleep(0.02)
+        process.send_signal(sig)
+        out, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == status, err
+    assert out == ""
+    after = tree_digest(data)
+    assert after == before, describe_difference(before, after)
+
+
 # ----------------------------------------------------------------- noordstats snapshot import
 
 
-def test_import_untyped_export_with_metadata(isolated_snapshot: Path, raw_dir: Path) -> None:
-    assert main(["snapshot", "import", str(raw_dir / UNTYPED_2020), "--id", "bevolking-2020"]) == 0
+def test_import_untyped_export_with_metadata(isolated_snapshot: Path, download: Path) -> None:
+    data = download / Path(UNTYPED_2020).name
+    assert main(["snapshot", "import", str(data), "--id", "bevolking-2020"]) == 0
     local = read_table_declarations(isolated_snapshot / "tables.local.yaml")
     decl = local["bevolking-2020"]
     assert decl.title == "Bevolking op 1 januari en gemiddeld; geslacht, leeftijd en regio"
@@ -119,7 +245,7 @@ def test_import_untyped_export_with_metadata(isolated_snapshot: Path, raw_dir: P
     assert decl.measures["BevolkingOp1Januari_1"].unit == "aantal"
     assert (isolated_snapshot / "imports/bevolking-2020/03759ned_metadata.csv").exists()
     frame = load_table("bevolking-2020", regions="PV20", periods=1988)
-    rows = (raw_dir / UNTYPED_2020).read_text(encoding="utf-8-sig").splitlines()
+    rows = read_raw_text(data).splitlines()
     total = next(r for r in rows if '"T001038";"10000";"T001019";"PV20  ";"1988JJ00"' in r).split(
         ";"
     )[-1]
@@ -129,8 +255,8 @@ def test_import_untyped_export_with_metadata(isolated_snapshot: Path, raw_dir: P
     assert set(frame.status.astype(str)) == {"definitief"}  # from the metadata's Perioden
 
 
-def test_import_wide_export(isolated_snapshot: Path, raw_dir: Path) -> None:
-    path = raw_dir / "cbs/85701NED/2023_2024.csv"
+def test_import_wide_export(isolated_snapshot: Path, raw_dir: Path, tmp_path: Path) -> None:
+    path = copy_raw(raw_dir / "cbs/85701NED/2023_2024.csv", tmp_path / "download/2023_2024.csv")
     assert main(["snapshot", "import", str(path), "--id", "leerlingen-2023"]) == 0
     ours = load_table("leerlingen-2023", regions="LD01")
     shipped = store.read_table(SHIPPED_SNAPSHOT, "85701NED")
@@ -139,18 +265,17 @@ def test_import_wide_export(isolated_snapshot: Path, raw_dir: Path) -> None:
     assert ours.value.tolist() == shipped.value.tolist()
 
 
-def test_import_refuses_a_declared_id(isolated_snapshot: Path, raw_dir: Path, capsys) -> None:
-    assert main(["snapshot", "import", str(raw_dir / UNTYPED_2020)]) == 2  # id 03759ned exists
+def test_import_refuses_a_declared_id(isolated_snapshot: Path, download: Path, capsys) -> None:
+    data = download / Path(UNTYPED_2020).name
+    assert main(["snapshot", "import", str(data)]) == 2  # id 03759ned exists
     assert "already declared" in capsys.readouterr().err
     assert not (isolated_snapshot / "tables.local.yaml").exists()
 
 
 def test_import_of_a_malformed_file_writes_nothing(
-    isolated_snapshot: Path, raw_dir: Path, tmp_path: Path, capsys
+    isolated_snapshot: Path, download: Path, capsys
 ) -> None:
-    folder = tmp_path / "download"
-    shutil.copytree(raw_dir / STATLINE_2020, folder)
-    data = folder / Path(UNTYPED_2020).name
+    data = download / Path(UNTYPED_2020).name
     lines = data.read_text(encoding="utf-8-sig").split("\n")
     lines[6] = lines[6].replace('"  5', '"abc', 1)
     data.write_text("\n".join(lines), encoding="utf-8-sig")

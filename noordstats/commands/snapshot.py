@@ -1,12 +1,12 @@
-"""``noordstats snapshot``: rebuild the embedded snapshot from the raw captures, or add a StatLine
-CSV export an analyst downloaded."""
+"""``noordstats snapshot``: rebuild the embedded snapshot from the raw captures, check that it is
+current, record new raw captures, or add a StatLine CSV export an analyst downloaded."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from noordstats import paths
+from noordstats import paths, stopping
 from noordstats.errors import UsageError
 
 
@@ -16,12 +16,29 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     build = actions.add_parser(
         "build",
-        help="rebuild data/snapshot/ from the raw captures (../shared/data or NOORDSTATS_RAW_DIR)",
+        help="rebuild data/snapshot/ from the raw captures (data/raw or NOORDSTATS_RAW_DIR)",
     )
     build.add_argument("tables", nargs="*", metavar="TABLE", help="table ids (default: all)")
-    build.add_argument("--raw-dir", type=Path, help="raw data folder (default: ../shared/data)")
+    build.add_argument("--raw-dir", type=Path, help="raw data folder (default: data/raw)")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.set_defaults(func=run_build)
+
+    verify = actions.add_parser(
+        "verify",
+        help="check every raw file against its record and that the snapshot is current "
+        "(exit 1 naming what is not)",
+    )
+    verify.add_argument("--raw-dir", type=Path, help="raw data folder (default: data/raw)")
+    verify.set_defaults(func=run_verify)
+
+    add_raw = actions.add_parser(
+        "add-raw", help="copy original raw files into data/raw/ and record their sha256"
+    )
+    add_raw.add_argument("source", type=Path, metavar="FOLDER", help="folder the files are in")
+    add_raw.add_argument(
+        "files", nargs="+", metavar="PATH", help="paths below FOLDER (kept below data/raw/)"
+    )
+    add_raw.set_defaults(func=run_add_raw)
 
     add = actions.add_parser(
         "import",
@@ -46,8 +63,45 @@ def run_build(args: argparse.Namespace) -> int:
             "only; to add a table here, use `noordstats snapshot import PATH`"
         )
 
-    built = build_snapshot(args.tables or None, raw_dir=args.raw_dir, progress=not args.quiet)
+    with stopping.stop_on_signals():  # stopped: the snapshot stays as it was, exit 130/143
+        built = build_snapshot(args.tables or None, raw_dir=args.raw_dir, progress=not args.quiet)
     print(f"built {len(built)} table(s) in {paths.SNAPSHOT_DIR}: {', '.join(built)}")
+    return 0
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    # deferred: every command module is imported for --help; start-up stays fast
+    from noordstats.ingest.snapshot_build import verify_snapshot
+
+    with stopping.stop_on_signals():
+        result = verify_snapshot(raw_dir=args.raw_dir)
+    for line in result.raw_problems:
+        print(f"raw file: {line}")
+    if result.raw_problems:
+        print(f"{len(result.raw_problems)} raw file(s) not as recorded; snapshot not checked")
+        return 1
+    for line in result.stale:
+        print(f"stale: {line}")
+    for line in result.notes:
+        print(f"note: {line}")
+    if result.stale:
+        print(f"{len(result.stale)} stale; run `noordstats snapshot build`")
+        return 1
+    print(
+        f"current: {result.checked_files} raw files as recorded; {result.checked_tables} "
+        f"tables in {paths.SNAPSHOT_DIR} equal to a rebuild"
+    )
+    return 0
+
+
+def run_add_raw(args: argparse.Namespace) -> int:
+    # deferred: every command module is imported for --help; start-up stays fast
+    from noordstats.ingest.raw_capture import add_raw_files
+
+    records = add_raw_files(args.source, args.files)
+    for record in records:
+        print(f"{record.path}: sha256 {record.sha256}, {record.size} bytes")
+    print(f"recorded {len(records)} file(s) in {paths.RAW_FILES_FILE}")
     return 0
 
 

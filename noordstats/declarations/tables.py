@@ -113,8 +113,8 @@ class SourceFile(Strict):
     path: str = Field(description="path below the folder named by `root`")
     root: Literal["raw", "imports"] = Field(
         default="raw",
-        description="'raw': the raw captures (../shared/data); 'imports': data/imports/, where "
-        "`noordstats snapshot import` keeps the files an analyst added",
+        description="'raw': the raw captures (data/raw/ or NOORDSTATS_RAW_DIR); 'imports': "
+        "data/imports/, where `noordstats snapshot import` keeps the files an analyst added",
     )
     format: SourceFormat
     repository: str

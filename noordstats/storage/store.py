@@ -2,7 +2,9 @@
 
 Used for the embedded snapshot (``data/snapshot/``) and the live cache alike. Every write goes to
 a temporary file in the same folder and is moved into place with ``os.replace``: a reader sees
-the old file or the new one, never half of one.
+the old file or the new one, never half of one. Both files are deterministic: the same frame and
+record give the same bytes (parquet with fixed options and no library versions in its pandas
+metadata; only the footer's ``created_by`` names the pyarrow that wrote it).
 """
 
 from __future__ import annotations
@@ -19,6 +21,20 @@ from typing import Any
 import pandas as pd
 
 from noordstats import paths
+
+#: Fixed writer options (pyarrow's defaults may change between versions).
+PARQUET_OPTIONS: dict[str, Any] = {
+    "compression": "zstd",
+    "compression_level": 9,
+    "use_dictionary": True,
+    "write_statistics": True,
+    "version": "2.6",
+    "data_page_version": "1.0",
+    "row_group_size": 1 << 20,
+}
+
+#: Keys of the pandas metadata that name library versions, not the data: left out.
+_VERSION_KEYS = ("creator", "pandas_version")
 
 
 @contextmanager
@@ -65,9 +81,33 @@ def write_table(folder: Path, table_id: str, frame: pd.DataFrame, meta: dict[str
     """Write data first, metadata last: metadata present = the table is complete."""
     data_path, meta_path = table_paths(folder, table_id)
     with atomic_path(data_path) as tmp:
-        frame.to_parquet(tmp, index=False, compression="zstd")
+        write_parquet(frame, tmp)
     meta = {**meta, "data_sha256": sha256_file(data_path)}
     write_text_atomic(meta_path, json.dumps(meta, indent=1, ensure_ascii=False, default=str) + "\n")
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """``frame`` (its index left out) as parquet, written the same way every time."""
+    # deferred: pyarrow is imported only by what writes or inspects parquet (pandas reads it)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    schema_meta = dict(table.schema.metadata or {})
+    if b"pandas" in schema_meta:
+        pandas_meta = json.loads(schema_meta[b"pandas"])
+        for key in _VERSION_KEYS:
+            pandas_meta.pop(key, None)
+        schema_meta[b"pandas"] = json.dumps(pandas_meta).encode()
+    pq.write_table(table.replace_schema_metadata(schema_meta), path, **PARQUET_OPTIONS)
+
+
+def parquet_writer(path: Path) -> str:
+    """The library that wrote a parquet file (its footer's ``created_by``)."""
+    # deferred: as in write_parquet
+    import pyarrow.parquet as pq
+
+    return str(pq.ParquetFile(path).metadata.created_by)
 
 
 def read_meta(folder: Path, table_id: str) -> dict[str, Any] | None:

@@ -20,6 +20,7 @@ from noordstats.cbs_codes import (
 )
 from noordstats.declarations.tables import LEADING_COLUMNS, TRAILING_COLUMNS, TableDeclaration
 from noordstats.errors import UserError
+from noordstats.storage import rawfiles
 
 
 class SourceFormatError(UserError):
@@ -38,7 +39,7 @@ def parser_error(path: Path, exc: Exception, what: str) -> SourceFormatError:
 def check_field_counts(path: Path, sep: str, encoding: str = "utf-8-sig") -> None:
     """Every line has as many fields as the header. (pandas pads a short line with empty cells,
     which would read as 'not published': a cut line must be an error, named with its line.)"""
-    with open(path, encoding=encoding, newline="") as fh:
+    with rawfiles.open_text(path, encoding) as fh:
         reader = csv.reader(fh, delimiter=sep, quotechar='"')
         width = len(next(reader, []))
         for row in reader:
@@ -222,11 +223,12 @@ def read_csv_rows(
     limit: int | None = None,
     skip_blank: bool = False,
 ) -> list[tuple[int, list[str]]]:
-    """``(line number, cells)`` of a ``;``-separated export; an unreadable line or encoding is a
+    """``(line number, cells)`` of a ``;``-separated export (plain or ``.gz``, see
+    :mod:`noordstats.storage.rawfiles`); an unreadable line or encoding is a
     :class:`SourceFormatError` naming the file (and line) and ``what`` the file should be."""
     reader = None
     try:
-        with open(path, encoding=encoding, newline="") as fh:
+        with rawfiles.open_text(path, encoding) as fh:
             reader = csv.reader(fh, delimiter=";", quotechar='"', strict=True)
             rows = itertools.islice(reader, limit) if limit else reader
             return [(reader.line_num, row) for row in rows if row or not skip_blank]

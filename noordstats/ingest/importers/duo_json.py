@@ -22,6 +22,7 @@ from noordstats import regions as reg
 from noordstats.declarations.tables import SourceFile, TableDeclaration
 from noordstats.ingest.importers.common import SourceFormatError, label_codes
 from noordstats.ingest.importers.json_records import read_json_items
+from noordstats.storage import rawfiles
 
 SUPPRESSED = "<5"
 TOTAL_CODE = "T"
@@ -85,7 +86,7 @@ def read_records(path: Path, dimension_keys: list[str]) -> pd.DataFrame:
 
 
 def import_source(decl: TableDeclaration, source: SourceFile, raw_dir: Path) -> pd.DataFrame:
-    path = raw_dir / source.path
+    path = rawfiles.stored_path(raw_dir / source.path)
     keys = list(decl.dimensions)
     records = read_records(path, keys)
     registry = reg.load_regions().set_index("region_code")

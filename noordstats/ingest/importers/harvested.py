@@ -28,6 +28,7 @@ from noordstats.ingest.importers.common import (
     parse_values,
     parser_error,
 )
+from noordstats.storage import rawfiles
 
 _DROPPED_SUFFIXES = ("(SG)", "(GA)", "(AM)", "(ES)", "(ET)", "(LG)", "(CP)", "(G4)")
 
@@ -35,7 +36,11 @@ _DROPPED_SUFFIXES = ("(SG)", "(GA)", "(AM)", "(ES)", "(ET)", "(LG)", "(CP)", "(G
 def read_semicolon_csv(path: Path, encoding: str = "utf-8-sig") -> pd.DataFrame:
     try:
         raw = pd.read_csv(
-            path, sep=";", dtype=str, keep_default_na=False, encoding=encoding, quotechar='"'
+            rawfiles.open_text(path, encoding),
+            sep=";",
+            dtype=str,
+            keep_default_na=False,
+            quotechar='"',
         )
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise parser_error(path, exc, "a ';'-separated CBS CSV") from None
@@ -71,7 +76,7 @@ def resolve_regions(titles: pd.Series, path: Path, line_numbers: pd.Series) -> p
 
 
 def import_source(decl: TableDeclaration, source: SourceFile, raw_dir: Path) -> pd.DataFrame:
-    path = raw_dir / source.path
+    path = rawfiles.stored_path(raw_dir / source.path)
     raw = read_semicolon_csv(path)
     if raw.columns[0] != "ID":
         raise SourceFormatError(f"{path}:1: first column must be 'ID', found {raw.columns[0]!r}")

@@ -8,28 +8,36 @@ from pathlib import Path
 from typing import Any
 
 from noordstats.ingest.importers.common import SourceFormatError
+from noordstats.storage import rawfiles
 
 _DECODER = json.JSONDecoder()
 _WHITESPACE = " \t\r\n"
 
 
-def read_json_document(path: Path) -> Any:
-    """The whole file as JSON; a syntax error names file and line."""
+def _read_text(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return rawfiles.read_text(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise SourceFormatError(f"{path}: cannot read: {exc}") from None
+
+
+def _parse(path: Path, text: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise SourceFormatError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
 
 
+def read_json_document(path: Path) -> Any:
+    """The whole file as JSON (plain or ``.gz``); a syntax error names file and line."""
+    return _parse(path, _read_text(path))
+
+
 def read_json_items(path: Path, key: str | None = None) -> list[tuple[int, Any]]:
     """The items of a JSON array with the line each starts on: the top-level array, or the array
     under the top-level object's ``key`` (OData's ``value``)."""
-    read_json_document(path)  # syntax errors first, with their line
-    text = path.read_text(encoding="utf-8-sig")
+    text = _read_text(path)
+    _parse(path, text)  # syntax errors first, with their line
     newlines = [i for i, ch in enumerate(text) if ch == "\n"]
 
     def line_of(pos: int) -> int:

@@ -44,6 +44,7 @@ from noordstats.ingest.importers.common import (
     parser_error,
 )
 from noordstats.regions import NETHERLANDS
+from noordstats.storage import rawfiles
 
 
 def tidy_from_v3_rows(
@@ -113,10 +114,10 @@ def tidy_from_v3_rows(
 
 
 def import_source(decl: TableDeclaration, source: SourceFile, raw_dir: Path) -> pd.DataFrame:
-    path = raw_dir / source.path
+    path = rawfiles.stored_path(raw_dir / source.path)
     sep = source.options.get("separator", ",")
     try:
-        rows = pd.read_csv(path, sep=str(sep), dtype=str, keep_default_na=False)
+        rows = pd.read_csv(rawfiles.open_text(path), sep=str(sep), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise parser_error(path, exc, "an OData v3 CSV") from None
     check_field_counts(path, str(sep))

@@ -20,12 +20,13 @@ from noordstats.declarations.tables import SourceFile, TableDeclaration
 from noordstats.ingest.importers.common import SourceFormatError, derive_regions
 from noordstats.ingest.importers.json_records import read_json_document, read_json_items
 from noordstats.regions import NETHERLANDS
+from noordstats.storage import rawfiles
 
 NOT_A_STATISTIC = "Impossible"
 
 
 def read_code_list(folder: Path, dimension: str) -> list[dict]:
-    path = folder / f"codes-{dimension}.json"
+    path = rawfiles.stored_path(folder / f"codes-{dimension}.json")
     if not path.exists():
         raise SourceFormatError(f"{path}: code list of {dimension} missing from the capture")
     doc = read_json_document(path)
@@ -35,7 +36,7 @@ def read_code_list(folder: Path, dimension: str) -> list[dict]:
 
 
 def read_period_status(folder: Path) -> dict[str, str]:
-    path = folder / "codes-Perioden.json"
+    path = rawfiles.stored_path(folder / "codes-Perioden.json")
     status = {}
     for item in read_code_list(folder, "Perioden"):
         try:
@@ -46,7 +47,7 @@ def read_period_status(folder: Path) -> dict[str, str]:
 
 
 def import_source(decl: TableDeclaration, source: SourceFile, raw_dir: Path) -> pd.DataFrame:
-    index_path = raw_dir / source.path
+    index_path = rawfiles.stored_path(raw_dir / source.path)
     folder = index_path.parent
     index = read_json_document(index_path)
     pages = index.get("observationPages") if isinstance(index, dict) else None
@@ -57,7 +58,7 @@ def import_source(decl: TableDeclaration, source: SourceFile, raw_dir: Path) -> 
         key: {c["Identifier"]: c["Title"].strip() for c in read_code_list(folder, key)}
         for key in decl.dimensions
     }
-    frames = [_read_page(decl, folder / page, names) for page in pages]
+    frames = [_read_page(decl, rawfiles.stored_path(folder / page), names) for page in pages]
     frame = pd.concat(frames, ignore_index=True)
     frame["status"] = [statuses.get(p, "onbekend") for p in frame.period_code]
     return derive_regions(frame, source.options)

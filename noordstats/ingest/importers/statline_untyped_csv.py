@@ -22,6 +22,7 @@ from noordstats.cbs_codes import CodeError, normalise_status, strip_key
 from noordstats.declarations.tables import SourceFile, TableDeclaration
 from noordstats.ingest.importers.common import SourceFormatError, derive_regions, read_csv_rows
 from noordstats.ingest.importers.odata_v3 import tidy_from_v3_rows
+from noordstats.storage import rawfiles
 
 
 @dataclass
@@ -100,7 +101,7 @@ def read_statline_metadata(path: Path) -> StatlineMetadata:
 
 
 def import_source(decl: TableDeclaration, source: SourceFile, raw_dir: Path) -> pd.DataFrame:
-    path = raw_dir / source.path
+    path = rawfiles.stored_path(raw_dir / source.path)
     rows = read_rows(path)
     if decl.keep_declared_measures_only:
         kept = {"ID", decl.region_dimension, decl.period_dimension, *decl.dimensions}
@@ -113,7 +114,7 @@ def import_source(decl: TableDeclaration, source: SourceFile, raw_dir: Path) -> 
     metadata = source.options.get("metadata")
     names, status = None, None
     if metadata:
-        meta = read_statline_metadata(path.parent / str(metadata))
+        meta = read_statline_metadata(rawfiles.stored_path(path.parent / str(metadata)))
         names = {k: meta.dimensions[k] for k in decl.dimensions if k in meta.dimensions}
         status = meta.period_status
     frame = tidy_from_v3_rows(decl, rows, dimension_names=names, period_status=status, path=path)

@@ -39,6 +39,7 @@ from noordstats.ingest.importers.common import (
     read_csv_rows,
     resolve_any_region,
 )
+from noordstats.storage import rawfiles
 
 MEASURE_ROW = "Onderwerp"
 
@@ -108,7 +109,7 @@ def read_wide_export(path: Path, region_dimension: str, encoding: str = "utf-8-s
 
 
 def import_source(decl: TableDeclaration, source: SourceFile, raw_dir: Path) -> pd.DataFrame:
-    path = raw_dir / source.path
+    path = rawfiles.stored_path(raw_dir / source.path)
     encoding = str(source.options.get("encoding", "utf-8-sig"))
     export = read_wide_export(path, decl.region_dimension, encoding)
     period_label, period_line = _filter(export, decl.period_dimension)

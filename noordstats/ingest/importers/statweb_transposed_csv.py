@@ -25,6 +25,7 @@ from noordstats.ingest.importers.common import (
     read_csv_rows,
 )
 from noordstats.ingest.importers.harvested import resolve_regions
+from noordstats.storage import rawfiles
 
 REGION_ROW = "Regio's"
 PERIOD_ROW = "Perioden"
@@ -45,7 +46,7 @@ def read_lines(path: Path, encoding: str) -> list[tuple[int, list[str]]]:
 
 
 def import_source(decl: TableDeclaration, source: SourceFile, raw_dir: Path) -> pd.DataFrame:
-    path = raw_dir / source.path
+    path = rawfiles.stored_path(raw_dir / source.path)
     lines = read_lines(path, str(source.options.get("encoding", "latin-1")))
     (_, regions), (period_line, periods), (unit_line, units) = lines[:3]
     row_dimension = units[0]
