@@ -75,6 +75,7 @@ def planned_files(folder: Path) -> dict[Path, Path | str]:
 
 
 def run_init(args: argparse.Namespace) -> int:
+    # deferred: every command module is imported for --help; store brings pandas
     from noordstats.errors import UsageError
     from noordstats.storage import store
 
