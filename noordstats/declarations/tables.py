@@ -54,6 +54,14 @@ SourceFormat = Literal[
 ]
 
 
+#: source formats that give CBS titles, not keys: the snapshot's codes of a dimension read from
+#: them were rebuilt from the titles (``'A-U'``, ``'L_totaal'``) unless the declaration's
+#: ``codes`` give the CBS key; a live download reconciles them through CBS's titles
+LABEL_FORMATS = frozenset({"harvested_csv", "statline_wide_csv", "statweb_transposed_csv"})
+#: ... and those whose dimension and measure keys were made here too (exports without CBS keys)
+LABEL_KEY_FORMATS = frozenset({"statline_wide_csv", "statweb_transposed_csv"})
+
+
 class SourceFile(Strict):
     path: str = Field(description="path below the folder named by `root`")
     root: Literal["raw", "imports"] = Field(
@@ -122,6 +130,12 @@ class TableDeclaration(Strict):
     measure_title_note: str | None = Field(
         default=None, description="where the measure titles come from"
     )
+    cbs_table: str | None = Field(
+        default=None,
+        pattern=r"^[0-9A-Za-z]+$",
+        description="the CBS table a copy declared under its own id is refreshed from "
+        "(83582NED-harvest: 83582NED); default: the id itself",
+    )
     region_dimension: str = "RegioS"
     period_dimension: str = "Perioden"
     sources: list[SourceFile]
@@ -143,6 +157,21 @@ class TableDeclaration(Strict):
                 measures[key] = measure
             data = {**data, "measures": measures}
         return data
+
+    @property
+    def live_id(self) -> str:
+        """The id CBS serves the table under."""
+        return self.cbs_table or self.id
+
+    @property
+    def codes_from_labels(self) -> bool:
+        """Were the snapshot's dimension codes rebuilt from CBS titles (a label-only source)?"""
+        return any(source.format in LABEL_FORMATS for source in self.sources)
+
+    @property
+    def keys_from_labels(self) -> bool:
+        """Were the declared dimension and measure keys made from titles (no CBS keys given)?"""
+        return any(source.format in LABEL_KEY_FORMATS for source in self.sources)
 
     @model_validator(mode="after")
     def _check_notes(self) -> TableDeclaration:

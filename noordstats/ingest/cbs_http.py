@@ -88,6 +88,17 @@ class LiveConfigError(UserError):
     """A catalog URL or HTTP setting that cannot be used (bad input: exit status 2)."""
 
 
+class UnknownCBSTableError(LiveConfigError):
+    """A table id the catalog does not have (bad input: exit status 2)."""
+
+    def __init__(self, table_id: str, url: str):
+        self.table_id, self.url = table_id, url
+        super().__init__(
+            f"table {table_id!r} is not in the catalog at {url}; find a table with "
+            "`noordstats search WORDS`"
+        )
+
+
 @dataclass(frozen=True)
 class Catalog:
     host: str  # what cbsodata calls catalog_url: host[:port][/path]
