@@ -40,6 +40,7 @@ from noordstats.ingest.cbs_http import (
     _http_reason,
     _TransportError,
     _UnusableAnswer,
+    http_status,
     resolve_catalog,
 )
 from noordstats.ingest.importers.common import SourceFormatError
@@ -110,7 +111,7 @@ def fetch_table(
         try:
             modified, info = client.get_modified()
         except requests.RequestException as exc:
-            if decl is None and _status(exc) == 404 and cache.read_newest(table_id) is None:
+            if decl is None and http_status(exc) == 404 and cache.read_newest(table_id) is None:
                 raise UnknownCBSTableError(table_id, catalog.url) from None
             raise
         cached = read_cached_entry(table_id, modified, selection, decl)
@@ -142,13 +143,6 @@ def fetch_table(
         return frame, {**meta, "cache_path": None, "cache_error": str(exc)}
     log.info("%s: CBS Modified %s cached in %s", table_id, modified, folder)
     return frame, {**meta, "cache_path": str(folder)}
-
-
-def _status(exc: requests.RequestException) -> int | None:
-    response = getattr(exc.__cause__, "response", None)  # a Response of HTTP 404 is falsy
-    if response is None:
-        response = getattr(exc, "response", None)
-    return None if response is None else response.status_code
 
 
 def read_cached_entry(
