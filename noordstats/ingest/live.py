@@ -209,6 +209,30 @@ def live_problem(decl: TableDeclaration) -> str | None:
     return None
 
 
+def cbs_modified(
+    table_ids: Iterable[str], catalog_url: str | None = None, policy: HttpPolicy | None = None
+) -> dict[str, str | None]:
+    """CBS's ``Modified`` date of each table (one TableInfos request each); ``'not live'`` for
+    a table that is never fetched live (DUO's), None where CBS did not give it (unreachable, an
+    error)."""
+    catalog = resolve_catalog(catalog_url)
+    policy = policy or HttpPolicy.from_env()
+    dates: dict[str, str | None] = {}
+    for table_id in dict.fromkeys(table_ids):
+        decl = find_declaration(table_id)
+        if decl is not None and live_problem(decl):
+            dates[table_id] = "not live"
+            continue
+        cbs_id = decl.live_id if decl is not None else table_id
+        client = _Client(catalog, policy, cbs_id, _no_progress)
+        try:
+            dates[table_id] = client.get_modified()[0]
+        except (_UnusableAnswer, _TransportError, requests.RequestException) as exc:
+            log.info("%s: no CBS Modified date (%s)", table_id, exc)
+            dates[table_id] = None
+    return dates
+
+
 def live_tables() -> list[str]:
     """Every declared table that can be fetched live."""
     return [t for t, d in declarations().items() if live_problem(d) is None]

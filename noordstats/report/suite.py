@@ -32,6 +32,7 @@ from noordstats.report.manifest import (
     compute_inputs_hash,
     is_current,
     read_manifest,
+    table_changes,
     write_manifest,
 )
 from noordstats.report.worker import (
@@ -139,15 +140,17 @@ def run_suite(
         if not self_contained:
             export.write_assets(folder)
         manifest = read_manifest(folder)
+        modified = cbs_modified_dates(specs)
         hashes = {
-            s.name: compute_inputs_hash(s.notebook, s.parameters, s.table_ids, self_contained)
+            s.name: compute_inputs_hash(
+                s.notebook, s.parameters, s.table_ids, self_contained, modified
+            )
             for s in specs
         }
-        todo = [
-            s
-            for s in specs
-            if force or not is_current(manifest.get(s.name), hashes[s.name], folder)
-        ]
+        todo = [s for s in specs if force or _needs_render(s, manifest, hashes, folder)]
+        for spec in specs:
+            if spec not in todo:  # nothing changed since the previous run
+                manifest[spec.name] = {**manifest[spec.name], "changes": []}
         results = {
             s.name: {**manifest[s.name], "status_this_run": "skipped"}
             for s in specs
@@ -158,6 +161,7 @@ def run_suite(
                 inputs_hash=hashes[spec.name],
                 source=spec.parameters.get("source", "snapshot"),
                 status_this_run=entry["status"],
+                changes=table_changes(manifest.get(spec.name), entry),
             )
             manifest[spec.name] = {k: v for k, v in entry.items() if k != "status_this_run"}
             results[spec.name] = entry
@@ -166,6 +170,34 @@ def run_suite(
         write_manifest(folder, manifest)
         write_index(folder, manifest)
     return [results[s.name] for s in specs]
+
+
+def cbs_modified_dates(specs: list[ReportSpec]) -> dict[str, str | None]:
+    """CBS's ``Modified`` date of every table read by a report on ``auto``/``live`` data (one
+    TableInfos request per table); empty when every report reads the snapshot."""
+    tables = [
+        t
+        for s in specs
+        if s.parameters.get("source", "snapshot") != "snapshot"
+        for t in s.table_ids
+    ]
+    if not tables:
+        return {}
+    # deferred: requests and cbsodata are imported only when CBS is asked
+    from noordstats.ingest import live
+
+    return live.cbs_modified(tables)
+
+
+def _needs_render(
+    spec: ReportSpec, manifest: dict[str, dict[str, Any]], hashes: dict[str, str], folder: Path
+) -> bool:
+    """Inputs changed, files gone, or (``auto``/``live``) the last rendering fell back to older
+    data than CBS's."""
+    entry = manifest.get(spec.name)
+    if not is_current(entry, hashes[spec.name], folder):
+        return True
+    return spec.parameters.get("source", "snapshot") != "snapshot" and bool(entry.get("stale"))
 
 
 def _render_all(
