@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NoReturn
 
 import yaml
 from pydantic import Field, ValidationError, model_validator
@@ -102,6 +102,18 @@ class Measure(Strict):
     unit_note: str | None = None
 
 
+class Continuation(Strict):
+    """This table continues an older one (a new edition, a successor CBS publishes under
+    another id): an indicator reads this table and the older one only for the periods this one
+    lacks, and marks the break."""
+
+    table: str = Field(description="id of the older table (declared here too)")
+    note: str = Field(description="what changed between the two (edition, classification)")
+    measures: dict[str, str] = Field(
+        default={}, description="this table's measure key -> the older table's, where they differ"
+    )
+
+
 class TableDeclaration(Strict):
     id: str
     title: str
@@ -135,6 +147,9 @@ class TableDeclaration(Strict):
         pattern=r"^[0-9A-Za-z]+$",
         description="the CBS table a copy declared under its own id is refreshed from "
         "(83582NED-harvest: 83582NED); default: the id itself",
+    )
+    continues: Continuation | None = Field(
+        default=None, description="the older table this one continues (see Continuation)"
     )
     region_dimension: str = "RegioS"
     period_dimension: str = "Perioden"
@@ -207,6 +222,58 @@ def read_table_declarations(path: Path) -> dict[str, TableDeclaration]:
     return tables
 
 
+def check_continuations(path: Path, tables: dict[str, TableDeclaration]) -> None:
+    """Every ``continues`` names another declared table, without a cycle, with the same
+    dimension columns and period dimension kind, and maps measures that both tables have."""
+    for decl in tables.values():
+        cont = decl.continues
+        if cont is None:
+            continue
+
+        def fail(key: str, message: str, entry: str = decl.id) -> NoReturn:
+            raise DeclarationError(f"{path}: entry {entry!r}, key 'continues.{key}': {message}")
+
+        if cont.table == decl.id or cont.table not in tables:
+            known = ", ".join(t for t in tables if t != decl.id)
+            fail("table", f"{cont.table!r} is not another declared table; known: {known}")
+        older = tables[cont.table]
+        chain, seen = older, {decl.id}
+        while chain is not None:
+            if chain.id in seen:
+                fail("table", f"a cycle: {' -> '.join([*seen, chain.id])}")
+            seen.add(chain.id)
+            chain = tables.get(chain.continues.table) if chain.continues else None
+        columns = sorted(d.column for d in decl.dimensions.values())
+        older_columns = sorted(d.column for d in older.dimensions.values())
+        if columns != older_columns or decl.national != older.national:
+            fail(
+                "table",
+                f"{older.id} has other dimensions ({', '.join(older_columns) or 'none'}; this "
+                f"table: {', '.join(columns) or 'none'})",
+            )
+        for new, old in cont.measures.items():
+            if new not in decl.measures:
+                fail("measures", f"{decl.id} has no measure {new!r}")
+            if old not in older.measures:
+                fail(
+                    "measures",
+                    f"{older.id} has no measure {old!r}; valid: {', '.join(older.measures)}",
+                )
+        shared = {cont.measures.get(m, m) for m in decl.measures} & set(older.measures)
+        if not shared:
+            fail("measures", f"no measure of {decl.id} is in {older.id}: map them here")
+
+
+def continuation_chain(table_id: str) -> list[str]:
+    """The table and every older one it continues, newest first."""
+    chain, decl = [], get_declaration(table_id)
+    while True:
+        chain.append(decl.id)
+        if decl.continues is None:
+            return chain
+        decl = get_declaration(decl.continues.table)
+
+
 class UnknownTableError(UserError, KeyError):
     def __str__(self) -> str:  # KeyError quotes its message; show it plainly
         return str(self.args[0])
@@ -226,6 +293,8 @@ def declarations() -> dict[str, TableDeclaration]:
                 f"{paths.TABLES_FILE.name}"
             )
         tables.update(local)
+    check_continuations(paths.LOCAL_TABLES_FILE if paths.LOCAL_TABLES_FILE.exists() else
+                        paths.TABLES_FILE, tables)  # fmt: skip
     return tables
 
 
