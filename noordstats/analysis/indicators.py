@@ -31,7 +31,7 @@ SECTOR_COLUMNS = [
 ]  # fmt: skip
 SERIES_COLUMNS = [
     "indicator_id", "region_code", "region_name", "period_code", "year", "value", "unit",
-    "status", "value_index",
+    "status", "value_index", "table_id",
 ]  # fmt: skip
 
 

@@ -18,7 +18,7 @@ from noordstats.declarations.files import (
     read_file_model,
     validate_entries,
 )
-from noordstats.declarations.tables import TableDeclaration, declarations
+from noordstats.declarations.tables import TableDeclaration, continuation_chain, declarations
 
 #: How an indicator turns table values into a figure (see noordstats.analysis.arithmetic).
 TRANSFORMS = {
@@ -94,7 +94,9 @@ class Indicator(Selection):
 
     @property
     def tables(self) -> list[str]:
-        return list(dict.fromkeys(s.table for s in self.selections))
+        """The tables it reads, newest first, each followed by the older tables it continues."""
+        ids = dict.fromkeys(s.table for s in self.selections)
+        return list(dict.fromkeys(t for i in ids for t in continuation_chain(i)))
 
 
 class IndicatorFile(Strict):

@@ -249,7 +249,9 @@ def show_provenance(table_ids: Iterable[str]) -> None:
         f"<li><b>{_e(r.table_id)}</b> {_e(r.title)} — {_e(r.publisher)}; periods {_e(r.periods)};"
         f" captured {_e(r.captured)}; CBS modified {_e(r.modified)}; {_e(r.completeness)}"
         + (f" ({_e(r.completeness_note)})" if r.completeness != "complete" else "")
-        + f"; licence {_e(r.licence)}</li>"
+        + f"; licence {_e(r.licence)}"
+        + (f"<br><i>{_e(r.continuation)}</i>" if r.continuation else "")
+        + "</li>"
         for r in sources.itertuples()
     )
     _show(
@@ -263,9 +265,23 @@ def describe_sources(table_ids: Iterable[str]) -> pd.DataFrame:
     """One row per table for a provenance footer: id, title, captured/modified dates, licence,
     completeness, source files. Reads the snapshot's metadata records."""
     rows = []
-    for table_id in dict.fromkeys(table_ids):
+    table_ids = list(dict.fromkeys(table_ids))
+    continued_by = {
+        d.continues.table: d.id
+        for d in (get_declaration(t) for t in table_ids)
+        if d.continues is not None
+    }
+    for table_id in table_ids:
         decl = get_declaration(table_id)
         meta = store.read_snapshot_meta(decl.id) or {}
+        continuation = []
+        if decl.continues is not None:
+            continuation.append(f"continues {decl.continues.table}: {decl.continues.note}")
+        if decl.id in continued_by:
+            continuation.append(
+                f"continued by {continued_by[decl.id]}: used only for the periods "
+                f"{continued_by[decl.id]} lacks (a break in the series)"
+            )
         rows.append(
             {
                 "table_id": decl.id,
@@ -282,6 +298,7 @@ def describe_sources(table_ids: Iterable[str]) -> pd.DataFrame:
                 "sources": "; ".join(
                     f"{s.repository}@{s.commit[:8]}:{s.path}" for s in decl.sources
                 ),
+                "continuation": "; ".join(continuation),
             }
         )
     return pd.DataFrame(rows)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import itertools
 import json
 import math
 import textwrap
@@ -51,6 +52,7 @@ SECTOR_CHART_COLUMNS = [
 
 TREND_CHART_COLUMNS = [
     "indicator_id", "region_code", "region_name", "period_code", "year", "value", "unit", "status",
+    "table_id",
 ]  # fmt: skip
 
 
@@ -194,9 +196,31 @@ def line_trends(series: pd.DataFrame, title: str) -> Chart:
         )
     finish_layout(figure, title, height=420)
     figure.update_layout(yaxis_title=unit)
+    notes += _mark_table_breaks(figure, data)
     if data.year.nunique() <= 12:
         figure.update_xaxes(dtick=1)
     return Chart(f"trend-{data.indicator_id.iloc[0]}", title, data, figure, " ".join(notes))
+
+
+def _mark_table_breaks(figure: go.Figure, data: pd.DataFrame) -> list[str]:
+    """Where the series passes from an older table to the one that continues it: a dotted line
+    before the newer table's first year, and a note naming both."""
+    if "table_id" not in data or data.table_id.nunique() < 2:
+        return []
+    first = data.groupby("table_id", observed=True).year.min().sort_values()
+    notes = []
+    for (older, _), (newer, year) in itertools.pairwise(first.items()):
+        figure.add_vline(
+            x=int(year) - 0.5,
+            line_dash="dot",
+            line_color="#888",
+            annotation_text=escape_text(f"{older} | {newer}"),
+        )
+        notes.append(
+            f"Break in the series: figures before {int(year)} come from {older}, the older "
+            f"table {newer} continues; the CSV names each row's table."
+        )
+    return notes
 
 
 def _wrap(text: str, width: int = 60) -> str:

@@ -45,10 +45,35 @@ def render_index(entries: list[dict[str, Any]], generated_at: str) -> str:
         "<p>The claims of the position paper <i>Noord-Nederland als motor van het toekomstig "
         "verdienvermogen</i>, checked against CBS statistics, one report per theme.</p>"
         f'<p class="meta">{_e(status)} · index written {_e(generated_at)}</p>'
+        f"{render_changes(ordered)}"
         "<table><thead><tr><th>Report</th><th>Headline figures</th><th>Claims</th>"
         f"<th>Data</th></tr></thead><tbody>{rows}</tbody></table>"
         f'<p class="meta">{_e(LICENCE_LINE)}.</p></body></html>\n'
     )
+
+
+def change_text(change: dict[str, Any]) -> str:
+    """``83582NED: latest period 2023JJ00 → 2024JJ00 (CBS data of 2025-04-22 → 2026-01-15)``"""
+    text = f"{change['table_id']}: latest period {change['old_period']} → {change['new_period']}"
+    if change.get("old_date") != change.get("new_date"):
+        text += f" (CBS data of {change.get('old_date')} → {change.get('new_date')})"
+    return text
+
+
+def render_changes(entries: list[dict[str, Any]]) -> str:
+    """'Changed since the previous run': each table whose data moved, once, with the reports
+    rendered again for it; nothing when no table changed."""
+    found: dict[str, list[str]] = {}
+    for entry in entries:
+        for change in entry.get("changes") or []:
+            found.setdefault(change_text(change), []).append(entry["title"])
+    if not found:
+        return ""
+    items = "".join(
+        f"<li>{_e(text)} <span class='meta'>— rendered again: {_e(', '.join(titles))}</span></li>"
+        for text, titles in sorted(found.items())
+    )
+    return f'<h2>Changed since the previous run</h2><ul class="changes">{items}</ul>'
 
 
 def _render_row(entry: dict[str, Any]) -> str:
@@ -88,6 +113,8 @@ def _render_row(entry: dict[str, Any]) -> str:
         f"<span class='meta'>latest period {_e(entry.get('latest_period'))}; "
         f"{_e(entry.get('source'))}</span>"
     )
+    for change in entry.get("changes") or []:
+        data += f'<br><span class="meta">changed: {_e(change_text(change))}</span>'
     if entry.get("stale"):
         data += f'<br><span class="failed">not live:</span> <span class="meta">{_e(entry["stale"])}'
         data += "</span>"

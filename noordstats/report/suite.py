@@ -39,6 +39,7 @@ from noordstats.report.manifest import (
     compute_inputs_hash,
     is_current,
     read_manifest,
+    table_changes,
     write_manifest,
 )
 from noordstats.report.pool import render_in_workers
@@ -145,16 +146,21 @@ def run_suite(
             if not self_contained:
                 export.write_assets(folder)
             manifest = read_manifest(folder)
+            modified = cbs_modified_dates(specs)
             hashes = {
-                s.name: compute_inputs_hash(s.notebook, s.parameters, s.table_ids, self_contained)
+                s.name: compute_inputs_hash(
+                    s.notebook, s.parameters, s.table_ids, self_contained, modified
+                )
                 for s in specs
             }
             stopping.pause_for_tests("planning")
             current = {
                 s.name
                 for s in specs
-                if not force and is_current(manifest.get(s.name), hashes[s.name], folder)
+                if not force and not _needs_render(s, manifest, hashes, folder)
             }
+            for name in current:  # nothing changed since the previous run
+                manifest[name] = {**manifest[name], "changes": []}
             results = {n: {**manifest[n], "status_this_run": "skipped"} for n in current}
             todo = [s for s in specs if s.name not in current]
             finished = _render_all(todo, folder, jobs, self_contained, progress, timeout)
@@ -166,6 +172,7 @@ def run_suite(
                             inputs_hash=hashes[spec.name],
                             source=spec.parameters.get("source", "snapshot"),
                             status_this_run=entry["status"],
+                            changes=table_changes(manifest.get(spec.name), entry),
                         )
                         manifest[spec.name] = {
                             k: v for k, v in entry.items() if k != "status_this_run"
@@ -211,6 +218,34 @@ def _interrupted_entry(
 
 def _is_stopped(entry: dict[str, Any]) -> bool:
     return entry.get("status_this_run") == "interrupted"
+
+
+def cbs_modified_dates(specs: list[ReportSpec]) -> dict[str, str | None]:
+    """CBS's ``Modified`` date of every table read by a report on ``auto``/``live`` data (one
+    TableInfos request per table); empty when every report reads the snapshot."""
+    tables = [
+        t
+        for s in specs
+        if s.parameters.get("source", "snapshot") != "snapshot"
+        for t in s.table_ids
+    ]
+    if not tables:
+        return {}
+    # deferred: requests and cbsodata are imported only when CBS is asked
+    from noordstats.ingest import live
+
+    return live.cbs_modified(tables)
+
+
+def _needs_render(
+    spec: ReportSpec, manifest: dict[str, dict[str, Any]], hashes: dict[str, str], folder: Path
+) -> bool:
+    """Inputs changed, files gone, or (``auto``/``live``) the last rendering fell back to older
+    data than CBS's."""
+    entry = manifest.get(spec.name)
+    if not is_current(entry, hashes[spec.name], folder):
+        return True
+    return spec.parameters.get("source", "snapshot") != "snapshot" and bool(entry.get("stale"))
 
 
 def _render_all(
