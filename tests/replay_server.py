@@ -976,3 +976,14 @@ def closed_port_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+def isolate_live_settings(monkeypatch, cache_dir: Path, timeout: str = "2,5") -> Path:
+    """For a live-path test: its own cache folder, no catalog from the environment, quick
+    retries (``timeout``: connect,read seconds). Returns the cache folder."""
+    monkeypatch.setenv("NOORDSTATS_CACHE_DIR", str(cache_dir))
+    monkeypatch.delenv("NOORDSTATS_CATALOG_URL", raising=False)
+    monkeypatch.setenv("NOORDSTATS_HTTP_ATTEMPTS", "2")
+    monkeypatch.setenv("NOORDSTATS_HTTP_BACKOFF", "0.001")
+    monkeypatch.setenv("NOORDSTATS_HTTP_TIMEOUT", timeout)
+    return cache_dir

@@ -21,7 +21,7 @@ from noordstats.ingest.selection import SelectionError
 from noordstats.load import load_table
 from tests import cbs_recordings
 from tests.reliability_env import describe_difference, tree_digest
-from tests.replay_server import ReplayServer, closed_port_url
+from tests.replay_server import ReplayServer, closed_port_url, isolate_live_settings
 from tests.test_cbs_wire_format import FIXTURES
 from tests.test_live import assert_same_as_snapshot, assert_same_frame
 
@@ -34,12 +34,7 @@ def recorded(folder: str, name: str) -> list[dict]:
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path, monkeypatch):
-    monkeypatch.setenv("NOORDSTATS_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv("NOORDSTATS_CATALOG_URL", raising=False)
-    monkeypatch.setenv("NOORDSTATS_HTTP_ATTEMPTS", "2")
-    monkeypatch.setenv("NOORDSTATS_HTTP_BACKOFF", "0.001")
-    monkeypatch.setenv("NOORDSTATS_HTTP_TIMEOUT", "5,30")
-    return tmp_path / "cache"
+    return isolate_live_settings(monkeypatch, tmp_path / "cache", "5,30")
 
 
 @pytest.fixture

@@ -32,7 +32,13 @@ from noordstats.ingest import cbs_http, live
 from noordstats.ingest.importers.common import label_code
 from noordstats.load import StaleDataWarning, load_table
 from noordstats.storage import cache, store
-from tests.replay_server import ReplayServer, closed_port_url, compile_filter, period_statuses
+from tests.replay_server import (
+    ReplayServer,
+    closed_port_url,
+    compile_filter,
+    isolate_live_settings,
+    period_statuses,
+)
 
 MAIN_TABLES = ["85924NED", "83582NED"]
 PAGE_SIZE = 1000
@@ -52,13 +58,7 @@ def _snapshot_tables(fetchable: bool) -> list[str]:
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path, monkeypatch):
-    """Own cache folder, no catalog from the environment, quick retries."""
-    monkeypatch.setenv("NOORDSTATS_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv("NOORDSTATS_CATALOG_URL", raising=False)
-    monkeypatch.setenv("NOORDSTATS_HTTP_ATTEMPTS", "2")
-    monkeypatch.setenv("NOORDSTATS_HTTP_BACKOFF", "0.001")
-    monkeypatch.setenv("NOORDSTATS_HTTP_TIMEOUT", "2,5")
-    return tmp_path / "cache"
+    return isolate_live_settings(monkeypatch, tmp_path / "cache")
 
 
 @pytest.fixture
