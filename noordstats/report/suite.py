@@ -1,12 +1,14 @@
 """The report suite: plan reports, render them in parallel worker processes, write the index.
 
 ``noordstats reports`` renders the 8 themes (4 specialisations + 4 foundation themes), the claims
-scorecard and the region profile for each region, then ``index.html``. Reports run in a pool of
-worker processes (papermill and nbconvert are imported once per worker, not once per report).
-A report that fails is marked failed; the others finish. Only reports whose inputs changed are
-rendered again (see :mod:`noordstats.report.manifest`). One run at a time writes to an output
-folder: a second run waits for the first (:mod:`noordstats.report.folder_lock`), then finds the
-fresh reports current and skips them.
+scorecard and the region profile for each region, then ``index.html``. Reports are in Dutch
+unless ``lang`` is ``en``: an English report's files end in ``-en`` (``claims-LD01-en.html``)
+and are listed in ``index-en.html``, so both languages can live in one folder. Reports run in a
+pool of worker processes (papermill and nbconvert are imported once per worker, not once per
+report). A report that fails is marked failed; the others finish. Only reports whose inputs
+changed are rendered again (see :mod:`noordstats.report.manifest`). One run at a time writes to
+an output folder: a second run waits for the first (:mod:`noordstats.report.folder_lock`), then
+finds the fresh reports current and skips them.
 """
 
 from __future__ import annotations
@@ -21,13 +23,13 @@ from typing import Any
 
 from tqdm import tqdm
 
-from noordstats import paths, regions
+from noordstats import i18n, paths, regions
 from noordstats.declarations.claims import load_claims
 from noordstats.declarations.indicators import load_indicators
 from noordstats.declarations.themes import load_themes, tables_used, theme_ids
 from noordstats.report import export, parameters
 from noordstats.report.folder_lock import output_lock
-from noordstats.report.index_page import INDEX_NAME, render_index
+from noordstats.report.index_page import index_name, render_index
 from noordstats.report.manifest import (
     compute_inputs_hash,
     is_current,
@@ -53,6 +55,12 @@ WORKER_PRELOAD = [
 ]
 
 
+def name_suffix(lang: str) -> str:
+    """What a report's file names end in: nothing for Dutch (the default), ``-en`` for
+    English."""
+    return "" if lang == i18n.DEFAULT_LANG else f"-{lang}"
+
+
 def report_kinds() -> list[str]:
     """What ``--only`` and ``noordstats report`` accept: every theme id, claims, region_profile."""
     return [*theme_ids(), *OTHER_KINDS]
@@ -71,8 +79,9 @@ def plan_report(kind: str, region: str, overrides: dict[str, Any] | None = None)
     if kind in OTHER_KINDS:
         notebook = paths.NOTEBOOKS_DIR / f"{kind}.ipynb"
         values = parameters.validate_request(notebook, {"region": region, **overrides})
-        name = f"{kind}-{values['region']}"
-        label = "Claims scorecard" if kind == "claims" else "Region profile"
+        lang = values.get("lang", i18n.DEFAULT_LANG)
+        name = f"{kind}-{values['region']}{name_suffix(lang)}"
+        label = i18n.t(f"report.{kind}.title", lang)
         if kind == "claims":
             tables = tables_used()
         else:
@@ -83,8 +92,9 @@ def plan_report(kind: str, region: str, overrides: dict[str, Any] | None = None)
         values = parameters.validate_request(
             notebook, {"theme": kind, "region": region, **overrides}
         )
-        name = f"theme-{kind}-{values['region']}"
-        label = load_themes()[kind].title_nl
+        lang = values.get("lang", i18n.DEFAULT_LANG)
+        name = f"theme-{kind}-{values['region']}{name_suffix(lang)}"
+        label = i18n.declared(load_themes()[kind], "title", lang)
         tables = tables_used(kind)
     title = f"{label} — {regions.region_name(values['region'])}"
     return ReportSpec(name, _kind_of(kind), notebook, values, title, list(dict.fromkeys(tables)))
@@ -131,9 +141,11 @@ def run_suite(
     self_contained: bool = False,
     progress: bool | None = None,
     lock_timeout: float | None = None,
+    pdf: bool = False,
 ) -> list[dict[str, Any]]:
-    """Render ``specs`` into ``folder``; return their manifest entries (status ``rendered``,
-    ``skipped`` or ``failed``). The index lists every report in the folder's manifest."""
+    """Render ``specs`` into ``folder`` (each also as PDF with ``pdf``); return their manifest
+    entries (status ``rendered``, ``skipped`` or ``failed``). The index of each language lists
+    every report of that language in the folder's manifest."""
     with output_lock(folder, lock_timeout):
         remove_temporaries(folder)
         if not self_contained:
@@ -146,14 +158,14 @@ def run_suite(
         todo = [
             s
             for s in specs
-            if force or not is_current(manifest.get(s.name), hashes[s.name], folder)
+            if force or not is_current(manifest.get(s.name), hashes[s.name], folder, pdf)
         ]
         results = {
             s.name: {**manifest[s.name], "status_this_run": "skipped"}
             for s in specs
             if s not in todo
         }
-        for spec, entry in _render_all(todo, folder, jobs, self_contained, progress):
+        for spec, entry in _render_all(todo, folder, jobs, self_contained, progress, pdf):
             entry.update(
                 inputs_hash=hashes[spec.name],
                 source=spec.parameters.get("source", "snapshot"),
@@ -174,6 +186,7 @@ def _render_all(
     jobs: int | None,
     self_contained: bool,
     progress: bool | None,
+    pdf: bool = False,
 ) -> Iterator[tuple[ReportSpec, dict[str, Any]]]:
     """Render in worker processes, yielding each report as it finishes."""
     if not specs:
@@ -188,7 +201,7 @@ def _render_all(
         disable=None if progress is None else not progress,
     )
     with ProcessPoolExecutor(workers, mp_context=context, initializer=warm_up) as pool:
-        futures = {pool.submit(render_report, s, folder, self_contained): s for s in specs}
+        futures = {pool.submit(render_report, s, folder, self_contained, pdf): s for s in specs}
         for future in as_completed(futures):
             spec = futures[future]
             try:
@@ -225,10 +238,24 @@ def _is_listed(entry: dict[str, Any], folder: Path) -> bool:
     return bool(entry.get("html")) and (folder / entry["html"]).is_file()
 
 
-def write_index(folder: Path, manifest: dict[str, dict[str, Any]]) -> Path:
-    """``index.html`` for every report of the manifest whose files still exist."""
-    entries = [e for e in manifest.values() if _is_listed(e, folder)]
+def entry_lang(entry: dict[str, Any]) -> str:
+    """The language a manifest entry's report is in (Dutch for entries from before ``lang``)."""
+    lang = (entry.get("parameters") or {}).get("lang", i18n.DEFAULT_LANG)
+    return lang if lang in i18n.LANGS else i18n.DEFAULT_LANG
+
+
+def write_index(folder: Path, manifest: dict[str, dict[str, Any]]) -> list[Path]:
+    """``index.html`` (Dutch) and, when the folder holds English reports, ``index-en.html``:
+    every report of the manifest in that language whose files still exist."""
     stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    target = folder / INDEX_NAME
-    store.write_text_atomic(target, render_index(entries, stamp))
-    return target
+    listed = [e for e in manifest.values() if _is_listed(e, folder)]
+    langs = {entry_lang(e) for e in listed} | {i18n.DEFAULT_LANG}
+    written = []
+    for lang in sorted(langs, key=i18n.LANGS.index):
+        entries = [e for e in listed if entry_lang(e) == lang]
+        other = [o for o in sorted(langs) if o != lang]
+        links = {o: index_name(o) for o in other}
+        target = folder / index_name(lang)
+        store.write_text_atomic(target, render_index(entries, stamp, lang=lang, languages=links))
+        written.append(target)
+    return written

@@ -29,8 +29,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from noordstats.i18n import DEFAULT_LANG
 from noordstats.load import StaleDataWarning
-from noordstats.report import export
+from noordstats.report import export, pdf
 from noordstats.report.summary import data_date, latest_period, read_summary, stale_text
 from noordstats.storage import store
 
@@ -67,8 +68,16 @@ class ReportSpec:
     table_ids: list[str] = field(default_factory=list)
 
     @property
+    def lang(self) -> str:
+        return self.parameters.get("lang", DEFAULT_LANG)
+
+    @property
     def html_name(self) -> str:
         return f"{self.name}.html"
+
+    @property
+    def pdf_name(self) -> str:
+        return f"{self.name}.pdf"
 
     @property
     def notebook_name(self) -> str:
@@ -105,13 +114,15 @@ def warm_up() -> None:
     warnings.filterwarnings("ignore", category=StaleDataWarning)
 
 
-def render_report(spec: ReportSpec, folder: Path, self_contained: bool) -> dict[str, Any]:
-    """Execute, export and summarise one report; return its manifest entry. Raises
-    :class:`OutputFolderError` (nothing changed under a final name) when the folder cannot take
-    the files."""
+def render_report(
+    spec: ReportSpec, folder: Path, self_contained: bool, pdf_too: bool = False
+) -> dict[str, Any]:
+    """Execute, export and summarise one report (and print it to PDF with ``pdf_too``); return
+    its manifest entry. Raises :class:`OutputFolderError` (nothing changed under a final name)
+    when the folder cannot take the files."""
     tmp_notebook = folder / f"{TMP_PREFIX}{spec.name}-{os.getpid()}.ipynb"
     try:
-        return _render(spec, folder, self_contained, tmp_notebook)
+        return _render(spec, folder, self_contained, tmp_notebook, pdf_too)
     except OSError as exc:
         if not is_output_error(exc):
             raise
@@ -122,7 +133,7 @@ def render_report(spec: ReportSpec, folder: Path, self_contained: bool) -> dict[
 
 
 def _render(
-    spec: ReportSpec, folder: Path, self_contained: bool, tmp_notebook: Path
+    spec: ReportSpec, folder: Path, self_contained: bool, tmp_notebook: Path, pdf_too: bool
 ) -> dict[str, Any]:
     # deferred: an unchanged re-run renders nothing and does not pay for papermill
     import nbformat
@@ -136,6 +147,7 @@ def _render(
         "parameters": spec.parameters,
         "notebook": spec.notebook_name,
         "html": None,
+        "pdf": None,
         "error": None,
         "summary": {},
     }
@@ -165,6 +177,7 @@ def _render(
             entry["html"] = spec.html_name
             entry.update(summary_fields(read_summary(executed)))
             entry["status"] = "rendered"
+            entry["pdf"] = _publish_pdf(spec, folder, pdf_too)
         except Exception as exc:  # export failed: keep the executed notebook, report the error
             if is_output_error(exc):
                 raise
@@ -179,6 +192,7 @@ def _render(
         else:
             entry["notebook"] = None
         (folder / spec.html_name).unlink(missing_ok=True)
+        (folder / spec.pdf_name).unlink(missing_ok=True)
         entry["status"] = "failed"
     entry["seconds"] = round(time.perf_counter() - started, 2)
     entry["rendered_at"] = dt.datetime.now().astimezone().isoformat(timespec="seconds")
@@ -197,6 +211,17 @@ def _publish(spec: ReportSpec, executed: Any, folder: Path, self_contained: bool
     ):
         html_tmp.write_text(page, encoding="utf-8")
         notebook_tmp.write_text(notebook, encoding="utf-8")
+
+
+def _publish_pdf(spec: ReportSpec, folder: Path, pdf_too: bool) -> str | None:
+    """Print the page to PDF; without ``pdf_too`` remove an older PDF (it would not match the
+    page any more). Returns the PDF's file name, or None."""
+    target = folder / spec.pdf_name
+    if not pdf_too:
+        target.unlink(missing_ok=True)
+        return None
+    pdf.print_pdf(folder / spec.html_name, target)
+    return spec.pdf_name
 
 
 def _publish_notebook(notebook: Any, target: Path) -> None:
