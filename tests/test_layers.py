@@ -16,7 +16,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "noordstats"
 STAGES = [
-    "paths", "errors", "cbs_codes", "declarations", "regions", "storage", "ingest", "load",
+    "paths", "errors", "i18n", "cbs_codes", "declarations", "regions", "storage", "ingest", "load",
     "analysis", "report", "commands", "cli",
 ]  # fmt: skip
 MODULES = sorted(p for p in PACKAGE.rglob("*.py"))
