@@ -16,6 +16,7 @@ from collections import Counter
 from typing import Any
 
 from noordstats import i18n
+from noordstats.declarations.themes import theme_ids
 from noordstats.i18n import DEFAULT_LANG, t
 from noordstats.report.summary import describe_stale
 
@@ -42,7 +43,8 @@ gap:.4em 1.2em;margin:.6em 0}.s{outline:2px solid #c88a00}a.p{font-size:.8em}
 .wrap{overflow-x:auto}
 """
 
-#: filter by level and report, search region names, sort by a column (numbers) or the region
+#: filter by level and report, search region names, sort by a column (its figures: highest
+#: first, then lowest first; missing ones last) or by the region (A-Z, then Z-A)
 _SCRIPT = """(function(){var m=document.getElementById('m');if(!m)return;
 var rows=Array.prototype.slice.call(m.tBodies[0].rows),lv=document.getElementById('f-level'),
 co=document.getElementById('f-report'),q=document.getElementById('f-search'),dir={};
@@ -50,10 +52,10 @@ function show(){var l=lv.value,c=co.value,s=q.value.trim().toLowerCase();
 rows.forEach(function(r){r.hidden=!((!l||r.dataset.l===l)&&(!s||r.dataset.n.indexOf(s)>=0));});
 Array.prototype.forEach.call(m.rows,function(r){Array.prototype.forEach.call(r.cells,
 function(x,i){if(i>0)x.hidden=!!c&&x.dataset.k!==c;});});}
-function sort(i){dir[i]=-(dir[i]||(i?1:-1));var d=dir[i];rows.sort(function(a,b){
-var x=i?parseFloat(a.cells[i].dataset.v):null,y=i?parseFloat(b.cells[i].dataset.v):null;
-if(i&&isNaN(x)!==isNaN(y))return isNaN(x)?1:-1;if(i&&!isNaN(x)&&x!==y)return d*(y-x);
-return d*(a.dataset.n<b.dataset.n?1:a.dataset.n>b.dataset.n?-1:0);});
+function sort(i){dir[i]=dir[i]?-dir[i]:1;var d=dir[i];rows.sort(function(a,b){
+if(i){var x=parseFloat(a.cells[i].dataset.v),y=parseFloat(b.cells[i].dataset.v);
+if(isNaN(x)!==isNaN(y))return isNaN(x)?1:-1;if(!isNaN(x)&&x!==y)return d*(y-x);}
+return (i?1:d)*(a.dataset.n<b.dataset.n?-1:a.dataset.n>b.dataset.n?1:0);});
 rows.forEach(function(r){m.tBodies[0].appendChild(r);});}
 Array.prototype.forEach.call(m.tHead.rows[0].cells,function(h,i){var b=h.querySelector('button');
 if(b)b.addEventListener('click',function(){sort(i);});});
@@ -93,7 +95,15 @@ def index_sections(
 ) -> list[str]:
     """The page's sections in order: header, the reports (a list, or a matrix for several
     regions), stale data, footer."""
-    ordered = sorted(entries, key=lambda e: (KIND_ORDER.get(e.get("kind"), 9), e["name"]))
+    themes = {theme: position for position, theme in enumerate(theme_ids())}
+    ordered = sorted(
+        entries,
+        key=lambda e: (
+            KIND_ORDER.get(e.get("kind"), 9),
+            themes.get((e.get("parameters") or {}).get("theme"), len(themes)),
+            e["name"],
+        ),
+    )
     regions = {_region(e) for e in ordered}
     body = _matrix(ordered, lang) if len(regions) > 1 else _list(ordered, lang)
     return [
