@@ -70,7 +70,7 @@ def _dynamic_keys() -> set[str]:
         *(f"metric.{m}" for m in METRICS),
         *(f"month.{m}" for m in range(1, 13)),
         *(f"theme.kind.{theme.kind}" for theme in load_themes().values()),
-        *(f"report.{k}.{part}" for k in ("claims", "region_profile") for part in ("title", "subtitle")),
+        *(f"report.{k}.{p}" for k in ("claims", "region_profile") for p in ("title", "subtitle")),
         *(f"column.{c}" for c in columns),
         *(f"copy.{c}" for c in ("cache", "snapshot", "live")),
         *(f"provenance.{c}" for c in ("complete", "partial")),
@@ -104,8 +104,10 @@ def _declared_pairs():
     """(where, English text, Dutch text) of every declared text a report shows."""
     for theme in load_themes().values():
         for field in ("title", "rationale", "limits"):
-            yield f"themes.yaml {theme.id} {field}", i18n.declared(theme, field, "en"), getattr(
-                theme, f"{field}_nl"
+            yield (
+                f"themes.yaml {theme.id} {field}",
+                i18n.declared(theme, field, "en"),
+                getattr(theme, f"{field}_nl"),
             )
     for ind in load_indicators().values():
         yield f"indicators.yaml {ind.id} title", ind.title_en, ind.title_nl

@@ -61,11 +61,19 @@ def synthetic_entries(codes: list[str], lang: str = "nl") -> list[dict]:
                     "data_date": "2025-04-22T02:00:00",
                     "latest_period": "2024JJ00",
                     "source": "snapshot",
-                    "tables": [{"table_id": "83582NED", "source": "snapshot",
-                                "data_date": "2025-04-22T02:00:00", "latest_period": "2024JJ00",
-                                "stale_reason": None}],  # fmt: skip
-                    "summary": {"figures": figures if kind != "claims" else [],
-                                "verdicts": verdicts if kind != "region_profile" else []},
+                    "tables": [
+                        {
+                            "table_id": "83582NED",
+                            "source": "snapshot",
+                            "data_date": "2025-04-22T02:00:00",
+                            "latest_period": "2024JJ00",
+                            "stale_reason": None,
+                        }
+                    ],  # fmt: skip
+                    "summary": {
+                        "figures": figures if kind != "claims" else [],
+                        "verdicts": verdicts if kind != "region_profile" else [],
+                    },
                 }  # fmt: skip
             )
     return entries

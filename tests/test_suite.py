@@ -453,7 +453,9 @@ def test_unreachable_cbs_gives_a_stale_banner(tmp_path):
     page = (out / "theme-defence_security-LD01.html").read_text(encoding="utf-8")
     banner = page.index('class="noordstats-stale"')
     assert banner < page.index("Kerncijfers"), "the banner is at the top"
-    assert "komen uit een oudere kopie" in page and "de kopie uit de ingebouwde momentopname" in page
+    assert (
+        "komen uit een oudere kopie" in page and "de kopie uit de ingebouwde momentopname" in page
+    )
     assert "reden: CBS not reachable at http://127.0.0.1:9" in page, "the banner says why"
     entry = read_manifest(out)["theme-defence_security-LD01"]
     assert entry["source"] == "auto" and "CBS not reachable" in entry["stale"]

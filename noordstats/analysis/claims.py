@@ -67,9 +67,7 @@ def evaluate_claim(claim: Claim, region: str, source: str = "snapshot", lang: st
             "sources": "",
             "caveats": "",
         }
-    results = {
-        i: compute_indicator(i, region, source=source, lang=lang) for i in claim.indicators
-    }
+    results = {i: compute_indicator(i, region, source=source, lang=lang) for i in claim.indicators}
     main = results[claim.rule.indicator]
     verdict, extra = judge(claim.rule, main)
     context = [

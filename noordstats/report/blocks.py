@@ -127,8 +127,8 @@ def show_report_header(
     sub = f"{_e(subtitle)} · " if subtitle else ""
     heading = f"{title} — {name} ({region})"
     _show(
-        f"{STYLE}{print_style(heading, lang)}<div class=\"noordstats-header\" lang=\"{lang}\">"
-        f"<h1>{_e(heading)}</h1><p class=\"noordstats-sub\">{sub}"
+        f'{STYLE}{print_style(heading, lang)}<div class="noordstats-header" lang="{lang}">'
+        f'<h1>{_e(heading)}</h1><p class="noordstats-sub">{sub}'
         f"{_e(t('header.rendered', lang, date=today))}</p></div>"
     )
 

@@ -175,9 +175,7 @@ def bar_sector_profile(
     return Chart("sector-profile", title, data, figure, note)
 
 
-def line_trends(
-    series: pd.DataFrame, title: str | None = None, lang: str = DEFAULT_LANG
-) -> Chart:
+def line_trends(series: pd.DataFrame, title: str | None = None, lang: str = DEFAULT_LANG) -> Chart:
     """One line per region over the years. ``series``: ``indicators.indicator_series``.
 
     Levels (counts, amounts) of regions of different size are drawn as an index, first year =
@@ -298,9 +296,7 @@ def bars_region_vs_nl(
     return Chart("region-vs-nl", title, data, figure, note)
 
 
-def bar_verdicts(
-    claims: pd.DataFrame, title: str | None = None, lang: str = DEFAULT_LANG
-) -> Chart:
+def bar_verdicts(claims: pd.DataFrame, title: str | None = None, lang: str = DEFAULT_LANG) -> Chart:
     """How many claims of each theme got each verdict (stacked bars).
     ``claims``: ``claims.evaluate_claims``."""
     title = t("chart.verdicts.title", lang) if title is None else title
