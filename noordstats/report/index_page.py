@@ -208,11 +208,16 @@ def _list_row(entry: dict[str, Any], lang: str) -> str:
     data = (
         f"{_e(t('index.data_of', lang, date=date or t('date.unknown', lang)))}<br>"
         f"<span class='meta'>{_e(t('index.latest', lang, period=entry.get('latest_period')))}; "
-        f"{_e(entry.get('source'))}</span>"
+        f"{_e(_source_name(entry.get('source'), lang))}</span>"
     )
     if entry.get("tables") and describe_stale(entry["tables"], lang)[1]:
         data += f'<br><span class="failed">{_e(t("index.not_live", lang))}</span>'
     return f"<tr><td>{report}</td><td><ul>{figures}</ul></td><td>{claims}</td><td>{data}</td></tr>"
+
+
+def _source_name(source: Any, lang: str) -> str:
+    key = f"source.{source}"
+    return t(key, lang) if i18n.has(key) else str(source or "")
 
 
 def _verdict_rank(verdict: str) -> int:
