@@ -268,7 +268,7 @@ def test_unreachable_cbs_renders_from_cache_with_a_stale_banner(tmp_path, site, 
     done = run_cli(["reports", "--only", THEME, "--source", "auto", "--out", str(out), "--quiet"],
                    env, cwd=tmp_path)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert re.search(r"83582NED: the cache copy, CBS data of 2025-04-22.*connection refused",
+    assert re.search(r"83582NED: the cache copy, CBS data of 22 April 2025.*connection refused",
                      done.stderr), "a warning in the log"  # fmt: skip
     assert f"noordstats: warning: {THEME_REPORT}: Data as of 22 April 2025" in done.stderr
     assert "StaleDataWarning" not in done.stderr, "said once in the log, not twice"
