@@ -20,7 +20,7 @@ from noordstats.declarations.tables import (
     declarations,
 )
 from noordstats.load import load_table
-from noordstats.report import blocks, charts
+from noordstats.report import charts, provenance
 
 NEW, OLD = "85268NED", "83523NED"
 
@@ -108,11 +108,13 @@ def test_chart_csv_and_footer_mark_the_break():
     breaks = [s for s in chart.figure.layout.shapes if s.line.dash == "dot"]
     assert len(breaks) == 1 and breaks[0].x0 == min(load_table(NEW).year) - 0.5
     assert f"figures before 2013 come from {OLD}, the older table {NEW} continues" in chart.note
-    sources = blocks.describe_sources([NEW, OLD]).set_index("table_id").continuation
-    assert sources[NEW].startswith(f"continues {OLD}: ")
-    assert sources[OLD] == (
+    rows = {r.table_id: r for r in provenance.describe_sources([NEW, OLD]).itertuples()}
+    assert f"continues table {OLD} (a break in the series)" in provenance.source_item(rows[NEW])
+    assert (
         f"continued by {NEW}: used only for the periods {NEW} lacks (a break in the series)"
+        in provenance.source_item(rows[OLD])
     )
+    assert f"voortgezet door {NEW}" in provenance.source_item(rows[OLD], "nl")
 
 
 def test_tables_without_continuation_are_unchanged():

@@ -20,8 +20,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "noordstats"
 STAGES = [
-    "paths", "errors", "stopping", "cbs_codes", "declarations", "storage", "regions", "ingest",
-    "load", "analysis", "report", "commands", "cli",
+    "paths", "errors", "i18n", "stopping", "cbs_codes", "declarations", "storage", "regions",
+    "ingest", "load", "analysis", "report", "commands", "cli",
 ]  # fmt: skip
 MODULES = sorted(p for p in PACKAGE.rglob("*.py"))
 

@@ -16,9 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from noordstats import i18n
 from noordstats.declarations.indicators import check_indicator
 from noordstats.report.manifest import read_manifest
 from tests.replay_server import ReplayServer
+
+CHANGES_HEADING = i18n.t("index.changes", "nl")  # the index is Dutch by default
 
 NOORDSTATS = str(Path(sys.executable).parent / "noordstats")
 REPORTS = ["defence_security", "cleantech"]  # 83582NED; 83582NED, 70960ned, 03759ned, 85004NED
@@ -83,7 +86,7 @@ def test_scheduled_refresh_renders_what_changed_and_says_so(tmp_path):
         assert "0 rendered, 2 unchanged" in again.stdout + again.stderr
         asked = {r.resource for r in server.requests}
         assert asked == {"TableInfos"}, "nothing changed at CBS: only the dates are asked"
-        assert "Changed since the previous run" not in (out / "index.html").read_text("utf-8")
+        assert CHANGES_HEADING not in (out / "index.html").read_text("utf-8")
 
         add_year(server, CHANGED, 2024, "2026-05-01T02:00:00")
         third = run_reports(out, env)
@@ -106,5 +109,5 @@ def test_scheduled_refresh_renders_what_changed_and_says_so(tmp_path):
     title = check_indicator("wind_capacity_per_inhabitant").title_en
     assert figures[title]["period"] == "2024", "the report shows 2024"
     index = (out / "index.html").read_text("utf-8")
-    assert "Changed since the previous run" in index
-    assert f"{CHANGED}: latest period 2023JJ00 → 2024JJ00" in index
+    assert CHANGES_HEADING in index
+    assert i18n.t("index.change", "nl", table=CHANGED, old="2023JJ00", new="2024JJ00") in index

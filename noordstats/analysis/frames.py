@@ -8,6 +8,7 @@ indicators declared ``additive`` (and then says so in ``note``)."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import numpy as np
@@ -56,9 +57,20 @@ def continued_frame(table_id: str, source: str = "snapshot") -> pd.DataFrame:
 
 
 def continuation_note(table_id: str, used: str) -> str:
-    """The note of a figure from an older table: ``'83523NED, the older edition 85268NED
-    continues (a break in the series)'``."""
+    """The note of a figure from an older table: ``'from 83523NED, the older table 85268NED
+    continues (a break in the series)'`` (read back by :func:`read_continuation_note`)."""
     return f"from {used}, the older table {table_id} continues (a break in the series)"
+
+
+def read_continuation_note(note: str) -> tuple[str, str] | None:
+    """(table, older table used) of a :func:`continuation_note`, else None."""
+    found = _CONTINUATION.fullmatch(note)
+    return (found["table"], found["used"]) if found else None
+
+
+_CONTINUATION = re.compile(
+    r"from (?P<used>\S+), the older table (?P<table>\S+) continues \(a break in the series\)"
+)
 
 
 #: Which status a figure made of several cells gets: the highest rank among its cells

@@ -60,7 +60,9 @@ class Indicator(Selection):
     title_nl: str
     title_en: str
     definition: str
+    definition_nl: str | None = Field(default=None, description="the definition in Dutch")
     unit: str
+    unit_nl: str | None = Field(default=None, description="the unit in Dutch, where it has words")
     transform: str
     denominator: Selection | None = None
     span_years: int | None = Field(default=None, ge=1, le=40)
@@ -72,6 +74,7 @@ class Indicator(Selection):
     )
     decimals: int = Field(default=1, ge=0, le=4)
     comparability: str = ""
+    comparability_nl: str | None = Field(default=None, description="comparability, in Dutch")
 
     @field_validator("transform")
     @classmethod

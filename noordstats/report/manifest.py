@@ -84,6 +84,7 @@ def compute_code_hash() -> str:
     files = sorted(paths.PACKAGE_DIR.rglob("*.py")) + sorted(
         p for p in paths.REPORT_TEMPLATES_DIR.rglob("*") if p.is_file()
     )
+    files += sorted((paths.PACKAGE_DIR / "i18n").glob("*.yaml"))
     files += [paths.TABLES_FILE, paths.INDICATORS_FILE, paths.THEMES_FILE]
     files.append(paths.CLAIMS_FILE)
     for path in files:
@@ -101,11 +102,15 @@ def _file_hash(path: Path) -> str:
     return store.sha256_file(path) if path.exists() else "missing"
 
 
-def is_current(entry: dict[str, Any] | None, inputs_hash: str, folder: Path) -> bool:
-    """Was this report rendered from exactly these inputs, and are its files still there?"""
+def is_current(
+    entry: dict[str, Any] | None, inputs_hash: str, folder: Path, pdf: bool = False
+) -> bool:
+    """Was this report rendered from exactly these inputs, and are its files (its PDF too, when
+    ``pdf``) still there?"""
     if not entry or entry.get("status") != "rendered" or entry.get("inputs_hash") != inputs_hash:
         return False
-    return all((folder / entry[key]).is_file() for key in ("html", "notebook"))
+    keys = ("html", "notebook", "pdf") if pdf else ("html", "notebook")
+    return all(entry.get(key) and (folder / entry[key]).is_file() for key in keys)
 
 
 def table_changes(old: dict[str, Any] | None, new: dict[str, Any]) -> list[dict[str, Any]]:
