@@ -102,7 +102,7 @@ def test_a_figure_from_the_older_table_says_so():
 
 def test_chart_csv_and_footer_mark_the_break():
     series = indicators.indicator_series("unemployment_rate", ["LD01", "NL01"])
-    chart = charts.line_trends(series, "Unemployment")
+    chart = charts.line_trends(series, "Unemployment", lang="en")
     assert "table_id" in chart.data.columns
     assert set(chart.data.table_id) == {NEW, OLD}
     breaks = [s for s in chart.figure.layout.shapes if s.line.dash == "dot"]

@@ -106,7 +106,7 @@ def test_scheduled_refresh_renders_what_changed_and_says_so(tmp_path):
     ]
     assert after[other]["changes"] == []
     figures = {f["title"]: f for f in after[wind]["summary"]["figures"]}
-    title = check_indicator("wind_capacity_per_inhabitant").title_en
+    title = check_indicator("wind_capacity_per_inhabitant").title_nl  # a Dutch report
     assert figures[title]["period"] == "2024", "the report shows 2024"
     index = (out / "index.html").read_text("utf-8")
     assert CHANGES_HEADING in index
