@@ -18,6 +18,8 @@ from noordstats.declarations.indicators import Indicator, check_indicator, load_
 from noordstats.declarations.tables import get_declaration
 from noordstats.declarations.themes import check_theme, load_themes
 
+#: a figure older than this is dated: the headline says so, with the indicator's dated_reason
+DATED_BEFORE = 2015
 LEVEL_NAMES = {"LD": "landsdelen", "PV": "provinces", "CR": "COROP areas", "GM": "municipalities"}
 
 HEADLINE_COLUMNS = [
@@ -112,6 +114,9 @@ def compute_indicator(
         row = own.iloc[-1] if not own.empty else None
         return _result(ind, region, row, math.nan, 0, caveats)
     row = with_value.iloc[-1]
+    if year is None and int(row.year) < DATED_BEFORE:
+        why = ind.dated_reason or "no fresher table is declared for it"
+        caveats.insert(0, f"Dated: the latest figure is from {int(row.year)}; {why}")
     if year is None and latest_overall is not None and int(row.year) < latest_overall:
         caveats.append(f"no figure for {region} in {latest_overall}; its latest is {int(row.year)}")
     if row.status in frames.PROVISIONAL:

@@ -72,6 +72,10 @@ class Indicator(Selection):
     )
     decimals: int = Field(default=1, ge=0, le=4)
     comparability: str = ""
+    dated_reason: str = Field(
+        default="",
+        description="why no fresher table is shipped (said when the figure is older than 2015)",
+    )
 
     @field_validator("transform")
     @classmethod
