@@ -143,7 +143,7 @@ def reading_record(rule: Rule, result: IndicatorResult, primary: bool) -> dict:
         "year": result.year,
         "source": ", ".join(result.indicator.tables),
         "comparison": result.comparison_text,
-        "metric": rule_metric(rule, result),
+        "metric": rule_metric(rule, result) if uncapped in JUDGED else None,
         "verdict": verdict,
         "uncapped_verdict": uncapped,
         "rule": rule.text,
