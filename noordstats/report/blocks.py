@@ -144,10 +144,19 @@ def show_headlines(headlines: pd.DataFrame) -> None:
         '<div class="noordstats-card">'
         f'<div class="label">{_e(r.title)}</div><div class="value">{_e(r.value_text)}</div>'
         f'<div class="meta">{_e(r.period)} · {_e(r.comparison_text)}</div>'
-        f'<div class="meta">CBS table {_e(r.table_id)}</div></div>'
+        f'<div class="meta">CBS table {_e(r.table_id)}</div>'
+        + (f'<div class="meta dated">{_e(_dated(r.caveat))}</div>' if _dated(r.caveat) else "")
+        + "</div>"
         for r in headlines.itertuples()
     )
     _show(f'<div class="noordstats-cards">{cards}</div>')
+
+
+def _dated(caveat: object) -> str:
+    """The 'Dated: ...' part of a headline's caveats (a figure older than 2015), if any."""
+    if not isinstance(caveat, str):
+        return ""
+    return next((c for c in caveat.split(" | ") if c.startswith("Dated:")), "")
 
 
 def verdict_badge(verdict: str) -> str:
@@ -292,9 +301,12 @@ def build_summary(
     source: str,
     figures: pd.DataFrame | None = None,
     verdicts: pd.DataFrame | None = None,
+    distinctive: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """The summary record: ``figures`` (title, value_text, period), ``verdicts`` (claim_id,
-    verdict) and ``tables`` (table_id, source, data_date, latest_period, stale_reason)."""
+    verdict), ``tables`` (table_id, source, data_date, latest_period, stale_reason) and, for the
+    claims report, ``distinctive`` (meets_rule: claims whose rule the region meets;
+    distinctive: how many of them only it and at most one other region of its level meet)."""
     summary: dict[str, Any] = {
         "tables": [vars(origin) for origin in table_origins(table_ids, source)],
     }
@@ -307,6 +319,8 @@ def build_summary(
         summary["verdicts"] = [
             {"claim_id": r.claim_id, "verdict": r.verdict} for r in verdicts.itertuples()
         ]
+    if distinctive is not None:
+        summary["distinctive"] = {k: int(distinctive[k]) for k in ("meets_rule", "distinctive")}
     return summary
 
 
@@ -315,10 +329,11 @@ def emit_summary(
     source: str,
     figures: pd.DataFrame | None = None,
     verdicts: pd.DataFrame | None = None,
+    distinctive: dict[str, int] | None = None,
 ) -> None:
     """Display the report's machine-readable summary (see :mod:`noordstats.report.summary`);
     the last cell of a report notebook, tagged ``noordstats-summary``."""
-    summary = build_summary(table_ids, source, figures, verdicts)
+    summary = build_summary(table_ids, source, figures, verdicts, distinctive)
     text = (
         f"noordstats report summary: {len(summary.get('figures', []))} headline figure(s), "
         f"{len(summary.get('verdicts', []))} verdict(s), {len(summary['tables'])} table(s)"

@@ -83,6 +83,7 @@ def _render_row(entry: dict[str, Any]) -> str:
         f'<span class="verdict {VERDICT_CLASSES.get(v, "nodata")}">{_e(v)}: {counts[v]}</span> '
         for v in sorted(counts, key=lambda v: order.index(v) if v in order else len(order))
     )
+    claims += _distinctive_line(summary)
     data = (
         f"CBS data of {_e(entry.get('data_date') or 'unknown date')}<br>"
         f"<span class='meta'>latest period {_e(entry.get('latest_period'))}; "
@@ -92,3 +93,19 @@ def _render_row(entry: dict[str, Any]) -> str:
         data += f'<br><span class="failed">not live:</span> <span class="meta">{_e(entry["stale"])}'
         data += "</span>"
     return f"<tr><td>{report}</td><td><ul>{figures}</ul></td><td>{claims}</td><td>{data}</td></tr>"
+
+
+#: the index's words for the claims report's distinctiveness count (one place, for the catalogue)
+DISTINCTIVE_TEXT = "{distinctive} of {meets} claims the region meets are distinctive"
+
+
+def _distinctive_line(summary: dict[str, Any]) -> str:
+    """How many of the region's supported claims stand out among the landsdelen, if the report
+    said (the claims scorecard does); empty otherwise."""
+    counts = summary.get("distinctive")
+    if not isinstance(counts, dict) or "distinctive" not in counts:
+        return ""
+    text = DISTINCTIVE_TEXT.format(
+        distinctive=counts["distinctive"], meets=counts.get("meets_rule", "?")
+    )
+    return f'<br><span class="meta distinctive">{_e(text)}</span>'
