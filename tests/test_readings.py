@@ -248,3 +248,21 @@ def test_the_claim_json_gives_readings_side_by_side_with_period_and_source():
         )
         for r in row.readings:
             assert {"indicator_id", "figure_text", "period", "source", "verdict", "rule"} <= set(r)
+
+
+def test_no_headline_figure_is_older_than_2015_without_saying_why():
+    from noordstats.analysis.indicators import DATED_BEFORE, headline_figures
+    from noordstats.declarations.indicators import load_indicators
+    from noordstats.declarations.themes import theme_ids
+
+    indicators = load_indicators()
+    for theme in theme_ids():
+        for row in headline_figures(theme, "LD01").itertuples():
+            if row.year is not None and not math.isnan(row.year) and row.year < DATED_BEFORE:
+                assert indicators[row.indicator_id].dated_reason, (theme, row.indicator_id)
+                assert row.caveat.startswith("Dated: the latest figure is from"), row.caveat
+    economy = headline_figures("economy", "LD01").set_index("indicator_id")
+    assert "rd_expenditure_per_labour_year" not in economy.index
+    assert economy.loc["rd_investment_share_gdp", "year"] >= 2015
+    cleantech = headline_figures("cleantech", "LD01").set_index("indicator_id")
+    assert cleantech.loc["lq_labour_volume_energy_water_waste", "value_text"] != "n/a"
