@@ -1,7 +1,10 @@
 """`make bench`: measure the suite in ONE run on this machine and write benchmarks/results.md.
 
 Everything is measured here, now, as ratios against a floor measured in the same run, because
-machines here are noisy. Targets are those of issue 6.
+machines here are noisy. Targets are those of issue 6, and of issue 13: the suite for the 4
+landsdelen + 12 provinces (160 reports) against 16 × the one-region suite (cost grows no faster
+than linearly), its peak RSS, the bytes of its index, and the time to print one report to PDF.
+``NOORDSTATS_BENCH_SCALE=0`` leaves out the 160-report run (it takes minutes on 2 cores).
 """
 
 from __future__ import annotations
@@ -145,23 +148,74 @@ print(json.dumps({"import_s": t1 - t0, "load_all_s": t2 - t1, "tables": n, "rows
 """
 
 
+SCALE_REGIONS = ["LD01", "LD02", "LD03", "LD04", *(f"PV{n}" for n in range(20, 32))]
+INDEX_BUDGET_56_BY_10 = 300 * 1024
+
+
+def measure_pdf(folder: Path, count: int = 3) -> float:
+    """Seconds to print one report to PDF (the mean over ``count`` reports, one at a time)."""
+    from noordstats.report import pdf
+
+    pages = sorted(p for p in folder.glob("*.html") if not p.name.startswith("index"))[:count]
+    start = time.perf_counter()
+    for page in pages:
+        pdf.print_pdf(page, folder / f"{page.stem}.bench.pdf")
+    return (time.perf_counter() - start) / len(pages)
+
+
+def measure_scale(noordstats: str, work: Path, one_region_s: float) -> list[tuple]:
+    """The suite for 16 regions (160 reports) in one run, against 16 × the one-region suite."""
+    out = work / "scale"
+    seconds, peak = run_timed(
+        [noordstats, "reports", "--force", "--quiet", "--region", *SCALE_REGIONS, "--out", str(out)]
+    )
+    index_bytes = (out / "index.html").stat().st_size
+    reports = len([p for p in out.glob("*.html") if not p.name.startswith("index")])
+    budget = INDEX_BUDGET_56_BY_10 * len(SCALE_REGIONS) / 56
+    linear = 16 * one_region_s
+    return [
+        (
+            f"suite for 16 regions ({reports} reports) ÷ 16 × one-region suite",
+            f"{seconds:.0f} s ÷ {linear:.0f} s = {seconds / linear:.2f}",
+            "≤ 1.0 (no worse than linear)",
+            seconds / linear <= 1.0,
+        ),
+        (
+            "peak RSS of the 16-region suite (whole process tree)",
+            f"{peak / 2**30:.2f} GiB",
+            "≤ 1.5 GiB",
+            peak <= 1.5 * 2**30,
+        ),
+        (
+            "index bytes, 16 regions × 10 reports (matrix)",
+            f"{index_bytes / 1024:.0f} KB (budget {budget / 1024:.0f} KB = 300 KB × 16/56)",
+            "≤ budget",
+            index_bytes <= budget,
+        ),
+    ]
+
+
 def main() -> int:
     noordstats = str(BIN / "noordstats")
     with tempfile.TemporaryDirectory(prefix="noordstats-bench-") as tmp:
         work = Path(tmp)
         out = work / "reports"
         suite_s, peak_rss = run_timed([noordstats, "reports", "--force", "--out", str(out)])
-        files = folder_bytes(out)
+        files = folder_bytes(out)  # before the PDFs below: they are not part of the budget
+        pdf_s = measure_pdf(out)
         manifest = (
             json.loads((out / "manifest.json").read_text())
             if (out / "manifest.json").exists()
             else {}
         )
-        reports = [f for f in files if f.endswith(".html") and f != "index.html"]
+        reports = [f for f in files if f.endswith(".html") and not f.startswith("index")]
         rerun_s, _ = run_timed([noordstats, "reports", "--out", str(out)])
         floor_s = measure_floor(len(reports), work)
         query = python_timing(QUERY_CODE)
         tables = python_timing(TABLES_CODE)
+        scale = []
+        if os.environ.get("NOORDSTATS_BENCH_SCALE", "1") != "0":
+            scale = measure_scale(noordstats, work, suite_s)
     import plotly
 
     plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
@@ -214,6 +268,13 @@ def main() -> int:
             "≤ 1.5 GiB",
             peak_rss <= 1.5 * 2**30,
         ),
+        (
+            "print one report to PDF (headless Chromium, A4)",
+            f"{pdf_s:.1f} s per report (mean of 3)",
+            "—",
+            True,
+        ),
+        *scale,
     ]
     lines = [
         "# Benchmark results",

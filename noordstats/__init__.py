@@ -24,6 +24,8 @@ _PUBLIC = {
     "list_regions": "noordstats.regions",
     "region_name": "noordstats.regions",
     "theme_ids": "noordstats.declarations.themes",
+    "search_tables": "noordstats.ingest.catalog",
+    "table_info": "noordstats.ingest.catalog",
 }
 
 __all__ = ["__version__", *_PUBLIC]

@@ -18,6 +18,7 @@ from noordstats.errors import UnavailableError, UsageError, UserError
 COMMAND_MODULES = [
     "data",
     "snapshot",
+    "catalog",
     "fetch",
     "regions",
     "claims",

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 import pandas as pd
 
 from noordstats import regions
-from noordstats.declarations.tables import get_declaration
+from noordstats.declarations.tables import UnknownTableError, get_declaration
+from noordstats.ingest.selection import Selection, SelectionError
+from noordstats.ingest.selection import apply as apply_selection
 from noordstats.storage import store
 
 log = logging.getLogger(__name__)
@@ -67,48 +69,75 @@ def load_table(
     periods: Iterable[str | int] | str | int | None = None,
     source: Source = "snapshot",
     catalog_url: str | None = None,
+    filters: Mapping[str, Iterable[str] | str] | None = None,
 ) -> pd.DataFrame:
     """Load a CBS table as a tidy long frame.
 
-    ``regions``: region codes (``'LD01'``, ``['PV20', 'NL01']``); ``periods``: period codes
-    (``'2023JJ00'``) or years (``2023``). ``source``: ``'snapshot'`` (embedded, offline),
-    ``'live'`` (CBS through cbsodata, cached), or ``'auto'`` (live, falling back to the newest
-    cache, then the snapshot, with a :class:`StaleDataWarning` naming the data's date).
+    ``table_id``: a table of ``data/tables.yaml``, or (``source='live'``/``'auto'``) any table
+    of CBS's catalog (``noordstats.search_tables`` finds one). ``regions``: region codes
+    (``'LD01'``, ``['PV20', 'NL01']``); ``periods``: period codes (``'2023JJ00'``) or years
+    (``2023``); ``filters``: {dimension key or column stem: codes}, e.g.
+    ``{"BedrijfstakkenBranchesSBI2008": ["T001081"]}``. ``source``: ``'snapshot'`` (embedded,
+    offline), ``'live'`` (CBS through cbsodata, cached; the filters are sent to CBS, so only
+    those rows travel), or ``'auto'`` (live, falling back to the newest cache, then the
+    snapshot, with a :class:`StaleDataWarning` naming the data's date).
 
     The table's metadata (title, licence, sources, completeness, ...) is in ``df.attrs['meta']``;
     ``df.attrs['source']`` says where the rows came from.
     """
-    decl = get_declaration(table_id)
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}; valid: {', '.join(SOURCES)}")
-    region_list = _as_list(regions)
-    for code in region_list:
-        _check_region(code)
+    try:
+        table_id = get_declaration(table_id).id
+        declared = True
+    except UnknownTableError as exc:
+        if source == "snapshot":
+            raise UnknownTableError(
+                f"{exc}; any other CBS table loads with source='live' or 'auto' (find one with "
+                "noordstats.search_tables)"
+            ) from None
+        declared = False
+    selection = Selection.of(regions, periods, filters)
+    if declared:
+        for code in selection.regions:
+            _check_region(code)
     stale_reason = None
     if source == "snapshot":
-        frame, meta, origin = _read_snapshot(decl.id)
+        frame, meta, origin = _read_snapshot(table_id)
     else:
-        frame, meta, origin, stale_reason = _read_live_or_fallback(decl.id, source, catalog_url)
-    if region_list:
-        frame = frame[frame.region_code.isin(region_list)]
-    period_list = _as_list(periods)
-    if period_list:
-        codes = {p for p in period_list if isinstance(p, str) and not p.isdigit()}
-        years = {int(p) for p in period_list if isinstance(p, int) or str(p).isdigit()}
-        frame = frame[frame.period_code.isin(codes) | frame.year.isin(years)]
+        frame, meta, origin, stale_reason = _read_live_or_fallback(
+            table_id, source, catalog_url, selection, declared
+        )
+    if origin == "snapshot":  # live and cached rows come as selected
+        frame = _select(frame, meta, selection, table_id)
     frame = frame.reset_index(drop=True)
-    frame.attrs = {"meta": meta, "source": origin, "table_id": decl.id}
+    frame.attrs = {"meta": meta, "source": origin, "table_id": table_id}
     if stale_reason:
         frame.attrs["stale_reason"] = stale_reason
     return frame
 
 
-def _as_list(value: Iterable | str | int | None) -> list:
-    if value is None:
-        return []
-    if isinstance(value, str | int):
-        return [value]
-    return list(value)
+def _select(frame: pd.DataFrame, meta: dict, selection: Selection, table_id: str) -> pd.DataFrame:
+    """The rows of ``selection`` (already so for a live download; a snapshot or a cached whole
+    table is filtered here). A dimension or code the table lacks is bad input."""
+    columns = {}
+    for key, dim in (meta.get("dimensions") or {}).items():
+        columns.update({key: dim["column"], dim["column"]: dim["column"]})
+    for key, codes in selection.filters:
+        stem = columns.get(key)
+        if stem is None:
+            raise SelectionError(
+                f"{table_id} has no dimension {key!r} to filter on; dimensions: "
+                f"{', '.join(sorted(columns)) or '(none)'}"
+            )
+        present = set(frame[f"{stem}_code"].astype(str))
+        if unknown := sorted(set(codes) - present):
+            raise SelectionError(
+                f"{table_id}: {', '.join(repr(c) for c in unknown)} not in {key!r}; valid: "
+                f"{', '.join(sorted(present))}"
+            )
+    selected = apply_selection(frame, selection, columns)
+    return (frame if selected is None else selected).reset_index(drop=True)
 
 
 def _check_region(code: str) -> None:
@@ -126,25 +155,31 @@ def _read_snapshot(table_id: str) -> tuple[pd.DataFrame, dict, str]:
 
 
 def _read_live_or_fallback(
-    table_id: str, source: Source, catalog_url: str | None
+    table_id: str, source: Source, catalog_url: str | None, selection: Selection, declared: bool
 ) -> tuple[pd.DataFrame, dict, str, str | None]:
-    """Live data; if CBS cannot deliver it, the newest cache, then (``auto`` only) the
-    snapshot, with a :class:`StaleDataWarning` naming the data's date. The last item is why
+    """Live data; if CBS cannot deliver it, the newest cache, then (``auto``, a declared table)
+    the snapshot, with a :class:`StaleDataWarning` naming the data's date. The last item is why
     live data was not used (None when it was)."""
     # deferred: requests and cbsodata are imported only when CBS is asked
     from noordstats.ingest import cbs_http, live
 
     try:
-        frame, meta = live.fetch_table(table_id, catalog_url=catalog_url)
+        frame, meta = live.fetch_table(
+            table_id,
+            catalog_url=catalog_url,
+            regions=selection.regions,
+            periods=selection.periods,
+            filters=dict(selection.filters),
+        )
         return frame, meta, "live", None
     except cbs_http.LiveUnavailableError as exc:
         problem = str(getattr(exc, "problem_text", exc))
-        cached = live.read_cached(table_id)
+        cached = live.read_cached(table_id, selection)
         if cached is not None:
             frame, meta = cached
             _warn_stale(StaleDataWarning(table_id, problem, "cache", _data_date(meta)))
             return frame, meta, "cache", problem
-        if source == "live":
+        if source == "live" or not declared:
             raise
         frame, meta, _ = _read_snapshot(table_id)
         _warn_stale(StaleDataWarning(table_id, problem, "snapshot", _data_date(meta)))

@@ -70,6 +70,8 @@ from tests import cbs_recordings
 from tests.cbs_recordings import RecordedResource
 
 PREFIXES = ("ODataApi/OData", "ODataFeed/OData")
+#: fields of a catalog entry that a table's TableInfos does not have
+CATALOG_ONLY_FIELDS = ("Updated", "ApiUrl", "FeedUrl", "SummaryAndLinks")
 CATALOG_PATH = "/ODataCatalog/Tables"
 DEFAULT_PAGE_SIZE = cbs_recordings.CBS_PAGE_SIZE  # 10,000, as CBS pages
 #: CBS's spelling of a period status (OData v3 Perioden ``Status``), by the project's name
@@ -156,9 +158,14 @@ def recorded_served_table(table_id: str) -> ServedTable | None:
     dimension_keys = [
         p["Key"] for p in properties or [] if p["Type"] not in {"Topic", "TopicGroup"}
     ]
+    info = found["TableInfos"].rows[0] if "TableInfos" in found else None
+    if info is None and table_id.lower() == "84799ned":
+        # not recorded; its recorded catalog entry carries the same fields (Modified, Title)
+        entry = cbs_recordings.catalog_entry_84799ned()
+        info = {k: v for k, v in entry.items() if k not in CATALOG_ONLY_FIELDS}
     return ServedTable(
         table_id=table_id,
-        info=found["TableInfos"].rows[0] if "TableInfos" in found else None,
+        info=info,
         properties=properties,
         code_lists={k: found[k].rows for k in dimension_keys if k in found},
         typed_rows=rows("TypedDataSet"),
@@ -202,6 +209,22 @@ def build_served_table(snapshot_dir: Path, table_id: str) -> ServedTable:
         listed[region_key] = dict(zip(names.region_code, names.region_name, strict=True))
     statuses = period_statuses(frame)
     listed[period_key] = {code: period_title(code) for code in statuses}
+    # a snapshot whose codes were rebuilt from CBS's titles ('A-U', 'L_totaal'): CBS keys them
+    # its own way ('T001081', '301000', 'A047593'), and its keys and measure keys are CBS keys
+    decl = get_declaration(table_id)
+    if decl.codes_from_labels:
+        for key in dims:
+            mapping = cbs_style_keys(listed[key], set(declared[key].codes.values()))
+            column = key_columns[key]
+            wide[column] = wide[column].map(mapping)
+            listed[key] = {mapping[code]: title for code, title in listed[key].items()}
+    served = {key: cbs_key_of(key, dims[key]["title"]) for key in dims}
+    served |= {k: k for k in key_columns if k not in served}
+    measure_keys = {m: m for m in measures}
+    if decl.keys_from_labels:
+        measure_keys = {
+            m: m if re.search(r"_\d+$", m) else f"{m}_{i}" for i, m in enumerate(measures, 1)
+        }
     # CBS pads every key of a dimension to one width, in the code list and in the rows alike
     widths = {
         key: max(6 if key == region_key else 0, *wide[col].str.len(), *map(len, listed[key]))
@@ -213,22 +236,25 @@ def build_served_table(snapshot_dir: Path, table_id: str) -> ServedTable:
     keys = {key: wide[col].str.ljust(widths[key]).tolist() for key, col in key_columns.items()}
     values = {m: wide[m].tolist() for m in measures}
     for i in range(len(wide)):
-        row = {"ID": i, **{key: keys[key][i] for key in key_columns}}
-        numbers = {m: _typed(values[m][i], datatypes[m]) for m in measures}
+        row = {"ID": i, **{served[key]: keys[key][i] for key in key_columns}}
+        numbers = {measure_keys[m]: _typed(values[m][i], datatypes[m]) for m in measures}
         typed.append({**row, **numbers})
-        untyped.append({**row, **{m: _untyped(numbers[m], decimals[m]) for m in measures}})
+        untyped.append(
+            {**row, **{measure_keys[m]: _untyped(numbers[measure_keys[m]], decimals[m])
+                       for m in measures}}
+        )  # fmt: skip
 
     code_lists: dict[str, list[dict[str, Any]]] = {}
     for key, codes in listed.items():
         if key == period_key:
             continue
         last = max(codes)
-        code_lists[key] = [
+        code_lists[served[key]] = [
             {"Key": code.ljust(widths[key]), "Title": title + (" " if code == last else ""),
              "Description": None, "CategoryGroupID": None}
             for code, title in sorted(codes.items())
         ]  # fmt: skip
-    code_lists[period_key] = [
+    code_lists[served[period_key]] = [
         {"Key": code.ljust(widths[period_key]), "Title": _period_title(title, code, statuses),
          "Description": None, "Status": statuses[code]}
         for code, title in sorted(listed[period_key].items())
@@ -236,12 +262,19 @@ def build_served_table(snapshot_dir: Path, table_id: str) -> ServedTable:
 
     properties: list[dict[str, Any]] = []
     for key, dim in dims.items():
-        properties.append(_dimension(len(properties), "Dimension", key, dim["title"]))
+        properties.append(_dimension(len(properties), "Dimension", served[key], dim["title"]))
     if not national:
         properties.append(_dimension(len(properties), "GeoDimension", region_key, "Regio's"))
     properties.append(_dimension(len(properties), "TimeDimension", period_key, "Perioden"))
+    topics = {measure_keys[m]: meta["measures"][m] for m in measures}
     properties.extend(
-        _topics(meta["measures"], decimals, datatypes, meta["title"], first_id=len(properties))
+        _topics(
+            topics,
+            {measure_keys[m]: d for m, d in decimals.items()},
+            {measure_keys[m]: d for m, d in datatypes.items()},
+            meta["title"],
+            first_id=len(properties),
+        )
     )
     periods = meta["periods"]
     info = {
@@ -260,6 +293,38 @@ def build_served_table(snapshot_dir: Path, table_id: str) -> ServedTable:
 #: Announced for a table whose snapshot states neither a CBS Modified nor a capture date (the
 #: snapshot records no build date: a rebuild must reproduce it byte for byte).
 UNDATED_MODIFIED = "2025-01-01"
+
+
+@cache
+def _sbi2008_keys() -> dict[str, str]:
+    """CBS's keys of SBI 2008 categories by title, as 83582NED's declaration lists them."""
+    return dict(get_declaration("83582NED").dimensions["BedrijfstakkenBranchesSBI2008"].codes)
+
+
+def cbs_style_keys(codes: dict[str, str], keep: set[str]) -> dict[str, str]:
+    """{snapshot code: the key CBS gives the category}: a code that is a CBS key (``keep``)
+    stays; an SBI 2008 title gets its key from 83582NED's list (``'A-U Alle economische
+    activiteiten'`` -> ``T001081``); a total ``T00....``, any other category ``A0.....``, in
+    the order of the titles (keys unlike the titles and the codes made from them)."""
+    mapping, total, other = {}, 1100, 47500
+    for code, title in sorted(codes.items(), key=lambda item: item[1]):
+        if code in keep:
+            mapping[code] = code
+        elif title in _sbi2008_keys():
+            mapping[code] = _sbi2008_keys()[title]
+        elif title.lower().startswith(("totaal", "alle ")):
+            mapping[code], total = f"T00{total:04d}", total + 1
+        else:
+            mapping[code], other = f"A0{other:05d}", other + 1
+    return mapping
+
+
+def cbs_key_of(key: str, title: str) -> str:
+    """A dimension key as CBS forms them: ``'Bedrijfstakken/branches SBI 2008'`` ->
+    ``'BedrijfstakkenBranchesSBI2008'`` (a key that is one already stays)."""
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", key):
+        return key
+    return "".join(w[0].upper() + w[1:] for w in re.findall(r"[0-9A-Za-z]+", title))
 
 
 def _typed(value: Any, datatype: str) -> float | int | None:
@@ -911,3 +976,14 @@ def closed_port_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+def isolate_live_settings(monkeypatch, cache_dir: Path, timeout: str = "2,5") -> Path:
+    """For a live-path test: its own cache folder, no catalog from the environment, quick
+    retries (``timeout``: connect,read seconds). Returns the cache folder."""
+    monkeypatch.setenv("NOORDSTATS_CACHE_DIR", str(cache_dir))
+    monkeypatch.delenv("NOORDSTATS_CATALOG_URL", raising=False)
+    monkeypatch.setenv("NOORDSTATS_HTTP_ATTEMPTS", "2")
+    monkeypatch.setenv("NOORDSTATS_HTTP_BACKOFF", "0.001")
+    monkeypatch.setenv("NOORDSTATS_HTTP_TIMEOUT", timeout)
+    return cache_dir

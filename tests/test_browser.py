@@ -48,8 +48,8 @@ CHARTS_JS = """() => Array.from(document.querySelectorAll('.noordstats-chart')).
   }
   return {svg: c.querySelectorAll('.main-svg').length, values: values};
 })"""
-CHART_LINKS_JS = """() => Array.from(document.querySelectorAll('.noordstats-download a'))
-  .filter(a => a.textContent.includes('of this chart')).map(a => a.getAttribute('href'))"""
+CHART_LINKS_JS = """() => Array.from(document.querySelectorAll('a.noordstats-chart-csv'))
+  .map(a => a.getAttribute('href'))"""
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +135,8 @@ def test_each_csv_link_holds_what_its_chart_plots(browser, rendered, name):
     assert len(links) == len(charts)
     for chart, href in zip(charts, links, strict=True):
         assert href.startswith("data:text/csv;charset=utf-8;base64,")
-        rows = pd.read_csv(io.BytesIO(base64.b64decode(href.split(",", 1)[1])))
+        payload = io.BytesIO(base64.b64decode(href.split(",", 1)[1]))
+        rows = pd.read_csv(payload, sep=";", decimal=",")  # a Dutch report: a Dutch CSV
         numbers = [v for col in rows.select_dtypes("number") for v in rows[col].dropna()]
         for plotted in chart["values"]:
             assert any(math.isclose(plotted, n, rel_tol=1e-9) for n in numbers), plotted
@@ -150,9 +151,9 @@ def test_index_links_every_report_with_its_figures(browser, rendered):
     for name in REPORTS:
         assert f"{name}.html" in hrefs and f"{name}.ipynb" in hrefs
     assert all((rendered / href).is_file() for href in hrefs)
-    for figure in indicators.headline_figures("cleantech").itertuples():
+    for figure in indicators.headline_figures("cleantech", lang="nl").itertuples():
         assert figure.value_text in text
-    assert "failed" not in text
+    assert "mislukt" not in text
 
 
 def test_self_contained_page_works_alone(browser, tmp_path):

@@ -30,9 +30,9 @@ from noordstats.declarations.tables import declarations
 from noordstats.ingest import cbs_http, live
 from noordstats.ingest.importers.common import parse_values
 from noordstats.load import load_table
-from tests import cbs_recordings, replay_server
+from tests import cbs_recordings
 from tests.cbs_recordings import CBS_URL, FIXTURES, provenance_sha256, sha256, stored_files
-from tests.replay_server import ReplayServer
+from tests.replay_server import ReplayServer, isolate_live_settings
 from tests.test_live import _typed_row_count, assert_same_as_snapshot
 
 SMALL_PAGE = 100
@@ -48,13 +48,7 @@ def real_format(case: str, expected: str):
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path, monkeypatch):
-    """Own cache folder, no catalog from the environment, quick retries."""
-    monkeypatch.setenv("NOORDSTATS_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv("NOORDSTATS_CATALOG_URL", raising=False)
-    monkeypatch.setenv("NOORDSTATS_HTTP_ATTEMPTS", "2")
-    monkeypatch.setenv("NOORDSTATS_HTTP_BACKOFF", "0.001")
-    monkeypatch.setenv("NOORDSTATS_HTTP_TIMEOUT", "5,30")
-    return tmp_path / "cache"
+    return isolate_live_settings(monkeypatch, tmp_path / "cache", "5,30")
 
 
 @pytest.fixture
@@ -129,14 +123,6 @@ def test_fixtures_are_what_provenance_records(folder):
     files = stored_files(FIXTURES / folder)
     assert {sha256(data) for data in files.values()} == provenance_sha256(FIXTURES / folder)
     assert len(files) == len(provenance_sha256(FIXTURES / folder))
-
-
-def test_fixtures_stand_alone():
-    """The recordings are read from the repository only."""
-    assert FIXTURES.is_relative_to(FIXTURES.parents[2])
-    for module in (cbs_recordings, replay_server):
-        source = Path(module.__file__).read_text(encoding="utf-8")
-        assert "/work/shared" not in source and "../shared" not in source
 
 
 # ------------------------------------------------------ the server answers as CBS answered

@@ -20,8 +20,8 @@ from noordstats.analysis.claims_compare import (
 )
 from noordstats.declarations.claims import Condition, Rule, load_claims
 from noordstats.report import claims_matrix
-from noordstats.report.blocks import build_summary
 from noordstats.report.index_page import render_index
+from noordstats.report.provenance import build_summary
 
 
 @pytest.fixture(scope="module")
@@ -82,13 +82,17 @@ def test_rank_follows_the_rule_direction():
 
 def test_the_sentence_reads_as_the_issue_asks():
     row = {
-        "region_code": "LD01", "rank": 2.0, "n_ranked": 4, "level": "landsdelen",
+        "region_code": "LD01", "rank": 2.0, "n_ranked": 4, "level": "LD",
         "peers_meeting": 1, "n_peers": 4, "provinces_meeting": 3, "n_provinces": 12,
         "distinctive": False, "verdict": "supported",
     }  # fmt: skip
     assert comparison_sentence(row) == (
         "Noord-Nederland ranks 2nd of 4 landsdelen; 1 of 4 landsdelen and 3 of 12 provinces "
         "meet the rule for 'supported'."
+    )
+    assert comparison_sentence(row, "nl") == (
+        "Noord-Nederland staat 2e van 4 landsdelen; 1 van 4 landsdelen en 3 van 12 provincies "
+        "voldoen aan de regel voor 'ondersteund'."
     )
 
 
@@ -101,7 +105,7 @@ def test_matrix_html_has_a_coloured_cell_per_claim_and_region(everywhere):
     for code in all_regions():
         assert f">{code}</th>" in markup
     assert 'class="ok own"' in markup or 'class="partly own"' in markup
-    readings = claims_matrix.readings_html(everywhere[everywhere.region_code == "LD01"])
+    readings = claims_matrix.readings_html(everywhere[everywhere.region_code == "LD01"], "en")
     assert "primary" in readings and "check" in readings and "sensitive" in readings
 
 
@@ -120,10 +124,14 @@ def test_the_summary_and_the_index_carry_the_distinctive_count(tmp_path):
         "kind": "claims", "name": "claims-LD01", "title": "Claims", "status": "rendered",
         "html": "claims-LD01.html", "notebook": "claims-LD01.ipynb", "summary": summary,
     }  # fmt: skip
-    page = render_index([entry], "now")
+    page = render_index([entry], "now", lang="en")
     assert "8 of 12 claims the region meets are distinctive" in page
+    assert "8 van de 12 claims die de regio haalt zijn onderscheidend" in render_index(
+        [entry], "now"
+    )
     del entry["summary"]["distinctive"]
-    assert "distinctive" not in render_index([entry], "now")
+    assert "distinctive" not in render_index([entry], "now", lang="en")
+    assert "onderscheidend" not in render_index([entry], "now")
 
 
 # --- CLI ---------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ block of imports.
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -19,8 +20,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "noordstats"
 STAGES = [
-    "paths", "errors", "stopping", "cbs_codes", "declarations", "storage", "regions", "ingest",
-    "load", "analysis", "report", "commands", "cli",
+    "paths", "errors", "i18n", "stopping", "cbs_codes", "declarations", "storage", "regions",
+    "ingest", "load", "analysis", "report", "commands", "cli",
 ]  # fmt: skip
 MODULES = sorted(p for p in PACKAGE.rglob("*.py"))
 
@@ -108,20 +109,25 @@ def test_the_public_api_resolves_without_importing_pandas():
 
 
 def test_the_readme_map_matches_the_tree():
-    """Every module and subpackage of the package is named in the README's stage table, and
-    every path named there exists."""
+    """Every module (the importers and commands as folders) and subpackage of the package is
+    named in the README's stage table, and every path named there exists."""
     readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
     table = readme[readme.index("### The package, stage by stage") :].split("\n## ")[0]
-    cells = [row.split("|")[1] for row in table.splitlines() if row.startswith("| `noordstats")]
     named: set[str] = set()
-    for cell in cells:
-        parts = [p.strip("` ") for p in cell.split(",")]
-        folder = parts[0].rsplit("/", 1)[0] if parts[0].endswith(".py") else parts[0]
-        for part in parts:
-            named.add(part if part.startswith("noordstats") else f"{folder}/{part}")
+    for row in table.splitlines():
+        if not row.startswith("| `noordstats"):
+            continue
+        first = row.split("|")[1].split(",")[0].strip("` ")
+        folder = first if first.endswith("/") else first.rsplit("/", 1)[0] + "/"
+        for name in re.findall(r"`([\w/.]+(?:\.py|/))`", row):
+            named.add(name if name.startswith("noordstats") else folder + name)
     for name in named:
         assert (PACKAGE.parent / name).exists(), f"README names {name}, which does not exist"
-    top = {f"noordstats/{p.name}" for p in PACKAGE.glob("*.py") if p.name != "__init__.py"}
+    top = {
+        str(p.relative_to(PACKAGE.parent))
+        for p in PACKAGE.rglob("*.py")
+        if p.name != "__init__.py" and p.parent.name not in ("importers", "commands")
+    }
     subpackages = {
         f"noordstats/{p.name}/" for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()
     }

@@ -43,6 +43,7 @@ def test_specialisation_parameters_are_the_documented_ones():
         "start_year",
         "end_year",
         "source",
+        "lang",
     ]
     assert declared["theme"].default in theme_ids()
     assert declared["region"].default == regions.NORTH

@@ -49,14 +49,15 @@ def _rename_category(frame: pd.DataFrame, column: str, old: str, new: str) -> pd
 
 
 def plant(data: Path) -> list[str]:
-    """Plant markup in the sandbox copy of data/; return the sites planted."""
+    """Plant markup in the sandbox copy of data/ (in the Dutch texts: the report is rendered in
+    Dutch, the default); return the sites planted."""
     _edit_yaml(data / "tables.yaml", "tables", "83582NED",
                lambda e: e.update(title=planted("table-title")))  # fmt: skip
     _edit_yaml(data / "themes.yaml", "themes", THEME,
                lambda e: e.update(title_nl=planted("theme-title"),
-                                  rationale=planted("theme-rationale")))  # fmt: skip
+                                  rationale_nl=planted("theme-rationale")))  # fmt: skip
     _edit_yaml(data / "indicators.yaml", "indicators", "lq_jobs_public_administration",
-               lambda e: e.update(title_en=planted("indicator-title")))  # fmt: skip
+               lambda e: e.update(title_nl=planted("indicator-title")))  # fmt: skip
     _edit_yaml(data / "claims.yaml", "claims", "defence_position",
                lambda e: e.update(quote_nl=planted("claim-quote")))  # fmt: skip
     registry = data / "snapshot" / "regions.csv"

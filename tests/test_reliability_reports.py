@@ -96,8 +96,8 @@ def assert_consistent(folder: Path) -> dict[str, dict]:
             assert f'href="{entry["html"]}"' in index, name
         else:
             assert not (folder / f"{name}.html").exists(), "no page for a failed report"
-            assert f'href="{entry["notebook"]}"' in index and "failed" in index
-    pages = {p.name for p in folder.glob("*.html")} - {"index.html"}
+            assert f'href="{entry["notebook"]}"' in index and "mislukt" in index
+    pages = {p.name for p in folder.glob("*.html")} - {"index.html", "index-en.html"}
     assert pages == {e["html"] for e in manifest.values() if e["status"] == "rendered"}
     assert leftovers(folder) == []
     return manifest
@@ -246,7 +246,7 @@ def test_failing_data_load_fails_only_its_report(tmp_path, site):
     errors = [o for c in kept.cells for o in c.get("outputs", []) if o.output_type == "error"]
     assert errors, "the executed notebook shows where it failed"
     index = (out / "index.html").read_text(encoding="utf-8")
-    assert 'href="claims-LD01.ipynb">(executed notebook)</a>' in index
+    assert 'href="claims-LD01.ipynb">notebook</a>' in index and "mislukt" in index
 
 
 @pytest.mark.reliability(
@@ -268,18 +268,18 @@ def test_unreachable_cbs_renders_from_cache_with_a_stale_banner(tmp_path, site, 
     done = run_cli(["reports", "--only", THEME, "--source", "auto", "--out", str(out), "--quiet"],
                    env, cwd=tmp_path)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert re.search(r"83582NED: the cache copy, CBS data of 2025-04-22.*connection refused",
+    assert re.search(r"83582NED: the cache copy, CBS data of 22 April 2025.*connection refused",
                      done.stderr), "a warning in the log"  # fmt: skip
-    assert f"noordstats: warning: {THEME_REPORT}: Data as of 2025-04-22T02:00:00" in done.stderr
+    assert f"noordstats: warning: {THEME_REPORT}: Data as of 22 April 2025" in done.stderr
     assert "StaleDataWarning" not in done.stderr, "said once in the log, not twice"
     page = (out / f"{THEME_REPORT}.html").read_text(encoding="utf-8")
     banner = page[page.index('class="noordstats-stale"') :].split("</div>", 1)[0]
-    assert page.index('class="noordstats-stale"') < page.index("Headline figures")
-    assert "Data as of 2025-04-22T02:00:00: 1 of" in banner
-    assert "(why: CBS not reachable at" in banner
-    assert "83582NED: the cache copy, CBS data of 2025-04-22T02:00:00" in banner
+    assert page.index('class="noordstats-stale"') < page.index("Kerncijfers")
+    assert "Gegevens van 22 april 2025: 1 van" in banner  # the report is Dutch (the default)
+    assert "(reden: CBS not reachable at" in banner
+    assert "83582NED: de kopie uit de cache, CBS-gegevens van 22 april 2025" in banner
     manifest = assert_consistent(out)
     assert "83582NED: the cache copy" in manifest[THEME_REPORT]["stale"]
-    assert "not live" in (out / "index.html").read_text(encoding="utf-8")
+    assert "niet actueel" in (out / "index.html").read_text(encoding="utf-8")
     assert tree_digest(cache_dir) == before, "the cache is read, not changed"
     assert store.read_meta(paths.SNAPSHOT_DIR, "83582NED") is not None

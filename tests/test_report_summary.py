@@ -24,13 +24,22 @@ TABLES = [
 def test_stale_text_names_each_older_copy_with_its_date_and_why():
     headline, items = describe_stale(TABLES)
     assert headline == (
-        "Data as of 2025-04-22T02:00:00: 1 of 2 table(s) come from an older copy, not live from CBS"
+        "Data as of 22 April 2025: 1 of 2 table(s) come from an older copy, not live from CBS"
     )
     assert items == [
-        "83582NED: the cache copy, CBS data of 2025-04-22T02:00:00, latest period 2024JJ00 "
+        "83582NED: the cache copy, CBS data of 22 April 2025, latest period 2024JJ00 "
         "(why: CBS not reachable (connection refused))"
     ]
     assert stale_text({"tables": TABLES}) == f"{headline}: {items[0]}"
+    headline_nl, items_nl = describe_stale(TABLES, "nl")
+    assert headline_nl == (
+        "Gegevens van 22 april 2025: 1 van 2 tabel(len) komen uit een oudere kopie, "
+        "niet rechtstreeks van het CBS"
+    )
+    assert items_nl == [
+        "83582NED: de kopie uit de cache, CBS-gegevens van 22 april 2025, laatste periode "
+        "2024JJ00 (reden: CBS not reachable (connection refused))"
+    ]
     assert stale_text({"tables": TABLES[1:]}) is None, "live data is not stale"
 
 

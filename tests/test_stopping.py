@@ -30,7 +30,7 @@ import nbformat
 import psutil
 import pytest
 
-from noordstats import stopping
+from noordstats import i18n, stopping
 from noordstats.ingest import live
 from noordstats.report import suite
 from noordstats.report.manifest import MANIFEST_NAME, read_manifest
@@ -43,6 +43,8 @@ from tests.reliability_env import (
 )
 from tests.replay_server import ReplayServer
 from tests.test_suite import tiny_spec
+
+INTERRUPTED = i18n.t("index.interrupted", "nl")  # the index is Dutch by default
 
 REPORTS = ["defence_security", "claims"]  # the two quickest real reports
 NAMES = {"theme-defence_security-LD01", "claims-LD01"}
@@ -241,7 +243,7 @@ def test_a_stopped_run_ends_at_once_and_the_next_completes(tmp_path, site, how, 
         assert leftovers(out) == [], "a stopped run removes its temporary files"
         if moment != "planning":
             index = (out / "index.html").read_text(encoding="utf-8")
-            assert index.count("not rendered: interrupted") == 2 - len(rendered)
+            assert index.count(INTERRUPTED) == 2 - len(rendered)
 
     again = subprocess.run(
         [sys.executable, "-m", "noordstats.cli", *args],
@@ -318,7 +320,7 @@ def test_sigterm_mid_run_keeps_what_finished(sources, tmp_path):
     results = {r["name"]: r["status_this_run"] for r in stopped.value.results}
     assert results == {"quick": "rendered", "slow": "interrupted"}
     index = (out / "index.html").read_text(encoding="utf-8")
-    assert "not rendered: interrupted" in index and 'href="slow.html"' in index
+    assert INTERRUPTED in index and 'href="slow.html"' in index
     assert read_manifest(out)["quick"]["status"] == "rendered"
     assert leftovers(out) == []
 

@@ -341,6 +341,7 @@ def test_report_blocks_escape_cbs_and_config_text(shown):
             "theme",
             "quote_nl",
             "claim_en",
+            "claim",
             "figure_text",
             "period",
             "comparison",
@@ -415,10 +416,16 @@ def test_csv_link_holds_exactly_the_chart_rows():
         }
     )
     chart = charts.line_trends(series, "t")
-    payload = re.search(r"base64,([^\"]+)\"", charts.render_csv_link(chart)).group(1)
+    payload = re.search(r"base64,([^\"]+)\"", charts.render_csv_link(chart, "en")).group(1)
     rows = pd.read_csv(io.BytesIO(base64.b64decode(payload)))
-    assert list(rows.columns) == charts.TREND_CHART_COLUMNS
+    assert list(rows.columns) == [blocks.column_name(c, "en") for c in charts.TREND_CHART_COLUMNS]
     assert rows.value.tolist()[0] == 1.5 and pd.isna(rows.value.tolist()[1])
+    # Dutch: Dutch headers, ';' between fields and a decimal comma, as Dutch spreadsheets read it
+    payload = re.search(r"base64,([^\"]+)\"", charts.render_csv_link(chart, "nl")).group(1)
+    text = base64.b64decode(payload).decode("utf-8")
+    assert text.splitlines()[0].split(";")[:2] == ["indicator", "regiocode"]
+    rows = pd.read_csv(io.StringIO(text), sep=";", decimal=",")
+    assert rows.waarde.tolist()[0] == 1.5 and rows.status.tolist()[0] == "voorlopig"
 
 
 @pytest.mark.slow
@@ -445,15 +452,18 @@ def test_unreachable_cbs_gives_a_stale_banner(tmp_path):
     assert run.returncode == 0, run.stderr
     page = (out / "theme-defence_security-LD01.html").read_text(encoding="utf-8")
     banner = page.index('class="noordstats-stale"')
-    assert banner < page.index("Headline figures"), "the banner is at the top"
-    assert "come from an older copy" in page and "the snapshot copy" in page
-    assert "why: CBS not reachable at http://127.0.0.1:9" in page, "the banner says why"
+    assert banner < page.index("Kerncijfers"), "the banner is at the top"
+    assert (
+        "komen uit een oudere kopie" in page and "de kopie uit de ingebouwde momentopname" in page
+    )
+    assert "reden: CBS not reachable at http://127.0.0.1:9" in page, "the banner says why"
     entry = read_manifest(out)["theme-defence_security-LD01"]
     assert entry["source"] == "auto" and "CBS not reachable" in entry["stale"]
-    assert "not live" in (out / "index.html").read_text(encoding="utf-8")
+    assert "niet actueel" in (out / "index.html").read_text(encoding="utf-8")
 
 
 def test_snapshot_reports_show_no_banner(shown):
-    blocks.show_data_status(["83582NED"], "snapshot")
+    blocks.show_data_status(["83582NED"], "snapshot", "en")
+    blocks.show_data_status(["83582NED"], "snapshot", "nl")
     assert "noordstats-stale" not in "".join(shown)
-    assert "embedded snapshot" in "".join(shown)
+    assert "embedded snapshot" in shown[0] and "ingebouwde momentopname" in shown[1]

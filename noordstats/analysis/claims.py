@@ -16,13 +16,14 @@ import math
 
 import pandas as pd
 
+from noordstats import i18n
 from noordstats import regions as reg
 from noordstats.analysis.indicators import IndicatorResult, compute_indicator
 from noordstats.declarations.claims import VERDICTS, Claim, Condition, Rule, load_claims
 from noordstats.declarations.themes import check_theme
 
 CLAIM_COLUMNS = [
-    "claim_id", "section", "theme", "quote_nl", "claim_en", "region_code", "region_name",
+    "claim_id", "section", "theme", "quote_nl", "claim_en", "claim", "region_code", "region_name",
     "indicator_id", "figure", "figure_text", "period", "definition", "comparison",
     "context_figures", "verdict", "rule", "rationale", "sources", "caveats",
     "robustness", "meets_rule", "readings",
@@ -33,15 +34,18 @@ ROBUSTNESS = ("robust", "sensitive", "single reading", "-")
 
 
 def evaluate_claims(
-    region: str = reg.NORTH, theme: str | None = None, source: str = "snapshot"
+    region: str = reg.NORTH, theme: str | None = None, source: str = "snapshot", lang: str = "en"
 ) -> pd.DataFrame:
-    """Every claim (or a theme's claims) with its figure, comparison and verdict for ``region``."""
+    """Every claim (or a theme's claims) with its figure, comparison and verdict for ``region``.
+    ``verdict`` is one of :data:`VERDICTS` whatever the language; the texts (``claim``, figure,
+    comparison, rule, definition, caveats) are in ``lang``. ``quote_nl`` is the paper's words."""
     reg.check_region(region, ("NL", "LD", "PV", "CR"))
+    i18n.check_lang(lang)
     claims = load_claims()
     if theme is not None:
         check_theme(theme)
         claims = [c for c in claims if c.theme == theme]
-    rows = [evaluate_claim(claim, region, source) for claim in claims]
+    rows = [evaluate_claim(claim, region, source, lang) for claim in claims]
     return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
 
 
@@ -52,7 +56,7 @@ def all_regions() -> list[str]:
 
 
 def evaluate_claims_regions(
-    regions: list[str], theme: str | None = None, source: str = "snapshot"
+    regions: list[str], theme: str | None = None, source: str = "snapshot", lang: str = "en"
 ) -> pd.DataFrame:
     """:func:`evaluate_claims` for each region in ``regions``, one frame (claims x regions, the
     claims in the paper's order within each region). Every region is checked before any is
@@ -62,11 +66,12 @@ def evaluate_claims_regions(
         reg.check_region(code, ("NL", "LD", "PV", "CR"))
     if theme is not None:
         check_theme(theme)
-    parts = [evaluate_claims(code, theme, source) for code in wanted]
+    i18n.check_lang(lang)
+    parts = [evaluate_claims(code, theme, source, lang) for code in wanted]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=CLAIM_COLUMNS)
 
 
-def evaluate_claim(claim: Claim, region: str, source: str = "snapshot") -> dict:
+def evaluate_claim(claim: Claim, region: str, source: str = "snapshot", lang: str = "en") -> dict:
     """One claim as a row of :func:`evaluate_claims`."""
     row = {
         "claim_id": claim.id,
@@ -74,6 +79,7 @@ def evaluate_claim(claim: Claim, region: str, source: str = "snapshot") -> dict:
         "theme": claim.theme,
         "quote_nl": claim.quote_nl,
         "claim_en": claim.claim_en,
+        "claim": i18n.declared(claim, "claim", lang),
         "region_code": region,
         "region_name": reg.region_name(region),
         "rationale": claim.rationale,
@@ -88,23 +94,24 @@ def evaluate_claim(claim: Claim, region: str, source: str = "snapshot") -> dict:
             "comparison": "-",
             "context_figures": "",
             "verdict": "not testable",
-            "rule": claim.reason_not_testable,
+            "rule": i18n.declared(claim, "reason_not_testable", lang),
             "sources": "",
             "caveats": "",
             "robustness": "-",
             "meets_rule": None,
             "readings": [],
         }
-    results = {i: compute_indicator(i, region, source=source) for i in claim.indicators}
+    results = {i: compute_indicator(i, region, source=source, lang=lang) for i in claim.indicators}
     main = results[claim.rule.indicator]
     verdict, extra = judge(claim.rule, main)
     readings = [
-        reading_record(rule, results[rule.indicator], primary=i == 0)
+        reading_record(rule, results[rule.indicator], primary=i == 0, lang=lang)
         for i, rule in enumerate(claim.readings)
     ]
     checked = {r.indicator for r in claim.readings}
     context = [
-        f"{r.indicator.title_en}: {r.value_text} ({r.period_text}; {r.comparison_text})"
+        f"{i18n.declared(r.indicator, 'title', lang)}: {r.value_text} ({r.period_text}; "
+        f"{r.comparison_text})"
         for i, r in results.items()
         if i not in checked
     ]
@@ -115,11 +122,11 @@ def evaluate_claim(claim: Claim, region: str, source: str = "snapshot") -> dict:
         "figure": main.value,
         "figure_text": main.value_text,
         "period": main.period_text,
-        "definition": main.indicator.definition,
+        "definition": i18n.declared(main.indicator, "definition", lang),
         "comparison": main.comparison_text,
         "context_figures": " | ".join(context),
         "verdict": verdict,
-        "rule": claim.rule.text,
+        "rule": i18n.declared(claim.rule, "text", lang),
         "sources": ", ".join(dict.fromkeys(sources)),
         "caveats": " | ".join(dict.fromkeys(caveats)),
         "robustness": robustness(readings),
@@ -128,14 +135,15 @@ def evaluate_claim(claim: Claim, region: str, source: str = "snapshot") -> dict:
     }
 
 
-def reading_record(rule: Rule, result: IndicatorResult, primary: bool) -> dict:
+def reading_record(rule: Rule, result: IndicatorResult, primary: bool, lang: str = "en") -> dict:
     """One reading of a claim for one region: figure, period, source, comparison, verdict (with
-    and without the proxy cap) and the rule's metric (what the rule compares)."""
+    and without the proxy cap) and the rule's metric (what the rule compares); title and rule in
+    ``lang``."""
     verdict, _ = judge(rule, result)
     uncapped, _ = judge(rule.model_copy(update={"max_verdict": "supported"}), result)
     return {
         "indicator_id": result.indicator.id,
-        "title": result.indicator.title_en,
+        "title": i18n.declared(result.indicator, "title", lang),
         "primary": primary,
         "figure": None if math.isnan(result.value) else result.value,
         "figure_text": result.value_text,
@@ -146,7 +154,7 @@ def reading_record(rule: Rule, result: IndicatorResult, primary: bool) -> dict:
         "metric": rule_metric(rule, result) if uncapped in JUDGED else None,
         "verdict": verdict,
         "uncapped_verdict": uncapped,
-        "rule": rule.text,
+        "rule": i18n.declared(rule, "text", lang),
     }
 
 
@@ -178,19 +186,20 @@ def _metrics(result: IndicatorResult) -> dict[str, float]:
 
 
 def judge(rule: Rule, result: IndicatorResult) -> tuple[str, list[str]]:
-    """Apply a claim's rule to its figure: (verdict, extra caveats)."""
+    """Apply a claim's rule to its figure: (verdict, extra caveats in the result's language)."""
+    lang = result.lang
     if result.year is None or math.isnan(result.value):
-        return "insufficient data", ["no figure: the verdict would depend on missing data"]
+        return "insufficient data", [i18n.t("caveat.verdict_missing", lang)]
     if rule.min_year is not None and result.year < rule.min_year:
         return "insufficient data", [
-            f"latest figure is from {result.year}, older than {rule.min_year}: too old to test "
-            "a claim about today"
+            i18n.t("caveat.too_old", lang, year=result.year, min_year=rule.min_year)
         ]
     metrics = _metrics(result)
     needed = {c.metric for c in [*rule.supported, *rule.partly]}
     missing = [m for m in sorted(needed) if math.isnan(metrics[m])]
     if missing:
-        return "insufficient data", [f"no {', '.join(missing)} figure for the comparison"]
+        names = ", ".join(i18n.t(f"metric.{m}", lang) for m in missing)
+        return "insufficient data", [i18n.t("caveat.metric_missing", lang, metrics=names)]
     if all(_holds(c, metrics[c.metric]) for c in rule.supported):
         verdict = "supported"
     elif rule.partly and all(_holds(c, metrics[c.metric]) for c in rule.partly):
@@ -198,7 +207,8 @@ def judge(rule: Rule, result: IndicatorResult) -> tuple[str, list[str]]:
     else:
         verdict = "not supported"
     if verdict == "supported" and rule.max_verdict == "partly supported":
-        return "partly supported", ["the figure is a proxy: at most 'partly supported'"]
+        capped = i18n.t("verdict.partly supported", lang)
+        return "partly supported", [i18n.t("caveat.proxy", lang, verdict=capped)]
     return verdict, []
 
 

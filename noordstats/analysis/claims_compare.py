@@ -12,6 +12,7 @@ import math
 
 import pandas as pd
 
+from noordstats import i18n
 from noordstats import regions as reg
 from noordstats.analysis import arithmetic
 from noordstats.declarations.claims import Rule, load_claims
@@ -20,7 +21,6 @@ COMPARE_COLUMNS = [
     "claim_id", "region_code", "verdict", "meets_rule", "rank", "n_ranked", "level",
     "peers_meeting", "n_peers", "provinces_meeting", "n_provinces", "distinctive", "sentence",
 ]  # fmt: skip
-LEVEL_WORDS = {"LD": "landsdelen", "PV": "provinces"}
 #: a claim the region meets is distinctive when at most this many other peers meet it too
 MAX_OTHERS_MEETING = 1
 
@@ -38,10 +38,12 @@ def rule_direction(rule: Rule) -> str | None:
     return "higher" if up else "lower"
 
 
-def compare_regions(frame: pd.DataFrame, region: str = reg.NORTH) -> pd.DataFrame:
+def compare_regions(frame: pd.DataFrame, region: str = reg.NORTH, lang: str = "en") -> pd.DataFrame:
     """One row per testable claim of ``region``: rank among its peers, how many peers and
-    provinces meet the rule, distinctive or not, and one sentence saying so. ``frame`` must hold
-    the region's peers (and the provinces, for their count)."""
+    provinces meet the rule, distinctive or not, and one sentence (in ``lang``) saying so.
+    ``frame`` must hold the region's peers (and the provinces, for their count); ``level`` is the
+    peers' level code (LD, PV, ...)."""
+    i18n.check_lang(lang)
     rules = {c.id: c.rule for c in load_claims() if c.rule is not None}
     level = region[:2]
     peers = reg.peers_of(region)
@@ -67,14 +69,14 @@ def compare_regions(frame: pd.DataFrame, region: str = reg.NORTH) -> pd.DataFram
             "meets_rule": meets,
             "rank": rank,
             "n_ranked": n_ranked,
-            "level": LEVEL_WORDS.get(level, "regions"),
+            "level": level,
             "peers_meeting": peers_meeting,
             "n_peers": int(len(peer_rows)),
             "provinces_meeting": int(pv_rows.meets_rule.fillna(False).astype(bool).sum()),
             "n_provinces": int(len(pv_rows)),
             "distinctive": meets and others <= MAX_OTHERS_MEETING,
         }
-        row["sentence"] = comparison_sentence(row)
+        row["sentence"] = comparison_sentence(row, lang)
         rows.append(row)
     return pd.DataFrame(rows, columns=COMPARE_COLUMNS)
 
@@ -95,32 +97,36 @@ def _metric(row: pd.Series) -> float:
     return math.nan if value is None else float(value)
 
 
-def _ordinal(n: int) -> str:
+def _ordinal(n: int, lang: str) -> str:
+    if lang == "nl":
+        return f"{n}e"
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
 
 
-def comparison_sentence(row: dict) -> str:
+def comparison_sentence(row: dict, lang: str = "en") -> str:
     """E.g. 'Noord-Nederland ranks 2nd of 4 landsdelen; 1 of 4 landsdelen and 3 of 12 provinces
-    meet the rule for 'supported' (distinctive)'."""
+    meet the rule for 'supported'.' (``row['level']`` is a level code: LD, PV, ...)."""
     name = reg.region_name(row["region_code"])
+    key = f"level.plural.{row['level']}"
+    level = i18n.t(key if i18n.has(key) else "level.plural.other", lang)
     if math.isnan(row["rank"]):
         if row["n_ranked"] and row["verdict"] not in ("insufficient data", "not testable"):
-            first = f"{name}: no ranking (the rule asks for a range, not more or less)"
+            first = i18n.t("compare.no_ranking", lang, name=name)
         else:
-            first = f"{name}: no figure to rank"
+            first = i18n.t("compare.no_figure", lang, name=name)
     else:
-        first = f"{name} ranks {_ordinal(int(row['rank']))} of {row['n_ranked']} {row['level']}"
-    second = (
-        f"{row['peers_meeting']} of {row['n_peers']} {row['level']}"
-        + (
-            f" and {row['provinces_meeting']} of {row['n_provinces']} provinces"
-            if row["n_provinces"] and row["level"] != "provinces"
-            else ""
-        )
-        + " meet the rule for 'supported'"
-    )
-    tail = " — distinctive" if row["distinctive"] else ""
+        rank = _ordinal(int(row["rank"]), lang)
+        first = i18n.t("compare.rank", lang, name=name, rank=rank, n=row["n_ranked"], level=level)
+    if row["n_provinces"] and row["level"] != "PV":
+        second = i18n.t(
+            "compare.meeting_and_provinces", lang, m=row["peers_meeting"], n=row["n_peers"],
+            level=level, m_pv=row["provinces_meeting"], n_pv=row["n_provinces"],
+        )  # fmt: skip
+    else:
+        second = i18n.t("compare.meeting", lang, m=row["peers_meeting"], n=row["n_peers"],
+                        level=level)  # fmt: skip
+    tail = i18n.t("compare.distinctive", lang) if row["distinctive"] else ""
     return f"{first}; {second}{tail}."
 
 

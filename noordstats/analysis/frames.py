@@ -8,6 +8,7 @@ indicators declared ``additive`` (and then says so in ``note``)."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import numpy as np
@@ -17,6 +18,7 @@ from noordstats import regions as reg
 from noordstats.analysis import arithmetic
 from noordstats.declarations.files import ConfigError
 from noordstats.declarations.indicators import Indicator, Selection, check_indicator
+from noordstats.declarations.tables import get_declaration
 from noordstats.load import load_table
 
 NL = reg.NETHERLANDS
@@ -24,7 +26,7 @@ SUMMED_NOTE = "sum of provinces computed by noordstats"
 PROVISIONAL = ("voorlopig", "nader voorlopig")
 FRAME_COLUMNS = [
     "region_code", "region_level", "period_code", "year", "period_index",
-    "value", "status", "note", "nl_value",
+    "value", "status", "note", "nl_value", "table_id",
 ]  # fmt: skip
 
 
@@ -36,6 +38,41 @@ def load_cached(table_id: str, source: str = "snapshot") -> pd.DataFrame:
     return load_table(table_id, source=source)
 
 
+@lru_cache(maxsize=64)
+def continued_frame(table_id: str, source: str = "snapshot") -> pd.DataFrame:
+    """The table, and where it continues an older one (``continues`` in tables.yaml), the older
+    table's rows for the periods this one lacks (its measures renamed as declared); column
+    ``table_id`` says which table each row is from. Shared: callers must not modify it."""
+    frame = load_cached(table_id, source)
+    decl = get_declaration(table_id)
+    if decl.continues is None:
+        return frame.assign(table_id=table_id)
+    older = continued_frame(decl.continues.table, source)
+    renamed = {old: new for new, old in decl.continues.measures.items()}
+    older = older[~older.period_code.astype(str).isin(set(frame.period_code.astype(str)))]
+    older = older.assign(measure_code=older.measure_code.astype(str).replace(renamed))
+    text = {c: str for c in frame.columns if frame[c].dtype == "category"}
+    newer = frame.astype(text).assign(table_id=table_id)
+    return pd.concat([newer, older.astype({c: str for c in text if c in older})], ignore_index=True)
+
+
+def continuation_note(table_id: str, used: str) -> str:
+    """The note of a figure from an older table: ``'from 83523NED, the older table 85268NED
+    continues (a break in the series)'`` (read back by :func:`read_continuation_note`)."""
+    return f"from {used}, the older table {table_id} continues (a break in the series)"
+
+
+def read_continuation_note(note: str) -> tuple[str, str] | None:
+    """(table, older table used) of a :func:`continuation_note`, else None."""
+    found = _CONTINUATION.fullmatch(note)
+    return (found["table"], found["used"]) if found else None
+
+
+_CONTINUATION = re.compile(
+    r"from (?P<used>\S+), the older table (?P<table>\S+) continues \(a break in the series\)"
+)
+
+
 #: Which status a figure made of several cells gets: the highest rank among its cells
 #: (provisional wins, then 'berekend', then 'onbekend'; 'definitief' only when every cell is).
 STATUS_RANK = {"definitief": 1, "onbekend": 2, "berekend": 3, "nader voorlopig": 4, "voorlopig": 5}
@@ -44,7 +81,7 @@ STATUS_BY_RANK = {rank: status for status, rank in STATUS_RANK.items()}
 
 def select_values(sel: Selection, frequency: str, additive: bool, source: str) -> pd.DataFrame:
     """The summed cells of a selection per (region, period): value, status, note, year, index."""
-    frame = load_cached(sel.table, source)
+    frame = continued_frame(sel.table, source)
     mask = frame.measure_code.isin(sel.measures) & (frame.frequency == frequency)
     parts = len(sel.measures)
     for column, codes in sel.filters.items():
@@ -60,7 +97,7 @@ def select_values(sel: Selection, frequency: str, additive: bool, source: str) -
         mask &= frame[code_column].isin(codes)
         parts *= len(codes)
     rows = frame.loc[
-        mask, ["region_code", "period_code", "year", "period_index", "status", "value"]
+        mask, ["region_code", "period_code", "year", "period_index", "status", "value", "table_id"]
     ]
     rows = rows.astype({"region_code": str, "period_code": str, "status": str})
     rows["status_rank"] = rows.status.map(STATUS_RANK).fillna(STATUS_RANK["onbekend"])
@@ -72,13 +109,18 @@ def select_values(sel: Selection, frequency: str, additive: bool, source: str) -
             value=("value", "sum"),
             published=("value", "count"),
             status_rank=("status_rank", "max"),
+            table_id=("table_id", "first"),
         )
         .reset_index()
     )
     out["value"] = out.value.where(out.published == parts)
     out["status"] = out.status_rank.map(STATUS_BY_RANK)
     out = out.drop(columns=["published", "status_rank"])
-    out["note"] = ""
+    older = out.table_id != sel.table
+    out["note"] = [
+        continuation_note(sel.table, t) if o else ""
+        for t, o in zip(out.table_id, older, strict=True)
+    ]
     if additive:
         out = _add_missing_sums(out)
     return out
@@ -111,6 +153,7 @@ def _add_missing_sums(values: pd.DataFrame) -> pd.DataFrame:
                     "value": group.value.sum() if complete else np.nan,
                     "status": "berekend",
                     "note": SUMMED_NOTE,
+                    "table_id": group.table_id.iloc[0],
                 }
             )
     return pd.concat([values, pd.DataFrame(sums)], ignore_index=True) if sums else values

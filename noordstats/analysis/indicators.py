@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from noordstats import i18n
 from noordstats import regions as reg
 from noordstats.analysis import arithmetic, frames
 from noordstats.declarations.files import ConfigError
@@ -20,7 +21,6 @@ from noordstats.declarations.themes import check_theme, load_themes
 
 #: a figure older than this is dated: the headline says so, with the indicator's dated_reason
 DATED_BEFORE = 2015
-LEVEL_NAMES = {"LD": "landsdelen", "PV": "provinces", "CR": "COROP areas", "GM": "municipalities"}
 
 HEADLINE_COLUMNS = [
     "indicator_id", "title", "title_nl", "value", "value_text", "nl_value", "nl_value_text",
@@ -33,7 +33,7 @@ SECTOR_COLUMNS = [
 ]  # fmt: skip
 SERIES_COLUMNS = [
     "indicator_id", "region_code", "region_name", "period_code", "year", "value", "unit",
-    "status", "value_index",
+    "status", "value_index", "table_id",
 ]  # fmt: skip
 
 
@@ -52,6 +52,7 @@ class IndicatorResult:
     rank: float
     n_peers: int
     caveats: list[str] = field(default_factory=list)
+    lang: str = "en"
 
     @property
     def period_text(self) -> str:
@@ -63,28 +64,38 @@ class IndicatorResult:
 
     @property
     def value_text(self) -> str:
-        return format_value(self.value, self.indicator)
+        return format_value(self.value, self.indicator, self.lang)
 
     @property
     def comparison_text(self) -> str:
         parts = []
         if self.region_code != reg.NETHERLANDS and self.indicator.transform != "share_of_nl":
-            parts.append(f"NL {format_value(self.nl_value, self.indicator)}")
+            nl_text = format_value(self.nl_value, self.indicator, self.lang)
+            parts.append(i18n.t("comparison.nl", self.lang, value=nl_text))
         if self.n_peers and not math.isnan(self.rank):
-            level = LEVEL_NAMES.get(self.region_code[:2], "regions")
-            order = "1 = lowest" if self.indicator.better == "lower" else "1 = highest"
-            parts.append(f"rank {int(self.rank)} of {self.n_peers} {level} ({order})")
+            level = self.region_code[:2] if self.region_code[:2] in ("LD", "PV", "CR", "GM") else ""
+            order = "lowest" if self.indicator.better == "lower" else "highest"
+            parts.append(
+                i18n.t(
+                    f"comparison.rank_{order}",
+                    self.lang,
+                    rank=int(self.rank),
+                    n=self.n_peers,
+                    level=i18n.t(f"level.plural.{level or 'other'}", self.lang),
+                )
+            )
         return "; ".join(parts) or "-"
 
 
-def format_value(value: float, ind: Indicator) -> str:
-    """A figure with its unit: ``14.3%``, ``1.21 (LQ)``, ``84,799 mln euro``."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    number = f"{value:,.{ind.decimals}f}"
+def format_value(value: float, ind: Indicator, lang: str = "en") -> str:
+    """A figure with its unit: ``14.3%``, ``1.21 LQ``, ``84,799 mln euro`` (``14,3%``,
+    ``84.799 mln euro`` in Dutch)."""
+    if i18n.is_missing(value):
+        return i18n.t("number.missing", lang)
+    number = i18n.number(value, lang, ind.decimals)
     if ind.unit == "%":
         return f"{number}%"
-    return f"{number} {ind.unit}"
+    return f"{number} {i18n.declared(ind, 'unit', lang)}"
 
 
 def _period_label(period_code: str | None, year: int, frequency: str) -> str:
@@ -96,40 +107,65 @@ def _period_label(period_code: str | None, year: int, frequency: str) -> str:
 
 
 def compute_indicator(
-    indicator_id: str, region: str = reg.NORTH, year: int | None = None, source: str = "snapshot"
+    indicator_id: str,
+    region: str = reg.NORTH,
+    year: int | None = None,
+    source: str = "snapshot",
+    lang: str = "en",
 ) -> IndicatorResult:
-    """The indicator for ``region`` in ``year`` (default: the latest period with a figure)."""
+    """The indicator for ``region`` in ``year`` (default: the latest period with a figure);
+    its texts (value, comparison, caveats) in ``lang``."""
     ind = check_indicator(indicator_id)
+    i18n.check_lang(lang)
     reg.check_region(region, ("NL", "LD", "PV", "CR", "GM"))
     frame = frames.indicator_frame(indicator_id, source)
-    caveats = _table_caveats(ind)
+    caveats = _table_caveats(ind, lang)
     own = frame[frame.region_code == region]
     latest_overall = _latest(frame[frame.value.notna()])
     if year is not None:
         own = own[own.year == year]
     with_value = own[own.value.notna()]
     if with_value.empty:
-        where = f"in {year}" if year is not None else "in any period"
-        caveats.append(f"no figure for {region} {where} in {', '.join(ind.tables)}")
+        tables = ", ".join(ind.tables)
+        if year is not None:
+            caveats.append(
+                i18n.t("caveat.no_figure_year", lang, region=region, year=year, tables=tables)
+            )
+        else:
+            caveats.append(i18n.t("caveat.no_figure_any", lang, region=region, tables=tables))
         row = own.iloc[-1] if not own.empty else None
-        return _result(ind, region, row, math.nan, 0, caveats)
+        return _result(ind, region, row, math.nan, 0, caveats, lang)
     row = with_value.iloc[-1]
     if year is None and int(row.year) < DATED_BEFORE:
-        why = ind.dated_reason or "no fresher table is declared for it"
-        caveats.insert(0, f"Dated: the latest figure is from {int(row.year)}; {why}")
+        why = i18n.declared(ind, "dated_reason", lang) or i18n.t("caveat.dated_no_reason", lang)
+        caveats.insert(0, i18n.t("caveat.dated", lang, year=int(row.year), why=why))
     if year is None and latest_overall is not None and int(row.year) < latest_overall:
-        caveats.append(f"no figure for {region} in {latest_overall}; its latest is {int(row.year)}")
+        caveats.append(
+            i18n.t(
+                "caveat.not_latest", lang, region=region, latest=latest_overall, year=int(row.year)
+            )
+        )
     if row.status in frames.PROVISIONAL:
-        caveats.append(f"provisional figure (CBS: {row.status})")
+        status = i18n.t(f"status.{row.status}", lang)
+        caveats.append(i18n.t("caveat.provisional", lang, status=status))
     if row.note:
-        caveats.append(row.note)
+        caveats.extend(_note_text(note, lang) for note in row.note.split("; "))
     elif row.status == "berekend":
-        caveats.append("sum of published figures for smaller areas (status 'berekend')")
+        caveats.append(i18n.t("caveat.berekend", lang))
     rank, n_peers = _rank(ind, frame, region, row.period_code)
-    return _result(ind, region, row, rank, n_peers, caveats)
+    return _result(ind, region, row, rank, n_peers, caveats, lang)
 
 
-def _result(ind, region, row, rank, n_peers, caveats) -> IndicatorResult:
+def _note_text(note: str, lang: str) -> str:
+    """A note the indicator frames carry, in ``lang`` (summed provinces, an older table)."""
+    if note == frames.SUMMED_NOTE:
+        return i18n.t("caveat.summed_provinces", lang)
+    if continued := frames.read_continuation_note(note):
+        return i18n.t("caveat.older_table", lang, table=continued[0], used=continued[1])
+    return note
+
+
+def _result(ind, region, row, rank, n_peers, caveats, lang) -> IndicatorResult:
     return IndicatorResult(
         indicator=ind,
         region_code=region,
@@ -142,6 +178,7 @@ def _result(ind, region, row, rank, n_peers, caveats) -> IndicatorResult:
         rank=rank,
         n_peers=n_peers,
         caveats=list(dict.fromkeys(caveats)),
+        lang=lang,
     )
 
 
@@ -161,22 +198,27 @@ def _rank(ind: Indicator, frame: pd.DataFrame, region: str, period_code: str) ->
     return float(ranks[region]), int(len(values))
 
 
-def _table_caveats(ind: Indicator) -> list[str]:
+def _table_caveats(ind: Indicator, lang: str) -> list[str]:
     notes = []
     for table_id in ind.tables:
         decl = get_declaration(table_id)
         if decl.completeness == "partial":
-            notes.append(f"{table_id} is a partial copy: {decl.completeness_note}")
+            notes.append(
+                i18n.t("caveat.partial_copy", lang, table=table_id, note=decl.completeness_note)
+            )
     if ind.comparability:
-        notes.append(ind.comparability)
+        notes.append(i18n.declared(ind, "comparability", lang))
     return notes
 
 
-def headline_figures(theme: str, region: str = reg.NORTH, source: str = "snapshot") -> pd.DataFrame:
-    """The theme's indicators for ``region`` vs NL: one row per indicator."""
+def headline_figures(
+    theme: str, region: str = reg.NORTH, source: str = "snapshot", lang: str = "en"
+) -> pd.DataFrame:
+    """The theme's indicators for ``region`` vs NL: one row per indicator (texts in ``lang``)."""
     spec = load_themes()[check_theme(theme)]
     rows = [
-        result_row(compute_indicator(ind_id, region, source=source)) for ind_id in spec.indicators
+        result_row(compute_indicator(ind_id, region, source=source, lang=lang))
+        for ind_id in spec.indicators
     ]
     return pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
 
@@ -185,29 +227,29 @@ def result_row(result: IndicatorResult) -> dict:
     ind = result.indicator
     return {
         "indicator_id": ind.id,
-        "title": ind.title_en,
+        "title": i18n.declared(ind, "title", result.lang),
         "title_nl": ind.title_nl,
         "value": result.value,
         "value_text": result.value_text,
         "nl_value": result.nl_value,
-        "nl_value_text": format_value(result.nl_value, ind),
+        "nl_value_text": format_value(result.nl_value, ind, result.lang),
         "comparison_text": result.comparison_text,
         "rank": result.rank,
         "n_peers": result.n_peers,
         "period": result.period_text,
         "year": result.year,
-        "unit": ind.unit,
+        "unit": i18n.declared(ind, "unit", result.lang),
         "status": result.status,
         "table_id": ", ".join(ind.tables),
         "caveat": " | ".join(result.caveats),
     }
 
 
-def region_profile(region: str, source: str = "snapshot") -> pd.DataFrame:
+def region_profile(region: str, source: str = "snapshot", lang: str = "en") -> pd.DataFrame:
     """Key indicators (``region_profile`` in indicators.yaml) for ``region`` vs NL."""
     reg.check_region(region, ("NL", "LD", "PV", "CR"))
     ids = load_indicators().region_profile
-    rows = [result_row(compute_indicator(i, region, source=source)) for i in ids]
+    rows = [result_row(compute_indicator(i, region, source=source, lang=lang)) for i in ids]
     return pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
 
 
@@ -308,10 +350,13 @@ def indicator_series(
     start_year: int | None = None,
     end_year: int | None = None,
     source: str = "snapshot",
+    lang: str = "en",
 ) -> pd.DataFrame:
     """Long frame of the indicator over time for ``regions`` (trend charts). For levels,
-    ``value_index`` is 100 at the first year shown."""
-    return _series(indicator_id, regions or [reg.NORTH], start_year, end_year, source)
+    ``value_index`` is 100 at the first year shown. ``unit`` in ``lang``."""
+    frame = _series(indicator_id, regions or [reg.NORTH], start_year, end_year, source)
+    frame["unit"] = i18n.declared(load_indicators()[indicator_id], "unit", lang)
+    return frame
 
 
 def _series(indicator_id, region_codes, start_year, end_year, source) -> pd.DataFrame:
@@ -349,9 +394,14 @@ def indicator_levels(indicator_id: str, source: str = "snapshot") -> list[str]:
 
 
 def map_values(
-    indicator_id: str, level: str = "PV", year: int | None = None, source: str = "snapshot"
+    indicator_id: str,
+    level: str = "PV",
+    year: int | None = None,
+    source: str = "snapshot",
+    lang: str = "en",
 ) -> pd.DataFrame:
-    """The indicator for every region of ``level`` in one period (choropleth maps)."""
+    """The indicator for every region of ``level`` in one period (choropleth maps); ``unit``
+    in ``lang``."""
     ind = check_indicator(indicator_id)
     frame = frames.indicator_frame(indicator_id, source)
     with_value = frame[frame.value.notna()]
@@ -371,7 +421,7 @@ def map_values(
             f"indicator {indicator_id} has no {level} figures for {year}; years: {years}"
         )
     rows["region_name"] = rows.region_code.map(reg.region_name)
-    rows["unit"] = ind.unit
+    rows["unit"] = i18n.declared(ind, "unit", lang)
     return rows[
         ["region_code", "region_name", "value", "period_code", "year", "unit", "status"]
     ].reset_index(drop=True)

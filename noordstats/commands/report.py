@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from noordstats import paths, stopping
+from noordstats import i18n, paths, stopping
 from noordstats.errors import UsageError
 from noordstats.load import SOURCES
 
@@ -66,6 +66,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _add_output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", choices=SOURCES, help="data source (default: snapshot)")
+    parser.add_argument(
+        "--lang",
+        choices=i18n.LANGS,
+        default=i18n.DEFAULT_LANG,
+        help="language of the reports: nl (Dutch, the default) or en (English; files end in "
+        "-en and are listed in index-en.html)",
+    )
+    parser.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also print each report to PDF (A4) with headless Chromium; the index links them",
+    )
     parser.add_argument(
         "--out",
         type=Path,
@@ -154,6 +166,7 @@ def _run_one(args: argparse.Namespace) -> int:
             overrides[option] = parse_parameter(f"{option}={getattr(args, option)}")[1]
     if args.source:
         overrides["source"] = args.source
+    overrides["lang"] = args.lang
     spec = suite.plan_report(args.kind, args.region, overrides)
     return _render([spec], args, jobs=1)
 
@@ -175,6 +188,7 @@ def _run_many(args: argparse.Namespace) -> int:
                 f"unknown report {unknown[0]!r}; valid: {', '.join(suite.report_kinds())}"
             )
     overrides = {"source": args.source} if args.source else {}
+    overrides["lang"] = args.lang
     specs = suite.plan_suite(args.only, args.region, overrides)
     return _render(specs, args, jobs=jobs)
 
@@ -182,10 +196,16 @@ def _run_many(args: argparse.Namespace) -> int:
 def _render(specs: list, args: argparse.Namespace, jobs: int | None) -> int:
     # deferred: every command module is imported for --help; start-up stays fast
     from noordstats.report import suite
+    from noordstats.report.index_page import index_name
 
     folder = suite.output_folder(args.out, args.dated)
     check_output_folder(folder)
     timeout = parse_timeout(args.timeout)
+    if args.pdf:
+        # deferred: only a run that prints PDFs needs it
+        from noordstats.report import pdf
+
+        pdf.find_chromium()  # none: one line naming the install command, exit 2, nothing written
     started = time.perf_counter()
     try:
         results = suite.run_suite(
@@ -196,6 +216,7 @@ def _render(specs: list, args: argparse.Namespace, jobs: int | None) -> int:
             self_contained=args.self_contained,
             progress=False if args.quiet else None,
             timeout=timeout,
+            pdf=args.pdf,
         )
     except OSError as exc:
         print(f"noordstats: error: cannot write reports to {folder}: {exc}", file=sys.stderr)
@@ -215,7 +236,7 @@ def _render(specs: list, args: argparse.Namespace, jobs: int | None) -> int:
             print(message, file=sys.stderr)
     print(
         f"{counts['rendered']} rendered, {counts['skipped']} unchanged, {counts['failed']} failed "
-        f"in {time.perf_counter() - started:.1f} s -> {folder / 'index.html'}"
+        f"in {time.perf_counter() - started:.1f} s -> {folder / index_name(args.lang)}"
     )
     return 1 if counts["failed"] else 0
 

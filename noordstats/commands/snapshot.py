@@ -71,7 +71,7 @@ def run_build(args: argparse.Namespace) -> int:
 
 def run_verify(args: argparse.Namespace) -> int:
     # deferred: every command module is imported for --help; start-up stays fast
-    from noordstats.ingest.snapshot_build import verify_snapshot
+    from noordstats.ingest.snapshot_verify import verify_snapshot
 
     with stopping.stop_on_signals():
         result = verify_snapshot(raw_dir=args.raw_dir)

@@ -55,6 +55,7 @@ class Rule(Strict):
 
     indicator: str
     text: str = Field(description="the rule in words and numbers, written before the figures")
+    text_nl: str | None = Field(default=None, description="the rule's text in Dutch")
     supported: list[Condition]
     partly: list[Condition] = []
     max_verdict: Literal["supported", "partly supported"] = "supported"
@@ -67,12 +68,14 @@ class Claim(Strict):
     theme: str
     quote_nl: str
     claim_en: str
+    claim_nl: str | None = Field(default=None, description="what is tested, in Dutch")
     testable: bool
     indicators: list[str] = []
     rationale: str
     rule: Rule | None = None
     readings: list[Rule] = []
     reason_not_testable: str | None = None
+    reason_not_testable_nl: str | None = None
 
     @model_validator(mode="after")
     def _rule_or_reason(self) -> Claim:

@@ -111,7 +111,7 @@ def validate_entries(
             raise ConfigError(format_validation_error(path, str(entry), exc, model)) from None
         key = getattr(obj, id_key)
         if key in entries:
-            raise ConfigError(f"{path}: entry {key!r}, key 'id': duplicate id")
+            raise ConfigError(f"{path}: entry {key!r}, key {id_key!r}: duplicate {id_key}")
         entries[key] = obj
     return entries
 

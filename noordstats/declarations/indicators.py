@@ -18,7 +18,7 @@ from noordstats.declarations.files import (
     read_file_model,
     validate_entries,
 )
-from noordstats.declarations.tables import TableDeclaration, declarations
+from noordstats.declarations.tables import TableDeclaration, continuation_chain, declarations
 
 #: How an indicator turns table values into a figure (see noordstats.analysis.arithmetic).
 TRANSFORMS = {
@@ -60,7 +60,9 @@ class Indicator(Selection):
     title_nl: str
     title_en: str
     definition: str
+    definition_nl: str | None = Field(default=None, description="the definition in Dutch")
     unit: str
+    unit_nl: str | None = Field(default=None, description="the unit in Dutch, where it has words")
     transform: str
     denominator: Selection | None = None
     span_years: int | None = Field(default=None, ge=1, le=40)
@@ -72,10 +74,12 @@ class Indicator(Selection):
     )
     decimals: int = Field(default=1, ge=0, le=4)
     comparability: str = ""
+    comparability_nl: str | None = Field(default=None, description="comparability, in Dutch")
     dated_reason: str = Field(
         default="",
         description="why no fresher table is shipped (said when the figure is older than 2015)",
     )
+    dated_reason_nl: str | None = Field(default=None, description="dated_reason, in Dutch")
 
     @field_validator("transform")
     @classmethod
@@ -98,7 +102,9 @@ class Indicator(Selection):
 
     @property
     def tables(self) -> list[str]:
-        return list(dict.fromkeys(s.table for s in self.selections))
+        """The tables it reads, newest first, each followed by the older tables it continues."""
+        ids = dict.fromkeys(s.table for s in self.selections)
+        return list(dict.fromkeys(t for i in ids for t in continuation_chain(i)))
 
 
 class IndicatorFile(Strict):

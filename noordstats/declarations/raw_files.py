@@ -15,11 +15,10 @@ import json
 from functools import cache
 from pathlib import Path
 
-import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from noordstats import paths
-from noordstats.declarations.files import ConfigError, Strict, format_validation_error
+from noordstats.declarations.files import ConfigError, Strict, read_yaml, validate_entries
 
 NOTE_NAMES = ("PROVENANCE.md", "README.md")
 
@@ -49,19 +48,10 @@ class RawFile(Strict):
 
 def read_raw_files(path: Path) -> dict[str, RawFile]:
     """``data/raw_files.yaml`` -> {path: record}; errors name file, entry and key."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(raw, dict) or not isinstance(raw.get("files"), list) or len(raw) != 1:
+    raw = read_yaml(path, "files")
+    if len(raw) != 1:
         raise ConfigError(f"{path}: expected exactly a top-level 'files:' list")
-    records: dict[str, RawFile] = {}
-    for i, item in enumerate(raw["files"]):
-        entry = item.get("path", f"#{i}") if isinstance(item, dict) else f"#{i}"
-        try:
-            record = RawFile.model_validate(item)
-        except ValidationError as exc:
-            raise ConfigError(format_validation_error(path, entry, exc, RawFile)) from None
-        if record.path in records:
-            raise ConfigError(f"{path}: {record.path!r} is recorded twice")
-        records[record.path] = record
+    records = validate_entries(path, raw["files"], RawFile, id_key="path")
     for record in records.values():
         if record.documented_in is not None and record.documented_in not in records:
             raise ConfigError(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NoReturn
 
 import yaml
 from pydantic import Field, ValidationError, model_validator
@@ -109,6 +109,14 @@ SOURCE_OPTIONS: dict[str, type[Strict]] = {
 }
 
 
+#: source formats that give CBS titles, not keys: the snapshot's codes of a dimension read from
+#: them were rebuilt from the titles (``'A-U'``, ``'L_totaal'``) unless the declaration's
+#: ``codes`` give the CBS key; a live download reconciles them through CBS's titles
+LABEL_FORMATS = frozenset({"harvested_csv", "statline_wide_csv", "statweb_transposed_csv"})
+#: ... and those whose dimension and measure keys were made here too (exports without CBS keys)
+LABEL_KEY_FORMATS = frozenset({"statline_wide_csv", "statweb_transposed_csv"})
+
+
 class SourceFile(Strict):
     path: str = Field(description="path below the folder named by `root`")
     root: Literal["raw", "imports"] = Field(
@@ -161,6 +169,18 @@ class Measure(Strict):
     unit_note: str | None = None
 
 
+class Continuation(Strict):
+    """This table continues an older one (a new edition, a successor CBS publishes under
+    another id): an indicator reads this table and the older one only for the periods this one
+    lacks, and marks the break."""
+
+    table: str = Field(description="id of the older table (declared here too)")
+    note: str = Field(description="what changed between the two (edition, classification)")
+    measures: dict[str, str] = Field(
+        default={}, description="this table's measure key -> the older table's, where they differ"
+    )
+
+
 class TableDeclaration(Strict):
     id: str
     title: str
@@ -189,6 +209,15 @@ class TableDeclaration(Strict):
     measure_title_note: str | None = Field(
         default=None, description="where the measure titles come from"
     )
+    cbs_table: str | None = Field(
+        default=None,
+        pattern=r"^[0-9A-Za-z]+$",
+        description="the CBS table a copy declared under its own id is refreshed from "
+        "(83582NED-harvest: 83582NED); default: the id itself",
+    )
+    continues: Continuation | None = Field(
+        default=None, description="the older table this one continues (see Continuation)"
+    )
     region_dimension: str = "RegioS"
     period_dimension: str = "Perioden"
     sources: list[SourceFile]
@@ -210,6 +239,21 @@ class TableDeclaration(Strict):
                 measures[key] = measure
             data = {**data, "measures": measures}
         return data
+
+    @property
+    def live_id(self) -> str:
+        """The id CBS serves the table under."""
+        return self.cbs_table or self.id
+
+    @property
+    def codes_from_labels(self) -> bool:
+        """Were the snapshot's dimension codes rebuilt from CBS titles (a label-only source)?"""
+        return any(source.format in LABEL_FORMATS for source in self.sources)
+
+    @property
+    def keys_from_labels(self) -> bool:
+        """Were the declared dimension and measure keys made from titles (no CBS keys given)?"""
+        return any(source.format in LABEL_KEY_FORMATS for source in self.sources)
 
     @model_validator(mode="after")
     def _check_notes(self) -> TableDeclaration:
@@ -245,6 +289,58 @@ def read_table_declarations(path: Path) -> dict[str, TableDeclaration]:
     return tables
 
 
+def check_continuations(path: Path, tables: dict[str, TableDeclaration]) -> None:
+    """Every ``continues`` names another declared table, without a cycle, with the same
+    dimension columns and period dimension kind, and maps measures that both tables have."""
+    for decl in tables.values():
+        cont = decl.continues
+        if cont is None:
+            continue
+
+        def fail(key: str, message: str, entry: str = decl.id) -> NoReturn:
+            raise DeclarationError(f"{path}: entry {entry!r}, key 'continues.{key}': {message}")
+
+        if cont.table == decl.id or cont.table not in tables:
+            known = ", ".join(t for t in tables if t != decl.id)
+            fail("table", f"{cont.table!r} is not another declared table; known: {known}")
+        older = tables[cont.table]
+        chain, seen = older, {decl.id}
+        while chain is not None:
+            if chain.id in seen:
+                fail("table", f"a cycle: {' -> '.join([*seen, chain.id])}")
+            seen.add(chain.id)
+            chain = tables.get(chain.continues.table) if chain.continues else None
+        columns = sorted(d.column for d in decl.dimensions.values())
+        older_columns = sorted(d.column for d in older.dimensions.values())
+        if columns != older_columns or decl.national != older.national:
+            fail(
+                "table",
+                f"{older.id} has other dimensions ({', '.join(older_columns) or 'none'}; this "
+                f"table: {', '.join(columns) or 'none'})",
+            )
+        for new, old in cont.measures.items():
+            if new not in decl.measures:
+                fail("measures", f"{decl.id} has no measure {new!r}")
+            if old not in older.measures:
+                fail(
+                    "measures",
+                    f"{older.id} has no measure {old!r}; valid: {', '.join(older.measures)}",
+                )
+        shared = {cont.measures.get(m, m) for m in decl.measures} & set(older.measures)
+        if not shared:
+            fail("measures", f"no measure of {decl.id} is in {older.id}: map them here")
+
+
+def continuation_chain(table_id: str) -> list[str]:
+    """The table and every older one it continues, newest first."""
+    chain, decl = [], get_declaration(table_id)
+    while True:
+        chain.append(decl.id)
+        if decl.continues is None:
+            return chain
+        decl = get_declaration(decl.continues.table)
+
+
 class UnknownTableError(UserError, KeyError):
     def __str__(self) -> str:  # KeyError quotes its message; show it plainly
         return str(self.args[0])
@@ -264,6 +360,8 @@ def declarations() -> dict[str, TableDeclaration]:
                 f"{paths.TABLES_FILE.name}"
             )
         tables.update(local)
+    check_continuations(paths.LOCAL_TABLES_FILE if paths.LOCAL_TABLES_FILE.exists() else
+                        paths.TABLES_FILE, tables)  # fmt: skip
     return tables
 
 

@@ -45,7 +45,9 @@ class Theme(Strict):
         default=[], description="sector codes shown for context, too broad to count as it"
     )
     rationale: str
+    rationale_nl: str | None = Field(default=None, description="the rationale in Dutch")
     limits: str
+    limits_nl: str | None = Field(default=None, description="the limits in Dutch")
     indicators: list[str]
 
 

@@ -84,8 +84,27 @@ class LiveNotSupportedError(LiveUnavailableError):
     problem = "{table_id} cannot be fetched live ({reason})"
 
 
+class CatalogUnavailableError(UnavailableError):
+    """CBS's catalog of tables could not be read (network, HTTP error, an unusable answer)."""
+
+    def __init__(self, url: str, reason: str):
+        self.url, self.reason = url, reason
+        super().__init__(f"CBS catalog not readable at {url}/ODataCatalog/Tables ({reason})")
+
+
 class LiveConfigError(UserError):
     """A catalog URL or HTTP setting that cannot be used (bad input: exit status 2)."""
+
+
+class UnknownCBSTableError(LiveConfigError):
+    """A table id the catalog does not have (bad input: exit status 2)."""
+
+    def __init__(self, table_id: str, url: str):
+        self.table_id, self.url = table_id, url
+        super().__init__(
+            f"table {table_id!r} is not in the catalog at {url}; find a table with "
+            "`noordstats search WORDS`"
+        )
 
 
 @dataclass(frozen=True)
@@ -311,6 +330,14 @@ class _Client:
         return str(infos[0]["Modified"]), infos[0]
 
 
+def http_status(exc: requests.RequestException) -> int | None:
+    """The HTTP status of a failed request (cbsodata wraps the HTTPError), None without one."""
+    response = getattr(exc.__cause__, "response", None)  # a Response of HTTP 404 is falsy
+    if response is None:
+        response = getattr(exc, "response", None)
+    return None if response is None else response.status_code
+
+
 def _http_reason(exc: requests.RequestException) -> str:
     response = getattr(exc.__cause__, "response", None)
     if response is None:
@@ -318,3 +345,38 @@ def _http_reason(exc: requests.RequestException) -> str:
     if response is not None:
         return f"HTTP {response.status_code} {response.reason or ''}".strip()
     return describe_request_error(exc)
+
+
+#: the fields of a catalog entry noordstats reads
+CATALOG_FIELDS = ("Identifier", "Title")
+
+
+def get_catalog(catalog: Catalog, policy: HttpPolicy | None = None) -> tuple[list[dict], int]:
+    """Every entry of ``/ODataCatalog/Tables`` -> (entries, requests made). Pages are followed
+    by ``odata.nextLink`` (cbsodata's ``get_table_list`` reads the first page only), with the
+    timeouts, retries and loop guard of a table download. Raises
+    :class:`CatalogUnavailableError` (one line) when the catalog cannot be read or answers
+    something that is not a list of tables."""
+    transport = _Transport(policy or HttpPolicy.from_env(), lambda resource, rows: None)
+    transport.begin("ODataCatalog/Tables")
+    entries: list[dict] = []
+    url: str | None = f"{catalog.url}/ODataCatalog/Tables?$format=json"
+    try:
+        with _GuardedSession(transport) as session:
+            while url:
+                response = session.get(url)
+                response.raise_for_status()
+                body = response.json()
+                page = body["value"]
+                if any(not isinstance(e, dict) or not all(f in e for f in CATALOG_FIELDS)
+                       for e in page):  # fmt: skip
+                    raise _UnusableAnswer("entries without Identifier and Title")
+                entries.extend(page)
+                url = body.get("odata.nextLink")
+    except _UnusableAnswer as exc:
+        raise CatalogUnavailableError(catalog.url, f"unusable answer: {exc}") from None
+    except _TransportError as exc:
+        raise CatalogUnavailableError(catalog.url, str(exc)) from None
+    except requests.RequestException as exc:
+        raise CatalogUnavailableError(catalog.url, _http_reason(exc)) from None
+    return entries, transport.request_count

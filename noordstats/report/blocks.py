@@ -1,8 +1,12 @@
-"""HTML blocks for the report notebooks: header, data-status banner, headline figures, claims,
-tables with a CSV download, definitions and the provenance footer.
+"""HTML blocks for the report notebooks: header, narrative, data-status banner, headline
+figures, claims, tables with a CSV download, definitions and the provenance footer.
 
-Every string that comes from CBS or from the config is escaped here (``html.escape``, pandas
-``to_html(escape=True)``), so a title holding ``<script>`` shows as text and never runs.
+Every block takes the report's language (``lang``: ``nl``, the default, or ``en``); its words come
+from the catalogue (:mod:`noordstats.i18n`), declared texts from the declarations in that language,
+and numbers and dates are written as that language writes them. Quotes from the paper are shown
+as the paper has them. Every string that comes from CBS or from the config is escaped here
+(``html.escape``, pandas ``to_html(escape=True)``), so a title holding ``<script>`` shows as text
+and never runs.
 """
 
 from __future__ import annotations
@@ -16,17 +20,13 @@ from typing import Any
 
 import pandas as pd
 
-from noordstats import regions
+from noordstats import i18n, regions
 from noordstats.analysis import frames
-from noordstats.declarations.tables import get_declaration
 from noordstats.declarations.themes import Theme
+from noordstats.i18n import DEFAULT_LANG, t
 from noordstats.load import StaleDataWarning, TableOrigin
-from noordstats.report.summary import SUMMARY_MIMETYPE, describe_stale
-from noordstats.storage import store
+from noordstats.report.summary import describe_stale
 
-LICENCE_LINE = "Bron: CBS, CC BY 4.0 (Statistics Netherlands, Creative Commons Attribution 4.0)"
-
-#: verdict -> CSS class of its badge
 #: the columns of the figures tables (headline figures, region profile)
 FIGURE_TABLE_COLUMNS = [
     "indicator_id", "title", "value", "unit", "period", "status", "nl_value", "rank", "n_peers",
@@ -41,6 +41,7 @@ CLAIM_TABLE_COLUMNS = [
     "sources",
 ]  # fmt: skip
 
+#: verdict -> CSS class of its badge
 VERDICT_CLASSES = {
     "supported": "ok",
     "partly supported": "partly",
@@ -92,36 +93,82 @@ def _e(value: object) -> str:
     return html.escape(str(value))
 
 
-def show_report_header(title: str, region: str, subtitle: str = "") -> None:
-    """The report's title line: ``title — region name (code)``, plus the date it was rendered."""
-    name = regions.region_name(region)
-    today = dt.date.today().isoformat()
-    sub = f"{_e(subtitle)} · " if subtitle else ""
-    _show(
-        f'{STYLE}<div class="noordstats-header"><h1>{_e(title)} — {_e(name)} ({_e(region)})</h1>'
-        f'<p class="noordstats-sub">{sub}rendered {today}</p></div>'
+def licence_line(lang: str = DEFAULT_LANG) -> str:
+    return t("licence.line", lang)
+
+
+def _css_string(text: str) -> str:
+    """``text`` as a CSS string literal (for ``content:`` in the print footer)."""
+    escaped = "".join(c if c.isalnum() or c in " .,-—:()'" else f"\\{ord(c):x} " for c in text)
+    return f'"{escaped}"'
+
+
+def print_style(title: str, lang: str = DEFAULT_LANG) -> str:
+    """The printed page (PDF): A4, the report's title and page numbers in the margin."""
+    page = t("print.page", lang).split("{page}")
+    before, after = page[0], page[1].split("{pages}")
+    numbers = (
+        f"{_css_string(before)} counter(page) {_css_string(after[0])} counter(pages)"
+        f" {_css_string(after[1])}"
+    )
+    return (
+        "<style>@page {size: A4; margin: 16mm 14mm 18mm;"
+        f" @bottom-left {{content: {_css_string(title)}; font: 8pt sans-serif; color: #555}}"
+        f" @bottom-right {{content: {numbers}; font: 8pt sans-serif; color: #555}}}}</style>"
     )
 
 
-def show_theme_header(theme: Theme, region: str) -> None:
-    kind = "specialisation" if theme.kind == "specialisation" else "foundation theme"
-    show_report_header(theme.title_nl, region, f"{theme.title_en} ({kind} of the position paper)")
+def show_report_header(
+    title: str, region: str, subtitle: str = "", lang: str = DEFAULT_LANG
+) -> None:
+    """The report's title line: ``title — region name (code)``, plus the date it was rendered."""
+    name = regions.region_name(region)
+    today = i18n.date(dt.date.today(), lang)
+    sub = f"{_e(subtitle)} · " if subtitle else ""
+    heading = f"{title} — {name} ({region})"
+    _show(
+        f'{STYLE}{print_style(heading, lang)}<div class="noordstats-header" lang="{lang}">'
+        f'<h1>{_e(heading)}</h1><p class="noordstats-sub">{sub}'
+        f"{_e(t('header.rendered', lang, date=today))}</p></div>"
+    )
 
 
-def show_data_status(table_ids: Iterable[str], source: str) -> None:
+def show_theme_header(theme: Theme, region: str, lang: str = DEFAULT_LANG) -> None:
+    title = i18n.declared(theme, "title", lang)
+    show_report_header(title, region, t(f"theme.kind.{theme.kind}", lang), lang)
+
+
+def report_title(kind: str, lang: str = DEFAULT_LANG) -> str:
+    """The title of a report that is not a theme's: ``claims`` or ``region_profile``."""
+    return t(f"report.{kind}.title", lang)
+
+
+def show_header(kind: str, region: str, lang: str = DEFAULT_LANG) -> None:
+    """The header of the claims scorecard or the region profile."""
+    show_report_header(report_title(kind, lang), region, t(f"report.{kind}.subtitle", lang), lang)
+
+
+def show_narrative(key: str, lang: str = DEFAULT_LANG, **params: Any) -> None:
+    """A heading and paragraphs of the report's narrative (``narrative.<key>`` in the
+    catalogue, Markdown), in ``lang``; ``params`` (escaped) fill its placeholders."""
+    escaped = {k: html.escape(str(v)) for k, v in params.items()}
+    markdown = t(f"narrative.{key}", lang, **escaped)
+    _display_bundle({"text/markdown": markdown, "text/plain": markdown})
+
+
+def show_data_status(table_ids: Iterable[str], source: str, lang: str = DEFAULT_LANG) -> None:
     """Say where the data comes from; with ``auto``/``live``, load every table now and show a
     "data as of ..." banner at the top when any of them came from an older copy (cache or
     snapshot) because CBS did not deliver it; each table says why."""
     tables = list(dict.fromkeys(table_ids))
     if source == "snapshot":
-        _show(
-            f'<p class="noordstats-status">Data: the embedded snapshot of {len(tables)} CBS '
-            f"table(s): {_e(', '.join(tables))}. Dates and sources are listed at the end.</p>"
-        )
+        text = t("status.snapshot", lang, n=len(tables), tables=", ".join(tables))
+        _show(f'<p class="noordstats-status">{_e(text)}</p>')
         return
-    headline, items = describe_stale([vars(o) for o in table_origins(tables, source)])
+    headline, items = describe_stale([vars(o) for o in table_origins(tables, source)], lang)
     if not items:
-        _show(f'<p class="noordstats-status">Data: live from CBS ({_e(", ".join(tables))}).</p>')
+        text = t("status.live", lang, tables=", ".join(tables))
+        _show(f'<p class="noordstats-status">{_e(text)}</p>')
         return
     listed = "".join(f"<li>{_e(item)}</li>" for item in items)
     _show(f'<div class="noordstats-stale" role="alert">{_e(headline)}.<ul>{listed}</ul></div>')
@@ -135,84 +182,134 @@ def table_origins(table_ids: Iterable[str], source: str) -> list[TableOrigin]:
         return [TableOrigin.of(frames.load_cached(t, source)) for t in dict.fromkeys(table_ids)]
 
 
-def show_headlines(headlines: pd.DataFrame) -> None:
+def show_headlines(headlines: pd.DataFrame, lang: str = DEFAULT_LANG) -> None:
     """One card per headline figure: value, period, comparison with NL, table."""
     if headlines.empty:
-        _show('<p class="noordstats-note">No headline figures are declared for this theme.</p>')
+        _show(f'<p class="noordstats-note">{_e(t("headlines.none", lang))}</p>')
         return
     cards = "".join(
         '<div class="noordstats-card">'
         f'<div class="label">{_e(r.title)}</div><div class="value">{_e(r.value_text)}</div>'
         f'<div class="meta">{_e(r.period)} · {_e(r.comparison_text)}</div>'
-        f'<div class="meta">CBS table {_e(r.table_id)}</div>'
-        + (f'<div class="meta dated">{_e(_dated(r.caveat))}</div>' if _dated(r.caveat) else "")
+        f'<div class="meta">{_e(t("headlines.table", lang, table=r.table_id))}</div>'
+        + (
+            f'<div class="meta dated">{_e(_dated(r.caveat, lang))}</div>'
+            if _dated(r.caveat, lang)
+            else ""
+        )
         + "</div>"
         for r in headlines.itertuples()
     )
     _show(f'<div class="noordstats-cards">{cards}</div>')
 
 
-def _dated(caveat: object) -> str:
+def _dated(caveat: object, lang: str = DEFAULT_LANG) -> str:
     """The 'Dated: ...' part of a headline's caveats (a figure older than 2015), if any."""
     if not isinstance(caveat, str):
         return ""
-    return next((c for c in caveat.split(" | ") if c.startswith("Dated:")), "")
+    prefix = t("caveat.dated", lang, year="", why="").split(":")[0] + ":"
+    return next((c for c in caveat.split(" | ") if c.startswith(prefix)), "")
 
 
-def verdict_badge(verdict: str) -> str:
+def verdict_name(verdict: str, lang: str = DEFAULT_LANG) -> str:
+    """A verdict (one of ``VERDICTS``) as readers of ``lang`` call it."""
+    key = f"verdict.{verdict}"
+    return t(key, lang) if i18n.has(key) else str(verdict)
+
+
+def verdict_badge(verdict: str, lang: str = DEFAULT_LANG) -> str:
     css = VERDICT_CLASSES.get(verdict, "nodata")
-    return f'<span class="noordstats-verdict {css}">{_e(verdict)}</span>'
+    return f'<span class="noordstats-verdict {css}">{_e(verdict_name(verdict, lang))}</span>'
 
 
-def show_claims(claims: pd.DataFrame) -> None:
+def show_claims(claims: pd.DataFrame, lang: str = DEFAULT_LANG) -> None:
     """Each claim: the paper's words, the figure that tests it, the rule and the verdict."""
     if claims.empty:
-        _show('<p class="noordstats-note">The paper makes no claim about this theme.</p>')
+        _show(f'<p class="noordstats-note">{_e(t("claims.none", lang))}</p>')
         return
     rows = "".join(
         "<tr>"
-        f'<td><span class="noordstats-quote">“{_e(r.quote_nl)}”</span><br>'
-        f"<small>{_e(r.claim_en)}<br>{_e(r.claim_id)} · {_e(r.section)}</small></td>"
+        f'<td><span class="noordstats-quote" lang="nl">“{_e(r.quote_nl)}”</span><br>'
+        f"<small>{_e(r.claim)}<br>{_e(r.claim_id)} · {_e(r.section)}</small></td>"
         f"<td>{_e(r.figure_text)}<br><small>{_e(r.period)}</small></td>"
-        f"<td>{_e(r.comparison)}</td><td>{verdict_badge(r.verdict)}</td>"
+        f"<td>{_e(r.comparison)}</td><td>{verdict_badge(r.verdict, lang)}</td>"
         f"<td><small>{_e(r.rule)}</small></td></tr>"
         for r in claims.itertuples()
     )
+    heads = "".join(
+        f"<th>{_e(t(f'claims.head.{h}', lang))}</th>"
+        for h in ("claim", "figure", "comparison", "verdict", "rule")
+    )
     _show(
-        '<div class="noordstats-table"><table><thead><tr><th>Claim (position paper)</th>'
-        "<th>Figure</th><th>Compared with</th><th>Verdict</th><th>Rule</th></tr></thead>"
+        f'<div class="noordstats-table"><table><thead><tr>{heads}</tr></thead>'
         f"<tbody>{rows}</tbody></table></div>"
     )
 
 
-def show_verdict_counts(claims: pd.DataFrame) -> None:
+def show_verdict_counts(claims: pd.DataFrame, lang: str = DEFAULT_LANG) -> None:
     """How many claims got each verdict."""
     counts = claims.verdict.value_counts()
     items = " ".join(
-        f"{verdict_badge(v)} {int(counts.get(v, 0))}" for v in VERDICT_CLASSES if counts.get(v, 0)
+        f"{verdict_badge(v, lang)} {int(counts.get(v, 0))}"
+        for v in VERDICT_CLASSES
+        if counts.get(v, 0)
     )
-    _show(f"<p>{len(claims)} claims: {items}</p>")
+    _show(f"<p>{_e(t('claims.count', lang, n=len(claims)))} {items}</p>")
+
+
+def column_name(column: str, lang: str = DEFAULT_LANG) -> str:
+    """A data column's header in ``lang`` (the column's own name when the catalogue has none)."""
+    key = f"column.{column}"
+    return t(key, lang) if i18n.has(key) else column
+
+
+def localise_frame(frame: pd.DataFrame, lang: str = DEFAULT_LANG) -> pd.DataFrame:
+    """A frame as a reader of ``lang`` sees it in a table or a CSV: column headers, verdicts
+    and CBS statuses in ``lang`` (the numbers stay numbers)."""
+    shown = frame.copy()
+    for column, prefix in (("verdict", "verdict"), ("status", "status")):
+        if column in shown:
+            shown[column] = [
+                t(f"{prefix}.{v}", lang) if isinstance(v, str) and i18n.has(f"{prefix}.{v}") else v
+                for v in shown[column]
+            ]
+    return shown.rename(columns={c: column_name(c, lang) for c in shown.columns})
+
+
+def csv_payload(frame: pd.DataFrame, lang: str = DEFAULT_LANG) -> str:
+    """``frame`` (localised) as a base64 CSV for a ``data:`` link."""
+    text = localise_frame(frame, lang).to_csv(index=False, **i18n.csv_options(lang))
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def caption(name: str, lang: str = DEFAULT_LANG) -> str:
+    """A table's caption in ``lang`` (``caption.<name>`` in the catalogue)."""
+    return t(f"caption.{name}", lang)
 
 
 def show_table(
-    frame: pd.DataFrame, name: str, caption: str = "", columns: list[str] | None = None
+    frame: pd.DataFrame,
+    name: str,
+    caption: str = "",
+    columns: list[str] | None = None,
+    lang: str = DEFAULT_LANG,
 ) -> None:
     """A table (escaped) of ``columns`` (default: all), with a link to download exactly what it
     shows as CSV."""
     shown = frame if columns is None else frame.reindex(columns=columns)
     if shown.empty:
-        _show(f'<p class="noordstats-note">{_e(caption or name)}: no rows.</p>')
+        _show(f'<p class="noordstats-note">{_e(t("table.empty", lang, name=caption or name))}</p>')
         return
-    table = shown.to_html(
-        index=False, escape=True, na_rep="–", border=0, float_format=lambda v: f"{v:,.4g}"
+    table = localise_frame(shown, lang).to_html(
+        index=False, escape=True, na_rep="–", border=0, float_format=lambda v: i18n.number(v, lang)
     )
-    payload = base64.b64encode(shown.to_csv(index=False).encode("utf-8")).decode("ascii")
     heading = f"<p><b>{_e(caption)}</b></p>" if caption else ""
+    link = t("table.download", lang, n=len(shown))
     _show(
         f'{heading}<div class="noordstats-table">{table}</div>'
         f'<p class="noordstats-download"><a download="{_e(name)}.csv" '
-        f'href="data:text/csv;charset=utf-8;base64,{payload}">Download this table (CSV, '
-        f"{len(shown)} rows)</a> · – : no figure published by CBS</p>"
+        f'href="data:text/csv;charset=utf-8;base64,{csv_payload(shown, lang)}">{_e(link)}</a>'
+        f" · {_e(t('table.missing', lang))}</p>"
     )
 
 
@@ -220,12 +317,14 @@ def show_definitions(
     theme: Theme | None = None,
     headlines: pd.DataFrame | None = None,
     claims: pd.DataFrame | None = None,
+    lang: str = DEFAULT_LANG,
 ) -> None:
     """Why the theme is measured this way, what the data cannot say, and each figure's caveats."""
     parts = []
     if theme is not None:
-        parts.append(f"<p><b>How this theme is measured.</b> {_e(theme.rationale)}</p>")
-        parts.append(f"<p><b>Limits.</b> {_e(theme.limits)}</p>")
+        for field in ("rationale", "limits"):
+            text = i18n.declared(theme, field, lang)
+            parts.append(f"<p><b>{_e(t(f'definitions.{field}', lang))}</b> {_e(text)}</p>")
     if headlines is not None:
         caveats = [
             f"<li><b>{_e(r.title)}</b>: {_e(r.caveat)}</li>"
@@ -233,109 +332,23 @@ def show_definitions(
             if r.caveat
         ]
         if caveats:
-            parts.append(f"<p><b>Caveats per figure.</b></p><ul>{''.join(caveats)}</ul>")
+            head = _e(t("definitions.caveats", lang))
+            parts.append(f"<p><b>{head}</b></p><ul>{''.join(caveats)}</ul>")
     if claims is not None:
+        label = _e(t("definitions.claim_caveats", lang))
         notes = [
             f"<li><b>{_e(r.claim_id)}</b>: {_e(r.definition)}"
-            + (f" <i>Caveats: {_e(r.caveats)}</i>" if _has_text(r.caveats) else "")
+            + (f" <i>{label} {_e(r.caveats)}</i>" if _has_text(r.caveats) else "")
             + "</li>"
             for r in claims.itertuples()
             if _has_text(r.definition) or _has_text(r.caveats)
         ]
         if notes:
-            parts.append(f"<p><b>Definitions behind the verdicts.</b></p><ul>{''.join(notes)}</ul>")
-    _show("".join(parts) or '<p class="noordstats-note">No definitions declared.</p>')
+            head = _e(t("definitions.verdicts", lang))
+            parts.append(f"<p><b>{head}</b></p><ul>{''.join(notes)}</ul>")
+    none = f'<p class="noordstats-note">{_e(t("definitions.none", lang))}</p>'
+    _show("".join(parts) or none)
 
 
 def _has_text(value: object) -> bool:
     return isinstance(value, str) and value.strip() not in {"", "-"}
-
-
-def show_provenance(table_ids: Iterable[str]) -> None:
-    """The footer: every CBS table used, its title, dates, completeness and licence."""
-    sources = describe_sources(table_ids)
-    items = "".join(
-        f"<li><b>{_e(r.table_id)}</b> {_e(r.title)} — {_e(r.publisher)}; periods {_e(r.periods)};"
-        f" captured {_e(r.captured)}; CBS modified {_e(r.modified)}; {_e(r.completeness)}"
-        + (f" ({_e(r.completeness_note)})" if r.completeness != "complete" else "")
-        + f"; licence {_e(r.licence)}</li>"
-        for r in sources.itertuples()
-    )
-    _show(
-        f'<div class="noordstats-footer"><p><b>Sources.</b></p><ul>{items}</ul>'
-        f"<p>{_e(LICENCE_LINE)}. Figures computed by noordstats from these tables; missing "
-        "cells are shown as missing, never as zero.</p></div>"
-    )
-
-
-def describe_sources(table_ids: Iterable[str]) -> pd.DataFrame:
-    """One row per table for a provenance footer: id, title, captured/modified dates, licence,
-    completeness, source files. Reads the snapshot's metadata records."""
-    rows = []
-    for table_id in dict.fromkeys(table_ids):
-        decl = get_declaration(table_id)
-        meta = store.read_snapshot_meta(decl.id) or {}
-        rows.append(
-            {
-                "table_id": decl.id,
-                "title": decl.title,
-                "publisher": decl.publisher,
-                "captured": decl.captured.isoformat() if decl.captured else decl.captured_note,
-                "modified": decl.modified.isoformat() if decl.modified else None,
-                "licence": decl.licence,
-                "completeness": decl.completeness,
-                "completeness_note": decl.completeness_note,
-                "periods": (
-                    f"{meta['periods'][0]}..{meta['periods'][-1]}" if meta.get("periods") else None
-                ),
-                "sources": "; ".join(
-                    f"{s.repository}@{s.commit[:8]}:{s.path}" for s in decl.sources
-                ),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def build_summary(
-    table_ids: Iterable[str],
-    source: str,
-    figures: pd.DataFrame | None = None,
-    verdicts: pd.DataFrame | None = None,
-    distinctive: dict[str, int] | None = None,
-) -> dict[str, Any]:
-    """The summary record: ``figures`` (title, value_text, period), ``verdicts`` (claim_id,
-    verdict), ``tables`` (table_id, source, data_date, latest_period, stale_reason) and, for the
-    claims report, ``distinctive`` (meets_rule: claims whose rule the region meets;
-    distinctive: how many of them only it and at most one other region of its level meet)."""
-    summary: dict[str, Any] = {
-        "tables": [vars(origin) for origin in table_origins(table_ids, source)],
-    }
-    if figures is not None:
-        summary["figures"] = [
-            {"title": r.title, "value_text": r.value_text, "period": str(r.period)}
-            for r in figures.itertuples()
-        ]
-    if verdicts is not None:
-        summary["verdicts"] = [
-            {"claim_id": r.claim_id, "verdict": r.verdict} for r in verdicts.itertuples()
-        ]
-    if distinctive is not None:
-        summary["distinctive"] = {k: int(distinctive[k]) for k in ("meets_rule", "distinctive")}
-    return summary
-
-
-def emit_summary(
-    table_ids: Iterable[str],
-    source: str,
-    figures: pd.DataFrame | None = None,
-    verdicts: pd.DataFrame | None = None,
-    distinctive: dict[str, int] | None = None,
-) -> None:
-    """Display the report's machine-readable summary (see :mod:`noordstats.report.summary`);
-    the last cell of a report notebook, tagged ``noordstats-summary``."""
-    summary = build_summary(table_ids, source, figures, verdicts, distinctive)
-    text = (
-        f"noordstats report summary: {len(summary.get('figures', []))} headline figure(s), "
-        f"{len(summary.get('verdicts', []))} verdict(s), {len(summary['tables'])} table(s)"
-    )
-    _display_bundle({SUMMARY_MIMETYPE: summary, "text/plain": text})

@@ -1,11 +1,14 @@
 """Plotly figures for the report notebooks, and how they are displayed.
 
 Every builder returns a :class:`Chart`: the figure plus exactly the rows it draws, so the
-"download CSV" link under a chart gives the reader the data they see. :func:`show_chart`
-displays one output bundle that JupyterLab draws interactively (the plotly mimetype) and that an
-exported HTML page draws with the page's own plotly.js (a ``text/html`` part: a ``div`` plus a
-``Plotly.newPlot`` call). Text from CBS or from the config is HTML-escaped before it enters a
-figure (plotly renders a subset of HTML in titles, labels and hover text).
+"download CSV" link under a chart gives the reader the data they see. Titles, axis and legend
+labels, hover texts, notes and the CSV's headers are in the report's language (``lang``), and
+plotly writes numbers with that language's separators. :func:`show_chart` displays one output
+bundle that JupyterLab draws interactively (the plotly mimetype) and that an exported HTML page
+draws with the page's own plotly.js (a ``text/html`` part: a ``div`` plus a ``Plotly.newPlot``
+call; where no plotly.js is loaded, as in a page exported with plain ``--to html``, the ``div``
+tells the reader how to get the chart). Text from CBS or from the config is HTML-escaped before
+it enters a figure (plotly renders a subset of HTML in titles, labels and hover text).
 
 Missing figures stay missing: a bar that CBS did not publish is not drawn and the chart's note
 names it; a line is drawn only between consecutive years, never across a gap.
@@ -13,9 +16,9 @@ names it; a line is drawn only between consecutive years, never across a gap.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import html
+import itertools
 import json
 import math
 import textwrap
@@ -27,10 +30,13 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
 
+from noordstats import i18n
 from noordstats.declarations.claims import VERDICTS
 from noordstats.declarations.indicators import load_indicators
-from noordstats.declarations.themes import load_themes
+from noordstats.declarations.themes import Theme, load_themes
+from noordstats.i18n import DEFAULT_LANG, t
 from noordstats.regions import NETHERLANDS
+from noordstats.report.blocks import csv_payload, verdict_name
 
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
 
@@ -51,13 +57,8 @@ SECTOR_CHART_COLUMNS = [
 
 TREND_CHART_COLUMNS = [
     "indicator_id", "region_code", "region_name", "period_code", "year", "value", "unit", "status",
+    "table_id",
 ]  # fmt: skip
-
-
-INDEX_NOTE = (
-    "Drawn as an index (each region's first year shown = 100) so regions of different size "
-    "compare; the CSV holds the values too."
-)
 
 
 _TEMPLATE = go.layout.Template(
@@ -95,33 +96,52 @@ def escape_text(value: Any) -> str:
     return html.escape(str(value), quote=False)
 
 
-def format_number(value: float, spec: str = ",.4g") -> str:
-    """Four significant digits, but large counts in full (``1,774,603``, not ``1.775e+06``)."""
-    if value is None or math.isnan(value):
-        return "no figure"
-    return format(value, ",.0f" if abs(value) >= 10_000 else spec)
+def format_number(value: float, lang: str = DEFAULT_LANG, decimals: int | None = None) -> str:
+    """Four significant digits, but large counts in full (``1.774.603``, not ``1,775e+06``)."""
+    return i18n.number(value, lang, decimals)
 
 
-def bar_sector_profile(profile: pd.DataFrame, title: str) -> Chart:
+def _status(status: Any, lang: str) -> str:
+    key = f"status.{status}"
+    return t(key, lang) if i18n.has(key) else str(status)
+
+
+def bar_sector_profile(
+    profile: pd.DataFrame,
+    title: str | None = None,
+    lang: str = DEFAULT_LANG,
+    theme: Theme | None = None,
+) -> Chart:
     """Share of each region's jobs in the theme's sectors, and the location quotient (LQ > 1 =
-    more concentrated than in the Netherlands). ``profile``: ``indicators.sector_profile``."""
+    more concentrated than in the Netherlands). ``profile``: ``indicators.sector_profile``;
+    the title names ``theme`` unless ``title`` is given."""
+    if title is None:
+        name = i18n.declared(theme, "title", lang) if theme is not None else ""
+        title = t("chart.sector.title", lang, theme=name).lstrip(": ")
     data = profile.reindex(columns=SECTOR_CHART_COLUMNS).reset_index(drop=True)
     if data.empty:
-        return Chart("sector-profile", title, data, None, "this theme has no SBI sectors.")
+        return Chart("sector-profile", title, data, None, t("chart.sector.none", lang))
     figure = make_subplots(
         rows=1,
         cols=2,
         shared_yaxes=True,
         horizontal_spacing=0.04,
-        subplot_titles=("Share of the region's jobs (%)", "Location quotient (NL = 1)"),
+        subplot_titles=(t("chart.sector.share", lang), t("chart.sector.lq", lang)),
     )
     sectors = [escape_text(s) for s in dict.fromkeys(data.sector_name)]
     groups = data.groupby("region_code", sort=False, observed=True)
     for index, (code, rows) in enumerate(groups):
         hover = [
             escape_text(
-                f"{r.region_name} ({code}), {r.sector_name}, {r.year}: "
-                f"{format_number(r.jobs_thousands, ',.1f')} thousand jobs ({r.status})"
+                t(
+                    "chart.sector.hover",
+                    lang,
+                    region=f"{r.region_name} ({code})",
+                    sector=r.sector_name,
+                    year=r.year,
+                    jobs=i18n.number(r.jobs_thousands, lang, 1),
+                    status=_status(r.status, lang),
+                )
             )
             for r in rows.itertuples()
         ]
@@ -143,41 +163,48 @@ def bar_sector_profile(profile: pd.DataFrame, title: str) -> Chart:
             )
     figure.add_vline(x=1, line_dash="dot", line_color="#555", row=1, col=2)
     figure.update_yaxes(categoryorder="array", categoryarray=sectors[::-1])
-    finish_layout(figure, title, height=min(900, 160 + 26 * len(sectors) * groups.ngroups))
+    height = min(900, 160 + 26 * len(sectors) * groups.ngroups)
+    finish_layout(figure, title, height=height, lang=lang)
     figure.update_layout(barmode="group", legend={"orientation": "h", "y": -0.08})
     missing = data[data.location_quotient.isna() | data.share_of_region_pct.isna()]
     note = ""
     if not missing.empty:
-        pairs = "; ".join(f"{r.sector_name} for {r.region_name}" for r in missing.itertuples())
-        note = f"No figure (not published by CBS, so no bar, not zero): {pairs}."
+        pairs = "; ".join(
+            t("chart.sector.pair", lang, sector=r.sector_name, region=r.region_name)
+            for r in missing.itertuples()
+        )
+        note = t("chart.sector.missing", lang, pairs=pairs)
     return Chart("sector-profile", title, data, figure, note)
 
 
-def line_trends(series: pd.DataFrame, title: str) -> Chart:
+def line_trends(series: pd.DataFrame, title: str | None = None, lang: str = DEFAULT_LANG) -> Chart:
     """One line per region over the years. ``series``: ``indicators.indicator_series``.
 
     Levels (counts, amounts) of regions of different size are drawn as an index, first year =
     100 (``value_index``), so their growth compares; a share of the Netherlands is drawn without
     Nederland itself (100% by definition). The CSV holds the rows drawn, values and index."""
     data = series.reindex(columns=[*TREND_CHART_COLUMNS, "value_index"]).reset_index(drop=True)
+    if title is None:
+        indicator = load_indicators().get(str(data.indicator_id.iloc[0])) if len(data) else None
+        title = i18n.declared(indicator, "title", lang) if indicator else ""
     if data.empty:
-        return Chart("trend", title, data, None, "no figures for these regions and years.")
+        return Chart("trend", title, data, None, t("chart.trend.none", lang))
     notes = []
     if _is_share_of_nl(data.indicator_id.iloc[0]) and (data.region_code != NETHERLANDS).any():
         data = data[data.region_code != NETHERLANDS].reset_index(drop=True)
-        notes.append("Nederland is 100% by definition and not drawn.")
+        notes.append(t("chart.trend.nl_is_100", lang))
     as_index = data.region_code.nunique() > 1 and bool(data.value_index.notna().all())
     if as_index:
-        notes.append(INDEX_NOTE)
+        notes.append(t("chart.trend.as_index", lang))
     else:
         data = data.drop(columns="value_index")
     measure = "value_index" if as_index else "value"
-    unit = "index" if as_index else escape_text(data.unit.iloc[0])
+    unit = t("chart.trend.index_unit", lang) if as_index else escape_text(data.unit.iloc[0])
     figure = go.Figure()
     for code, rows in data.groupby("region_code", sort=False, observed=True):
         name = escape_text(rows.region_name.iloc[0])
         labels = [
-            escape_text(f"{p}: {format_number(v)} {u} ({s})")
+            escape_text(f"{p}: {i18n.number(v, lang)} {u} ({_status(s, lang)})")
             for p, v, u, s in zip(rows.period_code, rows.value, rows.unit, rows.status, strict=True)
         ]
         years, values, labels = _break_at_gaps(rows.year.tolist(), rows[measure].tolist(), labels)
@@ -192,11 +219,30 @@ def line_trends(series: pd.DataFrame, title: str) -> Chart:
                 hovertemplate=f"{name} ({escape_text(code)})<br>%{{customdata}}<extra></extra>",
             )
         )
-    finish_layout(figure, title, height=420)
+    finish_layout(figure, title, height=420, lang=lang)
     figure.update_layout(yaxis_title=unit)
+    notes += _mark_table_breaks(figure, data, lang)
     if data.year.nunique() <= 12:
         figure.update_xaxes(dtick=1)
     return Chart(f"trend-{data.indicator_id.iloc[0]}", title, data, figure, " ".join(notes))
+
+
+def _mark_table_breaks(figure: go.Figure, data: pd.DataFrame, lang: str) -> list[str]:
+    """Where the series passes from an older table to the one that continues it: a dotted line
+    before the newer table's first year, and a note naming both."""
+    if "table_id" not in data or data.table_id.nunique() < 2:
+        return []
+    first = data.groupby("table_id", observed=True).year.min().sort_values()
+    notes = []
+    for (older, _), (newer, year) in itertools.pairwise(first.items()):
+        figure.add_vline(
+            x=int(year) - 0.5,
+            line_dash="dot",
+            line_color="#888",
+            annotation_text=escape_text(f"{older} | {newer}"),
+        )
+        notes.append(t("chart.trend.table_break", lang, year=int(year), older=older, newer=newer))
+    return notes
 
 
 def _wrap(text: str, width: int = 60) -> str:
@@ -225,14 +271,17 @@ def _break_at_gaps(years: list, values: list, labels: list) -> tuple[list, list,
     return out_years, out_values, out_labels
 
 
-def bars_region_vs_nl(profile: pd.DataFrame, region_name: str, title: str) -> Chart:
+def bars_region_vs_nl(
+    profile: pd.DataFrame, region_name: str, title: str | None = None, lang: str = DEFAULT_LANG
+) -> Chart:
     """Small multiples: for each figure of a region profile, the region's value beside the
     Netherlands', each on its own axis (the figures have different units).
     ``profile``: ``indicators.region_profile``."""
+    title = t("chart.region_vs_nl.title", lang) if title is None else title
     data = profile[["indicator_id", "title", "period", "unit", "value", "nl_value"]]
     data = data.reset_index(drop=True)
     if data.empty:
-        return Chart("region-vs-nl", title, data, None, "no key figures are declared.")
+        return Chart("region-vs-nl", title, data, None, t("chart.region_vs_nl.none", lang))
     columns = 2
     rows = math.ceil(len(data) / columns)
     figure = make_subplots(
@@ -242,7 +291,7 @@ def bars_region_vs_nl(profile: pd.DataFrame, region_name: str, title: str) -> Ch
         horizontal_spacing=0.12,
         vertical_spacing=0.5 / rows,
     )
-    names = [escape_text(region_name), "Nederland"]
+    names = [escape_text(region_name), t("chart.netherlands", lang)]
     for index, r in enumerate(data.itertuples()):
         figure.add_trace(
             go.Bar(
@@ -250,7 +299,7 @@ def bars_region_vs_nl(profile: pd.DataFrame, region_name: str, title: str) -> Ch
                 y=names,
                 orientation="h",
                 marker_color=REGION_COLOURS[:2],
-                text=[format_number(r.value), format_number(r.nl_value)],
+                text=[i18n.number(r.value, lang), i18n.number(r.nl_value, lang)],
                 textposition="auto",
                 hovertemplate=f"%{{y}}: %{{x:,.4g}} {escape_text(r.unit)}<extra></extra>",
                 showlegend=False,
@@ -260,18 +309,19 @@ def bars_region_vs_nl(profile: pd.DataFrame, region_name: str, title: str) -> Ch
         )
     figure.update_annotations(font_size=11)
     figure.update_yaxes(autorange="reversed")
-    finish_layout(figure, title, height=90 + 150 * rows)
+    finish_layout(figure, title, height=90 + 150 * rows, lang=lang)
     missing = data[data.value.isna() | data.nl_value.isna()]
     note = ""
     if not missing.empty:
-        note = "No figure published (no bar, not zero): " + "; ".join(missing.title) + "."
+        note = t("chart.region_vs_nl.missing", lang, titles="; ".join(missing.title))
     return Chart("region-vs-nl", title, data, figure, note)
 
 
-def bar_verdicts(claims: pd.DataFrame, title: str) -> Chart:
+def bar_verdicts(claims: pd.DataFrame, title: str | None = None, lang: str = DEFAULT_LANG) -> Chart:
     """How many claims of each theme got each verdict (stacked bars).
     ``claims``: ``claims.evaluate_claims``."""
-    titles = {k: v.title_en for k, v in load_themes().items()}
+    title = t("chart.verdicts.title", lang) if title is None else title
+    titles = {k: i18n.declared(v, "title", lang) for k, v in load_themes().items()}
     data = (
         claims.groupby(["theme", "verdict"], sort=False, observed=True)
         .size()
@@ -279,7 +329,7 @@ def bar_verdicts(claims: pd.DataFrame, title: str) -> Chart:
         .reset_index()
     )
     if data.empty:
-        return Chart("verdicts", title, data, None, "no claims.")
+        return Chart("verdicts", title, data, None, t("chart.verdicts.none", lang))
     data.insert(1, "theme_title", data.theme.map(titles).fillna(data.theme))
     colours = dict(zip(VERDICTS, VERDICT_COLOURS, strict=True))
     themes = [escape_text(titles.get(t, t)) for t in dict.fromkeys(claims.theme)]
@@ -291,31 +341,33 @@ def bar_verdicts(claims: pd.DataFrame, title: str) -> Chart:
                 x=rows.claims.tolist(),
                 y=[escape_text(t) for t in rows.theme_title],
                 orientation="h",
-                name=escape_text(verdict),
+                name=escape_text(verdict_name(verdict, lang)),
                 marker_color=colours[verdict],
-                hovertemplate="%{y}: %{x} claim(s)<extra>" + escape_text(verdict) + "</extra>",
+                hovertemplate=escape_text(t("chart.verdicts.hover", lang))
+                + f"<extra>{escape_text(verdict_name(verdict, lang))}</extra>",
             )
         )
-    finish_layout(figure, title, height=min(900, 180 + 32 * len(themes)))
+    finish_layout(figure, title, height=min(900, 180 + 32 * len(themes)), lang=lang)
     figure.update_layout(
         barmode="stack",
         legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "traceorder": "normal"},
         margin={"t": 90},
     )
-    figure.update_xaxes(title_text="claims", dtick=1)
+    figure.update_xaxes(title_text=t("chart.verdicts.axis", lang), dtick=1)
     figure.update_yaxes(categoryorder="array", categoryarray=themes[::-1])
     return Chart("verdicts", title, data, figure)
 
 
-def finish_layout(figure: go.Figure, title: str, height: int) -> None:
+def finish_layout(figure: go.Figure, title: str, height: int, lang: str = DEFAULT_LANG) -> None:
     figure.update_layout(
         template=_TEMPLATE,
         title={"text": escape_text(title), "x": 0, "xanchor": "left"},
         height=height,
+        separators=i18n.plotly_separators(lang),
     )
 
 
-def show_chart(chart: Chart) -> None:
+def show_chart(chart: Chart, lang: str = DEFAULT_LANG) -> None:
     """Display a chart (or why there is none), its footnote and a link to download its data."""
     # deferred: IPython is needed only inside a kernel
     from IPython.display import HTML, display
@@ -324,27 +376,37 @@ def show_chart(chart: Chart) -> None:
         display(HTML(render_note(f"{chart.title}: {chart.note}")))
         return
     figure = json.loads(pio.to_json(chart.figure, validate=False, engine="json"))
-    display({PLOTLY_MIMETYPE: figure, "text/html": render_chart_html(chart, figure)}, raw=True)
-    display(HTML((render_note(chart.note) if chart.note else "") + render_csv_link(chart)))
+    bundle = {PLOTLY_MIMETYPE: figure, "text/html": render_chart_html(chart, figure, lang)}
+    display(bundle, raw=True)
+    display(HTML((render_note(chart.note) if chart.note else "") + render_csv_link(chart, lang)))
 
 
 def render_note(text: str) -> str:
     return f'<p class="noordstats-note">{html.escape(text)}</p>'
 
 
-def render_chart_html(chart: Chart, figure: dict[str, Any]) -> str:
+def render_chart_html(chart: Chart, figure: dict[str, Any], lang: str = DEFAULT_LANG) -> str:
     """A ``div`` and the script that draws ``figure`` (the chart's figure as plotly JSON) into
     it with the page's plotly.js."""
+    return chart_html(chart.chart_id, figure, lang)
+
+
+def chart_html(chart_id: str, figure: dict[str, Any], lang: str = DEFAULT_LANG) -> str:
+    """The HTML of one chart: a ``div`` with a note that says how to get the chart where no
+    plotly.js is loaded (a page exported with plain ``--to html``, a mail reader), and a script
+    that replaces the note by the chart when plotly.js is there."""
     digest = hashlib.sha1(json.dumps(figure, sort_keys=True).encode()).hexdigest()[:10]
-    div_id = f"{chart.chart_id}-{digest}"
+    div_id = f"{chart_id}-{digest}"
     height = int(figure.get("layout", {}).get("height", 450))
+    fallback = html.escape(t("chart.fallback", lang))
     return (
-        f'<div class="noordstats-chart" data-chart-id="{html.escape(chart.chart_id)}">'
+        f'<div class="noordstats-chart" data-chart-id="{html.escape(chart_id)}">'
         f'<div id="{div_id}" class="plotly-graph-div" style="height:{height}px;width:100%">'
+        f'<p class="noordstats-chart-fallback">{fallback}</p>'
         "</div><script>(function () {"
         f'var el = document.getElementById("{div_id}");'
-        "if (!window.Plotly) {el.textContent = 'This chart needs plotly.min.js beside this page.';"
-        "return;}"
+        "if (!window.Plotly) {return;}"
+        "el.textContent = '';"
         f"Plotly.newPlot(el, {_script_json(figure.get('data', []))}, "
         f"{_script_json(figure.get('layout', {}))}, {_script_json(_CONFIG)});"
         "})();</script></div>"
@@ -356,12 +418,12 @@ def _script_json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).replace("<", "\\u003c")
 
 
-def render_csv_link(chart: Chart) -> str:
-    """An ``<a download>`` whose ``data:`` URI holds exactly the chart's rows (no request)."""
-    payload = base64.b64encode(chart.data.to_csv(index=False).encode("utf-8")).decode("ascii")
+def render_csv_link(chart: Chart, lang: str = DEFAULT_LANG) -> str:
+    """An ``<a download>`` whose ``data:`` URI holds exactly the chart's rows (no request), with
+    headers in ``lang`` and written as spreadsheets of ``lang`` read CSV."""
     name = html.escape(f"{chart.chart_id}.csv")
+    text = html.escape(t("chart.download", lang, n=len(chart.data)))
     return (
-        f'<p class="noordstats-download"><a download="{name}" '
-        f'href="data:text/csv;charset=utf-8;base64,{payload}">Download the data of this chart '
-        f"(CSV, {len(chart.data)} rows)</a></p>"
+        f'<p class="noordstats-download"><a download="{name}" class="noordstats-chart-csv" '
+        f'href="data:text/csv;charset=utf-8;base64,{csv_payload(chart.data, lang)}">{text}</a></p>'
     )

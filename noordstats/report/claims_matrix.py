@@ -2,8 +2,8 @@
 the claims x regions matrix (verdict colour, primary figure in the cell) with one sentence per
 claim saying whether the region stands out.
 
-Self-contained on purpose: every reader-visible string of this module is in :data:`STRINGS`, so
-that it can move into the report catalogue as a whole; every value from the data is escaped.
+Every reader-visible string of this module is in the catalogue (``noordstats/i18n/catalogue.yaml``,
+keys ``matrix.*``, ``robustness.*``, ``verdict.*``); every value from the data is escaped.
 """
 
 from __future__ import annotations
@@ -12,40 +12,10 @@ import html
 
 import pandas as pd
 
+from noordstats import i18n
 from noordstats import regions as reg
 from noordstats.analysis.claims import all_regions
-
-#: every text a reader sees in the blocks below (English; the catalogue will add Dutch)
-STRINGS = {
-    "readings_intro": (
-        "Each testable claim with every reading CBS offers in the shipped tables. The primary "
-        "reading gives the verdict; the checks say whether it holds when the claim is measured "
-        "another way."
-    ),
-    "col_claim": "Claim",
-    "col_reading": "Reading",
-    "col_figure": "Figure",
-    "col_period": "Period",
-    "col_source": "Source",
-    "col_compared": "Compared with",
-    "col_verdict": "Verdict",
-    "col_robustness": "Verdict holds",
-    "primary": "primary",
-    "check": "check",
-    "matrix_caption": (
-        "Every testable claim's primary rule applied to each landsdeel and province: the cell "
-        "colour is the verdict, the cell text the figure. Columns of the region this report is "
-        "about are outlined."
-    ),
-    "col_sentence": "Does {name} stand out?",
-    "no_figure": "n/a",
-    "summary": (
-        "{name} meets the rule for 'supported' of {meets} claim(s); {distinctive} of them are "
-        "distinctive (at most one other region of its level meets the same rule)."
-    ),
-    "legend": "Colours:",
-    "none": "No testable claims.",
-}
+from noordstats.i18n import DEFAULT_LANG
 
 VERDICT_CSS = {
     "supported": "ok",
@@ -84,40 +54,56 @@ def _show(markup: str) -> None:
     display({"text/html": markup}, raw=True)
 
 
+def _t(key: str, lang: str, **params: object) -> str:
+    return i18n.t(f"matrix.{key}", lang, **params)
+
+
+def _verdict(verdict: str, lang: str) -> str:
+    key = f"verdict.{verdict}"
+    return i18n.t(key, lang) if i18n.has(key) else str(verdict)
+
+
+def _robustness(value: str, lang: str) -> str:
+    key = f"robustness.{value}"
+    return i18n.t(key, lang) if i18n.has(key) else str(value)
+
+
 def regions_for(region: str) -> list[str]:
     """Every landsdeel and province, and ``region`` if it is neither (a COROP area)."""
     return list(dict.fromkeys([*all_regions(), region]))
 
 
-def readings_html(scorecard: pd.DataFrame) -> str:
+def readings_html(scorecard: pd.DataFrame, lang: str = DEFAULT_LANG) -> str:
     """One block of rows per testable claim: each reading's figure, period, source, comparison
     and verdict, the primary first, and whether the verdict holds across them."""
     testable = scorecard[scorecard.readings.map(lambda r: isinstance(r, list) and len(r) > 0)]
     if testable.empty:
-        return f'<p class="noordstats-note">{_e(STRINGS["none"])}</p>'
+        return f'<p class="noordstats-note">{_e(_t("none", lang))}</p>'
     body = []
     for row in testable.itertuples():
         readings = row.readings
+        robust = _robustness(row.robustness, lang)
         for i, reading in enumerate(readings):
             css = VERDICT_CSS.get(reading["verdict"], "nodata")
+            verdict = _verdict(reading["verdict"], lang)
             claim = (
                 f'<td rowspan="{len(readings)}">{_e(row.claim_id)}<br>'
-                f'<span class="noordstats-robust">{_e(row.robustness)}</span></td>'
+                f'<span class="noordstats-robust">{_e(robust)}</span></td>'
                 if i == 0
                 else ""
             )
-            kind = STRINGS["primary"] if reading["primary"] else STRINGS["check"]
+            kind = _t("primary", lang) if reading["primary"] else _t("check", lang)
             body.append(
                 f"<tr>{claim}"
                 f'<td class="{"primary" if reading["primary"] else ""}">{_e(kind)}: '
                 f"{_e(reading['title'])}</td><td>{_e(reading['figure_text'])}</td>"
                 f"<td>{_e(reading['period'])}</td><td>{_e(reading['source'])}</td>"
                 f"<td><small>{_e(reading['comparison'])}</small></td>"
-                f'<td><span class="noordstats-verdict {css}">{_e(reading["verdict"])}</span>'
+                f'<td><span class="noordstats-verdict {css}">{_e(verdict)}</span>'
                 "</td></tr>"
             )
     head = "".join(
-        f"<th>{_e(STRINGS[k])}</th>"
+        f"<th>{_e(_t(k, lang))}</th>"
         for k in (
             "col_claim",
             "col_reading",
@@ -129,29 +115,31 @@ def readings_html(scorecard: pd.DataFrame) -> str:
         )  # fmt: skip
     )
     return (
-        f"{STYLE}<p>{_e(STRINGS['readings_intro'])}</p>"
+        f"{STYLE}<p>{_e(_t('readings_intro', lang))}</p>"
         '<div class="noordstats-table noordstats-readings"><table>'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
     )
 
 
-def matrix_html(everywhere: pd.DataFrame, comparison: pd.DataFrame, region: str) -> str:
+def matrix_html(
+    everywhere: pd.DataFrame, comparison: pd.DataFrame, region: str, lang: str = DEFAULT_LANG
+) -> str:
     """Claims (rows, testable only) x regions (columns): cell colour = verdict, text = the
     primary figure; the last column is the comparison sentence for ``region``."""
     testable = everywhere[everywhere.verdict != "not testable"]
     if testable.empty:
-        return f'<p class="noordstats-note">{_e(STRINGS["none"])}</p>'
+        return f'<p class="noordstats-note">{_e(_t("none", lang))}</p>'
     columns = list(dict.fromkeys(testable.region_code))
     claim_ids = list(dict.fromkeys(testable.claim_id))
     cells = testable.set_index(["claim_id", "region_code"])
     sentences = comparison.set_index("claim_id").sentence if not comparison.empty else {}
     name = reg.region_name(region)
-    head = f'<th class="claim">{_e(STRINGS["col_claim"])}</th>' + "".join(
+    head = f'<th class="claim">{_e(_t("col_claim", lang))}</th>' + "".join(
         f'<th class="{"own" if code == region else ""}" title="{_e(reg.region_name(code))}">'
         f"{_e(code)}</th>"
         for code in columns
     )
-    head += f'<th class="claim">{_e(STRINGS["col_sentence"].format(name=name))}</th>'
+    head += f'<th class="claim">{_e(_t("col_sentence", lang, name=name))}</th>'
     rows = []
     for claim_id in claim_ids:
         tds = [f'<td class="claim">{_e(claim_id)}</td>']
@@ -162,24 +150,24 @@ def matrix_html(everywhere: pd.DataFrame, comparison: pd.DataFrame, region: str)
             cell = cells.loc[(claim_id, code)]
             css = VERDICT_CSS.get(cell.verdict, "nodata")
             own = " own" if code == region else ""
-            figure = (
-                cell.figure_text if cell.figure_text not in ("-", "n/a") else STRINGS["no_figure"]
-            )
+            missing = ("-", "n/a", i18n.t("number.missing", lang))
+            figure = cell.figure_text if cell.figure_text not in missing else _t("no_figure", lang)
             tds.append(
                 f'<td class="{css}{own}" data-verdict="{_e(cell.verdict)}" '
-                f'title="{_e(reg.region_name(code))}: {_e(cell.verdict)}">{_e(_short(figure))}</td>'
+                f'title="{_e(reg.region_name(code))}: {_e(_verdict(cell.verdict, lang))}">'
+                f"{_e(_short(figure))}</td>"
             )
         sentence = sentences.get(claim_id, "") if len(sentences) else ""
         tds.append(f'<td class="sentence">{_e(sentence)}</td>')
         rows.append(f"<tr>{''.join(tds)}</tr>")
     legend = " ".join(
-        f'<span class="noordstats-verdict {css}">{_e(v)}</span>'
+        f'<span class="noordstats-verdict {css}">{_e(_verdict(v, lang))}</span>'
         for v, css in VERDICT_CSS.items()
         if v != "not testable"
     )
     return (
-        f"{STYLE}<p>{_e(STRINGS['matrix_caption'])}</p>"
-        f"<p>{_e(STRINGS['legend'])} {legend}</p>"
+        f"{STYLE}<p>{_e(_t('matrix_caption', lang))}</p>"
+        f"<p>{_e(_t('legend', lang))} {legend}</p>"
         '<div class="noordstats-matrix" id="noordstats-claims-matrix"><table>'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
@@ -193,23 +181,26 @@ def _short(figure: str) -> str:
     return str(figure)
 
 
-def summary_html(counts: dict[str, int], region: str) -> str:
-    text = STRINGS["summary"].format(
-        name=reg.region_name(region), meets=counts["meets_rule"], distinctive=counts["distinctive"]
-    )
+def summary_html(counts: dict[str, int], region: str, lang: str = DEFAULT_LANG) -> str:
+    text = _t(
+        "summary", lang, name=reg.region_name(region), meets=counts["meets_rule"],
+        distinctive=counts["distinctive"],
+    )  # fmt: skip
     return f"<p><b>{_e(text)}</b></p>"
 
 
-def show_readings(scorecard: pd.DataFrame) -> None:
+def show_readings(scorecard: pd.DataFrame, lang: str = DEFAULT_LANG) -> None:
     """:func:`readings_html`, displayed."""
-    _show(readings_html(scorecard))
+    _show(readings_html(scorecard, lang))
 
 
-def show_claims_matrix(everywhere: pd.DataFrame, comparison: pd.DataFrame, region: str) -> None:
+def show_claims_matrix(
+    everywhere: pd.DataFrame, comparison: pd.DataFrame, region: str, lang: str = DEFAULT_LANG
+) -> None:
     """:func:`matrix_html`, displayed."""
-    _show(matrix_html(everywhere, comparison, region))
+    _show(matrix_html(everywhere, comparison, region, lang))
 
 
-def show_distinctive(counts: dict[str, int], region: str) -> None:
+def show_distinctive(counts: dict[str, int], region: str, lang: str = DEFAULT_LANG) -> None:
     """One line: how many of the region's claims meet their rule and how many are distinctive."""
-    _show(summary_html(counts, region))
+    _show(summary_html(counts, region, lang))

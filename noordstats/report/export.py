@@ -1,23 +1,38 @@
-"""Executed notebook -> an HTML report that works offline.
+"""Executed notebook -> an HTML report that works offline, for the suite and for Jupyter's tools.
 
 nbconvert's ``lab`` template loads require.js and MathJax from CDNs; the ``noordstats_report``
-template (``noordstats/templates``) drops both and refers to two files beside the page instead,
-written once per output folder by :func:`write_assets`: ``plotly.min.js`` (plotly's own bundle,
-the version the figures were made with) and ``report.css`` (a small stylesheet). With
-``self_contained=True`` both are inlined, so one HTML file stands alone (about 4.8 MB).
-Code cells are hidden; outputs and the narrative stay.
+template (``noordstats/report/templates``) drops both and refers to two files beside the page
+instead: ``plotly.min.js`` (plotly's own bundle, the version the figures were made with) and
+``report.css`` (a small stylesheet, print rules included). With ``self_contained=True`` both are
+inlined, so one HTML file stands alone (about 4.8 MB). Code cells are hidden; outputs and the
+narrative stay; the summary cell and cells tagged ``noordstats-notebook-only`` are left out.
+
+:class:`NoordstatsExporter` is that export as an nbconvert exporter, registered under the name
+``noordstats`` (entry point ``nbconvert.exporters`` in pyproject.toml), so that
+
+* ``jupyter nbconvert --to noordstats NOTEBOOK.ipynb`` writes ``NOTEBOOK.html`` with
+  ``plotly.min.js`` and ``report.css`` beside it (nbconvert writes the exporter's ``outputs``
+  into the page's folder), and
+* JupyterLab's File → Save and Export Notebook As menu offers *Noordstats*; the server answers
+  with a zip of the page and its two files (the server's ``/nbconvert/noordstats/<path>``).
+
+It also draws charts whose executed notebook kept only plotly's JSON (the suite's ``.ipynb``
+files drop the HTML twin): their HTML is made again from the figure.
 """
 
 from __future__ import annotations
 
+import html
+import re
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import plotly
 
 from noordstats import paths
-from noordstats.report.summary import SUMMARY_TAG
+from noordstats.i18n import DEFAULT_LANG, LANGS
+from noordstats.report.summary import SUMMARY_TAG, read_summary
 from noordstats.storage import store
 
 if TYPE_CHECKING:  # nbformat imports jsonschema (~1 s): not needed to plan or skip reports
@@ -27,6 +42,8 @@ TEMPLATE_NAME = "noordstats_report"
 PLOTLY_JS_NAME = "plotly.min.js"
 CSS_NAME = "report.css"
 CSS_FILE = paths.REPORT_TEMPLATES_DIR / TEMPLATE_NAME / CSS_NAME
+NOTEBOOK_ONLY_TAG = "noordstats-notebook-only"
+PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
 
 
 def plotly_js_path() -> Path:
@@ -35,7 +52,7 @@ def plotly_js_path() -> Path:
 
 
 def report_css() -> str:
-    """The reports' stylesheet (a few rules: the code cells are hidden)."""
+    """The reports' stylesheet (a few rules: the code cells are hidden; print layout)."""
     return CSS_FILE.read_text(encoding="utf-8")
 
 
@@ -54,35 +71,143 @@ def write_assets(folder: Path) -> list[Path]:
     return [js_target, css_target]
 
 
+def report_language(notebook: Any) -> str:
+    """The language a report notebook was run in: its summary's, else its papermill
+    parameter's, else the default."""
+    summary = read_summary(notebook) or {}
+    lang = summary.get("lang") or notebook.metadata.get("papermill", {}).get("parameters", {}).get(
+        "lang"
+    )
+    return lang if lang in LANGS else DEFAULT_LANG
+
+
+def chart_outputs_to_html(notebook: Any) -> Any:
+    """Give every plotly output without an HTML part the chart's HTML (in the report's
+    language), so a page exported from an executed notebook draws every chart."""
+    # deferred: charts imports plotly's figure classes and pandas; only an export needs them
+    from noordstats.report.charts import chart_html
+
+    lang = report_language(notebook)
+    for index, cell in enumerate(notebook.cells):
+        for number, output in enumerate(cell.get("outputs", [])):
+            data = output.get("data", {})
+            if PLOTLY_MIMETYPE in data and "text/html" not in data:
+                figure = data[PLOTLY_MIMETYPE]
+                data["text/html"] = chart_html(f"chart-{index}-{number}", dict(figure), lang)
+    return notebook
+
+
+def page_title(notebook: Any) -> str | None:
+    """The report's title as its header block shows it (for a page exported by hand)."""
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            markup = output.get("data", {}).get("text/html", "")
+            if isinstance(markup, list):
+                markup = "".join(markup)
+            found = _HEADER_TITLE.search(markup)
+            if found:
+                return html.unescape(found.group(1))
+    return None
+
+
+_HEADER_TITLE = re.compile(r'class="noordstats-header"[^>]*><h1>(.*?)</h1>', re.DOTALL)
+
+
 @cache
-def _exporter():
+def exporter_class() -> type:
+    """:class:`NoordstatsExporter` (made on first use: nbconvert takes about a second to import,
+    and a run that renders nothing skips it)."""
     # deferred: nbconvert takes about a second to import; a run that renders nothing skips it
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
+    from traitlets import Bool, default
 
-    exporter = HTMLExporter(
-        template_name=TEMPLATE_NAME,
-        extra_template_basedirs=[str(paths.REPORT_TEMPLATES_DIR)],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
-    # the summary cell is for the suite (noordstats.report.summary), not for the reader
-    exporter.register_preprocessor(
-        TagRemovePreprocessor(remove_cell_tags={SUMMARY_TAG}, enabled=True), enabled=True
-    )
-    return exporter
+    class _NoordstatsExporter(HTMLExporter):
+        """The noordstats report page: offline, code hidden, plotly.js and CSS beside it."""
+
+        export_from_notebook = "Noordstats"
+        self_contained = Bool(
+            False, help="inline plotly.js and the stylesheet instead of writing them beside"
+        ).tag(config=True)
+
+        @default("template_name")
+        def _template_name_default(self) -> str:
+            return TEMPLATE_NAME
+
+        @default("extra_template_basedirs")
+        def _extra_template_basedirs_default(self) -> list[str]:
+            return [str(paths.REPORT_TEMPLATES_DIR)]
+
+        @default("exclude_input")
+        def _exclude_input_default(self) -> bool:
+            return True
+
+        @default("exclude_input_prompt")
+        def _exclude_input_prompt_default(self) -> bool:
+            return True
+
+        @default("exclude_output_prompt")
+        def _exclude_output_prompt_default(self) -> bool:
+            return True
+
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            # the summary cell is for the suite (noordstats.report.summary), not for the reader
+            self.register_preprocessor(
+                TagRemovePreprocessor(
+                    remove_cell_tags={SUMMARY_TAG, NOTEBOOK_ONLY_TAG}, enabled=True
+                ),
+                enabled=True,
+            )
+
+        def from_notebook_node(
+            self, nb: Any, resources: dict[str, Any] | None = None, **kw: Any
+        ) -> tuple[str, dict[str, Any]]:
+            nb = chart_outputs_to_html(nb)
+            self.language_code = report_language(nb)
+            if not nb.metadata.get("title"):
+                nb.metadata["title"] = page_title(nb) or nb.metadata.get("title", "")
+            resources = dict(resources or {})
+            settings = {
+                "self_contained": self.self_contained,
+                "plotly_js_href": PLOTLY_JS_NAME,
+                "css_href": CSS_NAME,
+            }
+            if self.self_contained:
+                settings["plotly_js"] = plotly_js_path().read_text(encoding="utf-8")
+                settings["css"] = report_css()
+            resources["noordstats"] = {**settings, **resources.get("noordstats", {})}
+            body, resources = super().from_notebook_node(nb, resources, **kw)
+            if not resources["noordstats"]["self_contained"] and resources.get("write_assets", 1):
+                outputs = resources.setdefault("outputs", {})
+                outputs[PLOTLY_JS_NAME] = plotly_js_path().read_bytes()
+                outputs[CSS_NAME] = report_css().encode("utf-8")
+            return body, resources
+
+    _NoordstatsExporter.__name__ = _NoordstatsExporter.__qualname__ = "NoordstatsExporter"
+    return _NoordstatsExporter
+
+
+def __getattr__(name: str) -> Any:
+    """``noordstats.report.export.NoordstatsExporter`` (the entry point) without importing
+    nbconvert when this module is imported."""
+    if name == "NoordstatsExporter":
+        return exporter_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@cache
+def _exporter() -> Any:
+    return exporter_class()()
 
 
 def export_html(notebook: nbformat.NotebookNode, self_contained: bool = False) -> str:
-    """The HTML page of an executed notebook (code hidden)."""
-    settings = {
-        "self_contained": self_contained,
-        "plotly_js_href": PLOTLY_JS_NAME,
-        "css_href": CSS_NAME,
-    }
+    """The HTML page of an executed notebook (code hidden); the suite writes the two files
+    beside it once per folder (:func:`write_assets`)."""
+    settings: dict[str, Any] = {"self_contained": self_contained}
     if self_contained:
         settings["plotly_js"] = plotly_js_path().read_text(encoding="utf-8")
         settings["css"] = report_css()
-    body, _ = _exporter().from_notebook_node(notebook, resources={"noordstats": settings})
+    resources = {"noordstats": settings, "write_assets": 0}
+    body, _ = _exporter().from_notebook_node(notebook, resources=resources)
     return body

@@ -1,5 +1,13 @@
-"""``index.html``: every report in an output folder with its headline figures, claim verdicts,
-data date and status. Built from the manifest entries; every text is escaped; no scripts."""
+"""``index.html`` (and ``index-en.html``): every report in an output folder, in one language.
+
+Built from the manifest entries; every text is escaped. For one region the index lists each
+report with its headline figures, claim verdicts, data date and status. For several regions it
+is a matrix, regions × reports (the themes, the claims scorecard, the region profile), each cell
+holding the report's main headline figure, its verdict counts and links to the page and the
+PDF; a few lines of inline script filter it by region level and report, sort it by any column
+and search region names (no library, no request). The page is a list of sections
+(:func:`index_sections`), so a further section can be added without touching the others.
+"""
 
 from __future__ import annotations
 
@@ -7,105 +15,388 @@ import html
 from collections import Counter
 from typing import Any
 
-from noordstats.report.blocks import LICENCE_LINE, VERDICT_CLASSES
+from noordstats import i18n
+from noordstats.declarations.themes import theme_ids
+from noordstats.i18n import DEFAULT_LANG, t
+from noordstats.report.summary import describe_stale
 
-INDEX_NAME = "index.html"
 KIND_ORDER = {"theme": 0, "claims": 1, "region_profile": 2}
+VERDICT_ORDER = ["supported", "partly supported", "not supported", "insufficient data",
+                 "not testable"]  # fmt: skip
+VERDICT_CSS = {"supported": "ok", "partly supported": "pa", "not supported": "no",
+               "insufficient data": "na", "not testable": "na"}  # fmt: skip
+LEVEL_ORDER = ["NL", "LD", "PV", "CR", "GM"]
 
 _STYLE = """
-body {font: 15px/1.5 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #222;
-  max-width: 1120px; margin: 0 auto; padding: 1em 1.5em 3em}
-table {border-collapse: collapse; width: 100%} th, td {border-bottom: 1px solid #ddd;
-  padding: 0.45em 0.5em; text-align: left; vertical-align: top}
-th {background: #f3f5f8} a {color: #1f5fa8} .meta {color: #555; font-size: 0.85em}
-.failed {color: #a00; font-weight: bold} ul {margin: 0; padding-left: 1.1em}
-.verdict {display: inline-block; padding: 0 0.4em; border-radius: 4px; margin: 0.1em 0;
-  font-size: 0.9em} .ok {background: #d4edda} .partly {background: #fff3cd}
-.no {background: #f8d7da} .nodata {background: #e2e3e5}
+body{font:15px/1.5 -apple-system,"Segoe UI",Helvetica,Arial,sans-serif;color:#222;
+max-width:1200px;margin:0 auto;padding:1em 1.5em 3em}
+table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ddd;
+padding:.4em .5em;text-align:left;vertical-align:top}th{background:#f3f5f8}
+a{color:#1f5fa8}.meta{color:#555;font-size:.85em}.failed{color:#a00;font-weight:bold}
+ul{margin:0;padding-left:1.1em}.verdict{display:inline-block;padding:0 .4em;border-radius:4px;
+margin:.1em 0;font-size:.9em}.ok{background:#d4edda}.pa{background:#fff3cd}.no{background:#f8d7da}
+.na{background:#e2e3e5}#m td{font-size:.85em;white-space:nowrap}#m th button{font:inherit;
+border:0;background:none;cursor:pointer;padding:0;text-align:left}#m th button:after{content:" ⇅";
+color:#999}i.c b{font-style:normal;font-weight:normal;display:inline-block;min-width:1.2em;
+text-align:center;margin-right:1px;border-radius:3px}.controls{display:flex;flex-wrap:wrap;
+gap:.4em 1.2em;margin:.6em 0}.s{outline:2px solid #c88a00}a.p{font-size:.8em}
+.wrap{overflow-x:auto}
 """
+
+#: filter by level and report, search region names, sort by a column (its figures: highest
+#: first, then lowest first; missing ones last) or by the region (A-Z, then Z-A)
+_SCRIPT = """(function(){var m=document.getElementById('m');if(!m)return;
+var rows=Array.prototype.slice.call(m.tBodies[0].rows),lv=document.getElementById('f-level'),
+co=document.getElementById('f-report'),q=document.getElementById('f-search'),dir={};
+function show(){var l=lv.value,c=co.value,s=q.value.trim().toLowerCase();
+rows.forEach(function(r){r.hidden=!((!l||r.dataset.l===l)&&(!s||r.dataset.n.indexOf(s)>=0));});
+Array.prototype.forEach.call(m.rows,function(r){Array.prototype.forEach.call(r.cells,
+function(x,i){if(i>0)x.hidden=!!c&&x.dataset.k!==c;});});}
+function sort(i){dir[i]=dir[i]?-dir[i]:1;var d=dir[i];rows.sort(function(a,b){
+if(i){var x=parseFloat(a.cells[i].dataset.v),y=parseFloat(b.cells[i].dataset.v);
+if(isNaN(x)!==isNaN(y))return isNaN(x)?1:-1;if(!isNaN(x)&&x!==y)return d*(y-x);}
+return (i?1:d)*(a.dataset.n<b.dataset.n?-1:a.dataset.n>b.dataset.n?1:0);});
+rows.forEach(function(r){m.tBodies[0].appendChild(r);});}
+Array.prototype.forEach.call(m.tHead.rows[0].cells,function(h,i){var b=h.querySelector('button');
+if(b)b.addEventListener('click',function(){sort(i);});});
+[lv,co].forEach(function(e){e.addEventListener('change',show);});
+q.addEventListener('input',show);show();})();"""
 
 
 def _e(value: Any) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def render_index(entries: list[dict[str, Any]], generated_at: str) -> str:
-    """The index page for these manifest entries."""
-    ordered = sorted(entries, key=lambda e: (KIND_ORDER.get(e.get("kind"), 9), e["name"]))
-    rows = "".join(_render_row(entry) for entry in ordered)
-    failed = sum(1 for e in ordered if e.get("status") == "failed")
-    stopped = sum(1 for e in ordered if e.get("status") == "interrupted")
-    status = f"{len(ordered)} reports" + (f", {failed} failed" if failed else "")
-    status += f", {stopped} not rendered (interrupted)" if stopped else ""
+def index_name(lang: str) -> str:
+    """``index.html`` for Dutch (the default), ``index-en.html`` for English."""
+    return "index.html" if lang == DEFAULT_LANG else f"index-{lang}.html"
+
+
+def render_index(
+    entries: list[dict[str, Any]],
+    generated_at: str,
+    lang: str = DEFAULT_LANG,
+    languages: dict[str, str] | None = None,
+) -> str:
+    """The index page for these manifest entries, in ``lang``; ``languages`` maps another
+    language to its index file (a link at the top)."""
+    sections = index_sections(entries, generated_at, lang, languages or {})
     return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html lang="{_e(lang)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>noordstats reports</title><style>{_STYLE}</style></head><body>"
-        "<h1>Noord-Nederland in CBS figures: reports</h1>"
-        "<p>The claims of the position paper <i>Noord-Nederland als motor van het toekomstig "
-        "verdienvermogen</i>, checked against CBS statistics, one report per theme.</p>"
-        f'<p class="meta">{_e(status)} · index written {_e(generated_at)}</p>'
-        "<table><thead><tr><th>Report</th><th>Headline figures</th><th>Claims</th>"
-        f"<th>Data</th></tr></thead><tbody>{rows}</tbody></table>"
-        f'<p class="meta">{_e(LICENCE_LINE)}.</p></body></html>\n'
+        f"<title>{_e(t('index.title', lang))}</title><style>{_STYLE}</style></head><body>"
+        + "".join(sections)
+        + "</body></html>\n"
     )
 
 
-def _render_row(entry: dict[str, Any]) -> str:
+def index_sections(
+    entries: list[dict[str, Any]], generated_at: str, lang: str, languages: dict[str, str]
+) -> list[str]:
+    """The page's sections in order: header, the reports (a list, or a matrix for several
+    regions), stale data, footer."""
+    themes = {theme: position for position, theme in enumerate(theme_ids())}
+    ordered = sorted(
+        entries,
+        key=lambda e: (
+            KIND_ORDER.get(e.get("kind"), 9),
+            themes.get((e.get("parameters") or {}).get("theme"), len(themes)),
+            e["name"],
+        ),
+    )
+    regions = {_region(e) for e in ordered}
+    body = _matrix(ordered, lang) if len(regions) > 1 else _list(ordered, lang)
+    return [
+        _header(ordered, generated_at, lang, languages),
+        _changes_section(ordered, lang),
+        body,
+        _stale_section(ordered, lang),
+        f'<p class="meta">{_e(t("licence.line", lang))}.</p>',
+    ]
+
+
+def _region(entry: dict[str, Any]) -> str:
+    return str((entry.get("parameters") or {}).get("region") or "")
+
+
+def _header(entries: list, generated_at: str, lang: str, languages: dict[str, str]) -> str:
+    failed = sum(1 for e in entries if e.get("status") == "failed")
+    status = t("index.count", lang, n=len(entries))
+    if failed:
+        status += t("index.count_failed", lang, n=failed)
+    stopped = sum(1 for e in entries if e.get("status") == "interrupted")
+    if stopped:
+        status += t("index.count_interrupted", lang, n=stopped)
+    written = t("index.written", lang, date=_datetime(generated_at, lang))
+    switch = "".join(
+        f' · <a href="{_e(href)}" hreflang="{_e(other)}" lang="{_e(other)}">'
+        f"{_e(t('lang.switch', lang))}</a>"
+        for other, href in languages.items()
+    )
+    dates = sorted(e["data_date"] for e in entries if e.get("data_date"))
+    data = ""
+    if dates:
+        first, last = i18n.date(dates[0], lang), i18n.date(dates[-1], lang)
+        span = first if first == last else f"{first} – {last}"
+        data = f" · {_e(t('index.data_dates', lang, dates=span))}"
+    return (
+        f"<h1>{_e(t('index.heading', lang))}</h1><p>{t('index.intro', lang)}</p>"
+        f'<p class="meta">{_e(status)} · {_e(written)}{data}{switch}</p>'
+    )
+
+
+def _datetime(stamp: str, lang: str) -> str:
+    """``2026-11-30T06:00:02+01:00`` -> ``30 november 2026 06:00``."""
+    text = str(stamp or "")
+    if len(text) >= 16 and text[10] == "T":
+        return f"{i18n.date(text[:10], lang)} {text[11:16]}"
+    return text
+
+
+def _counts(entry: dict[str, Any]) -> Counter:
+    return Counter(v.get("verdict") for v in (entry.get("summary") or {}).get("verdicts", []))
+
+
+def _verdict_name(verdict: str, lang: str) -> str:
+    key = f"verdict.{verdict}"
+    return t(key, lang) if i18n.has(key) else str(verdict)
+
+
+# ------------------------------------------------------------------ one region: a list
+
+
+def _list(entries: list[dict[str, Any]], lang: str) -> str:
+    heads = "".join(
+        f"<th>{_e(t(f'index.head.{h}', lang))}</th>"
+        for h in ("report", "figures", "claims", "data")
+    )
+    rows = "".join(_list_row(entry, lang) for entry in entries)
+    return f"<table><thead><tr>{heads}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+def _links(entry: dict[str, Any], lang: str) -> str:
+    links = []
+    if entry.get("pdf"):
+        links.append(f'<a href="{_e(entry["pdf"])}">PDF</a>')
+    if entry.get("notebook"):
+        links.append(f'<a href="{_e(entry["notebook"])}">{_e(t("index.notebook", lang))}</a>')
+    return " · ".join(links)
+
+
+def _list_row(entry: dict[str, Any], lang: str) -> str:
     if entry.get("status") == "interrupted":  # a stopped run did not get to it
-        report = f'{_e(entry["title"])}<br><span class="failed">{_e(entry.get("error"))}</span>'
+        report = f'{_e(entry["title"])}<br><span class="failed">{_e(t("index.interrupted", lang))}'
+        report += "</span>"
         if entry.get("html"):
-            report += f' <a href="{_e(entry["html"])}">(previous version)</a>'
+            previous = t("index.previous_version", lang)
+            report += f' <a href="{_e(entry["html"])}">({_e(previous)})</a>'
     elif entry.get("status") == "failed":
-        link = _e(entry["title"])
-        if entry.get("notebook"):
-            link += f' <a href="{_e(entry["notebook"])}">(executed notebook)</a>'
-        report = (
-            f'{link}<br><span class="failed">failed</span> '
+        report = f"{_e(entry['title'])} {_links(entry, lang)}"
+        report += (
+            f'<br><span class="failed">{_e(t("index.failed", lang))}</span> '
             f'<span class="meta">{_e(entry.get("error"))}</span>'
         )
     else:
+        rendered = t("index.rendered", lang, date=_datetime(entry.get("rendered_at"), lang))
         report = (
             f'<a href="{_e(entry["html"])}">{_e(entry["title"])}</a><br>'
-            f'<span class="meta"><a href="{_e(entry["notebook"])}">notebook</a> · rendered '
-            f"{_e(entry.get('rendered_at'))}</span>"
+            f'<span class="meta">{_links(entry, lang)} · {_e(rendered)}</span>'
         )
     summary = entry.get("summary") or {}
     figures = "".join(
-        f"<li>{_e(f['title'])}: <b>{_e(f['value_text'])}</b> "
-        f'<span class="meta">({_e(f["period"])})</span></li>'
+        f"<li>{_e(f.get('title'))}: <b>{_e(f.get('value_text'))}</b> "
+        f'<span class="meta">({_e(f.get("period"))})</span></li>'
         for f in summary.get("figures", [])
     )
-    verdicts = summary.get("verdicts", [])
-    counts = Counter(v["verdict"] for v in verdicts)
-    order = list(VERDICT_CLASSES)
+    counts = _counts(entry)
     claims = "".join(
-        f'<span class="verdict {VERDICT_CLASSES.get(v, "nodata")}">{_e(v)}: {counts[v]}</span> '
-        for v in sorted(counts, key=lambda v: order.index(v) if v in order else len(order))
+        f'<span class="verdict {VERDICT_CSS.get(v, "na")}">{_e(_verdict_name(v, lang))}: '
+        f"{counts[v]}</span> "
+        for v in sorted(counts, key=_verdict_rank)
     )
-    claims += _distinctive_line(summary)
+    claims += _distinctive_line(summary, lang)
+    date = i18n.date(entry.get("data_date"), lang) if entry.get("data_date") else None
     data = (
-        f"CBS data of {_e(entry.get('data_date') or 'unknown date')}<br>"
-        f"<span class='meta'>latest period {_e(entry.get('latest_period'))}; "
-        f"{_e(entry.get('source'))}</span>"
+        f"{_e(t('index.data_of', lang, date=date or t('date.unknown', lang)))}<br>"
+        f"<span class='meta'>{_e(t('index.latest', lang, period=entry.get('latest_period')))}; "
+        f"{_e(_source_name(entry.get('source'), lang))}</span>"
     )
-    if entry.get("stale"):
-        data += f'<br><span class="failed">not live:</span> <span class="meta">{_e(entry["stale"])}'
-        data += "</span>"
+    for change in entry.get("changes") or []:
+        data += f'<br><span class="meta">{_e(change_text(change, lang))}</span>'
+    if entry.get("tables") and describe_stale(entry["tables"], lang)[1]:
+        data += f'<br><span class="failed">{_e(t("index.not_live", lang))}</span>'
     return f"<tr><td>{report}</td><td><ul>{figures}</ul></td><td>{claims}</td><td>{data}</td></tr>"
 
 
-#: the index's words for the claims report's distinctiveness count (one place, for the catalogue)
-DISTINCTIVE_TEXT = "{distinctive} of {meets} claims the region meets are distinctive"
-
-
-def _distinctive_line(summary: dict[str, Any]) -> str:
+def _distinctive_line(summary: dict[str, Any], lang: str = DEFAULT_LANG) -> str:
     """How many of the region's supported claims stand out among the landsdelen, if the report
     said (the claims scorecard does); empty otherwise."""
     counts = summary.get("distinctive")
     if not isinstance(counts, dict) or "distinctive" not in counts:
         return ""
-    text = DISTINCTIVE_TEXT.format(
-        distinctive=counts["distinctive"], meets=counts.get("meets_rule", "?")
-    )
+    text = t(
+        "index.distinctive", lang, distinctive=counts["distinctive"],
+        meets=counts.get("meets_rule", "?"),
+    )  # fmt: skip
     return f'<br><span class="meta distinctive">{_e(text)}</span>'
+
+
+def _source_name(source: Any, lang: str) -> str:
+    key = f"source.{source}"
+    return t(key, lang) if i18n.has(key) else str(source or "")
+
+
+def _verdict_rank(verdict: str) -> int:
+    return VERDICT_ORDER.index(verdict) if verdict in VERDICT_ORDER else len(VERDICT_ORDER)
+
+
+# ------------------------------------------------------------------ several regions: a matrix
+
+
+def _column_of(entry: dict[str, Any]) -> str:
+    """The matrix column of a report: its theme, or its kind (claims, region_profile)."""
+    params = entry.get("parameters") or {}
+    return str(params.get("theme") or entry.get("kind") or entry["name"])
+
+
+def _column_title(entry: dict[str, Any], lang: str) -> str:
+    if entry.get("kind") in ("claims", "region_profile"):
+        return t(f"report.{entry['kind']}.title", lang)
+    title = str(entry.get("title") or _column_of(entry))
+    return title.split(" — ")[0]
+
+
+def _matrix(entries: list[dict[str, Any]], lang: str) -> str:
+    columns: dict[str, str] = {}
+    cells: dict[tuple[str, str], dict[str, Any]] = {}
+    names: dict[str, str] = {}
+    for entry in entries:
+        column = _column_of(entry)
+        columns.setdefault(column, _column_title(entry, lang))
+        cells[(_region(entry), column)] = entry
+        title = str(entry.get("title") or "")
+        names.setdefault(_region(entry), title.split(" — ")[-1] if " — " in title else "")
+    region_codes = sorted(
+        names, key=lambda c: (LEVEL_ORDER.index(c[:2]) if c[:2] in LEVEL_ORDER else 9, c)
+    )
+    levels = [level for level in LEVEL_ORDER if any(c[:2] == level for c in region_codes)]
+    heads = f"<th><button>{_e(t('index.head.region', lang))}</button></th>" + "".join(
+        f'<th data-k="{_e(k)}"><button>{_e(title)}</button></th>' for k, title in columns.items()
+    )
+    rows = []
+    for code in region_codes:
+        name = names[code] or code
+        label = f"{_e(name)} <span class=meta>{_e(code)}</span>"
+        row = "".join(_cell(cells.get((code, k)), k, lang) for k in columns)
+        search = _e(f"{name} {code}".lower())
+        rows.append(f'<tr data-l="{_e(code[:2])}" data-n="{search}"><th>{label}</th>{row}</tr>')
+    return (
+        _controls(levels, columns, lang)
+        + f'<div class="wrap"><table id="m"><thead><tr>{heads}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+        + f"<p class=meta>{_legend(lang)}</p><script>{_SCRIPT}</script>"
+    )
+
+
+def _controls(levels: list[str], columns: dict[str, str], lang: str) -> str:
+    level_options = "".join(
+        f'<option value="{_e(level)}">{_e(t(f"level.plural.{level}", lang))}</option>'
+        for level in levels
+        if i18n.has(f"level.plural.{level}")
+    )
+    report_options = "".join(
+        f'<option value="{_e(k)}">{_e(title)}</option>' for k, title in columns.items()
+    )
+    every = _e(t("index.filter.all", lang))
+    return (
+        '<div class="controls">'
+        f'<label>{_e(t("index.filter.level", lang))} <select id="f-level">'
+        f'<option value="">{every}</option>{level_options}</select></label>'
+        f'<label>{_e(t("index.filter.report", lang))} <select id="f-report">'
+        f'<option value="">{every}</option>{report_options}</select></label>'
+        f'<label>{_e(t("index.filter.search", lang))} <input id="f-search" type="search">'
+        "</label></div>"
+    )
+
+
+def _legend(lang: str) -> str:
+    badges = " ".join(
+        f'<i class=c><b class="{VERDICT_CSS[v]}">n</b></i> {_e(_verdict_name(v, lang))}'
+        for v in VERDICT_ORDER[:4]
+    )
+    return f"{_e(t('index.legend', lang))} {badges}"
+
+
+def _cell(entry: dict[str, Any] | None, column: str, lang: str) -> str:
+    if entry is None:
+        return f'<td data-k="{_e(column)}"></td>'
+    if entry.get("status") == "interrupted":
+        stopped = _e(t("index.interrupted", lang))
+        return f'<td data-k="{_e(column)}"><span class="failed">{stopped}</span></td>'
+    if entry.get("status") == "failed":
+        link = f' <a href="{_e(entry["notebook"])}">ipynb</a>' if entry.get("notebook") else ""
+        return (
+            f'<td data-k="{_e(column)}" title="{_e(entry.get("error"))}">'
+            f'<span class="failed">{_e(t("index.failed", lang))}</span>{link}</td>'
+        )
+    figures = (entry.get("summary") or {}).get("figures") or []
+    main = figures[0] if figures else {}
+    value = main.get("value")
+    sort_key = f' data-v="{value!r}"' if isinstance(value, int | float) else ""
+    text = main.get("value_text") or t("index.open", lang)
+    stale = ' class="s"' if entry.get("tables") and describe_stale(entry["tables"])[1] else ""
+    pdf = f' <a class=p href="{_e(entry["pdf"])}">pdf</a>' if entry.get("pdf") else ""
+    counts = _counts(entry)
+    verdicts = "".join(
+        f'<b class="{VERDICT_CSS.get(v, "na")}">{counts[v]}</b>'
+        for v in sorted(counts, key=_verdict_rank)
+    )
+    verdicts = f"<br><i class=c>{verdicts}</i>" if verdicts else ""
+    verdicts += _distinctive_line(entry.get("summary") or {}, lang)
+    return (
+        f'<td data-k="{_e(column)}"{sort_key}{stale}><a href="{_e(entry["html"])}">{_e(text)}</a>'
+        f"{pdf}{verdicts}</td>"
+    )
+
+
+def _stale_section(entries: list[dict[str, Any]], lang: str) -> str:
+    """Reports whose data did not come live from CBS although it was asked for, and why."""
+    items = []
+    for entry in entries:
+        headline, why = describe_stale(entry.get("tables") or [], lang)
+        if why:
+            items.append(f"<li>{_e(entry['title'])}: {_e(headline)}: {_e('; '.join(why))}</li>")
+    if not items:
+        return ""
+    return f"<h2>{_e(t('index.stale', lang))}</h2><ul>{''.join(items)}</ul>"
+
+
+# ------------------------------------------------------------------ what changed since last run
+
+
+def change_text(change: dict[str, Any], lang: str = DEFAULT_LANG) -> str:
+    """``83582NED: latest period 2023JJ00 -> 2024JJ00 (CBS data of 22 April 2025 -> ...)``"""
+    text = t("index.change", lang, table=change["table_id"], old=change["old_period"],
+             new=change["new_period"])  # fmt: skip
+    if change.get("old_date") != change.get("new_date"):
+        old = i18n.date(change["old_date"], lang) if change.get("old_date") else "–"
+        new = i18n.date(change["new_date"], lang) if change.get("new_date") else "–"
+        text += " " + t("index.change_dates", lang, old=old, new=new)
+    return text
+
+
+def _changes_section(entries: list[dict[str, Any]], lang: str) -> str:
+    """'Changed since the previous run': each table whose data moved, once, with the reports
+    rendered again for it; nothing when no table changed."""
+    found: dict[str, list[str]] = {}
+    for entry in entries:
+        for change in entry.get("changes") or []:
+            found.setdefault(change_text(change, lang), []).append(str(entry["title"]))
+    if not found:
+        return ""
+    again = t("index.rendered_again", lang)
+    items = "".join(
+        f"<li>{_e(text)} <span class='meta'>— {_e(again)}: {_e(', '.join(titles))}</span></li>"
+        for text, titles in sorted(found.items())
+    )
+    return f'<h2>{_e(t("index.changes", lang))}</h2><ul class="changes">{items}</ul>'

@@ -4,7 +4,8 @@ One entry per report: its status, files, headline summary, data date, and a hash
 the report depends on (notebook file, parameters, noordstats code and config, data versions of
 the tables it reads, versions of the rendering packages, output mode). A report whose hash and
 files are unchanged is not rendered again unless ``--force``. Reports on ``auto``/``live`` data
-are always rendered again: their data can change without a local file changing.
+are rendered again when CBS's ``Modified`` date of a table they read has changed (or cannot be
+told): their data can change without a local file changing.
 """
 
 from __future__ import annotations
@@ -46,9 +47,15 @@ def write_manifest(folder: Path, entries: dict[str, dict[str, Any]]) -> None:
 
 
 def compute_inputs_hash(
-    notebook: Path, parameters: dict[str, Any], table_ids: list[str], self_contained: bool
+    notebook: Path,
+    parameters: dict[str, Any],
+    table_ids: list[str],
+    self_contained: bool,
+    cbs_modified: dict[str, str | None] | None = None,
 ) -> str:
-    """A hash of every input of one report."""
+    """A hash of every input of one report. A report on ``auto``/``live`` data hashes CBS's
+    ``Modified`` date of each table it reads (``cbs_modified``); without every date it is
+    always rendered again."""
     digest = hashlib.sha256()
     parts = {
         "notebook": store.sha256_file(notebook),
@@ -61,7 +68,11 @@ def compute_inputs_hash(
         "self_contained": self_contained,
     }
     if parameters.get("source", "snapshot") != "snapshot":
-        parts["always_render"] = time.time_ns()
+        dates = {t: (cbs_modified or {}).get(t) for t in sorted(set(table_ids))}
+        if dates and all(dates.values()):
+            parts["cbs_modified"] = dates
+        else:
+            parts["always_render"] = time.time_ns()
     digest.update(json.dumps(parts, sort_keys=True, default=str).encode("utf-8"))
     return digest.hexdigest()
 
@@ -73,6 +84,7 @@ def compute_code_hash() -> str:
     files = sorted(paths.PACKAGE_DIR.rglob("*.py")) + sorted(
         p for p in paths.REPORT_TEMPLATES_DIR.rglob("*") if p.is_file()
     )
+    files += sorted((paths.PACKAGE_DIR / "i18n").glob("*.yaml"))
     files += [paths.TABLES_FILE, paths.INDICATORS_FILE, paths.THEMES_FILE]
     files.append(paths.CLAIMS_FILE)
     for path in files:
@@ -90,8 +102,35 @@ def _file_hash(path: Path) -> str:
     return store.sha256_file(path) if path.exists() else "missing"
 
 
-def is_current(entry: dict[str, Any] | None, inputs_hash: str, folder: Path) -> bool:
-    """Was this report rendered from exactly these inputs, and are its files still there?"""
+def is_current(
+    entry: dict[str, Any] | None, inputs_hash: str, folder: Path, pdf: bool = False
+) -> bool:
+    """Was this report rendered from exactly these inputs, and are its files (its PDF too, when
+    ``pdf``) still there?"""
     if not entry or entry.get("status") != "rendered" or entry.get("inputs_hash") != inputs_hash:
         return False
-    return all((folder / entry[key]).is_file() for key in ("html", "notebook"))
+    keys = ("html", "notebook", "pdf") if pdf else ("html", "notebook")
+    return all(entry.get(key) and (folder / entry[key]).is_file() for key in keys)
+
+
+def table_changes(old: dict[str, Any] | None, new: dict[str, Any]) -> list[dict[str, Any]]:
+    """What changed in the tables of a report since its previous rendering: one item per table
+    whose latest period or CBS date moved (from the ``tables`` of the two manifest entries)."""
+    before = {t["table_id"]: t for t in (old or {}).get("tables") or []}
+    changes = []
+    for table in new.get("tables") or []:
+        was = before.get(table["table_id"])
+        if was is None:
+            continue
+        moved = [k for k in ("latest_period", "data_date") if was.get(k) != table.get(k)]
+        if moved:
+            changes.append(
+                {
+                    "table_id": table["table_id"],
+                    "old_period": was.get("latest_period"),
+                    "new_period": table.get("latest_period"),
+                    "old_date": was.get("data_date"),
+                    "new_date": table.get("data_date"),
+                }
+            )
+    return changes

@@ -11,11 +11,12 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
-from noordstats import paths, regions
+from noordstats import i18n, paths, regions
 from noordstats.analysis import indicators
 from noordstats.declarations.files import ConfigError
 from noordstats.declarations.indicators import load_indicators
-from noordstats.report.charts import Chart, escape_text, finish_layout, format_number
+from noordstats.i18n import DEFAULT_LANG, t
+from noordstats.report.charts import Chart, escape_text, finish_layout
 
 MAP_COLOURSCALE = "Blues"
 
@@ -28,7 +29,10 @@ MAP_ASPECT = 1 / math.cos(math.radians(52.2))
 
 
 def map_indicator(
-    indicator_ids: list[str], highlight: str | None = None, source: str = "snapshot"
+    indicator_ids: list[str],
+    highlight: str | None = None,
+    source: str = "snapshot",
+    lang: str = DEFAULT_LANG,
 ) -> Chart:
     """A map of the first of ``indicator_ids`` that has figures for COROP areas (else for
     provinces), latest year; the COROP areas of ``highlight`` are outlined."""
@@ -36,15 +40,18 @@ def map_indicator(
         indicator = load_indicators()[indicator_id]
         for level in ("CR", "PV"):
             try:
-                values = indicators.map_values(indicator_id, level=level, source=source)
+                values = indicators.map_values(indicator_id, level=level, source=source, lang=lang)
             except ConfigError:
                 continue
-            return map_regions(values, f"{indicator.title_en}, {values.year.iloc[0]}", highlight)
+            title = f"{i18n.declared(indicator, 'title', lang)}, {values.year.iloc[0]}"
+            return map_regions(values, title, highlight, lang)
     empty = pd.DataFrame(columns=["region_code", "region_name", "value", "unit"])
-    return Chart("map", "Map", empty, None, "no figure exists for COROP areas or provinces.")
+    return Chart("map", t("map.title", lang), empty, None, t("map.none", lang))
 
 
-def map_regions(values: pd.DataFrame, title: str, highlight: str | None = None) -> Chart:
+def map_regions(
+    values: pd.DataFrame, title: str, highlight: str | None = None, lang: str = DEFAULT_LANG
+) -> Chart:
     """A choropleth of one indicator for every COROP area or province (provinces are drawn by
     filling their COROP areas). ``values``: ``indicators.map_values``. Drawn as filled shapes on
     plain axes, so the page needs no map tiles or base-map downloads."""
@@ -52,7 +59,7 @@ def map_regions(values: pd.DataFrame, title: str, highlight: str | None = None) 
     level = str(data.region_code.iloc[0])[:2] if not data.empty else ""
     chart_id = f"map-{level.lower()}"
     if level not in {"CR", "PV"}:
-        return Chart(chart_id, title, data, None, "maps are drawn for COROP areas or provinces.")
+        return Chart(chart_id, title, data, None, t("map.levels", lang))
     province_of = regions.load_regions().set_index("region_code").province_code
     by_code = data.set_index("region_code")
     finite = data.value.dropna()
@@ -81,15 +88,15 @@ def map_regions(values: pd.DataFrame, title: str, highlight: str | None = None) 
                 },
                 hoveron="fills",
                 hoverinfo="text",
-                text=escape_text(f"{name} ({area}): {format_number(value)} {unit}"),
+                text=escape_text(f"{name} ({area}): {i18n.number(value, lang)} {unit}"),
                 showlegend=False,
             )
         )
     figure.add_trace(_colour_bar(low, high, unit))
-    finish_layout(figure, title, height=560)
+    finish_layout(figure, title, height=560, lang=lang)
     figure.update_xaxes(visible=False)
     figure.update_yaxes(visible=False, scaleanchor="x", scaleratio=MAP_ASPECT)
-    note = "Grey: no figure published." if data.value.isna().any() else ""
+    note = t("map.grey", lang) if data.value.isna().any() else ""
     return Chart(chart_id, title, data, figure, note)
 
 

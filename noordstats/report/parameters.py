@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from noordstats import regions
+from noordstats import i18n, regions
 from noordstats.declarations.themes import theme_ids
 from noordstats.errors import UserError
 from noordstats.load import SOURCES
@@ -132,7 +132,7 @@ def _accepts(annotation: ast.expr, value: Any) -> bool:
 
 def check_values(**values: Any) -> dict[str, Any]:
     """Check report parameter values by name (theme, region, compare, start_year,
-    end_year, source); return them unchanged. Raises :class:`ParameterError`."""
+    end_year, source, lang); return them unchanged. Raises :class:`ParameterError`."""
     unknown = [name for name in values if name not in _RULES]
     if unknown:
         raise ParameterError(f"unknown parameter {unknown[0]!r}; valid: {', '.join(_RULES)}")
@@ -188,6 +188,11 @@ def _check_source(name: str, value: Any) -> None:
         raise ParameterError(f"unknown {name} {value!r}; valid: {', '.join(SOURCES)}")
 
 
+def _check_lang(name: str, value: Any) -> None:
+    if value not in i18n.LANGS:
+        raise ParameterError(f"unknown {name} {value!r}; valid: {', '.join(i18n.LANGS)}")
+
+
 _RULES = {
     "theme": _check_theme,
     "region": _check_region,
@@ -195,4 +200,5 @@ _RULES = {
     "start_year": _check_year,
     "end_year": _check_year,
     "source": _check_source,
+    "lang": _check_lang,
 }

@@ -75,9 +75,12 @@ def worker_main(tasks: Connection, lifeline: Connection) -> None:
             return
         if task is None:
             return
-        spec, folder, self_contained = task
+        spec, folder, self_contained, pdf = task
         try:
-            reply: tuple[str, Any] = ("done", stage_report(spec, folder, self_contained))
+            reply: tuple[str, Any] = (
+                "done",
+                stage_report(spec, folder, self_contained, pdf),
+            )
         except OutputFolderError as exc:
             reply = ("folder error", exc)
         except BaseException as exc:  # noqa: BLE001 - reported as this report's failure
@@ -124,9 +127,9 @@ class _Worker:
         self.spec: ReportSpec | None = None
         self.started = 0.0
 
-    def assign(self, spec: ReportSpec, folder: Path, self_contained: bool) -> None:
+    def assign(self, spec: ReportSpec, folder: Path, self_contained: bool, pdf: bool) -> None:
         self.spec, self.started = spec, time.monotonic()
-        self.tasks.send((spec, folder, self_contained))
+        self.tasks.send((spec, folder, self_contained, pdf))
 
     def stop(self) -> None:
         """Close the lifeline: the worker kills its kernels and ends."""
@@ -162,11 +165,13 @@ def render_in_workers(
     jobs: int,
     self_contained: bool,
     timeout: float | None = None,
+    pdf: bool = False,
 ) -> Iterator[tuple[ReportSpec, dict[str, Any]]]:
-    """Render ``specs`` in ``jobs`` worker processes, yielding each report's entry (files staged,
-    not yet published) as it finishes. Raises :class:`OutputFolderError` when a worker cannot
-    write into ``folder``. However the generator ends (exhausted, closed, an exception, a stop
-    signal), every worker and kernel has ended when it returns."""
+    """Render ``specs`` in ``jobs`` worker processes (each also printed to PDF with ``pdf``),
+    yielding each report's entry (files staged, not yet published) as it finishes. Raises
+    :class:`OutputFolderError` when a worker cannot write into ``folder``. However the generator
+    ends (exhausted, closed, an exception, a stop signal), every worker and kernel has ended when
+    it returns."""
     if not specs:
         return
     context = _context()
@@ -177,11 +182,11 @@ def render_in_workers(
         while pending or any(w.spec for w in workers):
             for worker in workers:
                 if worker.spec is None and pending:
-                    worker.assign(pending.popleft(), folder, self_contained)
+                    worker.assign(pending.popleft(), folder, self_contained, pdf)
             while pending and len(workers) < jobs:
                 number += 1
                 workers.append(_Worker(context, number))
-                workers[-1].assign(pending.popleft(), folder, self_contained)
+                workers[-1].assign(pending.popleft(), folder, self_contained, pdf)
             busy = [w for w in workers if w.spec is not None]
             now = time.monotonic()
             wait_for = None

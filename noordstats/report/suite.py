@@ -1,9 +1,11 @@
 """The report suite: plan reports, render them in parallel worker processes, write the index.
 
 ``noordstats reports`` renders the 8 themes (4 specialisations + 4 foundation themes), the claims
-scorecard and the region profile for each region, then ``index.html``. Reports run in a pool of
-worker processes (papermill and nbconvert are imported once per worker, not once per report).
-A report that fails is marked failed; the others finish. Only reports whose inputs changed are
+scorecard and the region profile for each region, then ``index.html``. Reports are in Dutch unless
+``lang`` is ``en``: an English report's files end in ``-en`` (``claims-LD01-en.html``) and are
+listed in ``index-en.html``, so both languages can live in one folder. Reports run in a pool of
+worker processes (papermill and nbconvert are imported once per worker, not once per report). A
+report that fails is marked failed; the others finish. Only reports whose inputs changed are
 rendered again (see :mod:`noordstats.report.manifest`). One run at a time writes to an output
 folder: a second run waits for the first (:mod:`noordstats.report.folder_lock`), then finds the
 fresh reports current and skips them.
@@ -28,17 +30,18 @@ from typing import Any
 
 from tqdm import tqdm
 
-from noordstats import paths, regions, stopping
+from noordstats import i18n, paths, regions, stopping
 from noordstats.declarations.claims import load_claims
 from noordstats.declarations.indicators import load_indicators, region_profile_tables
 from noordstats.declarations.themes import load_themes, tables_used, theme_ids
 from noordstats.report import export, parameters
 from noordstats.report.folder_lock import output_lock
-from noordstats.report.index_page import INDEX_NAME, render_index
+from noordstats.report.index_page import index_name, render_index
 from noordstats.report.manifest import (
     compute_inputs_hash,
     is_current,
     read_manifest,
+    table_changes,
     write_manifest,
 )
 from noordstats.report.pool import render_in_workers
@@ -47,6 +50,12 @@ from noordstats.storage import store
 
 OTHER_KINDS = ("claims", "region_profile")
 INTERRUPTED_ERROR = "not rendered: interrupted"
+
+
+def name_suffix(lang: str) -> str:
+    """What a report's file names end in: nothing for Dutch (the default), ``-en`` for
+    English."""
+    return "" if lang == i18n.DEFAULT_LANG else f"-{lang}"
 
 
 def report_kinds() -> list[str]:
@@ -67,8 +76,9 @@ def plan_report(kind: str, region: str, overrides: dict[str, Any] | None = None)
     if kind in OTHER_KINDS:
         notebook = paths.NOTEBOOKS_DIR / f"{kind}.ipynb"
         values = parameters.validate_request(notebook, {"region": region, **overrides})
-        name = f"{kind}-{values['region']}"
-        label = "Claims scorecard" if kind == "claims" else "Region profile"
+        lang = values.get("lang", i18n.DEFAULT_LANG)
+        name = f"{kind}-{values['region']}{name_suffix(lang)}"
+        label = i18n.t(f"report.{kind}.title", lang)
         if kind == "claims":
             tables = tables_used()
         else:
@@ -78,8 +88,9 @@ def plan_report(kind: str, region: str, overrides: dict[str, Any] | None = None)
         values = parameters.validate_request(
             notebook, {"theme": kind, "region": region, **overrides}
         )
-        name = f"theme-{kind}-{values['region']}"
-        label = load_themes()[kind].title_nl
+        lang = values.get("lang", i18n.DEFAULT_LANG)
+        name = f"theme-{kind}-{values['region']}{name_suffix(lang)}"
+        label = i18n.declared(load_themes()[kind], "title", lang)
         tables = tables_used(kind)
     title = f"{label} — {regions.region_name(values['region'])}"
     return ReportSpec(name, _kind_of(kind), notebook, values, title, list(dict.fromkeys(tables)))
@@ -127,9 +138,11 @@ def run_suite(
     progress: bool | None = None,
     lock_timeout: float | None = None,
     timeout: float | None = None,
+    pdf: bool = False,
 ) -> list[dict[str, Any]]:
-    """Render ``specs`` into ``folder``; return their manifest entries (status ``rendered``,
-    ``skipped`` or ``failed``). The index lists every report in the folder's manifest.
+    """Render ``specs`` into ``folder`` (each also as PDF with ``pdf``); return their manifest
+    entries (status ``rendered``, ``skipped`` or ``failed``). The index of each language lists
+    every report of that language in the folder's manifest.
     ``timeout``: seconds one report may take before it is stopped and marked failed.
 
     On SIGINT/SIGTERM (inside :func:`stopping.stop_on_signals`) raises
@@ -145,19 +158,24 @@ def run_suite(
             if not self_contained:
                 export.write_assets(folder)
             manifest = read_manifest(folder)
+            modified = cbs_modified_dates(specs)
             hashes = {
-                s.name: compute_inputs_hash(s.notebook, s.parameters, s.table_ids, self_contained)
+                s.name: compute_inputs_hash(
+                    s.notebook, s.parameters, s.table_ids, self_contained, modified
+                )
                 for s in specs
             }
             stopping.pause_for_tests("planning")
             current = {
                 s.name
                 for s in specs
-                if not force and is_current(manifest.get(s.name), hashes[s.name], folder)
+                if not force and not _needs_render(s, manifest, hashes, folder, pdf)
             }
+            for name in current:  # nothing changed since the previous run
+                manifest[name] = {**manifest[name], "changes": []}
             results = {n: {**manifest[n], "status_this_run": "skipped"} for n in current}
             todo = [s for s in specs if s.name not in current]
-            finished = _render_all(todo, folder, jobs, self_contained, progress, timeout)
+            finished = _render_all(todo, folder, jobs, self_contained, progress, timeout, pdf)
             with closing(finished):
                 for spec, staged in finished:
                     with stopping.deferred():  # files, manifest entry and index together
@@ -166,6 +184,7 @@ def run_suite(
                             inputs_hash=hashes[spec.name],
                             source=spec.parameters.get("source", "snapshot"),
                             status_this_run=entry["status"],
+                            changes=table_changes(manifest.get(spec.name), entry),
                         )
                         manifest[spec.name] = {
                             k: v for k, v in entry.items() if k != "status_this_run"
@@ -213,6 +232,38 @@ def _is_stopped(entry: dict[str, Any]) -> bool:
     return entry.get("status_this_run") == "interrupted"
 
 
+def cbs_modified_dates(specs: list[ReportSpec]) -> dict[str, str | None]:
+    """CBS's ``Modified`` date of every table read by a report on ``auto``/``live`` data (one
+    TableInfos request per table); empty when every report reads the snapshot."""
+    tables = [
+        t
+        for s in specs
+        if s.parameters.get("source", "snapshot") != "snapshot"
+        for t in s.table_ids
+    ]
+    if not tables:
+        return {}
+    # deferred: requests and cbsodata are imported only when CBS is asked
+    from noordstats.ingest import live
+
+    return live.cbs_modified(tables)
+
+
+def _needs_render(
+    spec: ReportSpec,
+    manifest: dict[str, dict[str, Any]],
+    hashes: dict[str, str],
+    folder: Path,
+    pdf: bool = False,
+) -> bool:
+    """Inputs changed, files gone (the PDF too, with ``pdf``), or (``auto``/``live``) the last
+    rendering fell back to older data than CBS's."""
+    entry = manifest.get(spec.name)
+    if not is_current(entry, hashes[spec.name], folder, pdf):
+        return True
+    return spec.parameters.get("source", "snapshot") != "snapshot" and bool(entry.get("stale"))
+
+
 def _render_all(
     specs: list[ReportSpec],
     folder: Path,
@@ -220,6 +271,7 @@ def _render_all(
     self_contained: bool,
     progress: bool | None,
     timeout: float | None = None,
+    pdf: bool = False,
 ) -> Iterator[tuple[ReportSpec, dict[str, Any]]]:
     """Render in worker processes, yielding each report (staged) as it finishes."""
     if not specs:
@@ -231,7 +283,7 @@ def _render_all(
         unit="report",
         disable=None if progress is None else not progress,
     )
-    finished = render_in_workers(specs, folder, workers, self_contained, timeout)
+    finished = render_in_workers(specs, folder, workers, self_contained, timeout, pdf)
     try:
         for spec, entry in finished:
             bar.update(1)
@@ -248,17 +300,31 @@ def _is_listed(entry: dict[str, Any], folder: Path) -> bool:
     return bool(entry.get("html")) and (folder / entry["html"]).is_file()
 
 
+def entry_lang(entry: dict[str, Any]) -> str:
+    """The language a manifest entry's report is in (Dutch for entries from before ``lang``)."""
+    lang = (entry.get("parameters") or {}).get("lang", i18n.DEFAULT_LANG)
+    return lang if lang in i18n.LANGS else i18n.DEFAULT_LANG
+
+
 def write_index(
     folder: Path,
     manifest: dict[str, dict[str, Any]],
     interrupted: list[dict[str, Any]] | None = None,
-) -> Path:
-    """``index.html`` for every report of the manifest whose files still exist, and the
+) -> list[Path]:
+    """``index.html`` (Dutch) and, when the folder holds English reports, ``index-en.html``:
+    every report of the manifest in that language whose files still exist, and the
     ``interrupted`` ones a stopped run did not render (in place of their older entries)."""
     stopping.pause_for_tests("index")
     shown = {**manifest, **{e["name"]: e for e in interrupted or []}}
-    entries = [e for e in shown.values() if _is_listed(e, folder)]
     stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    target = folder / INDEX_NAME
-    store.write_text_atomic(target, render_index(entries, stamp))
-    return target
+    listed = [e for e in shown.values() if _is_listed(e, folder)]
+    langs = {entry_lang(e) for e in listed} | {i18n.DEFAULT_LANG}
+    written = []
+    for lang in sorted(langs, key=i18n.LANGS.index):
+        entries = [e for e in listed if entry_lang(e) == lang]
+        other = [o for o in sorted(langs) if o != lang]
+        links = {o: index_name(o) for o in other}
+        target = folder / index_name(lang)
+        store.write_text_atomic(target, render_index(entries, stamp, lang=lang, languages=links))
+        written.append(target)
+    return written

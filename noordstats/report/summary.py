@@ -1,7 +1,7 @@
 """The one machine-readable result of a report: the notebook emits it, the suite reads it.
 
 The last cell of every report notebook (tagged ``noordstats-summary``) calls
-:func:`noordstats.report.blocks.emit_summary` with what the page shows: headline figures, claim
+:func:`noordstats.report.provenance.emit_summary` with what the page shows: headline figures, claim
 verdicts and the tables with where their rows came from. It is displayed as a JSON output of its own
 MIME type beside a one-line text for JupyterLab; the HTML export leaves that cell out. The suite
 reads it back with :func:`read_summary`, so the index, the manifest and the command line state
@@ -11,6 +11,8 @@ exactly what the page states, for snapshot, cached and live data alike.
 from __future__ import annotations
 
 from typing import Any
+
+from noordstats import i18n
 
 SUMMARY_MIMETYPE = "application/vnd.noordstats.summary+json"
 SUMMARY_TAG = "noordstats-summary"
@@ -45,18 +47,32 @@ def stale_text(summary: dict[str, Any]) -> str | None:
     return f"{headline}: {'; '.join(items)}" if items else None
 
 
-def describe_stale(tables: list[dict[str, Any]]) -> tuple[str, list[str]]:
+def describe_stale(tables: list[dict[str, Any]], lang: str = "en") -> tuple[str, list[str]]:
     """The "data as of ..." headline and one item per table that came from an older copy,
-    the words of the report's banner and of the command line's warning alike."""
-    stale = [t for t in tables if t.get("stale_reason")]
-    dates = [t["data_date"] for t in stale if t.get("data_date")]
-    headline = (
-        f"Data as of {min(dates)}" if dates else "Data not live"
-    ) + f": {len(stale)} of {len(tables)} table(s) come from an older copy, not live from CBS"
+    the words of the report's banner, the index and the command line's warning alike (the
+    command line's in English). Why CBS did not deliver is quoted as the error said it."""
+    stale = [table for table in tables if table.get("stale_reason")]
+    dates = [table["data_date"] for table in stale if table.get("data_date")]
+    if dates:
+        headline = i18n.t("stale.as_of", lang, date=i18n.date(min(dates), lang))
+    else:
+        headline = i18n.t("stale.not_live", lang)
+    headline += i18n.t("stale.count", lang, n=len(stale), total=len(tables))
     items = [
-        f"{t['table_id']}: the {t['source']} copy, CBS data of "
-        f"{t.get('data_date') or 'an unstated date'}, latest period {t.get('latest_period')} "
-        f"(why: {t['stale_reason']})"
-        for t in stale
+        i18n.t(
+            "stale.item",
+            lang,
+            table=table["table_id"],
+            copy=_copy_name(table["source"], lang),
+            date=i18n.date(table.get("data_date"), lang),
+            period=table.get("latest_period"),
+            reason=table["stale_reason"],
+        )
+        for table in stale
     ]
     return headline, items
+
+
+def _copy_name(source: str, lang: str) -> str:
+    key = f"copy.{source}"
+    return i18n.t(key, lang) if i18n.has(key) else source

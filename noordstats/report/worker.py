@@ -37,8 +37,9 @@ from pathlib import Path
 from typing import Any
 
 from noordstats import stopping
+from noordstats.i18n import DEFAULT_LANG
 from noordstats.load import StaleDataWarning
-from noordstats.report import export
+from noordstats.report import export, pdf
 from noordstats.report.summary import data_date, latest_period, read_summary, stale_text
 
 TMP_PREFIX = ".tmp-"
@@ -74,8 +75,16 @@ class ReportSpec:
     table_ids: list[str] = field(default_factory=list)
 
     @property
+    def lang(self) -> str:
+        return self.parameters.get("lang", DEFAULT_LANG)
+
+    @property
     def html_name(self) -> str:
         return f"{self.name}.html"
+
+    @property
+    def pdf_name(self) -> str:
+        return f"{self.name}.pdf"
 
     @property
     def notebook_name(self) -> str:
@@ -141,19 +150,24 @@ def warm_up() -> None:
     warnings.filterwarnings("ignore", category=StaleDataWarning)
 
 
-def render_report(spec: ReportSpec, folder: Path, self_contained: bool) -> dict[str, Any]:
+def render_report(
+    spec: ReportSpec, folder: Path, self_contained: bool, pdf_too: bool = False
+) -> dict[str, Any]:
     """Stage and publish one report (for a caller that holds the folder's lock itself)."""
-    return publish(folder, stage_report(spec, folder, self_contained))
+    return publish(folder, stage_report(spec, folder, self_contained, pdf_too))
 
 
-def stage_report(spec: ReportSpec, folder: Path, self_contained: bool) -> dict[str, Any]:
-    """Execute, export and summarise one report into temporary files in ``folder``; return its
-    manifest entry, whose ``staged`` names those files for :func:`publish`. Raises
-    :class:`OutputFolderError` (nothing staged) when the folder cannot take the files."""
+def stage_report(
+    spec: ReportSpec, folder: Path, self_contained: bool, pdf_too: bool = False
+) -> dict[str, Any]:
+    """Execute, export and summarise one report (and print it to PDF with ``pdf_too``) into
+    temporary files in ``folder``; return its manifest entry, whose ``staged`` names those files
+    for :func:`publish`. Raises :class:`OutputFolderError` (nothing staged) when the folder
+    cannot take the files."""
     tmp_notebook = folder / f"{TMP_PREFIX}{spec.name}-{os.getpid()}.ipynb"
     staged: dict[str, str] = {}
     try:
-        return _render(spec, folder, self_contained, tmp_notebook, staged)
+        return _render(spec, folder, self_contained, tmp_notebook, staged, pdf_too)
     except BaseException as exc:
         for name in staged.values():
             with suppress(OSError):
@@ -167,7 +181,12 @@ def stage_report(spec: ReportSpec, folder: Path, self_contained: bool) -> dict[s
 
 
 def _render(
-    spec: ReportSpec, folder: Path, self_contained: bool, tmp_notebook: Path, staged: dict
+    spec: ReportSpec,
+    folder: Path,
+    self_contained: bool,
+    tmp_notebook: Path,
+    staged: dict,
+    pdf_too: bool,
 ) -> dict[str, Any]:
     # deferred: an unchanged re-run renders nothing and does not pay for papermill
     import nbformat
@@ -181,6 +200,7 @@ def _render(
         "parameters": spec.parameters,
         "notebook": spec.notebook_name,
         "html": None,
+        "pdf": None,
         "error": None,
         "summary": {},
         "staged": staged,
@@ -211,6 +231,9 @@ def _render(
             entry["html"] = spec.html_name
             entry.update(summary_fields(read_summary(executed)))
             entry["status"] = "rendered"
+            if pdf_too:
+                staged["pdf"] = _stage_pdf(folder, spec, staged["html"])
+                entry["pdf"] = spec.pdf_name
         except Exception as exc:  # export failed: keep the executed notebook, report the error
             if is_output_error(exc):
                 raise
@@ -244,6 +267,13 @@ def _stage_files(
     staged["notebook"] = _stage_text(folder, spec, "ipynb", notebook)
 
 
+def _stage_pdf(folder: Path, spec: ReportSpec, staged_html: str) -> str:
+    """Print the staged page to a staged PDF (headless Chromium); its name."""
+    name = f"{TMP_PREFIX}{spec.name}-{os.getpid()}.staged.pdf"
+    pdf.print_pdf(folder / staged_html, folder / name)
+    return name
+
+
 def _stage_text(folder: Path, spec: ReportSpec, suffix: str, text: str) -> str:
     """Write ``text`` in full (synced to disk) to a temporary file in ``folder``; its name."""
     name = f"{TMP_PREFIX}{spec.name}-{os.getpid()}.staged.{suffix}"
@@ -256,9 +286,11 @@ def _stage_text(folder: Path, spec: ReportSpec, suffix: str, text: str) -> str:
 
 
 def publish(folder: Path, entry: dict[str, Any]) -> dict[str, Any]:
-    """Move a staged report's files into place (its page and notebook, or a failed report's
-    executed notebook, whose older page is removed); return the entry without ``staged``. Only
-    the run that holds the folder's lock calls this. Raises :class:`OutputFolderError`."""
+    """Move a staged report's files into place (its page, notebook and PDF, or a failed report's
+    executed notebook, whose older page and PDF are removed; a page rendered without a PDF
+    removes an older PDF, which would no longer match it); return the entry without
+    ``staged``. Only the run that holds the folder's lock calls this. Raises
+    :class:`OutputFolderError`."""
     entry = dict(entry)
     staged = entry.pop("staged", None) or {}
     name = entry["name"]
@@ -266,12 +298,17 @@ def publish(folder: Path, entry: dict[str, Any]) -> dict[str, Any]:
         if entry["status"] == "rendered":
             os.replace(folder / staged["html"], folder / f"{name}.html")
             os.replace(folder / staged["notebook"], folder / f"{name}.ipynb")
+            if "pdf" in staged:
+                os.replace(folder / staged["pdf"], folder / f"{name}.pdf")
+            else:
+                (folder / f"{name}.pdf").unlink(missing_ok=True)
         else:
             if "notebook" in staged:
                 os.replace(folder / staged["notebook"], folder / f"{name}.ipynb")
             else:  # nothing ran to the end: no older notebook stays behind either
                 (folder / f"{name}.ipynb").unlink(missing_ok=True)
             (folder / f"{name}.html").unlink(missing_ok=True)
+            (folder / f"{name}.pdf").unlink(missing_ok=True)
     except OSError as exc:
         if not is_output_error(exc):
             raise

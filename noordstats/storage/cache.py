@@ -1,7 +1,8 @@
 """The local cache of live CBS downloads; the only module that knows its layout on disk.
 
 ``<cache_dir>/<table_id>/<modified>/`` holds one complete download of a table as CBS published
-it at ``Modified`` (a regions-filtered download gets ``<modified>~<codes>``), in the canonical
+it at ``Modified`` (a download of some rows only gets ``<modified>~<selection key>``, the key
+naming its filter: ``regions=PV20+CR01``), in the canonical
 store layout (``<id>.parquet`` + ``<id>.meta.json``). An entry is written in a hidden temporary
 folder and renamed into place in one step, so a reader sees a whole entry or none; an entry
 whose metadata is missing or whose data does not match the checksum in its metadata is ignored.
@@ -16,7 +17,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,27 +36,27 @@ def table_dir(table_id: str) -> Path:
     return paths.cache_dir() / table_id
 
 
-def entry_dir(table_id: str, modified: str, regions: Sequence[str] | None = None) -> Path:
-    """The folder of one cached download: ``<table_id>/<modified>[~<regions>]``."""
+def entry_dir(table_id: str, modified: str, key: str | None = None) -> Path:
+    """The folder of one cached download: ``<table_id>/<modified>[~<key>]``; ``key`` names the
+    rows downloaded (None: the whole table)."""
     name = re.sub(r"[^0-9A-Za-z.-]", "", modified) or "unknown"
-    if regions:
-        codes = "+".join(sorted(regions))
-        if len(codes) > 60:
-            codes = "h" + hashlib.sha256(codes.encode()).hexdigest()[:16]
-        name = f"{name}~{codes}"
+    if key:
+        if len(key) > 60 or not re.fullmatch(r"[0-9A-Za-z_+=;.-]+", key):
+            key = "h" + hashlib.sha256(key.encode()).hexdigest()[:16]
+        name = f"{name}~{key}"
     return table_dir(table_id) / name
 
 
 def write_entry(
     table_id: str,
     modified: str,
-    regions: Sequence[str] | None,
+    key: str | None,
     frame: pd.DataFrame,
     meta: dict[str, Any],
 ) -> Path:
     """Store one download; returns its folder. Concurrent writers of the same entry are safe:
     the first complete entry wins and the others discard theirs."""
-    target = entry_dir(table_id, modified, regions)
+    target = entry_dir(table_id, modified, key)
     target.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temporaries(target.parent)
     tmp = Path(tempfile.mkdtemp(prefix=_TMP_PREFIX, dir=target.parent))
@@ -111,55 +112,43 @@ def _read_valid_meta(folder: Path, table_id: str) -> dict[str, Any] | None:
 
 
 def read_entry(
-    table_id: str, modified: str, regions: Sequence[str] | None = None
+    table_id: str, modified: str, key: str | None = None
 ) -> tuple[pd.DataFrame, dict[str, Any]] | None:
-    """The cached download of ``table_id`` at CBS ``modified`` covering ``regions``: an entry
-    for exactly these regions, or the whole-table entry filtered to them. None if not cached."""
-    candidates = [entry_dir(table_id, modified, regions)]
-    if regions:
-        candidates.append(entry_dir(table_id, modified))
-    for folder in candidates:
-        found = _read_folder(folder, table_id, regions)
-        if found is not None:
-            return found
-    return None
+    """The cached download of ``table_id`` at CBS ``modified`` of the rows ``key`` names (None:
+    the whole table), or None if not cached."""
+    return _read_folder(entry_dir(table_id, modified, key), table_id)
 
 
 def read_newest(
-    table_id: str, regions: Sequence[str] | None = None
+    table_id: str, accept: Callable[[dict[str, Any]], bool] | None = None
 ) -> tuple[pd.DataFrame, dict[str, Any]] | None:
     """The newest complete cached download of ``table_id`` (by CBS Modified, then fetch time)
-    that covers ``regions`` (None: whole-table downloads only). None if nothing is cached."""
+    whose metadata ``accept`` takes (default: whole-table downloads only). None if nothing is
+    cached."""
     folder = table_dir(table_id)
     if not folder.is_dir():
         return None
+    accept = accept or _is_whole
     entries = []
     for sub in folder.iterdir():
         if sub.name.startswith(".") or not sub.is_dir():
             continue
         meta = _read_valid_meta(sub, table_id)
-        if meta is not None and _covers(meta.get("regions_filter"), regions):
+        if meta is not None and accept(meta):
             entries.append((str(meta.get("modified")), str(meta.get("fetched_at")), sub))
     for *_, sub in sorted(entries, reverse=True):
-        found = _read_folder(sub, table_id, regions)
+        found = _read_folder(sub, table_id)
         if found is not None:
             return found
     return None
 
 
-def _covers(entry_regions: list[str] | None, wanted: Sequence[str] | None) -> bool:
-    if entry_regions is None:
-        return True
-    return bool(wanted) and set(wanted) <= set(entry_regions)
+def _is_whole(meta: dict[str, Any]) -> bool:
+    return not meta.get("selection") and not meta.get("regions_filter")
 
 
-def _read_folder(
-    folder: Path, table_id: str, regions: Sequence[str] | None
-) -> tuple[pd.DataFrame, dict[str, Any]] | None:
+def _read_folder(folder: Path, table_id: str) -> tuple[pd.DataFrame, dict[str, Any]] | None:
     meta = _read_valid_meta(folder, table_id)
-    if meta is None or not _covers(meta.get("regions_filter"), regions):
+    if meta is None:
         return None
-    frame = store.read_table(folder, table_id)
-    if regions and meta.get("regions_filter") is None:
-        frame = frame[frame.region_code.isin(list(regions))].reset_index(drop=True)
-    return frame, {**meta, "cache_path": str(folder)}
+    return store.read_table(folder, table_id), {**meta, "cache_path": str(folder)}

@@ -125,19 +125,21 @@ def label_codes(labels: pd.Series, declared: dict[str, str]) -> pd.Series:
     ``'G+I Handel en horeca'`` -> ``'G+I'``),
     else a key derived from the label itself. Never returns the bare label as a code."""
 
-    def one(label: str) -> str:
-        if label in declared:
-            return declared[label]
-        token = label.split(" ", 1)[0]
-        if len(label.split(" ", 1)) == 2 and (
-            token.replace("-", "").replace("+", "").isalnum()
-            and (token.isupper() or token.isdigit())
-        ):
-            return token
-        return "L_" + "".join(ch if ch.isalnum() else "_" for ch in label.lower()).strip("_")
-
-    mapping = {label: one(label) for label in labels.dropna().unique()}
+    mapping = {label: label_code(label, declared) for label in labels.dropna().unique()}
     return labels.map(mapping)
+
+
+def label_code(label: str, declared: dict[str, str] | None = None) -> str:
+    """One label's code by :func:`label_codes`' rule (also used to reconcile CBS's titles with
+    a snapshot whose codes were rebuilt from labels)."""
+    if declared and label in declared:
+        return declared[label]
+    token = label.split(" ", 1)[0]
+    if len(label.split(" ", 1)) == 2 and (
+        token.replace("-", "").replace("+", "").isalnum() and (token.isupper() or token.isdigit())
+    ):
+        return token
+    return "L_" + "".join(ch if ch.isalnum() else "_" for ch in label.lower()).strip("_")
 
 
 def add_region_sums(

@@ -1,0 +1,157 @@
+"""Find and inspect CBS tables: :func:`search_tables` reads CBS's catalog
+(``/ODataCatalog/Tables``, every page), :func:`table_info` one table's own metadata."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+import requests
+
+from noordstats.cbs_codes import CodeError, region_level
+from noordstats.ingest.cbs_http import (
+    HttpPolicy,
+    LiveUnavailableError,
+    UnknownCBSTableError,
+    _Client,
+    _http_reason,
+    _TransportError,
+    _UnusableAnswer,
+    get_catalog,
+    http_status,
+    resolve_catalog,
+)
+from noordstats.ingest.importers.odata_v3 import column_stem, read_properties
+from noordstats.ingest.live import check_table_id, find_declaration
+
+SEARCH_COLUMNS = ["table_id", "title", "period", "frequency", "modified", "summary"]
+INFO_COLUMNS = ["kind", "key", "column", "title", "categories", "levels", "unit", "group"]
+
+
+def _text(value: Any) -> str:
+    return re.sub(r"\s+", " ", str(value or "")).strip()
+
+
+def search_tables(
+    words: Iterable[str] | str,
+    regional: bool = False,
+    catalog_url: str | None = None,
+    policy: HttpPolicy | None = None,
+) -> pd.DataFrame:
+    """Tables of CBS's catalog whose id, title or summary hold every one of ``words`` (case
+    aside): table_id, title, period (the years covered, as CBS states them), frequency, modified
+    (CBS Modified) and summary, newest first. ``regional``: only tables with a region dimension
+    (each match's DataProperties is asked). ``attrs['requests']``: requests made."""
+    wanted = [w.lower() for w in ([words] if isinstance(words, str) else list(words)) if w]
+    catalog = resolve_catalog(catalog_url)
+    policy = policy or HttpPolicy.from_env()
+    entries, requests_made = get_catalog(catalog, policy)
+    rows = []
+    for entry in entries:
+        haystack = " ".join(
+            _text(entry.get(f)).lower()
+            for f in ("Identifier", "Title", "ShortTitle", "Summary", "ShortDescription")
+        )
+        if all(word in haystack for word in wanted):
+            rows.append(
+                {
+                    "table_id": _text(entry["Identifier"]),
+                    "title": _text(entry["Title"]),
+                    "period": _text(entry.get("Period")),
+                    "frequency": _text(entry.get("Frequency")),
+                    "modified": _text(entry.get("Modified"))[:10],
+                    "summary": _text(entry.get("Summary"))[:200],
+                }
+            )
+    frame = pd.DataFrame(rows, columns=SEARCH_COLUMNS)
+    if regional and not frame.empty:
+        keep = []
+        for table_id in frame.table_id:
+            client = _Client(catalog, policy, table_id, lambda *a: None)
+            try:
+                properties = client.get("DataProperties")
+            except (_TransportError, requests.RequestException):
+                properties = []  # a table without readable metadata is not shown as regional
+            requests_made += client.transport.request_count
+            keep.append(read_properties(properties).region is not None)
+        frame = frame[keep]
+    frame = frame.sort_values(["modified", "table_id"], ascending=[False, True], ignore_index=True)
+    frame.attrs = {"catalog_url": catalog.url, "requests": requests_made}
+    return frame
+
+
+def table_info(
+    table_id: str, catalog_url: str | None = None, policy: HttpPolicy | None = None
+) -> pd.DataFrame:
+    """One table as CBS describes it: a row per dimension (kind ``region``, ``period`` or
+    ``dimension``: key, column stem in the tidy frame, title, number of categories, region
+    levels present) and per measure (kind ``measure``: key, title, unit, TopicGroups it is
+    nested in; ``text measure`` for String topics). ``attrs['table']``: id, title, summary,
+    modified, periods (first, last, count), declared (in ``data/tables.yaml``)."""
+    table_id = check_table_id(table_id)
+    decl = find_declaration(table_id)
+    cbs_id = decl.live_id if decl is not None else table_id
+    catalog = resolve_catalog(catalog_url)
+    client = _Client(catalog, policy or HttpPolicy.from_env(), cbs_id, lambda *a: None)
+    try:
+        try:
+            modified, info = client.get_modified()
+        except requests.RequestException as exc:
+            if http_status(exc) == 404:
+                raise UnknownCBSTableError(cbs_id, catalog.url) from None
+            raise
+        properties = client.get("DataProperties")
+        read = read_properties(properties)
+        code_lists = {key: client.get(key) for key in read.dimension_keys}
+    except _UnusableAnswer as exc:
+        raise LiveUnavailableError(cbs_id, catalog.url, str(exc)) from None
+    except (_TransportError, requests.RequestException) as exc:
+        reason = str(exc) if isinstance(exc, _TransportError) else _http_reason(exc)
+        raise LiveUnavailableError(cbs_id, catalog.url, reason) from None
+    rows = []
+    titles = {p.get("Key"): _text(p.get("Title")) for p in properties}
+    for key in read.dimension_keys:
+        keys = [str(c["Key"]).strip() for c in code_lists[key]]
+        kind = "region" if key == read.region else "period" if key == read.period else "dimension"
+        levels = ""
+        if kind == "region":
+            found = {_level(k) for k in keys} - {None}
+            order = ["NL", "LD", "PV", "CR", "GM", "WK", "BU"]
+            levels = " ".join(
+                f"{lv}:{sum(_level(k) == lv for k in keys)}"
+                for lv in sorted(found, key=lambda x: order.index(x) if x in order else 99)
+            )
+        column = {"region": "region", "period": "period"}.get(kind, column_stem(key))
+        rows.append([kind, key, column, titles.get(key, ""), len(keys), levels, "", ""])
+    for key, measure in read.measures.items():
+        group = " > ".join(read.groups.get(key, []))
+        rows.append(["measure", key, "", measure["title"], None, "", measure["unit"] or "", group])
+    for key, title in read.text_measures.items():
+        rows.append(["text measure", key, "", title, None, "", "", ""])
+    frame = pd.DataFrame(rows, columns=INFO_COLUMNS)
+    frame["categories"] = frame.categories.astype("Int64")
+    periods = sorted(str(c["Key"]).strip() for c in code_lists.get(read.period, []))
+    frame.attrs = {
+        "table": {
+            "table_id": table_id,
+            "cbs_table": cbs_id,
+            "title": _text(info.get("Title")),
+            "summary": _text(info.get("Summary")),
+            "modified": modified,
+            "frequency": _text(info.get("Frequency")),
+            "periods": [periods[0], periods[-1], len(periods)] if periods else None,
+            "declared": decl is not None,
+            "catalog_url": catalog.url,
+        },
+        "requests": client.transport.request_count,
+    }
+    return frame
+
+
+def _level(code: str) -> str | None:
+    try:
+        return region_level(code)
+    except CodeError:
+        return None

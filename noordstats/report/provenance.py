@@ -1,0 +1,152 @@
+"""The end of every report: where its figures come from (the provenance footer) and the
+machine-readable summary the suite reads (:mod:`noordstats.report.summary`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+from noordstats import i18n
+from noordstats.declarations.tables import get_declaration
+from noordstats.i18n import DEFAULT_LANG, t
+from noordstats.report.blocks import _display_bundle, _e, _show, licence_line, table_origins
+from noordstats.report.summary import SUMMARY_MIMETYPE
+from noordstats.storage import store
+
+
+def show_provenance(table_ids: Iterable[str], lang: str = DEFAULT_LANG) -> None:
+    """The footer: every CBS table used, its title, dates, completeness and licence. The
+    provenance notes of a partial copy are quoted as ``data/tables.yaml`` records them."""
+    items = "".join(source_item(r, lang) for r in describe_sources(table_ids).itertuples())
+    _show(
+        f'<div class="noordstats-footer"><p><b>{_e(t("provenance.head", lang))}</b></p>'
+        f"<ul>{items}</ul><p>{_e(licence_line(lang))}. {_e(t('provenance.computed', lang))}</p>"
+        "</div>"
+    )
+
+
+def source_item(r: Any, lang: str = "en") -> str:
+    """One table of the footer, in ``lang``."""
+    if r.captured:
+        captured = i18n.date(r.captured, lang)
+    elif r.captured_note and lang == "en":  # data/tables.yaml's provenance notes are English
+        captured = r.captured_note
+    else:
+        captured = t("date.unknown", lang)
+    parts = [
+        t("provenance.periods", lang, periods=r.periods or "–"),
+        t("provenance.captured", lang, date=captured),
+        t("provenance.modified", lang, date=i18n.date(r.modified, lang)),
+        t(f"provenance.{r.completeness}", lang),
+    ]
+    note = ""
+    if r.completeness != "complete":
+        note = f' (<span lang="en">{_e(r.completeness_note)}</span>)'
+    text = "; ".join(_e(p) for p in parts)
+    breaks = "".join(
+        f"<br><i>{_e(t(f'provenance.{kind}', lang, table=table))}</i>"
+        + (f' <span lang="en">({_e(why)})</span>' if why else "")
+        for kind, table, why in r.continuation
+    )
+    return (
+        f"<li><b>{_e(r.table_id)}</b> {_e(r.title)} — {_e(r.publisher)}; {text}{note}; "
+        f"{_e(t('provenance.licence', lang, licence=r.licence))}{breaks}</li>"
+    )
+
+
+def describe_sources(table_ids: Iterable[str]) -> pd.DataFrame:
+    """One row per table for a provenance footer: id, title, captured/modified dates, licence,
+    completeness, source files. Reads the snapshot's metadata records."""
+    rows = []
+    table_ids = list(dict.fromkeys(table_ids))
+    continued_by = {
+        d.continues.table: d.id
+        for d in (get_declaration(t) for t in table_ids)
+        if d.continues is not None
+    }
+    for table_id in table_ids:
+        decl = get_declaration(table_id)
+        meta = store.read_snapshot_meta(decl.id) or {}
+        continuation = []
+        if decl.continues is not None:
+            continuation.append(("continues", decl.continues.table, decl.continues.note))
+        if decl.id in continued_by:
+            continuation.append(("continued_by", continued_by[decl.id], ""))
+        rows.append(
+            {
+                "table_id": decl.id,
+                "title": decl.title,
+                "publisher": decl.publisher,
+                "captured": decl.captured.isoformat() if decl.captured else None,
+                "captured_note": decl.captured_note,
+                "modified": decl.modified.isoformat() if decl.modified else None,
+                "licence": decl.licence,
+                "completeness": decl.completeness,
+                "completeness_note": decl.completeness_note,
+                "periods": (
+                    f"{meta['periods'][0]}..{meta['periods'][-1]}" if meta.get("periods") else None
+                ),
+                "sources": "; ".join(
+                    f"{s.repository}@{s.commit[:8]}:{s.path}" for s in decl.sources
+                ),
+                "continuation": continuation,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def build_summary(
+    table_ids: Iterable[str],
+    source: str,
+    figures: pd.DataFrame | None = None,
+    verdicts: pd.DataFrame | None = None,
+    lang: str = DEFAULT_LANG,
+    distinctive: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    """The summary record: ``lang``, ``figures`` (indicator_id, title, value, value_text,
+    period), ``verdicts`` (claim_id, verdict), ``tables`` (table_id, source, data_date,
+    latest_period, stale_reason) and, for the claims report, ``distinctive`` (meets_rule: claims
+    whose rule the region meets; distinctive: how many of them only it and at most one other
+    region of its level meet)."""
+    summary: dict[str, Any] = {
+        "lang": lang,
+        "tables": [vars(origin) for origin in table_origins(table_ids, source)],
+    }
+    if figures is not None:
+        summary["figures"] = [
+            {
+                "indicator_id": r.indicator_id,
+                "title": r.title,
+                "value": None if i18n.is_missing(r.value) else float(r.value),
+                "value_text": r.value_text,
+                "period": str(r.period),
+            }
+            for r in figures.itertuples()
+        ]
+    if verdicts is not None:
+        summary["verdicts"] = [
+            {"claim_id": r.claim_id, "verdict": r.verdict} for r in verdicts.itertuples()
+        ]
+    if distinctive is not None:
+        summary["distinctive"] = {k: int(distinctive[k]) for k in ("meets_rule", "distinctive")}
+    return summary
+
+
+def emit_summary(
+    table_ids: Iterable[str],
+    source: str,
+    figures: pd.DataFrame | None = None,
+    verdicts: pd.DataFrame | None = None,
+    lang: str = DEFAULT_LANG,
+    distinctive: dict[str, int] | None = None,
+) -> None:
+    """Display the report's machine-readable summary (see :mod:`noordstats.report.summary`);
+    the last cell of a report notebook, tagged ``noordstats-summary``."""
+    summary = build_summary(table_ids, source, figures, verdicts, lang, distinctive)
+    text = (
+        f"noordstats report summary: {len(summary.get('figures', []))} headline figure(s), "
+        f"{len(summary.get('verdicts', []))} verdict(s), {len(summary['tables'])} table(s)"
+    )
+    _display_bundle({SUMMARY_MIMETYPE: summary, "text/plain": text})

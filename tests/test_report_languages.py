@@ -1,0 +1,140 @@
+"""A Dutch and an English suite, rendered by the real command line and read in headless Chromium
+as their readers see them: every chart drawn, no string of the other language (from the
+catalogue or the declarations) on the page, numbers, dates and chart axes written as that
+language writes them, the paper's quotes verbatim in both, and each index linking the other."""
+
+from __future__ import annotations
+
+import re
+import string
+import subprocess
+import sys
+
+import pytest
+
+from noordstats import i18n
+from noordstats.analysis import indicators
+from noordstats.declarations.claims import load_claims
+from noordstats.declarations.indicators import load_indicators
+from noordstats.declarations.themes import load_themes
+from tests.test_browser import CHARTS_JS, browser, count_charts, open_page  # noqa: F401
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+ONLY = ["claims", "defence_security", "region_profile"]
+PAGES = ["claims-LD01", "theme-defence_security-LD01", "region_profile-LD01"]
+#: visible text without the parts written in the other language on purpose: the paper's quotes
+#: (lang="nl") in an English report, tables.yaml's provenance notes (lang="en") in a Dutch one
+TEXT_JS = """(lang) => { const body = document.body.cloneNode(true);
+  body.querySelectorAll('[lang]:not([lang="' + lang + '"])').forEach(e => e.remove());
+  return body.innerText; }"""
+SEPARATORS_JS = """() => Array.from(document.querySelectorAll('.plotly-graph-div'))
+  .map(g => g._fullLayout && g._fullLayout.separators)"""
+
+
+def _pieces(text: str) -> list[str]:
+    """The literal stretches of a catalogue text between its placeholders."""
+    return [literal for literal, *_ in string.Formatter().parse(text) if literal]
+
+
+def foreign_strings(lang: str) -> set[str]:
+    """Strings that only the other language writes: stretches of the catalogue (12 characters
+    or more) and declared texts, less anything this language writes too."""
+    other = "en" if lang == "nl" else "nl"
+    own = " ".join(texts[lang] for texts in i18n.catalogue().values())
+    found = set()
+    for texts in i18n.catalogue().values():
+        for piece in _pieces(texts[other]):
+            piece = piece.strip(" .,:;()*#\n")
+            if len(piece) >= 12 and piece not in own and "`" not in piece:
+                found.add(piece)
+    declared = []
+    for claim in load_claims():
+        declared.append((claim.claim_en, claim.claim_nl))
+        if claim.rule:
+            declared.append((claim.rule.text, claim.rule.text_nl))
+    for ind in load_indicators().values():
+        declared.append((ind.definition, ind.definition_nl))
+    for theme in load_themes().values():
+        declared.append((theme.rationale, theme.rationale_nl))
+    for english, dutch in declared:
+        text = dutch if other == "nl" else english
+        if text and text != (english if other == "nl" else dutch):
+            found.add(text[:60])
+    return found
+
+
+@pytest.fixture(scope="module")
+def suites(tmp_path_factory):
+    """One folder with the Dutch suite (the default) and the English one (``--lang en``)."""
+    out = tmp_path_factory.mktemp("languages")
+    base = [sys.executable, "-m", "noordstats.cli", "reports", "--only", *ONLY, "--out", str(out)]
+    for extra in ([], ["--lang", "en"]):
+        done = subprocess.run(
+            [*base, *extra, "--quiet", "--jobs", "2"], capture_output=True, text=True, timeout=900
+        )
+        assert done.returncode == 0, done.stderr
+    return out
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+@pytest.mark.parametrize("name", PAGES)
+def test_a_report_speaks_its_readers_language(browser, suites, name, lang):  # noqa: F811
+    stem = name if lang == "nl" else f"{name}-en"
+    page, requests, errors, inside = open_page(browser, suites / f"{stem}.html", suites)
+    charts = page.evaluate(CHARTS_JS)
+    text = page.evaluate(TEXT_JS, lang)
+    separators = page.evaluate(SEPARATORS_JS)
+    html_lang = page.evaluate("() => document.documentElement.lang")
+    page.context.close()
+    assert errors == [] and all(url.startswith(inside) for url in requests)
+    assert len(charts) == count_charts(suites / f"{stem}.ipynb") > 0
+    assert all(c["svg"] > 0 for c in charts), "every chart drawn"
+    assert html_lang == lang
+    leaked = sorted(s for s in foreign_strings(lang) if s in text)
+    assert leaked == [], f"{stem}: the other language on the page: {leaked[:5]}"
+    assert set(separators) == {i18n.plotly_separators(lang)}, "chart numbers as the reader writes"
+    month = "(" + "|".join(i18n.t(f"month.{m}", "nl") for m in range(1, 13)) + ")"
+    if lang == "nl":
+        assert re.search(rf"gemaakt op \d{{1,2}} {month} \d{{4}}", text)
+        assert "Bronnen" in text and "Bron: CBS, CC BY 4.0" in text
+    else:
+        assert re.search(r"rendered \d{1,2} [A-Z][a-z]+ \d{4}", text)
+        assert "Sources" in text and "Bron: CBS, CC BY 4.0" in text
+
+
+def test_dutch_figures_are_written_the_dutch_way(suites):
+    page = (suites / "region_profile-LD01.html").read_text(encoding="utf-8")
+    english = (suites / "region_profile-LD01-en.html").read_text(encoding="utf-8")
+    dutch_figures = indicators.region_profile("LD01", lang="nl")
+    english_figures = indicators.region_profile("LD01", lang="en")
+    population = dutch_figures.set_index("indicator_id").value_text["population"]
+    assert re.fullmatch(r"\d{1,3}(\.\d{3})+ inwoners", population), population  # 1.774.603
+    for nl_text, en_text in zip(dutch_figures.value_text, english_figures.value_text, strict=True):
+        assert nl_text in page and en_text in english
+    share = dutch_figures.set_index("indicator_id").value_text["population_share_nl"]
+    assert re.fullmatch(r"\d+,\d%", share), share  # 10,0%
+
+
+def test_quotes_stay_verbatim_and_verdicts_are_named_in_each_language(suites):
+    dutch = (suites / "claims-LD01.html").read_text(encoding="utf-8")
+    english = (suites / "claims-LD01-en.html").read_text(encoding="utf-8")
+    quote = load_claims()[3].quote_nl
+    assert quote in dutch and quote in english
+    assert "deels ondersteund" in dutch and "niet toetsbaar" in dutch
+    assert "partly supported" in english and "not testable" in english
+    assert "partly supported" not in dutch and "niet toetsbaar" not in english
+
+
+def test_each_index_is_in_its_language_and_links_the_other(browser, suites):  # noqa: F811
+    for lang, name, other in (("nl", "index.html", "index-en.html"),
+                              ("en", "index-en.html", "index.html")):  # fmt: skip
+        page, _, errors, _ = open_page(browser, suites / name, suites)
+        text = page.evaluate(TEXT_JS, lang)
+        hrefs = page.eval_on_selector_all("a", "a => a.map(x => x.getAttribute('href'))")
+        page.context.close()
+        assert errors == [] and other in hrefs
+        stems = [p if lang == "nl" else f"{p}-en" for p in PAGES]
+        assert all(f"{stem}.html" in hrefs for stem in stems)
+        leaked = sorted(s for s in foreign_strings(lang) if s in text)
+        assert leaked == [], leaked[:5]
