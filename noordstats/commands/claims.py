@@ -37,6 +37,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="only the claims of one theme",
     )
     parser.add_argument("--format", default="table", help=f"one of {', '.join(FORMATS)}")
+    parser.add_argument(
+        "--lang",
+        default="en",
+        help="language of the texts (claim, rule, figures): en (default) or nl; the verdict "
+        "column keeps its English codes",
+    )
     parser.set_defaults(func=run)
 
 
@@ -48,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     from noordstats.analysis.claims import all_regions, count_verdicts, evaluate_claims_regions
 
     regions = all_regions() if args.all_regions else (args.region or [NORTH])
-    frame = evaluate_claims_regions(regions, args.theme)
+    frame = evaluate_claims_regions(regions, args.theme, lang=args.lang)
     footer = ", ".join(f"{v}: {n}" for v, n in count_verdicts(frame).items())
     if args.format != "json":  # readings as one text column; json keeps the list
         frame = frame.assign(readings=frame.readings.map(readings_text))
