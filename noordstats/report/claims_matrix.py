@@ -125,7 +125,8 @@ def matrix_html(
     everywhere: pd.DataFrame, comparison: pd.DataFrame, region: str, lang: str = DEFAULT_LANG
 ) -> str:
     """Claims (rows, testable only) x regions (columns): cell colour = verdict, text = the
-    primary figure; the last column is the comparison sentence for ``region``."""
+    primary figure; the last column is the comparison sentence for ``region``. ``data-verdict``
+    holds the verdict's code with hyphens (``partly-supported``), the same in both languages."""
     testable = everywhere[everywhere.verdict != "not testable"]
     if testable.empty:
         return f'<p class="noordstats-note">{_e(_t("none", lang))}</p>'
@@ -153,7 +154,7 @@ def matrix_html(
             missing = ("-", "n/a", i18n.t("number.missing", lang))
             figure = cell.figure_text if cell.figure_text not in missing else _t("no_figure", lang)
             tds.append(
-                f'<td class="{css}{own}" data-verdict="{_e(cell.verdict)}" '
+                f'<td class="{css}{own}" data-verdict="{_e(str(cell.verdict).replace(" ", "-"))}" '
                 f'title="{_e(reg.region_name(code))}: {_e(_verdict(cell.verdict, lang))}">'
                 f"{_e(_short(figure))}</td>"
             )
