@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: help install data reports test test-fast lint snapshot verify docs bench clean
+.PHONY: help install data reports test test-fast lint snapshot verify docs claims-doc bench clean
 
 help:
 	@echo "make reports    render every report from the embedded snapshot into reports/"
@@ -13,7 +13,8 @@ help:
 	@echo "make data       list the tables in the embedded snapshot"
 	@echo "make snapshot   rebuild data/snapshot/ from the raw captures in data/raw/"
 	@echo "make verify     check data/raw/ against its record and that data/snapshot/ is current"
-	@echo "make docs       run the fault and bad-input tests, write docs/reliability.md"
+	@echo "make docs       run the fault and bad-input tests, write docs/reliability.md and docs/claims.md"
+	@echo "make claims-doc write docs/claims.md (claims, readings, verdicts, verdict record)"
 	@echo "make bench      measure the suite (writes benchmarks/results.md)"
 	@echo "make lint       ruff + notebook output check"
 	@echo "make dist       build the sdist and the wheel into dist/ (python -m build)"
@@ -44,8 +45,11 @@ test-fast: $(STAMP)
 verify: $(STAMP)
 	$(BIN)/noordstats snapshot verify
 
-docs: $(STAMP)
+docs: $(STAMP) claims-doc
 	$(BIN)/python -m pytest tests -q -m reliability --reliability-doc docs/reliability.md
+
+claims-doc: $(STAMP)
+	$(BIN)/python -m noordstats.report.claims_doc docs/claims.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check noordstats tests benchmarks

@@ -301,3 +301,48 @@ def test_notebook_runs_interactively_in_jupyterlab(browser, jupyterlab, name):
     page.close()
     assert state["errors"] == 0
     assert state["plots"] > 0 and state["drawn"] == state["plots"]
+
+
+MATRIX_JS = """() => {
+  const m = document.querySelector('#noordstats-claims-matrix table');
+  if (!m) return null;
+  const heads = Array.from(m.querySelectorAll('thead th')).map(th => th.textContent.trim());
+  const cells = Array.from(m.querySelectorAll('td[data-verdict]')).map(td => ({
+    verdict: td.getAttribute('data-verdict'), text: td.textContent.trim(),
+    colour: getComputedStyle(td).backgroundColor}));
+  const rows = m.querySelectorAll('tbody tr').length;
+  return {heads: heads, cells: cells, rows: rows};
+}"""
+#: the background each verdict's cell must have (blocks' badge colours)
+VERDICT_COLOURS = {
+    "supported": "rgb(212, 237, 218)",
+    "partly supported": "rgb(255, 243, 205)",
+    "not supported": "rgb(248, 215, 218)",
+    "insufficient data": "rgb(226, 227, 229)",
+}
+
+
+def test_claims_report_shows_the_matrix_of_all_16_regions_coloured(browser, rendered):
+    page, requests, errors, inside = open_page(browser, rendered / "claims-LD01.html", rendered)
+    matrix = page.evaluate(MATRIX_JS)
+    text = page.inner_text("body")
+    page.context.close()
+    assert errors == [] and all(url.startswith(inside) for url in requests)
+    assert matrix is not None, "no claims matrix in the page"
+    regions = [h for h in matrix["heads"] if h[:2] in ("LD", "PV") and len(h) == 4]
+    assert len(regions) == 16 and regions[0] == "LD01"
+    assert len(matrix["cells"]) == 16 * matrix["rows"] and matrix["rows"] >= 20
+    for cell in matrix["cells"]:
+        assert cell["colour"] == VERDICT_COLOURS[cell["verdict"].replace("-", " ")], cell
+        assert cell["text"]
+    # the suite renders in Dutch (the default)
+    assert " staat " in text and "voldoen aan de regel voor 'ondersteund'" in text
+    assert "primair: " in text and "controle: " in text and "gevoelig" in text.lower()
+
+
+def test_index_says_how_many_supported_claims_are_distinctive(browser, rendered):
+    page, _, errors, _ = open_page(browser, rendered / "index.html", rendered)
+    found = page.eval_on_selector_all(".distinctive", "els => els.map(e => e.textContent)")
+    page.context.close()
+    assert errors == []
+    assert len(found) == 1 and "claims die de regio haalt zijn onderscheidend" in found[0]

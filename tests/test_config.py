@@ -327,7 +327,55 @@ def _claim_error(tmp_path, raw_claims, change) -> str:
 
 
 def _first(d: dict, testable: bool) -> dict:
-    return next(c for c in d["claims"] if c["testable"] is testable)
+    """The first claim that is (not) testable; a testable one declared with a single 'rule'."""
+    return next(
+        c for c in d["claims"] if c["testable"] is testable and (not testable or "rule" in c)
+    )
+
+
+def _first_with_readings(d: dict) -> dict:
+    return next(c for c in d["claims"] if len(c.get("readings", [])) > 1)
+
+
+def test_claim_readings_are_strictly_validated(tmp_path, raw_claims):
+    def both(d):
+        claim = _first_with_readings(d)
+        claim["rule"] = claim["readings"][0]
+
+    assert "either 'rule'" in _claim_error(tmp_path, raw_claims, both)
+
+    def unlisted(d):
+        claim = _first_with_readings(d)
+        claim["readings"][1]["indicator"] = next(
+            i for i in load_indicators() if i not in claim["indicators"]
+        )
+
+    assert "'readings.1.indicator'" in _claim_error(tmp_path, raw_claims, unlisted)
+
+    def wrong_type(d):
+        _first_with_readings(d)["readings"][1]["supported"][0]["at_least"] = "a lot"
+
+    assert "readings.1.supported.0.at_least" in _claim_error(tmp_path, raw_claims, wrong_type)
+
+    def twice(d):
+        claim = _first_with_readings(d)
+        claim["readings"][1]["indicator"] = claim["readings"][0]["indicator"]
+
+    assert "same indicator" in _claim_error(tmp_path, raw_claims, twice)
+
+    def unknown_key(d):
+        _first_with_readings(d)["readings"][0]["weight"] = 2
+
+    assert "readings.0.weight" in _claim_error(tmp_path, raw_claims, unknown_key)
+
+
+def test_readings_keep_their_order_and_the_primary_is_the_rule():
+    for claim in load_claims():
+        if claim.testable:
+            assert claim.readings and claim.rule == claim.readings[0]
+            assert all(r.min_year is not None for r in claim.readings)
+        else:
+            assert claim.rule is None and not claim.readings
 
 
 def test_claim_unknown_key(tmp_path, raw_claims):

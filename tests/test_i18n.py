@@ -116,10 +116,13 @@ def _declared_pairs():
             yield f"indicators.yaml {ind.id} comparability", ind.comparability, ind.comparability_nl
         if re.search(r"[A-Za-z]", ind.unit):
             yield f"indicators.yaml {ind.id} unit", ind.unit, ind.unit_nl
+        if ind.dated_reason:
+            yield f"indicators.yaml {ind.id} dated_reason", ind.dated_reason, ind.dated_reason_nl
     for claim in load_claims():
         yield f"claims.yaml {claim.id} claim", claim.claim_en, claim.claim_nl
         if claim.rule is not None:
-            yield f"claims.yaml {claim.id} rule.text", claim.rule.text, claim.rule.text_nl
+            for i, reading in enumerate(claim.readings):
+                yield f"claims.yaml {claim.id} reading {i} text", reading.text, reading.text_nl
         else:
             yield (
                 f"claims.yaml {claim.id} reason_not_testable",

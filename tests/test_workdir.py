@@ -237,7 +237,8 @@ def _unknown_key(folder: Path) -> str:
 def _unknown_indicator(folder: Path) -> str:
     path = folder / "claims.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["claims"][0]["rule"]["indicator"] = "gdp_per_unicorn"
+    claim = next(c for c in data["claims"] if "rule" in c or "readings" in c)
+    (claim["rule"] if "rule" in claim else claim["readings"][0])["indicator"] = "gdp_per_unicorn"
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return "gdp_per_unicorn"
 

@@ -19,6 +19,9 @@ from noordstats.declarations.indicators import Indicator, check_indicator, load_
 from noordstats.declarations.tables import get_declaration
 from noordstats.declarations.themes import check_theme, load_themes
 
+#: a figure older than this is dated: the headline says so, with the indicator's dated_reason
+DATED_BEFORE = 2015
+
 HEADLINE_COLUMNS = [
     "indicator_id", "title", "title_nl", "value", "value_text", "nl_value", "nl_value_text",
     "comparison_text", "rank", "n_peers", "period", "year", "unit", "status", "table_id", "caveat",
@@ -133,6 +136,9 @@ def compute_indicator(
         row = own.iloc[-1] if not own.empty else None
         return _result(ind, region, row, math.nan, 0, caveats, lang)
     row = with_value.iloc[-1]
+    if year is None and int(row.year) < DATED_BEFORE:
+        why = i18n.declared(ind, "dated_reason", lang) or i18n.t("caveat.dated_no_reason", lang)
+        caveats.insert(0, i18n.t("caveat.dated", lang, year=int(row.year), why=why))
     if year is None and latest_overall is not None and int(row.year) < latest_overall:
         caveats.append(
             i18n.t(

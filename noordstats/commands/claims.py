@@ -1,18 +1,34 @@
-"""``noordstats claims``: the paper's claims, the figures that test them, and the verdicts."""
+"""``noordstats claims``: the paper's claims, the figures that test them, and the verdicts, for
+one region, a list of regions, or every landsdeel and province (``--all-regions``)."""
 
 from __future__ import annotations
 
 import argparse
 
+import pandas as pd
+
 from noordstats.commands.output import FORMATS, check_format, print_frame
+from noordstats.errors import UsageError
 from noordstats.regions import NORTH
 
-TABLE_COLUMNS = ["claim_id", "figure_text", "period", "comparison", "verdict"]
+TABLE_COLUMNS = ["claim_id", "figure_text", "period", "comparison", "verdict", "robustness"]
+REGIONS_TABLE_COLUMNS = ["region_code", *TABLE_COLUMNS]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("claims", help="check the position paper's claims against CBS figures")
-    parser.add_argument("--region", default=NORTH, help="region code (default LD01, the North)")
+    parser.add_argument(
+        "--region",
+        nargs="+",
+        default=None,
+        metavar="CODE",
+        help="one or more region codes (default LD01, the North)",
+    )
+    parser.add_argument(
+        "--all-regions",
+        action="store_true",
+        help="every landsdeel and province (16 regions), the North first",
+    )
     parser.add_argument(
         "--theme",
         "--specialisation",  # the old name, kept as an alias
@@ -21,15 +37,38 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="only the claims of one theme",
     )
     parser.add_argument("--format", default="table", help=f"one of {', '.join(FORMATS)}")
+    parser.add_argument(
+        "--lang",
+        default="en",
+        help="language of the texts (claim, rule, figures): en (default) or nl; the verdict "
+        "column keeps its English codes",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     check_format(args.format)
+    if args.all_regions and args.region:
+        raise UsageError("--all-regions and --region exclude each other: give one of them")
     # deferred: every command module is imported for --help; start-up stays fast
-    from noordstats.analysis.claims import count_verdicts, evaluate_claims
+    from noordstats.analysis.claims import all_regions, count_verdicts, evaluate_claims_regions
 
-    frame = evaluate_claims(args.region, args.theme)
+    regions = all_regions() if args.all_regions else (args.region or [NORTH])
+    frame = evaluate_claims_regions(regions, args.theme, lang=args.lang)
     footer = ", ".join(f"{v}: {n}" for v, n in count_verdicts(frame).items())
-    print_frame(frame, args.format, TABLE_COLUMNS, footer=f"{len(frame)} claims — {footer}")
+    if args.format != "json":  # readings as one text column; json keeps the list
+        frame = frame.assign(readings=frame.readings.map(readings_text))
+    columns = TABLE_COLUMNS if len(regions) == 1 else REGIONS_TABLE_COLUMNS
+    count = f"{len(frame)} claims" if len(regions) == 1 else f"{len(frame)} claim x region rows"
+    print_frame(frame, args.format, columns, footer=f"{count} — {footer}")
     return 0
+
+
+def readings_text(readings: list[dict]) -> str:
+    """'title: figure (period; source) -> verdict' per reading, ' || ' between readings."""
+    if not isinstance(readings, list):
+        return "" if readings is None or pd.isna(readings) else str(readings)
+    return " || ".join(
+        f"{r['title']}: {r['figure_text']} ({r['period']}; {r['source']}) -> {r['verdict']}"
+        for r in readings
+    )

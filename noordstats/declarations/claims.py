@@ -1,5 +1,9 @@
-"""The paper's claims (``data/claims.yaml``): the verbatim quote, the theme, and the verdict rule
-written down before the figures were looked at.
+"""The paper's claims (``data/claims.yaml``): the verbatim quote, the theme, and the readings
+(an indicator and its verdict rule each) written down before the figures were looked at.
+
+A claim declares one ``rule`` or a list of ``readings``; either way :attr:`Claim.readings` holds
+them and :attr:`Claim.rule` is the first, the primary reading that gives the verdict. The other
+readings are checks: they say whether the verdict holds when the claim is measured another way.
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ class Condition(Strict):
 
 
 class Rule(Strict):
+    """One reading of a claim: the figure and the rule that judges it."""
+
     indicator: str
     text: str = Field(description="the rule in words and numbers, written before the figures")
     text_nl: str | None = Field(default=None, description="the rule's text in Dutch")
@@ -67,17 +73,29 @@ class Claim(Strict):
     indicators: list[str] = []
     rationale: str
     rule: Rule | None = None
+    readings: list[Rule] = []
     reason_not_testable: str | None = None
     reason_not_testable_nl: str | None = None
 
     @model_validator(mode="after")
     def _rule_or_reason(self) -> Claim:
-        if self.testable and self.rule is None:
-            raise ValueError("a testable claim needs a 'rule'")
+        if self.rule is not None and self.readings:
+            raise ValueError("give either 'rule' (one reading) or 'readings', not both")
+        judged = self.rule is not None or bool(self.readings)
+        if self.testable and not judged:
+            raise ValueError("a testable claim needs a 'rule' (or 'readings')")
         if not self.testable and not self.reason_not_testable:
             raise ValueError("a claim that is not testable needs 'reason_not_testable'")
-        if not self.testable and self.rule is not None:
-            raise ValueError("a claim that is not testable cannot have a 'rule'")
+        if not self.testable and judged:
+            raise ValueError("a claim that is not testable cannot have a 'rule' or 'readings'")
+        indicators = [r.indicator for r in self.readings]
+        if len(set(indicators)) != len(indicators):
+            raise ValueError("two readings of a claim use the same indicator")
+        # one form inside: readings (the primary first) and rule (the primary)
+        if self.rule is not None:
+            object.__setattr__(self, "readings", [self.rule])
+        elif self.readings:
+            object.__setattr__(self, "rule", self.readings[0])
         return self
 
 
@@ -100,22 +118,24 @@ def read_claims(path: Path, indicators: dict[str, Indicator]) -> list[Claim]:
         for ind_id in claim.indicators:
             if ind_id not in indicators:
                 fail(path, claim.id, "indicators", unknown_indicator(ind_id, indicators))
-        if claim.rule is not None:
-            if claim.rule.indicator not in claim.indicators:
-                fail(
-                    path,
-                    claim.id,
-                    "rule.indicator",
-                    f"{claim.rule.indicator!r} is not one of the claim's indicators",
-                )
-            if claim.rule.min_year is None:
-                claim = claim.model_copy(
-                    update={
-                        "rule": claim.rule.model_copy(update={"min_year": top.default_min_year})
-                    }
-                )
+        if claim.readings:
+            claim = _check_readings(path, claim, top.default_min_year)
         claims.append(claim)
     return claims
+
+
+def _check_readings(path: Path, claim: Claim, default_min_year: int) -> Claim:
+    """Every reading's indicator is one of the claim's; a missing min_year gets the default."""
+    single = len(claim.readings) == 1 and claim.model_fields_set.isdisjoint({"readings"})
+    readings = []
+    for i, reading in enumerate(claim.readings):
+        if reading.indicator not in claim.indicators:
+            key = "rule.indicator" if single else f"readings.{i}.indicator"
+            fail(path, claim.id, key, f"{reading.indicator!r} is not one of the claim's indicators")
+        if reading.min_year is None:
+            reading = reading.model_copy(update={"min_year": default_min_year})
+        readings.append(reading)
+    return claim.model_copy(update={"readings": readings, "rule": readings[0]})
 
 
 @cache

@@ -75,6 +75,11 @@ class Indicator(Selection):
     decimals: int = Field(default=1, ge=0, le=4)
     comparability: str = ""
     comparability_nl: str | None = Field(default=None, description="comparability, in Dutch")
+    dated_reason: str = Field(
+        default="",
+        description="why no fresher table is shipped (said when the figure is older than 2015)",
+    )
+    dated_reason_nl: str | None = Field(default=None, description="dated_reason, in Dutch")
 
     @field_validator("transform")
     @classmethod

@@ -214,6 +214,7 @@ def _list_row(entry: dict[str, Any], lang: str) -> str:
         f"{counts[v]}</span> "
         for v in sorted(counts, key=_verdict_rank)
     )
+    claims += _distinctive_line(summary, lang)
     date = i18n.date(entry.get("data_date"), lang) if entry.get("data_date") else None
     data = (
         f"{_e(t('index.data_of', lang, date=date or t('date.unknown', lang)))}<br>"
@@ -225,6 +226,19 @@ def _list_row(entry: dict[str, Any], lang: str) -> str:
     if entry.get("tables") and describe_stale(entry["tables"], lang)[1]:
         data += f'<br><span class="failed">{_e(t("index.not_live", lang))}</span>'
     return f"<tr><td>{report}</td><td><ul>{figures}</ul></td><td>{claims}</td><td>{data}</td></tr>"
+
+
+def _distinctive_line(summary: dict[str, Any], lang: str = DEFAULT_LANG) -> str:
+    """How many of the region's supported claims stand out among the landsdelen, if the report
+    said (the claims scorecard does); empty otherwise."""
+    counts = summary.get("distinctive")
+    if not isinstance(counts, dict) or "distinctive" not in counts:
+        return ""
+    text = t(
+        "index.distinctive", lang, distinctive=counts["distinctive"],
+        meets=counts.get("meets_rule", "?"),
+    )  # fmt: skip
+    return f'<br><span class="meta distinctive">{_e(text)}</span>'
 
 
 def _source_name(source: Any, lang: str) -> str:
@@ -338,6 +352,7 @@ def _cell(entry: dict[str, Any] | None, column: str, lang: str) -> str:
         for v in sorted(counts, key=_verdict_rank)
     )
     verdicts = f"<br><i class=c>{verdicts}</i>" if verdicts else ""
+    verdicts += _distinctive_line(entry.get("summary") or {}, lang)
     return (
         f'<td data-k="{_e(column)}"{sort_key}{stale}><a href="{_e(entry["html"])}">{_e(text)}</a>'
         f"{pdf}{verdicts}</td>"

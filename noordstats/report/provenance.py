@@ -103,10 +103,13 @@ def build_summary(
     figures: pd.DataFrame | None = None,
     verdicts: pd.DataFrame | None = None,
     lang: str = DEFAULT_LANG,
+    distinctive: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """The summary record: ``lang``, ``figures`` (indicator_id, title, value, value_text,
-    period), ``verdicts`` (claim_id, verdict) and ``tables`` (table_id, source, data_date,
-    latest_period, stale_reason)."""
+    period), ``verdicts`` (claim_id, verdict), ``tables`` (table_id, source, data_date,
+    latest_period, stale_reason) and, for the claims report, ``distinctive`` (meets_rule: claims
+    whose rule the region meets; distinctive: how many of them only it and at most one other
+    region of its level meet)."""
     summary: dict[str, Any] = {
         "lang": lang,
         "tables": [vars(origin) for origin in table_origins(table_ids, source)],
@@ -126,6 +129,8 @@ def build_summary(
         summary["verdicts"] = [
             {"claim_id": r.claim_id, "verdict": r.verdict} for r in verdicts.itertuples()
         ]
+    if distinctive is not None:
+        summary["distinctive"] = {k: int(distinctive[k]) for k in ("meets_rule", "distinctive")}
     return summary
 
 
@@ -135,10 +140,11 @@ def emit_summary(
     figures: pd.DataFrame | None = None,
     verdicts: pd.DataFrame | None = None,
     lang: str = DEFAULT_LANG,
+    distinctive: dict[str, int] | None = None,
 ) -> None:
     """Display the report's machine-readable summary (see :mod:`noordstats.report.summary`);
     the last cell of a report notebook, tagged ``noordstats-summary``."""
-    summary = build_summary(table_ids, source, figures, verdicts, lang)
+    summary = build_summary(table_ids, source, figures, verdicts, lang, distinctive)
     text = (
         f"noordstats report summary: {len(summary.get('figures', []))} headline figure(s), "
         f"{len(summary.get('verdicts', []))} verdict(s), {len(summary['tables'])} table(s)"

@@ -332,12 +332,15 @@ def _notebook_text(notebook: Any) -> str:
 
 
 def summary_fields(summary: dict[str, Any] | None) -> dict[str, Any]:
-    """The manifest fields a report's own summary gives: headline figures and verdicts, the
-    tables it used with their origin and date, and what was not live."""
+    """The manifest fields a report's own summary gives: headline figures, verdicts and the
+    distinctiveness count (claims report), the tables it used with their origin and date, and
+    what was not live."""
     if summary is None:
         return {"summary": {"error": "the notebook emitted no summary"}}
     return {
-        "summary": {k: v for k, v in summary.items() if k in ("figures", "verdicts")},
+        "summary": {
+            k: v for k, v in summary.items() if k in ("figures", "verdicts", "distinctive")
+        },
         "tables": summary.get("tables", []),
         "data_date": data_date(summary),
         "latest_period": latest_period(summary),

@@ -1,0 +1,136 @@
+"""Does the North stand out? The same claim rules applied to every landsdeel and province.
+
+:func:`compare_regions` takes the claims of many regions (:func:`evaluate_claims_regions`) and says,
+per claim, where the region ranks among its peers on the primary reading's rule metric, how many
+landsdelen and provinces meet the rule for 'supported', and whether the region's claim is
+*distinctive*: the region meets the rule while at most one other region of its level does.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from noordstats import i18n
+from noordstats import regions as reg
+from noordstats.analysis import arithmetic
+from noordstats.declarations.claims import Rule, load_claims
+
+COMPARE_COLUMNS = [
+    "claim_id", "region_code", "verdict", "meets_rule", "rank", "n_ranked", "level",
+    "peers_meeting", "n_peers", "provinces_meeting", "n_provinces", "distinctive", "sentence",
+]  # fmt: skip
+#: a claim the region meets is distinctive when at most this many other peers meet it too
+MAX_OTHERS_MEETING = 1
+
+
+def rule_direction(rule: Rule) -> str | None:
+    """'higher' or 'lower' is better for the primary rule's first 'supported' condition; None
+    for a range (bounds on both sides), where no region is better than another."""
+    cond = rule.supported[0]
+    up = cond.at_least is not None or cond.above is not None
+    down = cond.at_most is not None or cond.below is not None
+    if up == down:
+        return None
+    if cond.metric == "rank":  # rank 1 is the best: a lower rank is better
+        return "lower" if up else "higher"
+    return "higher" if up else "lower"
+
+
+def compare_regions(frame: pd.DataFrame, region: str = reg.NORTH, lang: str = "en") -> pd.DataFrame:
+    """One row per testable claim of ``region``: rank among its peers, how many peers and
+    provinces meet the rule, distinctive or not, and one sentence (in ``lang``) saying so.
+    ``frame`` must hold the region's peers (and the provinces, for their count); ``level`` is the
+    peers' level code (LD, PV, ...)."""
+    i18n.check_lang(lang)
+    rules = {c.id: c.rule for c in load_claims() if c.rule is not None}
+    level = region[:2]
+    peers = reg.peers_of(region)
+    provinces = reg.list_regions(("PV",)).region_code.tolist()
+    rows = []
+    for claim_id, group in frame.groupby("claim_id", sort=False):
+        if claim_id not in rules:
+            continue
+        by_region = group.set_index("region_code")
+        if region not in by_region.index:
+            continue
+        own = by_region.loc[region]
+        peer_rows = by_region[by_region.index.isin(peers)]
+        pv_rows = by_region[by_region.index.isin(provinces)]
+        rank, n_ranked = _rank(peer_rows, region, rule_direction(rules[claim_id]))
+        meets = bool(own.meets_rule)
+        peers_meeting = int(peer_rows.meets_rule.fillna(False).astype(bool).sum())
+        others = peers_meeting - (1 if meets else 0)
+        row = {
+            "claim_id": claim_id,
+            "region_code": region,
+            "verdict": own.verdict,
+            "meets_rule": meets,
+            "rank": rank,
+            "n_ranked": n_ranked,
+            "level": level,
+            "peers_meeting": peers_meeting,
+            "n_peers": int(len(peer_rows)),
+            "provinces_meeting": int(pv_rows.meets_rule.fillna(False).astype(bool).sum()),
+            "n_provinces": int(len(pv_rows)),
+            "distinctive": meets and others <= MAX_OTHERS_MEETING,
+        }
+        row["sentence"] = comparison_sentence(row, lang)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=COMPARE_COLUMNS)
+
+
+def _rank(peer_rows: pd.DataFrame, region: str, direction: str | None) -> tuple[float, int]:
+    metrics = pd.Series(
+        {code: _metric(r) for code, r in peer_rows.iterrows()}, dtype=float
+    ).dropna()
+    if direction is None or region not in metrics.index:
+        return math.nan, int(len(metrics))
+    ranks = arithmetic.rank_values(metrics, direction)
+    return float(ranks[region]), int(len(metrics))
+
+
+def _metric(row: pd.Series) -> float:
+    readings = row.readings if isinstance(row.readings, list) else []
+    value = readings[0]["metric"] if readings else None
+    return math.nan if value is None else float(value)
+
+
+def _ordinal(n: int, lang: str) -> str:
+    if lang == "nl":
+        return f"{n}e"
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def comparison_sentence(row: dict, lang: str = "en") -> str:
+    """E.g. 'Noord-Nederland ranks 2nd of 4 landsdelen; 1 of 4 landsdelen and 3 of 12 provinces
+    meet the rule for 'supported'.' (``row['level']`` is a level code: LD, PV, ...)."""
+    name = reg.region_name(row["region_code"])
+    key = f"level.plural.{row['level']}"
+    level = i18n.t(key if i18n.has(key) else "level.plural.other", lang)
+    if math.isnan(row["rank"]):
+        if row["n_ranked"] and row["verdict"] not in ("insufficient data", "not testable"):
+            first = i18n.t("compare.no_ranking", lang, name=name)
+        else:
+            first = i18n.t("compare.no_figure", lang, name=name)
+    else:
+        rank = _ordinal(int(row["rank"]), lang)
+        first = i18n.t("compare.rank", lang, name=name, rank=rank, n=row["n_ranked"], level=level)
+    if row["n_provinces"] and row["level"] != "PV":
+        second = i18n.t(
+            "compare.meeting_and_provinces", lang, m=row["peers_meeting"], n=row["n_peers"],
+            level=level, m_pv=row["provinces_meeting"], n_pv=row["n_provinces"],
+        )  # fmt: skip
+    else:
+        second = i18n.t("compare.meeting", lang, m=row["peers_meeting"], n=row["n_peers"],
+                        level=level)  # fmt: skip
+    tail = i18n.t("compare.distinctive", lang) if row["distinctive"] else ""
+    return f"{first}; {second}{tail}."
+
+
+def distinctive_counts(comparison: pd.DataFrame) -> dict[str, int]:
+    """{'meets_rule': claims whose rule the region meets, 'distinctive': of which distinctive}."""
+    meets = comparison[comparison.meets_rule.astype(bool)]
+    return {"meets_rule": int(len(meets)), "distinctive": int(meets.distinctive.sum())}

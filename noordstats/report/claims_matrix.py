@@ -1,0 +1,207 @@
+"""The claims beside every region, for the claims report: each claim's readings side by side, and
+the claims x regions matrix (verdict colour, primary figure in the cell) with one sentence per
+claim saying whether the region stands out.
+
+Every reader-visible string of this module is in the catalogue (``noordstats/i18n/catalogue.yaml``,
+keys ``matrix.*``, ``robustness.*``, ``verdict.*``); every value from the data is escaped.
+"""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+
+from noordstats import i18n
+from noordstats import regions as reg
+from noordstats.analysis.claims import all_regions
+from noordstats.i18n import DEFAULT_LANG
+
+VERDICT_CSS = {
+    "supported": "ok",
+    "partly supported": "partly",
+    "not supported": "no",
+    "insufficient data": "nodata",
+    "not testable": "nodata",
+}
+
+STYLE = """<style>
+.noordstats-matrix table {border-collapse: collapse; font-size: 0.8em}
+.noordstats-matrix th, .noordstats-matrix td {border: 1px solid #ccc; padding: 0.15em 0.35em;
+  text-align: center; vertical-align: middle}
+.noordstats-matrix th.claim, .noordstats-matrix td.claim, .noordstats-matrix td.sentence
+  {text-align: left}
+.noordstats-matrix td.ok {background: #d4edda} .noordstats-matrix td.partly {background: #fff3cd}
+.noordstats-matrix td.no {background: #f8d7da} .noordstats-matrix td.nodata {background: #e2e3e5}
+.noordstats-matrix .own {outline: 2px solid #1f5fa8; outline-offset: -2px; font-weight: bold}
+.noordstats-matrix td.sentence {font-size: 0.95em; min-width: 18em}
+.noordstats-readings td.primary {font-weight: bold}
+.noordstats-robust {display: inline-block; padding: 0 0.4em; border-radius: 4px;
+  background: #e8eef7}
+</style>"""
+
+
+def _e(value: object) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "–"
+    return html.escape(str(value))
+
+
+def _show(markup: str) -> None:
+    # deferred: IPython is needed only inside a kernel, not by the suite that imports this module
+    from IPython.display import display
+
+    display({"text/html": markup}, raw=True)
+
+
+def _t(key: str, lang: str, **params: object) -> str:
+    return i18n.t(f"matrix.{key}", lang, **params)
+
+
+def _verdict(verdict: str, lang: str) -> str:
+    key = f"verdict.{verdict}"
+    return i18n.t(key, lang) if i18n.has(key) else str(verdict)
+
+
+def _robustness(value: str, lang: str) -> str:
+    key = f"robustness.{value}"
+    return i18n.t(key, lang) if i18n.has(key) else str(value)
+
+
+def regions_for(region: str) -> list[str]:
+    """Every landsdeel and province, and ``region`` if it is neither (a COROP area)."""
+    return list(dict.fromkeys([*all_regions(), region]))
+
+
+def readings_html(scorecard: pd.DataFrame, lang: str = DEFAULT_LANG) -> str:
+    """One block of rows per testable claim: each reading's figure, period, source, comparison
+    and verdict, the primary first, and whether the verdict holds across them."""
+    testable = scorecard[scorecard.readings.map(lambda r: isinstance(r, list) and len(r) > 0)]
+    if testable.empty:
+        return f'<p class="noordstats-note">{_e(_t("none", lang))}</p>'
+    body = []
+    for row in testable.itertuples():
+        readings = row.readings
+        robust = _robustness(row.robustness, lang)
+        for i, reading in enumerate(readings):
+            css = VERDICT_CSS.get(reading["verdict"], "nodata")
+            verdict = _verdict(reading["verdict"], lang)
+            claim = (
+                f'<td rowspan="{len(readings)}">{_e(row.claim_id)}<br>'
+                f'<span class="noordstats-robust">{_e(robust)}</span></td>'
+                if i == 0
+                else ""
+            )
+            kind = _t("primary", lang) if reading["primary"] else _t("check", lang)
+            body.append(
+                f"<tr>{claim}"
+                f'<td class="{"primary" if reading["primary"] else ""}">{_e(kind)}: '
+                f"{_e(reading['title'])}</td><td>{_e(reading['figure_text'])}</td>"
+                f"<td>{_e(reading['period'])}</td><td>{_e(reading['source'])}</td>"
+                f"<td><small>{_e(reading['comparison'])}</small></td>"
+                f'<td><span class="noordstats-verdict {css}">{_e(verdict)}</span>'
+                "</td></tr>"
+            )
+    head = "".join(
+        f"<th>{_e(_t(k, lang))}</th>"
+        for k in (
+            "col_claim",
+            "col_reading",
+            "col_figure",
+            "col_period",
+            "col_source",
+            "col_compared",
+            "col_verdict",
+        )  # fmt: skip
+    )
+    return (
+        f"{STYLE}<p>{_e(_t('readings_intro', lang))}</p>"
+        '<div class="noordstats-table noordstats-readings"><table>'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+def matrix_html(
+    everywhere: pd.DataFrame, comparison: pd.DataFrame, region: str, lang: str = DEFAULT_LANG
+) -> str:
+    """Claims (rows, testable only) x regions (columns): cell colour = verdict, text = the
+    primary figure; the last column is the comparison sentence for ``region``. ``data-verdict``
+    holds the verdict's code with hyphens (``partly-supported``), the same in both languages."""
+    testable = everywhere[everywhere.verdict != "not testable"]
+    if testable.empty:
+        return f'<p class="noordstats-note">{_e(_t("none", lang))}</p>'
+    columns = list(dict.fromkeys(testable.region_code))
+    claim_ids = list(dict.fromkeys(testable.claim_id))
+    cells = testable.set_index(["claim_id", "region_code"])
+    sentences = comparison.set_index("claim_id").sentence if not comparison.empty else {}
+    name = reg.region_name(region)
+    head = f'<th class="claim">{_e(_t("col_claim", lang))}</th>' + "".join(
+        f'<th class="{"own" if code == region else ""}" title="{_e(reg.region_name(code))}">'
+        f"{_e(code)}</th>"
+        for code in columns
+    )
+    head += f'<th class="claim">{_e(_t("col_sentence", lang, name=name))}</th>'
+    rows = []
+    for claim_id in claim_ids:
+        tds = [f'<td class="claim">{_e(claim_id)}</td>']
+        for code in columns:
+            if (claim_id, code) not in cells.index:
+                tds.append('<td class="nodata">–</td>')
+                continue
+            cell = cells.loc[(claim_id, code)]
+            css = VERDICT_CSS.get(cell.verdict, "nodata")
+            own = " own" if code == region else ""
+            missing = ("-", "n/a", i18n.t("number.missing", lang))
+            figure = cell.figure_text if cell.figure_text not in missing else _t("no_figure", lang)
+            tds.append(
+                f'<td class="{css}{own}" data-verdict="{_e(str(cell.verdict).replace(" ", "-"))}" '
+                f'title="{_e(reg.region_name(code))}: {_e(_verdict(cell.verdict, lang))}">'
+                f"{_e(_short(figure))}</td>"
+            )
+        sentence = sentences.get(claim_id, "") if len(sentences) else ""
+        tds.append(f'<td class="sentence">{_e(sentence)}</td>')
+        rows.append(f"<tr>{''.join(tds)}</tr>")
+    legend = " ".join(
+        f'<span class="noordstats-verdict {css}">{_e(_verdict(v, lang))}</span>'
+        for v, css in VERDICT_CSS.items()
+        if v != "not testable"
+    )
+    return (
+        f"{STYLE}<p>{_e(_t('matrix_caption', lang))}</p>"
+        f"<p>{_e(_t('legend', lang))} {legend}</p>"
+        '<div class="noordstats-matrix" id="noordstats-claims-matrix"><table>'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def _short(figure: str) -> str:
+    """The number and a short unit: 'LQ' and '%' stay, long units are cut to the number."""
+    parts = str(figure).split(" ", 1)
+    if len(parts) == 2 and len(parts[1]) > 4:
+        return parts[0]
+    return str(figure)
+
+
+def summary_html(counts: dict[str, int], region: str, lang: str = DEFAULT_LANG) -> str:
+    text = _t(
+        "summary", lang, name=reg.region_name(region), meets=counts["meets_rule"],
+        distinctive=counts["distinctive"],
+    )  # fmt: skip
+    return f"<p><b>{_e(text)}</b></p>"
+
+
+def show_readings(scorecard: pd.DataFrame, lang: str = DEFAULT_LANG) -> None:
+    """:func:`readings_html`, displayed."""
+    _show(readings_html(scorecard, lang))
+
+
+def show_claims_matrix(
+    everywhere: pd.DataFrame, comparison: pd.DataFrame, region: str, lang: str = DEFAULT_LANG
+) -> None:
+    """:func:`matrix_html`, displayed."""
+    _show(matrix_html(everywhere, comparison, region, lang))
+
+
+def show_distinctive(counts: dict[str, int], region: str, lang: str = DEFAULT_LANG) -> None:
+    """One line: how many of the region's claims meet their rule and how many are distinctive."""
+    _show(summary_html(counts, region, lang))
