@@ -16,14 +16,7 @@ from noordstats import i18n
 from noordstats import regions as reg
 from noordstats.analysis.claims import all_regions
 from noordstats.i18n import DEFAULT_LANG
-
-VERDICT_CSS = {
-    "supported": "ok",
-    "partly supported": "partly",
-    "not supported": "no",
-    "insufficient data": "nodata",
-    "not testable": "nodata",
-}
+from noordstats.report.blocks import VERDICT_CLASSES
 
 STYLE = """<style>
 .noordstats-matrix table {border-collapse: collapse; font-size: 0.8em}
@@ -84,7 +77,7 @@ def readings_html(scorecard: pd.DataFrame, lang: str = DEFAULT_LANG) -> str:
         readings = row.readings
         robust = _robustness(row.robustness, lang)
         for i, reading in enumerate(readings):
-            css = VERDICT_CSS.get(reading["verdict"], "nodata")
+            css = VERDICT_CLASSES.get(reading["verdict"], "nodata")
             verdict = _verdict(reading["verdict"], lang)
             claim = (
                 f'<td rowspan="{len(readings)}">{_e(row.claim_id)}<br>'
@@ -149,7 +142,7 @@ def matrix_html(
                 tds.append('<td class="nodata">–</td>')
                 continue
             cell = cells.loc[(claim_id, code)]
-            css = VERDICT_CSS.get(cell.verdict, "nodata")
+            css = VERDICT_CLASSES.get(cell.verdict, "nodata")
             own = " own" if code == region else ""
             missing = ("-", "n/a", i18n.t("number.missing", lang))
             figure = cell.figure_text if cell.figure_text not in missing else _t("no_figure", lang)
@@ -163,7 +156,7 @@ def matrix_html(
         rows.append(f"<tr>{''.join(tds)}</tr>")
     legend = " ".join(
         f'<span class="noordstats-verdict {css}">{_e(_verdict(v, lang))}</span>'
-        for v, css in VERDICT_CSS.items()
+        for v, css in VERDICT_CLASSES.items()
         if v != "not testable"
     )
     return (
