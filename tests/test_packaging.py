@@ -239,12 +239,14 @@ def test_init_then_render_an_edited_claim(installed, empty) -> None:
     claims = folder / "claims.yaml"
     old = "its output per inhabitant is at least the national level."
     claims.write_text(claims.read_text(encoding="utf-8").replace(old, EDITED), encoding="utf-8")
-    result = check(run([noordstats, "reports", "--only", "claims", "--quiet"], folder, env))
+    # the edited English text shows in the English report (the Dutch one shows claim_nl)
+    command = [noordstats, "reports", "--only", "claims", "--lang", "en", "--quiet"]
+    result = check(run(command, folder, env))
     assert result.stderr.splitlines() == [
         f"noordstats: working folder {folder}: using its claims.yaml, indicators.yaml, "
         "themes.yaml, notebooks/ over the packaged ones"
     ]
-    page = (folder / "reports" / "claims-LD01.html").read_text(encoding="utf-8")
+    page = (folder / "reports" / "claims-LD01-en.html").read_text(encoding="utf-8")
     assert EDITED in page and old not in page
 
 
