@@ -54,3 +54,12 @@ def isolated_snapshot(tmp_path, monkeypatch):
     yield tmp_path
     declarations.cache_clear()
     regions.clear_caches()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (Debian's), driven by Playwright."""
+    from tests.browser_env import launch_chromium
+
+    with launch_chromium() as chromium:
+        yield chromium

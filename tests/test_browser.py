@@ -9,7 +9,6 @@ import base64
 import io
 import json
 import math
-import os
 import shutil
 from pathlib import Path
 
@@ -19,19 +18,10 @@ import pytest
 from noordstats.analysis import indicators
 from noordstats.report import parameters, suite
 from noordstats.report.worker import ReportSpec
+from tests.browser_env import jupyterlab_server
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 REPORTS = ["theme-cleantech-LD01", "theme-defence_security-LD01", "claims-LD01"]
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
 EVIL = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
@@ -50,20 +40,6 @@ CHARTS_JS = """() => Array.from(document.querySelectorAll('.noordstats-chart')).
 })"""
 CHART_LINKS_JS = """() => Array.from(document.querySelectorAll('a.noordstats-chart-csv'))
   .map(a => a.getAttribute('href'))"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"chromium not found at {CHROMIUM}; .ci/run installs it")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
@@ -239,43 +215,13 @@ NOTEBOOK_STATE_JS = """() => {
 @pytest.fixture(scope="module")
 def jupyterlab(tmp_path_factory):
     """A JupyterLab server on localhost serving a copy of notebooks/ (kernel 'python3')."""
-    import secrets
-    import socket
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-
     from noordstats import paths
 
     root = tmp_path_factory.mktemp("lab")
     for notebook in paths.NOTEBOOKS_DIR.glob("*.ipynb"):
         shutil.copyfile(notebook, root / notebook.name)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    token = secrets.token_hex(16)
-    command = [
-        str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--allow-root",
-        "--ip=127.0.0.1", f"--port={port}", f"--ServerApp.token={token}",
-        f"--ServerApp.root_dir={root}", f"--LabApp.workspaces_dir={root / '.workspaces'}",
-        "--LabApp.news_url=",
-    ]  # fmt: skip
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-            break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                pytest.fail("JupyterLab did not start")
-            time.sleep(0.3)
-    yield base, token
-    server.terminate()
-    server.wait(timeout=30)
+    with jupyterlab_server(root) as (base, token):
+        yield base, token
 
 
 @pytest.mark.slow

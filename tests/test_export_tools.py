@@ -30,11 +30,11 @@ from pathlib import Path
 import pytest
 
 from noordstats import paths
-from tests.test_browser import CHARTS_JS, browser, count_charts, open_page  # noqa: F401
+from tests.browser_env import JUPYTER, jupyterlab_server
+from tests.test_browser import CHARTS_JS, count_charts, open_page
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-JUPYTER = str(Path(sys.executable).parent / "jupyter")
 PYPROJECT = paths.PROJECT_DIR / "pyproject.toml"
 
 
@@ -85,7 +85,7 @@ def test_pyproject_registers_the_exporter():
     assert NoordstatsExporter.__name__ == "NoordstatsExporter"
 
 
-def assert_offline_page(browser, page_file: Path, notebook: Path) -> str:  # noqa: F811
+def assert_offline_page(browser, page_file: Path, notebook: Path) -> str:
     folder = page_file.parent
     markup = page_file.read_text(encoding="utf-8")
     assert "cdnjs" not in markup and "require.min.js" not in markup and "MathJax" not in markup
@@ -101,7 +101,7 @@ def assert_offline_page(browser, page_file: Path, notebook: Path) -> str:  # noq
     return text
 
 
-def test_nbconvert_to_noordstats_writes_the_offline_page(browser, registered, executed, tmp_path):  # noqa: F811
+def test_nbconvert_to_noordstats_writes_the_offline_page(browser, registered, executed, tmp_path):
     out = tmp_path / "exported"
     done = subprocess.run(
         [JUPYTER, "nbconvert", "--to", "noordstats", str(executed), "--output-dir", str(out)],
@@ -113,7 +113,7 @@ def test_nbconvert_to_noordstats_writes_the_offline_page(browser, registered, ex
     assert "Toetsing van de claims — Groningen (PV20)" in text and "Bronnen" in text
 
 
-def test_nbconvert_draws_a_suite_notebook_that_kept_only_the_figures(browser, registered, tmp_path):  # noqa: F811
+def test_nbconvert_draws_a_suite_notebook_that_kept_only_the_figures(browser, registered, tmp_path):
     """The suite's .ipynb keeps plotly's JSON only; the exporter draws it again."""
     from noordstats.report import suite
 
@@ -132,7 +132,7 @@ def test_nbconvert_draws_a_suite_notebook_that_kept_only_the_figures(browser, re
     assert '<html lang="en">' in page.read_text(encoding="utf-8")
 
 
-def test_plain_html_export_says_how_to_get_the_charts(browser, executed, tmp_path):  # noqa: F811
+def test_plain_html_export_says_how_to_get_the_charts(browser, executed, tmp_path):
     out = tmp_path / "plain"
     done = subprocess.run(
         [JUPYTER, "nbconvert", "--to", "html", str(executed), "--output-dir", str(out)],
@@ -151,40 +151,11 @@ def test_plain_html_export_says_how_to_get_the_charts(browser, executed, tmp_pat
 @pytest.fixture(scope="module")
 def lab(registered, executed):
     """JupyterLab with the exporter registered, serving the executed notebook."""
-    import secrets
-    import socket
-    import time
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    token = secrets.token_hex(16)
-    root = executed.parent
-    command = [
-        JUPYTER, "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}",
-        f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}",
-        f"--LabApp.workspaces_dir={root / '.workspaces'}", "--LabApp.news_url=",
-    ]  # fmt: skip
-    server = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=registered
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-            break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                pytest.fail("JupyterLab did not start")
-            time.sleep(0.3)
-    yield base, token
-    server.terminate()
-    server.wait(timeout=30)
+    with jupyterlab_server(executed.parent, env=registered) as (base, token):
+        yield base, token
 
 
-def test_jupyterlab_offers_the_export_and_serves_the_page(browser, lab, executed, tmp_path):  # noqa: F811
+def test_jupyterlab_offers_the_export_and_serves_the_page(browser, lab, executed, tmp_path):
     base, token = lab
     formats = json.load(urllib.request.urlopen(f"{base}/api/nbconvert?token={token}"))
     assert "noordstats" in formats and formats["noordstats"]["output_mimetype"] == "text/html"
@@ -262,7 +233,7 @@ def test_the_index_links_each_pdf(printed):
         assert f'href="{name}.pdf"' in index
 
 
-def test_a_chart_is_never_cut_across_a_page_break(browser, printed):  # noqa: F811
+def test_a_chart_is_never_cut_across_a_page_break(browser, printed):
     page, _, _, _ = open_page(browser, printed / "claims-LD01.html", printed)
     page.emulate_media(media="print")
     rules = page.eval_on_selector_all(

@@ -6,10 +6,7 @@ manifest holds them (no notebook runs)."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 
@@ -19,7 +16,6 @@ from noordstats.report.index_page import render_index
 
 EVIL = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
 BUDGET_56_BY_10 = 300 * 1024
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 VERDICTS = ["supported", "partly supported", "not supported", "insufficient data", "not testable"]
 
 
@@ -128,22 +124,6 @@ def test_every_text_of_the_matrix_is_escaped():
     page = render_index(entries, EVIL)
     assert "<img" not in page and "<script>window" not in page
     assert "&lt;script&gt;" in page
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"chromium not found at {CHROMIUM}; .ci/run installs it")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
-        yield chromium
-        chromium.close()
 
 
 VISIBLE_JS = """() => Array.from(document.querySelectorAll('#m tbody tr'))

@@ -25,7 +25,7 @@ import pytest
 
 from noordstats import __version__, paths
 from tests.reliability_env import describe_difference, tree_digest
-from tests.test_browser import CHARTS_JS, browser, count_charts, open_page  # noqa: F401
+from tests.test_browser import CHARTS_JS, count_charts, open_page
 
 pytestmark = pytest.mark.slow
 
@@ -208,7 +208,7 @@ def test_reports_render_into_the_current_folder(installed_reports) -> None:
 
 
 @pytest.mark.browser
-def test_installed_reports_draw_their_charts(browser, installed_reports) -> None:  # noqa: F811
+def test_installed_reports_draw_their_charts(browser, installed_reports) -> None:
     for name in ("claims-LD01", "theme-cleantech-LD01"):
         page_file = installed_reports / f"{name}.html"
         page, requests, errors, inside = open_page(browser, page_file, installed_reports)

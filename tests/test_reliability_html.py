@@ -12,9 +12,7 @@ reach the pages (so the test can fail), never unescaped; and in headless Chromiu
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,7 +27,6 @@ THEME = "defence_security"
 REPORT = f"theme-{THEME}-LD01"
 EVIL = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1">'
 RAW_MARKUP = re.compile(r"<script>window\.__pwned|<img src=x onerror", re.IGNORECASE)
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 def planted(site: str) -> str:
@@ -113,22 +110,6 @@ def test_planted_markup_is_escaped_in_report_and_index(rendered):
         assert f"[{site}]&lt;script&gt;" in index, f"{site} not in the index"
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"chromium not found at {CHROMIUM}; .ci/run installs it")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
-        yield browser
-        browser.close()
-
-
 @pytest.mark.browser
 @pytest.mark.parametrize("page_name", [f"{REPORT}.html", "index.html"])
 @pytest.mark.reliability(
@@ -136,9 +117,9 @@ def chromium():
     "the pages with planted <script>/onerror= opened in headless Chromium",
     "window.__pwned stays undefined, no dialog or page error; the planted text is visible as text",
 )
-def test_planted_markup_does_not_run_in_a_browser(rendered, chromium, page_name):
+def test_planted_markup_does_not_run_in_a_browser(rendered, browser, page_name):
     out, sites = rendered
-    context = chromium.new_context()
+    context = browser.new_context()
     context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
         out.resolve().as_uri()) else route.abort())  # fmt: skip
     page = context.new_page()

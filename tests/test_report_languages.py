@@ -17,7 +17,7 @@ from noordstats.analysis import indicators
 from noordstats.declarations.claims import load_claims
 from noordstats.declarations.indicators import load_indicators
 from noordstats.declarations.themes import load_themes
-from tests.test_browser import CHARTS_JS, browser, count_charts, open_page  # noqa: F401
+from tests.test_browser import CHARTS_JS, count_charts, open_page
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -79,7 +79,7 @@ def suites(tmp_path_factory):
 
 @pytest.mark.parametrize("lang", ["nl", "en"])
 @pytest.mark.parametrize("name", PAGES)
-def test_a_report_speaks_its_readers_language(browser, suites, name, lang):  # noqa: F811
+def test_a_report_speaks_its_readers_language(browser, suites, name, lang):
     stem = name if lang == "nl" else f"{name}-en"
     page, requests, errors, inside = open_page(browser, suites / f"{stem}.html", suites)
     charts = page.evaluate(CHARTS_JS)
@@ -126,7 +126,7 @@ def test_quotes_stay_verbatim_and_verdicts_are_named_in_each_language(suites):
     assert "partly supported" not in dutch and "niet toetsbaar" not in english
 
 
-def test_each_index_is_in_its_language_and_links_the_other(browser, suites):  # noqa: F811
+def test_each_index_is_in_its_language_and_links_the_other(browser, suites):
     for lang, name, other in (("nl", "index.html", "index-en.html"),
                               ("en", "index-en.html", "index.html")):  # fmt: skip
         page, _, errors, _ = open_page(browser, suites / name, suites)
