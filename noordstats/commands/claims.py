@@ -7,7 +7,7 @@ import argparse
 
 import pandas as pd
 
-from noordstats.commands.output import FORMATS, check_format, print_frame
+from noordstats.commands.output import FORMATS, add_theme_option, check_format, print_frame
 from noordstats.errors import UsageError
 from noordstats.regions import NORTH
 
@@ -29,13 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="every landsdeel and province (16 regions), the North first",
     )
-    parser.add_argument(
-        "--theme",
-        "--specialisation",  # the old name, kept as an alias
-        dest="theme",
-        default=None,
-        help="only the claims of one theme",
-    )
+    add_theme_option(parser, help="only the claims of one theme")
     parser.add_argument("--format", default="table", help=f"one of {', '.join(FORMATS)}")
     parser.add_argument(
         "--lang",

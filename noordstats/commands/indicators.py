@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from noordstats.commands.output import FORMATS, check_format, print_frame
+from noordstats.commands.output import FORMATS, add_theme_option, check_format, print_frame
 from noordstats.regions import NORTH
 
 TABLE_COLUMNS = ["indicator_id", "value_text", "period", "comparison_text"]
@@ -12,13 +12,7 @@ TABLE_COLUMNS = ["indicator_id", "value_text", "period", "comparison_text"]
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("indicators", help="a theme's indicators for a region vs NL")
-    parser.add_argument(
-        "--theme",
-        "--specialisation",  # the old name, kept as an alias
-        dest="theme",
-        required=True,
-        help="e.g. cleantech, agrofood",
-    )
+    add_theme_option(parser, help="e.g. cleantech, agrofood", required=True)
     parser.add_argument("--region", default=NORTH, help="region code (default LD01, the North)")
     parser.add_argument("--format", default="table", help=f"one of {', '.join(FORMATS)}")
     parser.set_defaults(func=run)

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
+
 import pandas as pd
 
 from noordstats.declarations.files import ConfigError
 
 FORMATS = ("table", "csv", "json", "md")
+
+
+def add_theme_option(parser: argparse.ArgumentParser, help: str, required: bool = False) -> None:
+    """``--theme ID`` (``--specialisation``, the old name, kept as an alias)."""
+    parser.add_argument(
+        "--theme", "--specialisation", dest="theme", required=required, default=None, help=help
+    )
 
 
 def check_format(fmt: str) -> str:

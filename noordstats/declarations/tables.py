@@ -263,6 +263,21 @@ class TableDeclaration(Strict):
             raise ValueError("'keep_declared_measures_only' needs a 'reduction' stating the rule")
         return self
 
+    def provenance_fields(self) -> dict[str, str | None]:
+        """Title, publisher, licence, dates and completeness, as the snapshot's metadata record
+        and the reports' provenance footer state them."""
+        return {
+            "title": self.title,
+            "title_note": self.title_note,
+            "publisher": self.publisher,
+            "licence": self.licence,
+            "captured": self.captured.isoformat() if self.captured else None,
+            "captured_note": self.captured_note,
+            "modified": self.modified.isoformat() if self.modified else None,
+            "completeness": self.completeness,
+            "completeness_note": self.completeness_note,
+        }
+
 
 class DeclarationError(UserError):
     """A declaration file that does not follow its schema."""

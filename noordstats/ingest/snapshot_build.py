@@ -88,15 +88,7 @@ def describe(decl: TableDeclaration, frame: pd.DataFrame, raw_dir: Path) -> dict
         }
     return {
         "id": decl.id,
-        "title": decl.title,
-        "title_note": decl.title_note,
-        "publisher": decl.publisher,
-        "licence": decl.licence,
-        "captured": decl.captured.isoformat() if decl.captured else None,
-        "captured_note": decl.captured_note,
-        "modified": decl.modified.isoformat() if decl.modified else None,
-        "completeness": decl.completeness,
-        "completeness_note": decl.completeness_note,
+        **decl.provenance_fields(),
         "reduction": "; ".join(r for r in (decl.reduction, SNAPSHOT_RULE) if r),
         "national": decl.national,
         "measure_title_note": decl.measure_title_note,

@@ -77,14 +77,7 @@ def describe_sources(table_ids: Iterable[str]) -> pd.DataFrame:
         rows.append(
             {
                 "table_id": decl.id,
-                "title": decl.title,
-                "publisher": decl.publisher,
-                "captured": decl.captured.isoformat() if decl.captured else None,
-                "captured_note": decl.captured_note,
-                "modified": decl.modified.isoformat() if decl.modified else None,
-                "licence": decl.licence,
-                "completeness": decl.completeness,
-                "completeness_note": decl.completeness_note,
+                **decl.provenance_fields(),
                 "periods": (
                     f"{meta['periods'][0]}..{meta['periods'][-1]}" if meta.get("periods") else None
                 ),
