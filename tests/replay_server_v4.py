@@ -306,8 +306,8 @@ class V4ReplayServer(ReplayServer):
             kept.append(("$skip", str(skip + self.page_size)))
             if top is not None:
                 kept.append(("$top", str(top - self.page_size)))
-            body["@odata.nextLink"] = url + "?" + "&".join(
-                f"{k}={quote(v, safe=v3._QUERY_SAFE)}" for k, v in kept
+            body["@odata.nextLink"] = (
+                url + "?" + "&".join(f"{k}={quote(v, safe=v3._QUERY_SAFE)}" for k, v in kept)
             )
         return _json(body)
 
