@@ -33,6 +33,7 @@ with ``table_id`` and ``resource``.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -41,6 +42,7 @@ from urllib.parse import quote
 
 from noordstats import paths
 from noordstats.declarations.tables import declarations
+from noordstats.storage import store
 from tests import replay_server as v3
 from tests.cbs_recordings import read_body
 from tests.replay_server import Answer, ODataQueryError, ReplayServer, RequestRecord
@@ -188,11 +190,18 @@ def convert_v3(served: v3.ServedTable) -> V4Table:
     properties = {
         "@odata.context": f"{base}/$metadata#Properties", "Identifier": served.table_id,
         "Title": info.get("Title"), "Description": info.get("Summary") or "",
-        "Language": "nl", "Catalog": "CBS", "Modified": info.get("Modified"),
+        "Language": "nl", "Catalog": "CBS", "Modified": v4_modified(info.get("Modified")),
         "Frequency": info.get("Frequency"), "TemporalCoverage": info.get("Period"),
         "Status": "Regulier", "ObservationCount": len(observations), "DatasetType": "Numeric",
     }  # fmt: skip
     return V4Table(served.table_id, properties, dims, measures, codes, observations)
+
+
+def v4_modified(modified: str | None) -> str | None:
+    """v4 writes Modified with its offset (``2026-02-17T00:00:00+01:00``); v3 without."""
+    if modified is None or re.search(r"[+-]\d\d:\d\d$|Z$", modified):
+        return modified
+    return f"{modified}+01:00"
 
 
 class V4ReplayServer(ReplayServer):
@@ -225,27 +234,27 @@ class V4ReplayServer(ReplayServer):
                             table.codes, table.observations)  # fmt: skip
         return table
 
+    def take_fault(self, record: RequestRecord):
+        _classify(record)  # before a fault is matched by resource
+        return super().take_fault(record)
+
     def answer(self, record: RequestRecord, base_url: str) -> Answer:
         path = record.path
         if not path.startswith(f"{ROOT}/CBS"):
             return _error(404, f"no such resource: {path}")
-        parts = [p for p in path[len(f"{ROOT}/CBS") :].split("/") if p]
+        _classify(record)
         root = f"{base_url}{ROOT}/CBS"
-        record.service = "v4"
-        if not parts:
-            record.resource = "CBS"
+        if record.resource == "CBS":
             return Answer(200, read_body(FIXTURES / "80072ned" / "_catalog_root.json.gz"))
-        if parts == ["Datasets"]:
-            record.resource = "Datasets"
+        if record.resource == "Datasets":
             return self.answer_datasets(record, root)
-        record.table_id = parts[0]
-        record.resource = "/".join(parts[1:]) or ""
-        table = self.v4_table(parts[0])
+        table = self.v4_table(record.table_id)
         if table is None:
-            return _error(404, f"Dataset {parts[0]} not found")
+            return _error(404, f"Dataset {record.table_id} not found")
         resource = record.resource
         plain = not (set(record.params) - {"$format"})
-        if plain and resource in table.recorded and not self._overridden(table):
+        fits = resource != "Observations" or len(table.observations) <= self.page_size
+        if plain and fits and resource in table.recorded and not self._overridden(table):
             return Answer(200, table.recorded[resource])
         if resource == "":
             sets = ["MeasureCodes", "Dimensions", "Observations"]
@@ -273,14 +282,15 @@ class V4ReplayServer(ReplayServer):
             decl = declarations()[table_id]
             if table_id.lower() in listed or decl.publisher != "CBS" or not table_id.isalnum():
                 continue
-            table = self.v4_table(table_id)
-            if table is not None:
-                p = table.properties
+            if self.table_ids is not None and table_id not in self.table_ids:
+                continue
+            meta = store.read_meta(self.snapshot_dir, table_id)
+            if meta is not None:
+                modified = self.modified.get(table_id) or v4_modified(v3.default_modified(meta))
                 rows.append(
-                    {"Identifier": table_id, "Catalog": "CBS", "Title": p.get("Title"),
-                     "Description": p.get("Description"), "Modified": p.get("Modified"),
-                     "ObservationCount": p.get("ObservationCount"), "Status": "Regulier",
-                     "Frequency": p.get("Frequency"), "Language": "nl"}
+                    {"Identifier": table_id, "Catalog": "CBS", "Title": meta["title"],
+                     "Description": "", "Modified": modified, "Status": "Regulier",
+                     "ObservationCount": None, "Language": "nl"}
                 )  # fmt: skip
         fields = set().union(*rows)
         return self.page(record, rows, fields, f"{root}/$metadata#Datasets", f"{root}/Datasets")
@@ -290,8 +300,13 @@ class V4ReplayServer(ReplayServer):
         try:
             text_filter = record.params.get("$filter")
             if text_filter:
-                predicate = v3.compile_filter(text_filter, fields)
-                rows = [row for row in rows if predicate(row)]
+                key = (url, text_filter, id(rows))
+                cached = self._query_cache.get(key)
+                if cached is None or cached[0] is not rows:
+                    predicate = v3.compile_filter(text_filter, fields)
+                    cached = (rows, [row for row in rows if predicate(row)])
+                    self._query_cache[key] = cached
+                rows = cached[1]
             skip = int(record.params.get("$skip", 0))
             top = int(record.params["$top"]) if "$top" in record.params else None
         except (ODataQueryError, ValueError) as exc:
@@ -310,6 +325,19 @@ class V4ReplayServer(ReplayServer):
                 url + "?" + "&".join(f"{k}={quote(v, safe=v3._QUERY_SAFE)}" for k, v in kept)
             )
         return _json(body)
+
+
+def _classify(record: RequestRecord) -> None:
+    """``/odata/v1/CBS/<id>/<resource>`` -> the record's table_id and resource ('' for the
+    table root); ``/odata/v1/CBS`` -> resource 'CBS', ``/CBS/Datasets`` -> 'Datasets'."""
+    record.service = "v4"
+    parts = [p for p in record.path[len(f"{ROOT}/CBS") :].split("/") if p]
+    if not parts:
+        record.resource = "CBS"
+    elif parts == ["Datasets"]:
+        record.resource = "Datasets"
+    else:
+        record.table_id, record.resource = parts[0], "/".join(parts[1:])
 
 
 def _json(body: dict[str, Any]) -> Answer:

@@ -12,12 +12,14 @@ status is 130 (SIGINT) or 143 (SIGTERM). See :mod:`noordstats.stopping`.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from noordstats import i18n, paths, stopping
+from noordstats.commands.output import add_api_option
 from noordstats.errors import UsageError
 from noordstats.load import SOURCES
 
@@ -66,6 +68,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _add_output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", choices=SOURCES, help="data source (default: snapshot)")
+    add_api_option(parser)
     parser.add_argument(
         "--lang",
         choices=i18n.LANGS,
@@ -198,6 +201,8 @@ def _render(specs: list, args: argparse.Namespace, jobs: int | None) -> int:
     from noordstats.report import suite
     from noordstats.report.index_page import index_name
 
+    if args.api:  # the workers and the notebooks' kernels inherit it (load_table's default)
+        os.environ["NOORDSTATS_API"] = args.api
     folder = suite.output_folder(args.out, args.dated)
     check_output_folder(folder)
     timeout = parse_timeout(args.timeout)

@@ -12,6 +12,7 @@ import requests
 
 from noordstats.cbs_codes import CodeError, region_level
 from noordstats.ingest.cbs_http import (
+    CatalogUnavailableError,
     HttpPolicy,
     LiveUnavailableError,
     UnknownCBSTableError,
@@ -22,10 +23,13 @@ from noordstats.ingest.cbs_http import (
     get_catalog,
     http_status,
     resolve_catalog,
+    resolve_v4,
 )
+from noordstats.ingest.cbs_v4 import get_catalog_v4
 from noordstats.ingest.importers.odata_v3 import column_stem, read_properties
-from noordstats.ingest.live import check_table_id, find_declaration
+from noordstats.ingest.live import api_order, check_table_id, find_declaration, make_client
 
+DATASETS = "CBS/Datasets"
 SEARCH_COLUMNS = ["table_id", "title", "period", "frequency", "modified", "summary"]
 INFO_COLUMNS = ["kind", "key", "column", "title", "categories", "levels", "unit", "group"]
 
@@ -39,15 +43,39 @@ def search_tables(
     regional: bool = False,
     catalog_url: str | None = None,
     policy: HttpPolicy | None = None,
+    api: str | None = None,
+    v4_url: str | None = None,
 ) -> pd.DataFrame:
     """Tables of CBS's catalog whose id, title or summary hold every one of ``words`` (case
     aside): table_id, title, period (the years covered, as CBS states them), frequency, modified
     (CBS Modified) and summary, newest first. ``regional``: only tables with a region dimension
-    (each match's DataProperties is asked). ``attrs['requests']``: requests made."""
+    (each match's metadata is asked). ``api``: the v3 catalog (``/ODataCatalog/Tables``), the v4
+    one (``/CBS/Datasets``) or ``auto`` (v4, then v3 if it fails). ``attrs``: ``requests`` made,
+    ``catalog_url`` and ``api`` of the catalog read."""
     wanted = [w.lower() for w in ([words] if isinstance(words, str) else list(words)) if w]
-    catalog = resolve_catalog(catalog_url)
     policy = policy or HttpPolicy.from_env()
-    entries, requests_made = get_catalog(catalog, policy)
+    order = api_order(api)
+    for which in order:
+        try:
+            if which == "v4":
+                service = resolve_v4(v4_url)
+                try:
+                    entries, requests_made = get_catalog_v4(service, policy)
+                except _UnusableAnswer as exc:
+                    raise CatalogUnavailableError(service.url, f"unusable answer: {exc}") from None
+                except _TransportError as exc:
+                    raise CatalogUnavailableError(service.url, str(exc)) from None
+                except requests.RequestException as exc:
+                    raise CatalogUnavailableError(service.url, _http_reason(exc)) from None
+                catalog_base = service.url
+            else:
+                catalog = resolve_catalog(catalog_url)
+                entries, requests_made = get_catalog(catalog, policy)
+                catalog_base = catalog.url
+            break
+        except CatalogUnavailableError:
+            if which == order[-1]:
+                raise
     rows = []
     for entry in entries:
         haystack = " ".join(
@@ -69,7 +97,7 @@ def search_tables(
     if regional and not frame.empty:
         keep = []
         for table_id in frame.table_id:
-            client = _Client(catalog, policy, table_id, lambda *a: None)
+            client = make_client(which, table_id, catalog_url, v4_url, policy)
             try:
                 properties = client.get("DataProperties")
             except (_TransportError, requests.RequestException):
@@ -78,23 +106,40 @@ def search_tables(
             keep.append(read_properties(properties).region is not None)
         frame = frame[keep]
     frame = frame.sort_values(["modified", "table_id"], ascending=[False, True], ignore_index=True)
-    frame.attrs = {"catalog_url": catalog.url, "requests": requests_made}
+    frame.attrs = {"catalog_url": catalog_base, "requests": requests_made, "api": which}
     return frame
 
 
 def table_info(
-    table_id: str, catalog_url: str | None = None, policy: HttpPolicy | None = None
+    table_id: str,
+    catalog_url: str | None = None,
+    policy: HttpPolicy | None = None,
+    api: str | None = None,
+    v4_url: str | None = None,
 ) -> pd.DataFrame:
     """One table as CBS describes it: a row per dimension (kind ``region``, ``period`` or
     ``dimension``: key, column stem in the tidy frame, title, number of categories, region
     levels present) and per measure (kind ``measure``: key, title, unit, TopicGroups it is
     nested in; ``text measure`` for String topics). ``attrs['table']``: id, title, summary,
-    modified, periods (first, last, count), declared (in ``data/tables.yaml``)."""
+    modified, periods (first, last, count), declared (in ``data/tables.yaml``), api (the
+    service that answered: ``auto`` asks v4, then v3)."""
     table_id = check_table_id(table_id)
     decl = find_declaration(table_id)
     cbs_id = decl.live_id if decl is not None else table_id
-    catalog = resolve_catalog(catalog_url)
-    client = _Client(catalog, policy or HttpPolicy.from_env(), cbs_id, lambda *a: None)
+    order = api_order(api)
+    policy = policy or HttpPolicy.from_env()
+    for which in order:
+        try:
+            return _table_info(make_client(which, cbs_id, catalog_url, v4_url, policy), table_id)
+        except (LiveUnavailableError, UnknownCBSTableError):
+            if which == order[-1]:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _table_info(client: _Client, table_id: str) -> pd.DataFrame:
+    decl = find_declaration(table_id)
+    cbs_id, catalog = client.table_id, client.catalog
     try:
         try:
             modified, info = client.get_modified()
@@ -144,6 +189,7 @@ def table_info(
             "periods": [periods[0], periods[-1], len(periods)] if periods else None,
             "declared": decl is not None,
             "catalog_url": catalog.url,
+            "api": client.api,
         },
         "requests": client.transport.request_count,
     }

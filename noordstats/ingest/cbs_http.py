@@ -92,9 +92,9 @@ class LiveNotSupportedError(LiveUnavailableError):
 class CatalogUnavailableError(UnavailableError):
     """CBS's catalog of tables could not be read (network, HTTP error, an unusable answer)."""
 
-    def __init__(self, url: str, reason: str):
+    def __init__(self, url: str, reason: str, resource: str = "ODataCatalog/Tables"):
         self.url, self.reason = url, reason
-        super().__init__(f"CBS catalog not readable at {url}/ODataCatalog/Tables ({reason})")
+        super().__init__(f"CBS catalog not readable at {url}/{resource} ({reason})")
 
 
 class LiveConfigError(UserError):
