@@ -48,8 +48,9 @@ from noordstats.ingest.cbs_http import (
 from noordstats.ingest.cbs_v4 import APIS, V4Client
 from noordstats.ingest.importers.common import SourceFormatError
 from noordstats.ingest.importers.odata_v3 import column_stem
-from noordstats.ingest.live_read import read_any, read_declared
+from noordstats.ingest.live_read import plan_keys, read_any, read_declared
 from noordstats.ingest.selection import Selection
+from noordstats.ingest.structure import live_prints, make_structure
 from noordstats.storage import cache
 
 log = logging.getLogger(__name__)
@@ -363,3 +364,38 @@ def download_table(
     except (_TransportError, requests.RequestException) as exc:
         reason = str(exc) if isinstance(exc, _TransportError) else _http_reason(exc)
         raise LiveUnavailableError(table_id, catalog.url, reason) from None
+
+
+def structure_from_cbs(
+    table_id: str,
+    api: str | None = None,
+    catalog_url: str | None = None,
+    v4_url: str | None = None,
+    policy: HttpPolicy | None = None,
+):
+    """A declared table's structure as CBS serves it now (``auto``: v4, then v3), to record
+    after review (``noordstats snapshot fingerprint --from-cbs``). Raises
+    :class:`LiveDataError` when CBS's table no longer fits the declaration (a measure or
+    dimension gone or added: update data/tables.yaml first), :class:`LiveUnavailableError`
+    when CBS cannot be asked."""
+    decl = declarations()[table_id]
+    order = api_order(api)
+    for which in order:
+        client = make_client(which, decl.live_id, catalog_url, v4_url, policy)
+        try:
+            properties = client.get("DataProperties")
+        except (_TransportError, requests.RequestException) as exc:
+            reason = str(exc) if isinstance(exc, _TransportError) else _http_reason(exc)
+            if which == order[-1]:
+                raise LiveUnavailableError(table_id, client.catalog.url, reason) from None
+            continue
+        except _UnusableAnswer as exc:
+            raise LiveDataError(table_id, client.catalog.url, str(exc)) from None
+        dims, measures, problems = plan_keys(decl, properties, client.api)
+        if problems:
+            raise LiveDataError(
+                table_id, client.catalog.url, "schema drift: " + "; ".join(problems)
+            )
+        prints = live_prints(decl, properties, dims, measures)
+        return make_structure(table_id, f"cbs-{client.api}", prints)
+    raise AssertionError("unreachable")

@@ -34,6 +34,7 @@ from noordstats.ingest.selection import (
     resolve_filters,
 )
 from noordstats.ingest.snapshot_build import SNAPSHOT_RULE, describe
+from noordstats.ingest.structure import compare, live_prints, recorded_structure
 from noordstats.storage import store
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,7 @@ def read_declared(
     dims, measures, problems = plan_keys(decl, properties, client.api)
     if problems:
         raise _UnusableAnswer("schema drift: " + "; ".join(problems) + "; update data/tables.yaml")
+    check_structure(decl, properties, dims, measures)
     topics = {p["Key"]: p for p in properties if p.get("Type") == "Topic"}
     snapshot = (store.read_snapshot_meta(decl.id) or {}).get("dimensions", {})
     code_lists: dict[str, list[dict[str, Any]]] = {}
@@ -195,6 +197,25 @@ def read_declared(
         }
     )
     return frame, meta
+
+
+def check_structure(
+    decl: TableDeclaration,
+    properties: list[dict[str, Any]],
+    dims: dict[str, str],
+    measures: dict[str, str],
+) -> None:
+    """CBS's structure must be the reviewed one (``data/table_structure.yaml``): a measure
+    retitled or in another unit, a dimension retitled, is not mapped onto the snapshot."""
+    recorded = recorded_structure(decl.id)
+    if recorded is None:
+        return
+    changes = compare(recorded, live_prints(decl, properties, dims, measures))
+    if changes:
+        raise _UnusableAnswer(
+            f"CBS changed the table: {'; '.join(changes)}; review data/tables.yaml, then "
+            f"`noordstats snapshot fingerprint {decl.id} --from-cbs`"
+        )
 
 
 def _cell_notes(client: _Client) -> dict[str, Any]:
