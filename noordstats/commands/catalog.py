@@ -85,7 +85,17 @@ def run_info(args: argparse.Namespace) -> int:
         print(textwrap.fill(table["summary"], 100, initial_indent="  ", subsequent_indent="  "))
     print(f"  CBS Modified {table['modified']}; periods {span}; frequency {table['frequency']}")
     declared = "declared in data/tables.yaml" if table["declared"] else "not declared"
-    print(f"  {declared}; catalog {table['catalog_url']} (OData {table['api']})\n")
+    print(f"  {declared}; catalog {table['catalog_url']} (OData {table['api']})")
+    changes = table.get("structure_changes")
+    if changes:
+        print(f"  CBS changed the table since its structure was reviewed ({len(changes)}):")
+        for change in changes:
+            print(f"    - {change}")
+        print(f"  review data/tables.yaml, then `noordstats snapshot fingerprint {args.table} "
+              "--from-cbs`")  # fmt: skip
+    elif changes is not None:
+        print("  structure as reviewed (data/table_structure.yaml)")
+    print()
     dims = frame[~frame.kind.str.contains("measure")]
     print_frame(dims, "table", ["kind", "key", "column", "title", "categories", "levels"])
     print()

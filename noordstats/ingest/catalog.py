@@ -28,6 +28,8 @@ from noordstats.ingest.cbs_http import (
 from noordstats.ingest.cbs_v4 import get_catalog_v4
 from noordstats.ingest.importers.odata_v3 import column_stem, read_properties
 from noordstats.ingest.live import api_order, check_table_id, find_declaration, make_client
+from noordstats.ingest.live_read import plan_keys
+from noordstats.ingest.structure import compare, live_prints, recorded_structure
 
 DATASETS = "CBS/Datasets"
 SEARCH_COLUMNS = ["table_id", "title", "period", "frequency", "modified", "summary"]
@@ -122,7 +124,8 @@ def table_info(
     levels present) and per measure (kind ``measure``: key, title, unit, TopicGroups it is
     nested in; ``text measure`` for String topics). ``attrs['table']``: id, title, summary,
     modified, periods (first, last, count), declared (in ``data/tables.yaml``), api (the
-    service that answered: ``auto`` asks v4, then v3)."""
+    service that answered: ``auto`` asks v4, then v3), structure_changes (a declared table: how
+    CBS's table differs from its reviewed structure, empty when it does not; None otherwise)."""
     table_id = check_table_id(table_id)
     decl = find_declaration(table_id)
     cbs_id = decl.live_id if decl is not None else table_id
@@ -177,6 +180,7 @@ def _table_info(client: _Client, table_id: str) -> pd.DataFrame:
         rows.append(["text measure", key, "", title, None, "", "", ""])
     frame = pd.DataFrame(rows, columns=INFO_COLUMNS)
     frame["categories"] = frame.categories.astype("Int64")
+    changes = structure_changes(decl, properties, client.api) if decl is not None else None
     periods = sorted(str(c["Key"]).strip() for c in code_lists.get(read.period, []))
     frame.attrs = {
         "table": {
@@ -190,10 +194,21 @@ def _table_info(client: _Client, table_id: str) -> pd.DataFrame:
             "declared": decl is not None,
             "catalog_url": catalog.url,
             "api": client.api,
+            "structure_changes": changes,
         },
         "requests": client.transport.request_count,
     }
     return frame
+
+
+def structure_changes(decl, properties: list[dict[str, Any]], api: str) -> list[str]:
+    """How CBS's table differs from its declaration and reviewed structure
+    (``data/table_structure.yaml``); empty when it does not."""
+    dims, measures, problems = plan_keys(decl, properties, api)
+    recorded = recorded_structure(decl.id)
+    if recorded is None:
+        return [*problems, f"no reviewed structure: `noordstats snapshot fingerprint {decl.id}`"]
+    return [*problems, *compare(recorded, live_prints(decl, properties, dims, measures))]
 
 
 def _level(code: str) -> str | None:
