@@ -148,7 +148,7 @@ def test_cli_search_info_fetch_over_v4(shared_server, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "M001924" in out and "Ziekteverzuimpercentage" in out and "(OData v4)" in out
     assert cli.main(["fetch", "80072ned", "--api", "v4", "--no-progress"]) == 0
-    assert "4409 rows (downloaded, OData v4)" in capsys.readouterr().out
+    assert "4409 rows (downloaded) over OData v4" in capsys.readouterr().out
 
 
 # ------------------------------------------------------------------ every shipped table over v4

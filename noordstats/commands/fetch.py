@@ -114,8 +114,8 @@ def _run(args: argparse.Namespace) -> int:
         fetched += 1
         state = "downloaded" if downloaded else "unchanged at CBS, not downloaded again"
         tqdm.write(
-            f"{table_id}: CBS Modified {meta['modified']}, {len(frame)} rows ({state}, OData "
-            f"{meta.get('api', 'v3')}); cached in {meta['cache_path']}"
+            f"{table_id}: CBS Modified {meta['modified']}, {len(frame)} rows ({state}) over "
+            f"OData {meta.get('api', 'v3')}; cached in {meta['cache_path']}"
         )
         if meta.get("not_reconciled"):
             items = meta["not_reconciled"]
