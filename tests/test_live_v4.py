@@ -17,10 +17,12 @@ import pytest
 import requests
 
 from noordstats import cli
+from noordstats.analysis import frames
 from noordstats.declarations.tables import declarations
 from noordstats.ingest import catalog, cbs_http, live
 from noordstats.ingest.cbs_v4 import V4Client
 from noordstats.load import StaleDataWarning, TableOrigin, load_table
+from noordstats.report import blocks, provenance
 from tests.cbs_recordings import read_body, sha256
 from tests.replay_server import ReplayServer, closed_port_url, isolate_live_settings
 from tests.replay_server_v4 import FIXTURES, V4ReplayServer, V4Table
@@ -379,3 +381,24 @@ def test_v4_unknown_table(shared_server, capsys, monkeypatch):
     assert cli.main(["info", "99999XXX", "--api", "v4"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "99999XXX" in err[0]
+
+
+# ------------------------------------------------------------------ the page and the summary
+
+
+def test_report_status_and_summary_name_the_service(shared_server, monkeypatch):
+    """The origin record (the notebook summary, the manifest, run.json) and the page's status
+    line say which CBS service each table came from."""
+    monkeypatch.setenv("NOORDSTATS_V4_URL", shared_server.v4_url)
+    shown: list[str] = []
+    monkeypatch.setattr(blocks, "_show", shown.append)
+    frames.load_cached.cache_clear()
+    try:
+        summary = provenance.build_summary(["85924NED"], "live")
+        blocks.show_data_status(["85924NED"], "live", "en")
+        blocks.show_data_status(["85924NED"], "live", "nl")
+    finally:
+        frames.load_cached.cache_clear()
+    assert summary["tables"][0]["api"] == "v4" and summary["tables"][0]["source"] == "live"
+    assert "Data: live from CBS (85924NED over OData v4)." in shown[0]
+    assert "(85924NED via OData v4)" in shown[1]
