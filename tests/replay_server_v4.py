@@ -347,3 +347,29 @@ def _json(body: dict[str, Any]) -> Answer:
 def _error(status: int, message: str) -> Answer:
     body = {"error": {"code": str(status), "message": message}}
     return Answer(status, json.dumps(body).encode())
+
+
+def recorded_2026(table_id: str, raw_dir: Path) -> V4Table:
+    """A 2026 capture of the current service (83625NED), as recorded: the files data/raw holds
+    (observations, period codes) and those tests/fixtures/cbs-api-v4 adds (properties,
+    dimensions, measure codes, region codes). Served from its rows (the capture is a slice:
+    ``index.json``'s sliceFilter), with the current shape's fields as CBS sent them."""
+    fixtures, raw = FIXTURES / table_id, raw_dir / "cbs" / table_id
+
+    def doc(folder: Path, name: str) -> Any:
+        return json.loads(read_body(folder / f"{name}.gz"))
+
+    dims = doc(fixtures, "dimensions.json")["value"]
+    codes = {}
+    for dim in dims:
+        key = dim["Identifier"]
+        folder = fixtures if (fixtures / f"codes-{key}.json.gz").exists() else raw
+        codes[key] = doc(folder, f"codes-{key}.json")["value"]
+    return V4Table(
+        table_id=table_id,
+        properties=doc(fixtures, "properties.json"),
+        dimensions=dims,
+        measures=doc(fixtures, "measure-codes.json")["value"],
+        codes=codes,
+        observations=doc(raw, "observations-page-1.json")["value"],
+    )

@@ -25,7 +25,7 @@ from noordstats.load import StaleDataWarning, TableOrigin, load_table
 from noordstats.report import blocks, provenance
 from tests.cbs_recordings import read_body, sha256
 from tests.replay_server import ReplayServer, closed_port_url, isolate_live_settings
-from tests.replay_server_v4 import FIXTURES, V4ReplayServer, V4Table
+from tests.replay_server_v4 import FIXTURES, V4ReplayServer, V4Table, recorded_2026
 from tests.test_live import (
     SleepRecorder,
     _plain,
@@ -99,6 +99,34 @@ def test_v4_fixtures_are_the_recorded_bytes():
         assert stored == set(sums)
         for name, digest in sums.items():
             assert sha256(read_body(FIXTURES / folder / f"{name}.gz")) == digest
+
+
+@pytest.mark.reliability(
+    "real format",
+    "OData v4 answers of the current service (83625NED, 2026: StringValue, Impossible cells)",
+    "the figures of the recorded observations; Impossible cells missing with their reason",
+)
+def test_current_v4_recording_reads_as_recorded(raw_dir, policy):
+    observations = json.loads(
+        read_body(raw_dir / "cbs" / "83625NED" / "observations-page-1.json.gz")
+    )["value"]
+    regions, year = ["NL01", "LD01", "PV20", "GM0014"], "2024"
+    with V4ReplayServer() as server:
+        server.v4_overrides["83625NED"] = recorded_2026("83625NED", raw_dir)
+        frame, meta = live.fetch_table(
+            "83625NED", api="v4", v4_url=server.v4_url, regions=regions, periods=[int(year)],
+            policy=policy,
+        )  # fmt: skip
+        sent = server.requests_for("Observations", "83625NED")[0].params["$filter"]
+    assert "startswith(RegioS,'PV20')" in sent and "startswith(Perioden,'2024')" in sent
+    wanted = [o for o in observations
+              if o["RegioS"] in regions and o["Perioden"].startswith(year)]  # fmt: skip
+    expected = {o["RegioS"]: o["Value"] for o in wanted if o["ValueAttribute"] == "None"}
+    got = dict(zip(frame.region_code.astype(str), frame.value, strict=True))
+    assert {k: v for k, v in got.items() if not pd.isna(v)} == expected and expected
+    assert meta["modified"] == "2026-02-17T00:00:00+01:00"
+    impossible = sum(1 for o in wanted if o["ValueAttribute"] == "Impossible")
+    assert meta["value_attributes"].get("M001534: Impossible", 0) == impossible
 
 
 # ------------------------------------------------------------------ a table never seen before
