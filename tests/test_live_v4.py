@@ -430,3 +430,44 @@ def test_report_status_and_summary_name_the_service(shared_server, monkeypatch):
     assert summary["tables"][0]["api"] == "v4" and summary["tables"][0]["source"] == "live"
     assert "Data: live from CBS (85924NED over OData v4)." in shown[0]
     assert "(85924NED via OData v4)" in shown[1]
+
+
+UNSEEN_FAULTS = [
+    ("HTTP 503 twice on MeasureCodes",
+     lambda s: s.add_fault("status", resource="MeasureCodes", status=503, times=2)),
+    ("HTTP 429 with Retry-After on Observations",
+     lambda s: s.add_fault("status", resource="Observations", status=429,
+                           headers={"Retry-After": "2"})),
+    ("connection reset on a follow-up page",
+     lambda s: s.add_fault("reset", resource="Observations", when=lambda r: r.is_follow_up_page)),
+    ("truncated JSON on the first page",
+     lambda s: s.add_fault("truncate", resource="Observations",
+                           when=lambda r: not r.is_follow_up_page)),
+    ("read timeout on the period codes",
+     lambda s: s.add_fault("delay", resource="PeriodenCodes", delay=0.6)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "inject"),
+    [
+        pytest.param(*row, id=row[0], marks=pytest.mark.reliability(
+            "fault", f"OData v4, a table never seen (80072ned): {row[0]}",
+            "retry, then the recorded figures"))
+        for row in UNSEEN_FAULTS
+    ],
+)  # fmt: skip
+def test_unseen_v4_table_through_faults(case, inject, sleeps):
+    policy = cbs_http.HttpPolicy(read_timeout=0.3, attempts=3, backoff=0.01, sleep=sleeps)
+    observations = recorded("Observations")["value"]
+    with V4ReplayServer(page_size=1000) as server:
+        inject(server)
+        frame, meta = live.fetch_table("80072ned", api="v4", v4_url=server.v4_url, policy=policy)
+        assert sum(f.hits for f in server.faults) >= 1
+    assert sleeps, "the fault was retried"
+    expected = {(o["Perioden"], o["BedrijfskenmerkenSBI2008"]): o["Value"] for o in observations}
+    got = dict(
+        zip(zip(frame.period_code.astype(str), frame.bedrijfskenmerken_sbi2008_code.astype(str),
+                strict=True), frame.value, strict=True)
+    )  # fmt: skip
+    assert got == expected and meta["api"] == "v4"

@@ -129,6 +129,11 @@ def run_fingerprint(args: argparse.Namespace) -> int:
     # deferred: every command module is imported for --help; start-up stays fast
     from noordstats.ingest import live, structure
 
+    if not paths.FROM_CHECKOUT:  # the declarations of an installed package are read-only
+        raise UsageError(
+            "snapshot fingerprint records data/table_structure.yaml of the repository and works "
+            "in a checkout only"
+        )
     wanted = structure.fingerprinted_tables()
     tables = []
     for table_id in args.tables or wanted:
