@@ -25,6 +25,8 @@ from tests.replay_server import ReplayServer, isolate_live_settings
 from tests.replay_server_v4 import V4ReplayServer, V4Table
 
 TABLE, MEASURE = "85924NED", "BbpMarktprijzen_1"
+#: a table whose snapshot has CBS's own measure titles (not titles built from the key)
+TITLED, TITLED_MEASURE = "70960ned", "NietGenormaliseerdeProductie_11"
 
 
 @pytest.fixture(autouse=True)
@@ -111,39 +113,58 @@ def test_fingerprint_command_rewrites_the_record_unchanged(capsys):
 
 
 def _retitle_v3(server: ReplayServer, title: str) -> None:
-    table = server.table(TABLE)
-    properties = [dict(p, Title=title) if p["Key"] == MEASURE else p for p in table.properties]
-    server.overrides[TABLE] = dataclasses.replace(table, properties=properties)
-    server.set_modified(TABLE, "2026-06-01T02:00:00")
+    table = server.table(TITLED)
+    properties = [
+        dict(p, Title=title) if p["Key"] == TITLED_MEASURE else p for p in table.properties
+    ]
+    server.overrides[TITLED] = dataclasses.replace(table, properties=properties)
+    server.set_modified(TITLED, "2026-06-01T02:00:00")
 
 
 @pytest.mark.reliability("fault", "CBS retitles a measure, same key (OData v3)",
                          "not mapped: cache used, the change named; info shows it")  # fmt: skip
 def test_retitled_measure_over_v3_is_caught_until_reviewed(capsys, monkeypatch):
     with ReplayServer(page_size=5000) as server:
-        cached, _ = live.fetch_table(TABLE, catalog_url=server.url, api="v3")
-        _retitle_v3(server, "Bbp tegen basisprijzen")
-        change = f"measure {MEASURE} retitled 'Bbp marktprijzen' -> 'Bbp tegen basisprijzen'"
-        with pytest.raises(
-            cbs_http.LiveDataError, match=re.escape(f"CBS changed the table: {change}")
-        ):
-            live.fetch_table(TABLE, catalog_url=server.url, api="v3")
+        cached, _ = live.fetch_table(TITLED, catalog_url=server.url, api="v3")
+        _retitle_v3(server, "Productie, genormaliseerd")
+        change = (
+            f"measure {TITLED_MEASURE} retitled 'Niet-genormaliseerde productie' -> "
+            "'Productie, genormaliseerd'"
+        )
+        expected = re.escape(f"CBS changed the table: {change}")
+        with pytest.raises(cbs_http.LiveDataError, match=expected):
+            live.fetch_table(TITLED, catalog_url=server.url, api="v3")
         with pytest.warns(StaleDataWarning, match=re.escape(change)):
-            loaded = load_table(TABLE, source="auto", catalog_url=server.url, api="v3")
+            loaded = load_table(TITLED, source="auto", catalog_url=server.url, api="v3")
         assert loaded.attrs["source"] == "cache"
         assert "CBS changed the table" in loaded.attrs["stale_reason"]
-        info = catalog.table_info(TABLE, catalog_url=server.url, api="v3")
+        info = catalog.table_info(TITLED, catalog_url=server.url, api="v3")
         assert info.attrs["table"]["structure_changes"] == [change]
         monkeypatch.setenv("NOORDSTATS_CATALOG_URL", server.url)
-        assert cli.main(["info", TABLE, "--api", "v3"]) == 0
+        assert cli.main(["info", TITLED, "--api", "v3"]) == 0
         out = capsys.readouterr().out
         assert "CBS changed the table since its structure was reviewed (1)" in out and change in out
         # reviewed: record CBS's structure; the table is fetched again
-        assert cli.main(["snapshot", "fingerprint", TABLE, "--from-cbs", "--api", "v3"]) == 0
-        assert f"{TABLE}: cbs-v3" in capsys.readouterr().out
-        assert table_structures()[TABLE].measures[MEASURE].title == "Bbp tegen basisprijzen"
-        frame, meta = live.fetch_table(TABLE, catalog_url=server.url, api="v3")
+        assert cli.main(["snapshot", "fingerprint", TITLED, "--from-cbs", "--api", "v3"]) == 0
+        assert f"{TITLED}: cbs-v3" in capsys.readouterr().out
+        recorded = table_structures()[TITLED].measures[TITLED_MEASURE]
+        assert recorded.title == "Productie, genormaliseerd"
+        frame, meta = live.fetch_table(TITLED, catalog_url=server.url, api="v3")
     assert meta["source"] == "live" and len(frame) == len(cached)
+
+
+def test_titles_built_from_keys_and_cut_titles_are_not_changes():
+    """A title the snapshot built from the CBS key is not CBS's and is not compared; a title
+    cut short compares with the title it begins."""
+    entry = table_structures()[TABLE]
+    assert entry.measures[MEASURE].title is None  # 'Bbp marktprijzen', built from the key
+    prints = (
+        entry.dimensions,
+        {**entry.measures, MEASURE: entry.measures[MEASURE].model_copy(update={"title": "X"})},
+    )
+    assert structure.compare(entry, prints) == []
+    assert structure.same_title("Banen A landbouw, bos...", "Banen A landbouw, bosbouw")
+    assert not structure.same_title("Banen A landbouw", "Banen A landbouw, bosbouw")
 
 
 @pytest.mark.reliability("fault", "CBS changes a measure's unit (OData v3)",

@@ -24,7 +24,8 @@ from noordstats.declarations.files import ConfigError, Strict, read_yaml, valida
 
 HEADER = """\
 # The reviewed structure of every declared CBS table: dimensions (kind, title) and measures
-# (title, unit), as the snapshot holds them or as CBS last served them after review. Written by
+# (title, unit), as the snapshot holds them or as CBS last served them after review (null: not
+# known from the snapshot — a title built from the CBS key, an unstated unit — not compared). By
 # `noordstats snapshot fingerprint [TABLE...]` (`--from-cbs` records CBS's current structure);
 # a live answer that differs is not mapped (the table falls back to the cache or snapshot and
 # the page names the change) until this record is reviewed and written again. Do not edit by
@@ -38,7 +39,10 @@ class DimensionPrint(Strict):
 
 
 class MeasurePrint(Strict):
-    title: str
+    """A measure's title and unit as reviewed; None where the snapshot does not know it (a
+    title built from the CBS key, a unit no source states): not compared."""
+
+    title: str | None = None
     unit: str | None = None
 
 
@@ -109,8 +113,6 @@ def render_table_structures(entries: dict[str, TableStructure]) -> str:
         lines.append("    measures:")
         for name, measure in sorted(entry.measures.items()):
             unit = json.dumps(measure.unit, ensure_ascii=False) if measure.unit else "null"
-            lines.append(
-                f"      {json.dumps(name)}: "
-                f"{{title: {json.dumps(measure.title, ensure_ascii=False)}, unit: {unit}}}"
-            )
+            title = json.dumps(measure.title, ensure_ascii=False) if measure.title else "null"
+            lines.append(f"      {json.dumps(name)}: {{title: {title}, unit: {unit}}}")
     return "\n".join(lines) + "\n"

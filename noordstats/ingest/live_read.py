@@ -57,7 +57,8 @@ def plan_keys(
     matched by title too (:func:`~noordstats.ingest.reconcile.match_keys`). Problems: a declared
     measure or dimension CBS no longer has (or types as text), a dimension CBS added. Over
     OData v4 (``api='v4'``) measures have identifiers of their own (``M000352``): they are
-    matched by title and unit (:func:`~noordstats.ingest.reconcile.match_measures`), and a
+    matched by title and unit (:func:`~noordstats.ingest.reconcile.match_measures`; the
+    reviewed structure's title and unit where it records them, else the declaration's), and a
     declared measure that does not match is named with the reason."""
     read = read_properties(properties)
     problems: list[str] = []
@@ -88,8 +89,17 @@ def plan_keys(
             **{k: (m["title"], m["unit"]) for k, m in read.measures.items()},
             **{k: (t, None) for k, t in read.text_measures.items()},
         }
+        reviewed = recorded_structure(decl.id)
+        known = reviewed.measures if reviewed is not None else {}
         measures, measure_problems, _ = match_measures(
-            {k: (m.title, m.unit) for k, m in decl.measures.items()}, cbs_measures
+            {
+                k: (
+                    getattr(known.get(k), "title", None) or m.title,
+                    getattr(known.get(k), "unit", None) or m.unit,
+                )
+                for k, m in decl.measures.items()
+            },
+            cbs_measures,
         )
         gone_measures = []
     elif decl.keys_from_labels:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from noordstats import paths
+from noordstats.cbs_codes import title_from_key
 from noordstats.declarations.table_structure import (
     DimensionPrint,
     MeasurePrint,
@@ -56,8 +57,10 @@ def snapshot_prints(decl: TableDeclaration, meta: dict[str, Any]) -> Prints:
     measures = {}
     for key, measure in decl.measures.items():
         found = held_measures.get(key) or {}
+        title = found.get("title") or measure.title
         measures[key] = MeasurePrint(
-            title=found.get("title") or measure.title, unit=found.get("unit") or measure.unit
+            title=None if title == title_from_key(key) else title,  # built from the key
+            unit=found.get("unit") or measure.unit,
         )
     return dims, measures
 
@@ -101,17 +104,25 @@ def compare(recorded: TableStructure, live: Prints) -> list[str]:
         was, now = recorded.dimensions[key], dims[key]
         if was.kind != now.kind:
             changes.append(f"dimension {key} is a {now.kind} dimension (was {was.kind})")
-        elif was.title and now.title and normalise_title(was.title) != normalise_title(now.title):
+        elif was.title and now.title and not same_title(was.title, now.title):
             changes.append(f"dimension {key} retitled {was.title!r} -> {now.title!r}")
     for key in sorted(set(recorded.measures) - set(measures)):
         changes.append(f"measure {key} gone")
     for key in sorted(set(recorded.measures) & set(measures)):
         was, now = recorded.measures[key], measures[key]
-        if normalise_title(was.title) != normalise_title(now.title):
+        if was.title is not None and not same_title(was.title, now.title or ""):
             changes.append(f"measure {key} retitled {was.title!r} -> {now.title!r}")
-        if normalise_unit(was.unit) != normalise_unit(now.unit):
+        if was.unit is not None and normalise_unit(was.unit) != normalise_unit(now.unit):
             changes.append(f"measure {key} unit {was.unit!r} -> {now.unit!r}")
     return changes
+
+
+def same_title(was: str, now: str) -> bool:
+    """Equal with case, spacing and punctuation aside; a title cut short (``'...'``) is equal to
+    the one it begins."""
+    if was.rstrip().endswith(("...", "…")):
+        return normalise_title(now).startswith(normalise_title(was.rstrip(" .…")))
+    return normalise_title(was) == normalise_title(now)
 
 
 def recorded_structure(table_id: str) -> TableStructure | None:
