@@ -198,3 +198,34 @@ def test_retitled_dimension_over_v4_is_caught():
         with pytest.raises(cbs_http.LiveDataError, match=expected):
             live.fetch_table(table_id, api="v4", v4_url=server.v4_url)
         assert server.requests_for("Observations") == [], "no data asked for a drifted table"
+
+
+def test_v4_matches_by_the_reviewed_title_once_recorded(monkeypatch, capsys):
+    """A measure whose declared title was built from its v3 key matches nothing over v4 when
+    CBS titles it otherwise: ``auto`` uses v3 (keys match); once CBS's structure is recorded
+    (``snapshot fingerprint --from-cbs``), v4 matches it by CBS's title and unit."""
+    cbs_title = "Bruto binnenlands product, marktprijzen"
+    monkeypatch.setenv("NOORDSTATS_API", "auto")
+    with ReplayServer(page_size=5000) as v3_server, V4ReplayServer(page_size=5000) as v4_server:
+        table = v3_server.table(TABLE)
+        properties = [dict(p, Title=cbs_title) if p["Key"] == MEASURE else p
+                      for p in table.properties]  # fmt: skip
+        v3_server.overrides[TABLE] = dataclasses.replace(table, properties=properties)
+        served = v4_server.v4_table(TABLE)
+        title = declarations()[TABLE].measures[MEASURE].title
+        measures = [dict(m, Title=cbs_title) if m["Title"] == title else m
+                    for m in served.measures]  # fmt: skip
+        v4_server.v4_overrides[TABLE] = V4Table(
+            TABLE, served.properties, served.dimensions, measures, served.codes,
+            served.observations,
+        )  # fmt: skip
+        monkeypatch.setenv("NOORDSTATS_CATALOG_URL", v3_server.url)
+        monkeypatch.setenv("NOORDSTATS_V4_URL", v4_server.v4_url)
+        with pytest.raises(cbs_http.LiveDataError, match="not reconciled by title and unit"):
+            live.fetch_table(TABLE, api="v4")
+        _, meta = live.fetch_table(TABLE)
+        assert meta["api"] == "v3"
+        assert cli.main(["snapshot", "fingerprint", TABLE, "--from-cbs", "--api", "v3"]) == 0
+        assert table_structures()[TABLE].measures[MEASURE].title == cbs_title
+        frame, meta = live.fetch_table(TABLE, api="v4")
+    assert meta["api"] == "v4" and MEASURE in set(frame.measure_code.astype(str))
