@@ -471,3 +471,21 @@ def test_unseen_v4_table_through_faults(case, inject, sleeps):
                 strict=True), frame.value, strict=True)
     )  # fmt: skip
     assert got == expected and meta["api"] == "v4"
+
+
+def test_auto_search_reads_both_catalogs(monkeypatch):
+    """v4's catalog is a partial subset of StatLine: ``auto`` lists both, saying which service
+    has each table; with v4 down, v3's alone."""
+    monkeypatch.setenv("NOORDSTATS_API", "auto")
+    monkeypatch.setenv("NOORDSTATS_HTTP_TIMEOUT", "5,30")  # the v3 server builds every table
+    with ReplayServer() as v3_server, V4ReplayServer() as v4_server:
+        found = catalog.search_tables([], catalog_url=v3_server.url, v4_url=v4_server.v4_url)
+        by_id = dict(zip(found.table_id.str.lower(), found.api, strict=True))
+        v3_only = catalog.search_tables(
+            [], catalog_url=v3_server.url, v4_url=closed_port_url() + "/odata/v1"
+        )
+    assert by_id["80072ned"] == "v4", "recorded in v4's catalog only"
+    assert by_id["85924ned"] == "v3 v4"
+    assert "v3" in set(found.api) and found.attrs["api"] == "v4 and v3"
+    assert set(v3_only.api) == {"v3"} and v3_only.attrs["api"] == "v3"
+    assert "80072ned" not in set(v3_only.table_id.str.lower())

@@ -60,7 +60,7 @@ def run_search(args: argparse.Namespace) -> int:
         print(footer)
         return 0
     print_frame(
-        found, args.format, ["table_id", "title", "period", "frequency", "modified"], footer
+        found, args.format, ["table_id", "title", "period", "frequency", "modified", "api"], footer
     )
     return 0
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -32,7 +33,8 @@ from noordstats.ingest.live_read import plan_keys
 from noordstats.ingest.structure import compare, live_prints, recorded_structure
 
 DATASETS = "CBS/Datasets"
-SEARCH_COLUMNS = ["table_id", "title", "period", "frequency", "modified", "summary"]
+log = logging.getLogger(__name__)
+SEARCH_COLUMNS = ["table_id", "title", "period", "frequency", "modified", "summary", "api"]
 INFO_COLUMNS = ["kind", "key", "column", "title", "categories", "levels", "unit", "group"]
 
 
@@ -50,66 +52,86 @@ def search_tables(
 ) -> pd.DataFrame:
     """Tables of CBS's catalog whose id, title or summary hold every one of ``words`` (case
     aside): table_id, title, period (the years covered, as CBS states them), frequency, modified
-    (CBS Modified) and summary, newest first. ``regional``: only tables with a region dimension
-    (each match's metadata is asked). ``api``: the v3 catalog (``/ODataCatalog/Tables``), the v4
-    one (``/CBS/Datasets``) or ``auto`` (v4, then v3 if it fails). ``attrs``: ``requests`` made,
-    ``catalog_url`` and ``api`` of the catalog read."""
+    (CBS Modified), summary and api (the service(s) listing it: ``v4``, ``v3`` or ``v3 v4``),
+    newest first. ``regional``: only tables with a region dimension (each match's metadata is
+    asked). ``api``: the v3 catalog (``/ODataCatalog/Tables``), the v4 one (``/CBS/Datasets``)
+    or ``auto``: both (v4's is a partial subset of StatLine), either if the other fails.
+    ``attrs``: ``requests`` made, ``catalog_url`` and ``api`` of the catalog(s) read."""
     wanted = [w.lower() for w in ([words] if isinstance(words, str) else list(words)) if w]
     policy = policy or HttpPolicy.from_env()
     order = api_order(api)
+    read: dict[str, list[dict]] = {}
+    urls: list[str] = []
+    requests_made = 0
     for which in order:
         try:
-            if which == "v4":
-                service = resolve_v4(v4_url)
-                try:
-                    entries, requests_made = get_catalog_v4(service, policy)
-                except _UnusableAnswer as exc:
-                    raise CatalogUnavailableError(service.url, f"unusable answer: {exc}") from None
-                except _TransportError as exc:
-                    raise CatalogUnavailableError(service.url, str(exc)) from None
-                except requests.RequestException as exc:
-                    raise CatalogUnavailableError(service.url, _http_reason(exc)) from None
-                catalog_base = service.url
-            else:
-                catalog = resolve_catalog(catalog_url)
-                entries, requests_made = get_catalog(catalog, policy)
-                catalog_base = catalog.url
-            break
-        except CatalogUnavailableError:
-            if which == order[-1]:
+            entries, made, url = _read_catalog(which, catalog_url, v4_url, policy)
+        except CatalogUnavailableError as exc:
+            if which == order[-1] and not read:
                 raise
-    rows = []
-    for entry in entries:
-        haystack = " ".join(
-            _text(entry.get(f)).lower()
-            for f in ("Identifier", "Title", "ShortTitle", "Summary", "ShortDescription")
-        )
-        if all(word in haystack for word in wanted):
-            rows.append(
-                {
-                    "table_id": _text(entry["Identifier"]),
-                    "title": _text(entry["Title"]),
-                    "period": _text(entry.get("Period")),
-                    "frequency": _text(entry.get("Frequency")),
-                    "modified": _text(entry.get("Modified"))[:10],
-                    "summary": _text(entry.get("Summary"))[:200],
-                }
+            log.warning("%s; searching the other catalog only", exc)
+            continue
+        read[which], requests_made = entries, requests_made + made
+        urls.append(url)
+    rows: dict[str, dict] = {}
+    for which, entries in read.items():
+        for entry in entries:
+            haystack = " ".join(
+                _text(entry.get(f)).lower()
+                for f in ("Identifier", "Title", "ShortTitle", "Summary", "ShortDescription")
             )
-    frame = pd.DataFrame(rows, columns=SEARCH_COLUMNS)
+            if not all(word in haystack for word in wanted):
+                continue
+            key = _text(entry["Identifier"]).lower()
+            if key in rows:
+                rows[key]["api"] = " ".join(sorted({*rows[key]["api"].split(), which}))
+                continue
+            rows[key] = {
+                "table_id": _text(entry["Identifier"]),
+                "title": _text(entry["Title"]),
+                "period": _text(entry.get("Period")),
+                "frequency": _text(entry.get("Frequency")),
+                "modified": _text(entry.get("Modified"))[:10],
+                "summary": _text(entry.get("Summary"))[:200],
+                "api": which,
+            }
+    frame = pd.DataFrame(list(rows.values()), columns=SEARCH_COLUMNS)
     if regional and not frame.empty:
         keep = []
-        for table_id in frame.table_id:
+        for table_id, listed in zip(frame.table_id, frame.api, strict=True):
+            which = "v4" if "v4" in listed.split() else "v3"
             client = make_client(which, table_id, catalog_url, v4_url, policy)
             try:
                 properties = client.get("DataProperties")
-            except (_TransportError, requests.RequestException):
+            except (_TransportError, _UnusableAnswer, requests.RequestException):
                 properties = []  # a table without readable metadata is not shown as regional
             requests_made += client.transport.request_count
             keep.append(read_properties(properties).region is not None)
         frame = frame[keep]
     frame = frame.sort_values(["modified", "table_id"], ascending=[False, True], ignore_index=True)
-    frame.attrs = {"catalog_url": catalog_base, "requests": requests_made, "api": which}
+    frame.attrs = {"catalog_url": ", ".join(urls), "requests": requests_made,
+                   "api": " and ".join(read)}  # fmt: skip
     return frame
+
+
+def _read_catalog(
+    which: str, catalog_url: str | None, v4_url: str | None, policy: HttpPolicy
+) -> tuple[list[dict], int, str]:
+    """One service's catalog -> (entries, requests made, its URL); CatalogUnavailableError."""
+    if which == "v3":
+        catalog = resolve_catalog(catalog_url)
+        entries, made = get_catalog(catalog, policy)
+        return entries, made, catalog.url
+    service = resolve_v4(v4_url)
+    try:
+        entries, made = get_catalog_v4(service, policy)
+    except _UnusableAnswer as exc:
+        raise CatalogUnavailableError(service.url, f"unusable answer: {exc}", DATASETS) from None
+    except _TransportError as exc:
+        raise CatalogUnavailableError(service.url, str(exc), DATASETS) from None
+    except requests.RequestException as exc:
+        raise CatalogUnavailableError(service.url, _http_reason(exc), DATASETS) from None
+    return entries, made, service.url
 
 
 def table_info(
