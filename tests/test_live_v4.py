@@ -489,3 +489,12 @@ def test_auto_search_reads_both_catalogs(monkeypatch):
     assert "v3" in set(found.api) and found.attrs["api"] == "v4 and v3"
     assert set(v3_only.api) == {"v3"} and v3_only.attrs["api"] == "v3"
     assert "80072ned" not in set(v3_only.table_id.str.lower())
+
+
+@pytest.mark.reliability("bad input", "reports --api v5", "argparse names v3, v4, auto; exit 2")
+def test_reports_refuse_an_unknown_api(capsys, tmp_path):
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["reports", "--api", "v5", "--out", str(tmp_path / "out")])
+    assert caught.value.code == 2
+    assert "'v3', 'v4', 'auto'" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
