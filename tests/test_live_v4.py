@@ -148,6 +148,9 @@ def test_unseen_v4_table_search_info_fetch_load(page_size, policy, monkeypatch):
         pages = server.requests_for("Observations", "80072ned")
         loaded = load_table("80072ned", source="live", api="v4", periods=[2019])
     assert "80072ned" in set(found.table_id) and found.attrs["api"] == "v4"
+    entry = next(e for e in recorded("Datasets")["value"] if e["Identifier"] == "80072ned")
+    row = found.set_index("table_id").loc["80072ned"]
+    assert (row.status, row.observations) == (entry["Status"], entry["ObservationCount"])
     measures = info[info.kind == "measure"]
     units = recorded("MeasureCodes")["value"]
     assert measures.key.tolist() == [m["Identifier"] for m in units]

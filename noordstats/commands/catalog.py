@@ -60,7 +60,10 @@ def run_search(args: argparse.Namespace) -> int:
         print(footer)
         return 0
     print_frame(
-        found, args.format, ["table_id", "title", "period", "frequency", "modified", "api"], footer
+        found,
+        args.format,
+        ["table_id", "title", "period", "frequency", "modified", "api", "status"],
+        footer,
     )
     return 0
 

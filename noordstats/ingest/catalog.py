@@ -34,7 +34,10 @@ from noordstats.ingest.structure import compare, live_prints, recorded_structure
 
 DATASETS = "CBS/Datasets"
 log = logging.getLogger(__name__)
-SEARCH_COLUMNS = ["table_id", "title", "period", "frequency", "modified", "summary", "api"]
+SEARCH_COLUMNS = [
+    "table_id", "title", "period", "frequency", "modified", "summary", "api", "status",
+    "observations",
+]  # fmt: skip
 INFO_COLUMNS = ["kind", "key", "column", "title", "categories", "levels", "unit", "group"]
 
 
@@ -52,11 +55,13 @@ def search_tables(
 ) -> pd.DataFrame:
     """Tables of CBS's catalog whose id, title or summary hold every one of ``words`` (case
     aside): table_id, title, period (the years covered, as CBS states them), frequency, modified
-    (CBS Modified), summary and api (the service(s) listing it: ``v4``, ``v3`` or ``v3 v4``),
-    newest first. ``regional``: only tables with a region dimension (each match's metadata is
-    asked). ``api``: the v3 catalog (``/ODataCatalog/Tables``), the v4 one (``/CBS/Datasets``)
-    or ``auto``: both (v4's is a partial subset of StatLine), either if the other fails.
-    ``attrs``: ``requests`` made, ``catalog_url`` and ``api`` of the catalog(s) read."""
+    (CBS Modified), summary, api (the service(s) listing it: ``v4``, ``v3`` or ``v3 v4``),
+    status (CBS's: ``Regulier``, ``Gediscontinueerd``, ...) and observations (cells, as v4's
+    catalog states them; v3's does not), newest first. ``regional``: only tables with a region
+    dimension (each match's metadata is asked). ``api``: the v3 catalog
+    (``/ODataCatalog/Tables``), the v4 one (``/CBS/Datasets``) or ``auto``: both (v4's is a
+    partial subset of StatLine), either if the other fails. ``attrs``: ``requests`` made,
+    ``catalog_url`` and ``api`` of the catalog(s) read."""
     wanted = [w.lower() for w in ([words] if isinstance(words, str) else list(words)) if w]
     policy = policy or HttpPolicy.from_env()
     order = api_order(api)
@@ -94,8 +99,11 @@ def search_tables(
                 "modified": _text(entry.get("Modified"))[:10],
                 "summary": _text(entry.get("Summary"))[:200],
                 "api": which,
+                "status": _text(entry.get("Status") or entry.get("OutputStatus")),
+                "observations": entry.get("ObservationCount"),
             }
     frame = pd.DataFrame(list(rows.values()), columns=SEARCH_COLUMNS)
+    frame["observations"] = frame.observations.astype("Int64")
     if regional and not frame.empty:
         keep = []
         for table_id, listed in zip(frame.table_id, frame.api, strict=True):
