@@ -81,8 +81,8 @@ def load_table(
     (``'LD01'``, ``['PV20', 'NL01']``); ``periods``: period codes (``'2023JJ00'``) or years
     (``2023``); ``filters``: {dimension key or column stem: codes}, e.g.
     ``{"BedrijfstakkenBranchesSBI2008": ["T001081"]}``. ``source``: ``'snapshot'`` (embedded,
-    offline), ``'live'`` (CBS through cbsodata, cached; the filters are sent to CBS, so only
-    those rows travel), or ``'auto'`` (live, falling back to the newest cache, then the
+    offline), ``'live'`` (CBS's OData v4 or v3, see ``api``; cached; the filters are sent to
+    CBS, so only those rows travel), or ``'auto'`` (live, falling back to the newest cache, then the
     snapshot, with a :class:`StaleDataWarning` naming the data's date). ``api``: CBS's service
     for live data, ``'v3'`` (opendata.cbs.nl), ``'v4'`` (datasets.cbs.nl) or ``'auto'`` (the
     default, or ``NOORDSTATS_API``: v4, then v3 where v4 lacks the table or fails);

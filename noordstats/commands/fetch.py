@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # deferred: pandas only for the annotations
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "fetch",
-        help="download CBS tables live (cbsodata) into the local cache",
+        help="download CBS tables live (OData v4 or v3) into the local cache",
         description="Download CBS tables live into the local cache: any table of CBS's catalog "
         "(`noordstats search` finds one); a table of data/tables.yaml comes in the codes of its "
         "snapshot. A table whose CBS Modified date is unchanged is not downloaded again. "
