@@ -254,11 +254,13 @@ class _GuardedSession(requests.Session):
 
 def _count_rows(response: requests.Response, singleton: bool = False) -> int | None:
     """Rows in a JSON page; None if the body is not the JSON object cbsodata expects (a
-    ``singleton``: any JSON object, one row)."""
+    ``singleton``: any JSON object, one row). The parsed body is kept on the response
+    (``noordstats_body``) so that :func:`get_v4` does not parse it twice."""
     try:
         body = json.loads(response.content)
     except ValueError:
         return None
+    response.noordstats_body = body
     if singleton and isinstance(body, dict):
         return 1
     if not isinstance(body, dict) or not isinstance(body.get("value"), list):
@@ -449,7 +451,9 @@ def get_v4(
         while next_url:
             response = session.get(next_url, params=query or None)
             response.raise_for_status()
-            body = response.json()
+            body = getattr(response, "noordstats_body", None)
+            if body is None:
+                body = response.json()
             if singleton:
                 return body
             page = body.get("value")
