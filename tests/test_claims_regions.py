@@ -73,9 +73,27 @@ def test_comparison_counts_regions_meeting_the_rule(everywhere):
 
 
 def test_rank_follows_the_rule_direction():
-    up = Rule(indicator="x", text="t", supported=[Condition(metric="value", at_least=1)])
-    down = Rule(indicator="x", text="t", supported=[Condition(metric="ratio_to_nl", at_most=1)])
-    both = Rule(indicator="x", text="t", supported=[Condition(at_least=1, at_most=2)])
+    up = Rule(
+        indicator="x",
+        validity="direct",
+        validity_reason="a direct measure in a test",
+        text="t",
+        supported=[Condition(metric="value", at_least=1)],
+    )
+    down = Rule(
+        indicator="x",
+        validity="direct",
+        validity_reason="a direct measure in a test",
+        text="t",
+        supported=[Condition(metric="ratio_to_nl", at_most=1)],
+    )
+    both = Rule(
+        indicator="x",
+        validity="direct",
+        validity_reason="a direct measure in a test",
+        text="t",
+        supported=[Condition(at_least=1, at_most=2)],
+    )
     assert rule_direction(up) == "higher" and rule_direction(down) == "lower"
     assert rule_direction(both) is None
 
