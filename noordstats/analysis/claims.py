@@ -18,15 +18,17 @@ import pandas as pd
 
 from noordstats import i18n
 from noordstats import regions as reg
+from noordstats.analysis.evidence import evidence_groups
 from noordstats.analysis.indicators import IndicatorResult, compute_indicator
 from noordstats.declarations.claims import VERDICTS, Claim, Condition, Rule, load_claims
 from noordstats.declarations.themes import check_theme
+from noordstats.declarations.verdict_history import first_registered_rule
 
 CLAIM_COLUMNS = [
     "claim_id", "section", "theme", "quote_nl", "claim_en", "claim", "region_code", "region_name",
     "indicator_id", "figure", "figure_text", "period", "definition", "comparison",
     "context_figures", "verdict", "rule", "rationale", "sources", "caveats",
-    "robustness", "meets_rule", "readings",
+    "robustness", "meets_rule", "readings", "first_rule_verdict", "first_rule", "evidence_group",
 ]  # fmt: skip
 #: the verdicts a figure can give (the others say there is none)
 JUDGED = ("supported", "partly supported", "not supported")
@@ -83,6 +85,7 @@ def evaluate_claim(claim: Claim, region: str, source: str = "snapshot", lang: st
         "region_code": region,
         "region_name": reg.region_name(region),
         "rationale": claim.rationale,
+        "evidence_group": evidence_groups()[claim.id],
     }
     if not claim.readings:
         return row | {
@@ -100,6 +103,8 @@ def evaluate_claim(claim: Claim, region: str, source: str = "snapshot", lang: st
             "robustness": "-",
             "meets_rule": None,
             "readings": [],
+            "first_rule_verdict": None,
+            "first_rule": None,
         }
     results = {i: compute_indicator(i, region, source=source, lang=lang) for i in claim.indicators}
     primary = claim.rule or claim.readings[0]
@@ -140,7 +145,19 @@ def evaluate_claim(claim: Claim, region: str, source: str = "snapshot", lang: st
         "meets_rule": claim.rule is not None
         and readings_primary(readings)["uncapped_verdict"] == "supported",
         "readings": readings,
+        **first_rule_fields(claim, region, source, lang),
     }
+
+
+def first_rule_fields(claim: Claim, region: str, source: str, lang: str) -> dict:
+    """The verdict under the claim's first registered rule and that rule's text, where a later
+    rule change was made with the figure known (:func:`first_registered_rule`); else None."""
+    first = first_registered_rule(claim.id)
+    if first is None:
+        return {"first_rule_verdict": None, "first_rule": None}
+    result = compute_indicator(first.indicator, region, source=source, lang=lang)
+    verdict, _ = judge(first, result)
+    return {"first_rule_verdict": verdict, "first_rule": i18n.declared(first, "text", lang)}
 
 
 def readings_primary(readings: list[dict]) -> dict:
