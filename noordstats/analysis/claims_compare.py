@@ -21,6 +21,7 @@ from noordstats import regions as reg
 from noordstats.analysis import arithmetic
 from noordstats.analysis.evidence import evidence_groups
 from noordstats.declarations.claims import Rule, load_claims
+from noordstats.declarations.indicators import load_indicators
 
 COMPARE_COLUMNS = [
     "claim_id", "region_code", "verdict", "meets_rule", "rank", "n_ranked", "level",
@@ -44,6 +45,19 @@ def rule_direction(rule: Rule) -> str | None:
     return "higher" if up else "lower"
 
 
+def ranking_direction(rule: Rule) -> str | None:
+    """The direction regions are ranked in for a claim: the rule's (:func:`rule_direction`), or
+    for a range rule the indicator's own ('better' in indicators.yaml), so the comparison
+    sentence states the same rank as the figure's comparison ('rank 4 of 4 landsdelen')."""
+    direction = rule_direction(rule)
+    if direction is not None:
+        return direction
+    if rule.supported[0].metric == "rank":
+        return None
+    better = load_indicators()[rule.indicator].better
+    return better if better in ("higher", "lower") else None
+
+
 def compare_regions(frame: pd.DataFrame, region: str = reg.NORTH, lang: str = "en") -> pd.DataFrame:
     """One row per testable claim of ``region``: rank among its peers, how many peers and
     provinces meet the rule, distinctive or not, and one sentence (in ``lang``) saying so.
@@ -64,7 +78,7 @@ def compare_regions(frame: pd.DataFrame, region: str = reg.NORTH, lang: str = "e
         own = by_region.loc[region]
         peer_rows = by_region[by_region.index.isin(peers)]
         pv_rows = by_region[by_region.index.isin(provinces)]
-        rank, n_ranked = _rank(peer_rows, region, rule_direction(rules[claim_id]))
+        rank, n_ranked = _rank(peer_rows, region, ranking_direction(rules[claim_id]))
         meets = bool(own.meets_rule)
         peers_meeting = int(peer_rows.meets_rule.fillna(False).astype(bool).sum())
         others = peers_meeting - (1 if meets else 0)

@@ -228,10 +228,12 @@ def _apply_span_transform(ind: Indicator, merged: pd.DataFrame) -> pd.Series:
 
 
 def span_start_period(ind: Indicator, year: int) -> int | None:
-    """First year of the period a growth indicator covers when it ends in ``year``."""
+    """First year of the period a growth indicator covers when it ends in ``year``: the base
+    year, for every growth transform alike (ten yearly changes ending in 2023 compound the level
+    of 2013 into that of 2023: '2013-2023', the label of a 10-year cagr too)."""
     if ind.span_years is None:
         return None
-    return year - ind.span_years + (1 if ind.transform == "chained_cagr" else 0)
+    return year - ind.span_years
 
 
 def _chained_cagr(merged: pd.DataFrame, span: int) -> pd.Series:

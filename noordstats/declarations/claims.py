@@ -24,6 +24,7 @@ from pydantic import Field, model_validator
 from noordstats import paths
 from noordstats.declarations.files import Strict, fail, read_file_model, validate_entries
 from noordstats.declarations.indicators import Indicator, load_indicators, unknown_indicator
+from noordstats.declarations.tables import get_declaration
 from noordstats.declarations.themes import theme_ids
 
 VERDICTS = [
@@ -169,19 +170,35 @@ def read_claims(path: Path, indicators: dict[str, Indicator]) -> list[Claim]:
             if ind_id not in indicators:
                 fail(path, claim.id, "indicators", unknown_indicator(ind_id, indicators))
         if claim.readings:
-            claim = _check_readings(path, claim, top.default_min_year)
+            claim = _check_readings(path, claim, top.default_min_year, indicators)
         claims.append(claim)
     return claims
 
 
-def _check_readings(path: Path, claim: Claim, default_min_year: int) -> Claim:
+def _check_readings(
+    path: Path, claim: Claim, default_min_year: int, indicators: dict[str, Indicator]
+) -> Claim:
     """Every reading's indicator is one of the claim's; a missing min_year gets the default."""
     single = len(claim.readings) == 1 and claim.model_fields_set.isdisjoint({"readings"})
     readings = []
     for i, reading in enumerate(claim.readings):
+        key = "rule" if single else f"readings.{i}"
         if reading.indicator not in claim.indicators:
-            key = "rule.indicator" if single else f"readings.{i}.indicator"
-            fail(path, claim.id, key, f"{reading.indicator!r} is not one of the claim's indicators")
+            fail(
+                path, claim.id, f"{key}.indicator",
+                f"{reading.indicator!r} is not one of the claim's indicators",
+            )  # fmt: skip
+        allocated = [
+            t for t in indicators[reading.indicator].tables
+            if get_declaration(t).regional_method == "allocated"
+        ]  # fmt: skip
+        if allocated and reading.validity != "context":
+            fail(
+                path, claim.id, f"{key}.validity",
+                f"{reading.indicator!r} reads {', '.join(allocated)}, whose regional figures are "
+                "allocated by a key: it can be 'context' only, never a reading of where an "
+                "activity takes place",
+            )  # fmt: skip
         if reading.min_year is None:
             reading = reading.model_copy(update={"min_year": default_min_year})
         readings.append(reading)
