@@ -325,3 +325,22 @@ def test_a_difference_inside_the_published_precision_is_fragile():
 
     assert is_fragile(rule, result(17.355, 17.405))
     assert not is_fragile(rule, result(19.2, 17.405))
+
+
+def test_nederland_summed_from_corop_leaves_out_jobs_cbs_counts_in_its_own_total():
+    """The jobs indicators say that their Nederland is the sum of the 40 COROP areas and that
+    CBS's own total (the harvested copy) is larger in 2012-2018: check both against the raw
+    files (40 cells rounded to 0.1 make the sum uncertain by at most 2.0)."""
+    from noordstats.analysis import frames
+
+    jobs = frames.select_values(load_indicators()["jobs_growth_10y"], "year", False, "snapshot")
+    nl_sum = jobs[jobs.region_code == "NL01"].set_index("year").value
+    larger = set()
+    for year in range(2010, 2024):
+        own = cell("83582NED", "BanenVanWerknemersInDecember_1", NL, f"{year} december", "A-U")
+        assert own >= nl_sum[year] - 2.0, year
+        if own > nl_sum[year] + 2.0:
+            larger.add(year)
+    assert larger == set(range(2012, 2019))
+    for ind in ("jobs_share_nl", "jobs_growth_10y"):
+        assert "2012-2018" in load_indicators()[ind].comparability
