@@ -344,3 +344,37 @@ def test_nederland_summed_from_corop_leaves_out_jobs_cbs_counts_in_its_own_total
     assert larger == set(range(2012, 2019))
     for ind in ("jobs_share_nl", "jobs_growth_10y"):
         assert "2012-2018" in load_indicators()[ind].comparability
+
+
+def test_one_rank_statement_for_a_range_rule():
+    """students_share judges a range (13.5-16.5%): the comparison sentence ranks the North as
+    the figure's comparison does, instead of saying 'no ranking'."""
+    from noordstats.analysis.claims import evaluate_claims_regions
+
+    frame = evaluate_claims_regions(["LD01", "LD02", "LD03", "LD04"], theme="talent")
+    row = compare_regions(frame, "LD01").set_index("claim_id").loc["students_share"]
+    comparison = frame.set_index(["claim_id", "region_code"]).loc[
+        ("students_share", "LD01"), "comparison"
+    ]
+    assert f"rank {int(row['rank'])} of 4 landsdelen" in comparison
+    assert f"ranks {int(row['rank'])}" in row.sentence and "no ranking" not in row.sentence
+
+
+@pytest.mark.reliability(
+    "bad input",
+    "indicators.yaml: 'minus' on a dimension the filters do not select",
+    "one line naming the file, the indicator and the key; the registry is refused",
+)
+def test_minus_needs_a_dimension_the_filters_select(tmp_path):
+    from noordstats.declarations.indicators import read_indicators
+
+    data = yaml.safe_load(paths.INDICATORS_FILE.read_text(encoding="utf-8"))
+    entry = next(i for i in data["indicators"] if i["id"] == "lq_value_added_manufacturing")
+    entry["denominator"]["minus"] = {"region": ["B"]}
+    path = tmp_path / "indicators.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        read_indicators(path)
+    message = str(info.value)
+    assert "lq_value_added_manufacturing" in message and "denominator.minus.region" in message
+    assert "\n" not in message
