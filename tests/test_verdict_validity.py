@@ -378,3 +378,25 @@ def test_minus_needs_a_dimension_the_filters_select(tmp_path):
     message = str(info.value)
     assert "lq_value_added_manufacturing" in message and "denominator.minus.region" in message
     assert "\n" not in message
+
+
+def test_immigration_shows_the_one_off_behind_the_domestic_migration_balance():
+    """Immigration from abroad per 1,000 inhabitants from the raw 70072ned rows of the three
+    northern provinces: it more than doubled from 2010-2013 to 2016-2017, the years the domestic
+    balance fell; the reading is context and the claim has no verdict."""
+    with open_raw(RAW / "cbs/70072ned/70072ned_UntypedDataSet_29122019_191739.csv") as f:
+        rows = list(csv.DictReader(f, delimiter=";"))
+
+    def per_1000(year: int) -> float:
+        north = [r for r in rows if r["RegioS"].strip() in ("PV20", "PV21", "PV22")
+                 and r["Perioden"].strip() == f"{year}JJ00"]  # fmt: skip
+        assert len(north) == 3
+        immigration = sum(float(r["Immigratie_74"]) for r in north)
+        return immigration / sum(float(r["TotaleBevolking_1"]) for r in north) * 1000
+
+    assert math.isclose(reading("talent_retention", "immigration_per_1000", 2018), per_1000(2018))
+    assert min(per_1000(y) for y in (2016, 2017)) > 2 * max(per_1000(y) for y in range(2010, 2014))
+    row = evaluate_claims("LD01").set_index("claim_id").loc["talent_retention"]
+    assert row.verdict == "insufficient data"
+    assert {r["validity"] for r in row.readings} == {"context"}
+    assert row.readings[0]["indicator_id"] == "domestic_migration_per_1000"
