@@ -400,3 +400,17 @@ def test_immigration_shows_the_one_off_behind_the_domestic_migration_balance():
     assert row.verdict == "insufficient data"
     assert {r["validity"] for r in row.readings} == {"context"}
     assert row.readings[0]["indicator_id"] == "domestic_migration_per_1000"
+
+
+def test_share_of_dutch_mbo_students_from_the_raw_file():
+    rows = mbo_rows()
+    share = rows[("Totaal", NORTH, "2021/'22")] / rows[("Totaal", NL, "2021/'22")] * 100
+    found = north_readings()[("students_share_incl_mbo", "mbo_students_share_nl")]
+    assert math.isclose(found["figure"], share, rel_tol=1e-9)
+    value = published(share, 1)
+    expected = (
+        "supported" if Decimal("13.5") <= value <= Decimal("16.5")
+        else "partly supported" if Decimal("12.0") <= value <= Decimal("18.0")
+        else "not supported"
+    )  # fmt: skip
+    assert found["uncapped_verdict"] == expected and found["validity"] == "proxy"
