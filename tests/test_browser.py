@@ -291,4 +291,5 @@ def test_index_says_how_many_supported_claims_are_distinctive(browser, rendered)
     found = page.eval_on_selector_all(".distinctive", "els => els.map(e => e.textContent)")
     page.context.close()
     assert errors == []
-    assert len(found) == 1 and "claims die de regio haalt zijn onderscheidend" in found[0]
+    assert len(found) == 1 and "onafhankelijke gegevens" in found[0]
+    assert "onderscheidend, uit" in found[0]

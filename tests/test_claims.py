@@ -44,8 +44,11 @@ def _result(value: float, nl_value: float = 1.0, year: int = 2023, rank: float =
                            year, "definitief", rank, 4)  # fmt: skip
 
 
+DIRECT = {"validity": "direct", "validity_reason": "a direct measure in a test"}
+
 RULE = Rule(
     indicator="x",
+    **DIRECT,
     text="LQ rule",
     supported=[Condition(metric="value", at_least=1.2)],
     partly=[Condition(metric="value", at_least=1.0)],
@@ -55,7 +58,7 @@ RULE = Rule(
 
 @pytest.mark.parametrize(
     ("value", "verdict"),
-    [(1.5, "supported"), (1.2, "supported"), (1.1, "partly supported"), (0.99, "not supported")],
+    [(1.5, "supported"), (1.2, "supported"), (1.1, "partly supported"), (0.9, "not supported")],
 )
 def test_threshold_rules(value, verdict):
     assert judge(RULE, _result(value))[0] == verdict
@@ -65,22 +68,27 @@ def test_missing_or_old_figures_give_insufficient_data():
     assert judge(RULE, _result(math.nan))[0] == "insufficient data"
     verdict, caveats = judge(RULE, _result(1.5, year=2007))
     assert verdict == "insufficient data" and "2007" in caveats[0]
-    vs_nl = Rule(indicator="x", text="t", supported=[Condition(metric="minus_nl", at_least=0)])
+    vs_nl = Rule(
+        indicator="x", **DIRECT, text="t", supported=[Condition(metric="minus_nl", at_least=0)]
+    )
     assert judge(vs_nl, _result(3.0, nl_value=math.nan))[0] == "insufficient data"
     assert judge(vs_nl, _result(3.0, nl_value=2.0))[0] == "supported"
     assert judge(vs_nl, _result(1.0, nl_value=2.0))[0] == "not supported"
 
 
 def test_a_proxy_is_at_most_partly_supported():
-    capped = RULE.model_copy(update={"max_verdict": "partly supported"})
+    capped = RULE.model_copy(update={"validity": "proxy"})
     verdict, caveats = judge(capped, _result(2.0))
     assert verdict == "partly supported" and "proxy" in caveats[0]
+    assert judge(capped, _result(2.0), cap=False)[0] == "supported"
 
 
 def test_ratio_and_rank_metrics():
-    ratio = Rule(indicator="x", text="t", supported=[Condition(metric="ratio_to_nl", at_least=1.5)])
+    ratio = Rule(
+        indicator="x", **DIRECT, text="t", supported=[Condition(metric="ratio_to_nl", at_least=1.5)]
+    )
     assert judge(ratio, _result(3.0, nl_value=2.0))[0] == "supported"
-    rank = Rule(indicator="x", text="t", supported=[Condition(metric="rank", at_most=1)])
+    rank = Rule(indicator="x", **DIRECT, text="t", supported=[Condition(metric="rank", at_most=1)])
     assert judge(rank, _result(3.0, rank=1.0))[0] == "supported"
     assert judge(rank, _result(3.0, rank=math.nan))[0] == "insufficient data"
 
@@ -125,3 +133,65 @@ def test_cli_indicators_and_regions(capsys):
     assert cli.main(["regions", "--level", "PV", "--format", "csv"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 13 and lines[1].startswith("PV20,")
+
+
+# --- validity and precision (issue 20) ---------------------------------------------------------
+
+
+def test_pv20_on_the_threshold_is_judged_at_the_published_precision():
+    """PV20 sits exactly on two thresholds: unemployment 4.2% against NL 3.7% (+0.5 point, the
+    'partly' bound) and net participation 71.2% against 73.2% (-2.0 points, the 'supported'
+    bound). Float differences (4.2 - 3.7 = 0.5000000000000004, 71.2 - 73.2 = -2.0000000000000..)
+    must not decide; the published one-decimal figures do, compared here as Decimals."""
+    from decimal import Decimal
+
+    from noordstats.analysis.indicators import compute_indicator
+
+    readings = {
+        r["indicator_id"]: r
+        for r in evaluate_claims("PV20").set_index("claim_id").loc["labour_reserve", "readings"]
+    }
+    for ind_id, bound, expected in [
+        ("unemployment_rate", Decimal("0.5"), "partly supported"),
+        ("net_labour_participation", Decimal("-2.0"), "supported"),
+    ]:
+        result = compute_indicator(ind_id, "PV20")
+        own, nl = (Decimal(f"{v:.1f}") for v in (result.value, result.nl_value))
+        assert own - nl == bound  # exactly on the bound, as published
+        assert readings[ind_id]["uncapped_verdict"] == expected
+
+
+def test_a_reading_without_a_validity_class_or_reason_is_refused():
+    base = {"indicator": "x", "text": "t", "supported": [{"metric": "value", "at_least": 1}]}
+    with pytest.raises(ValueError, match="validity"):
+        Rule.model_validate(base)
+    with pytest.raises(ValueError, match="validity_reason"):
+        Rule.model_validate(base | {"validity": "direct"})
+    with pytest.raises(ValueError, match="validity"):
+        Rule.model_validate(base | {"validity": "exact", "validity_reason": "a reason in a test"})
+
+
+def test_every_shipped_reading_has_a_validity_class_and_a_reason():
+    for claim in load_claims():
+        for reading in claim.readings:
+            assert reading.validity in ("direct", "proxy", "context"), (claim.id, reading)
+            assert len(reading.validity_reason) >= 10 and reading.validity_reason_nl
+        if claim.testable and not any(r.validity == "direct" for r in claim.readings):
+            assert claim.direct_measure and claim.direct_measure_nl, claim.id
+
+
+def test_context_gives_no_verdict_and_a_proxy_at_most_partly():
+    frame = evaluate_claims("LD01").set_index("claim_id")
+    for claim in load_claims():
+        if not claim.readings:
+            continue
+        row = frame.loc[claim.id]
+        for r in row.readings:
+            if r["validity"] == "context":
+                assert r["verdict"] == "context" and not r["primary"]
+            if r["validity"] == "proxy":
+                assert r["verdict"] != "supported"
+        if claim.rule is None:
+            assert row.verdict == "insufficient data"
+        elif claim.rule.validity == "proxy":
+            assert row.verdict != "supported"

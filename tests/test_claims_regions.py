@@ -56,8 +56,9 @@ def test_many_regions_cost_little_more_than_one():
 
 def test_comparison_counts_regions_meeting_the_rule(everywhere):
     comparison = compare_regions(everywhere, "LD01")
-    testable = [c.id for c in load_claims() if c.testable]
-    assert list(comparison.claim_id) == testable
+    # claims whose readings are all context give no verdict, so there is nothing to compare
+    judged = [c.id for c in load_claims() if c.rule is not None]
+    assert list(comparison.claim_id) == judged
     for row in comparison.itertuples():
         group = everywhere[everywhere.claim_id == row.claim_id].set_index("region_code")
         lds = group[group.index.str.startswith("LD")]
@@ -65,17 +66,39 @@ def test_comparison_counts_regions_meeting_the_rule(everywhere):
         assert row.peers_meeting == int(lds.meets_rule.sum()) and row.n_peers == 4
         assert row.provinces_meeting == int(pvs.meets_rule.sum()) and row.n_provinces == 12
         others = row.peers_meeting - int(row.meets_rule)
-        assert row.distinctive == (row.meets_rule and others <= 1)
+        # distinctive says 'supported' only of a claim whose verdict is 'supported'
+        assert row.distinctive == (row.meets_rule and row.verdict == "supported" and others <= 1)
         assert row.sentence.startswith("Noord-Nederland")
     counts = distinctive_counts(comparison)
     assert counts["meets_rule"] == int(comparison.meets_rule.sum())
-    assert 0 <= counts["distinctive"] <= counts["meets_rule"]
+    assert 0 <= counts["distinctive"] <= counts["supported"] <= counts["meets_rule"]
+    distinct = comparison[comparison.distinctive]
+    assert counts["distinctive_groups"] == distinct.evidence_group.nunique()
+    assert counts["distinctive_groups"] <= counts["distinctive"]
 
 
 def test_rank_follows_the_rule_direction():
-    up = Rule(indicator="x", text="t", supported=[Condition(metric="value", at_least=1)])
-    down = Rule(indicator="x", text="t", supported=[Condition(metric="ratio_to_nl", at_most=1)])
-    both = Rule(indicator="x", text="t", supported=[Condition(at_least=1, at_most=2)])
+    up = Rule(
+        indicator="x",
+        validity="direct",
+        validity_reason="a direct measure in a test",
+        text="t",
+        supported=[Condition(metric="value", at_least=1)],
+    )
+    down = Rule(
+        indicator="x",
+        validity="direct",
+        validity_reason="a direct measure in a test",
+        text="t",
+        supported=[Condition(metric="ratio_to_nl", at_most=1)],
+    )
+    both = Rule(
+        indicator="x",
+        validity="direct",
+        validity_reason="a direct measure in a test",
+        text="t",
+        supported=[Condition(at_least=1, at_most=2)],
+    )
     assert rule_direction(up) == "higher" and rule_direction(down) == "lower"
     assert rule_direction(both) is None
 

@@ -120,9 +120,20 @@ def _declared_pairs():
             yield f"indicators.yaml {ind.id} dated_reason", ind.dated_reason, ind.dated_reason_nl
     for claim in load_claims():
         yield f"claims.yaml {claim.id} claim", claim.claim_en, claim.claim_nl
-        if claim.rule is not None:
+        if claim.readings:
             for i, reading in enumerate(claim.readings):
                 yield f"claims.yaml {claim.id} reading {i} text", reading.text, reading.text_nl
+                yield (
+                    f"claims.yaml {claim.id} reading {i} validity_reason",
+                    reading.validity_reason,
+                    reading.validity_reason_nl,
+                )
+            if claim.direct_measure:
+                yield (
+                    f"claims.yaml {claim.id} direct_measure",
+                    claim.direct_measure,
+                    claim.direct_measure_nl,
+                )
         else:
             yield (
                 f"claims.yaml {claim.id} reason_not_testable",

@@ -85,7 +85,10 @@ def test_real_growth_compounded_from_the_raw_yearly_changes():
         factor *= 1 + float(rows[("Noord-Nederland (LD)", str(year))]["BbpVolumemutaties_3"]) / 100
     result = indicators.compute_indicator("gdp_volume_cagr_10y", "LD01", year=2023)
     assert result.value == pytest.approx((factor ** (1 / 10) - 1) * 100, rel=1e-9)
-    assert result.period_text == "2014-2023"
+    # ten yearly changes carry the 2013 level to 2023: one label per span, as a 10-year cagr's
+    assert result.period_text == "2013-2023"
+    labour = indicators.compute_indicator("labour_years_cagr_10y", "LD01", year=2023)
+    assert labour.period_text == result.period_text
 
 
 def test_location_quotient_of_agriculture_in_the_north_from_raw_corop_sums():

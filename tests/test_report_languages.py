@@ -138,3 +138,53 @@ def test_each_index_is_in_its_language_and_links_the_other(browser, suites):
         assert all(f"{stem}.html" in hrefs for stem in stems)
         leaked = sorted(s for s in foreign_strings(lang) if s in text)
         assert leaked == [], leaked[:5]
+
+
+#: what the claims report and the index say about evidence counted once (issue 20)
+EVIDENCE_JS = """() => ({
+  counts: Array.from(document.querySelectorAll('.noordstats-groups')).map(e => e.textContent),
+  validity: Array.from(document.querySelectorAll('td.validity'))
+    .map(td => td.getAttribute('data-validity')),
+  firstRule: Array.from(document.querySelectorAll('.noordstats-first-rule'))
+    .map(e => e.textContent),
+  distinctive: Array.from(document.querySelectorAll('.distinctive')).map(e => e.textContent),
+  body: document.body.innerText})"""
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_claims_report_and_index_count_independent_evidence(browser, suites, lang):
+    from noordstats.analysis.claims import all_regions, evaluate_claims, evaluate_claims_regions
+    from noordstats.analysis.claims_compare import compare_regions, distinctive_counts
+    from noordstats.analysis.evidence import count_verdicts_by_group
+
+    counts = count_verdicts_by_group(evaluate_claims("LD01"))
+    distinct = distinctive_counts(compare_regions(evaluate_claims_regions(all_regions()), "LD01"))
+    suffix = "" if lang == "nl" else "-en"
+    page, _, errors, _ = open_page(browser, suites / f"claims-LD01{suffix}.html", suites)
+    report = page.evaluate(EVIDENCE_JS)
+    page.context.close()
+    page, _, index_errors, _ = open_page(browser, suites / f"index{suffix}.html", suites)
+    index = page.evaluate(EVIDENCE_JS)
+    page.context.close()
+    assert errors == [] and index_errors == []
+    # the verdict counts: per claim and per independent group, in the reader's language
+    supported = i18n.t("claims.from_groups", lang, groups=counts["supported"]["groups"])
+    assert supported in report["counts"]
+    summary = i18n.t(
+        "matrix.summary_groups", lang, name="Noord-Nederland", supported=distinct["supported"],
+        groups=distinct["supported_groups"], distinctive=distinct["distinctive"],
+        distinctive_groups=distinct["distinctive_groups"],
+    )  # fmt: skip
+    assert " ".join(summary.split()) in " ".join(report["body"].split())
+    # every reading says its validity; a rule changed with its figure known shows its first verdict
+    assert {"direct", "proxy", "context"} <= set(report["validity"])
+    assert report["firstRule"] and all(
+        i18n.t("claims.first_rule", lang) in text for text in report["firstRule"]
+    )
+    # the index carries the same counts
+    line = i18n.t(
+        "index.supported_groups", lang, supported=distinct["supported"],
+        groups=distinct["supported_groups"], distinctive=distinct["distinctive"],
+        distinctive_groups=distinct["distinctive_groups"],
+    )  # fmt: skip
+    assert len(index["distinctive"]) == 1 and index["distinctive"][0].startswith(line)

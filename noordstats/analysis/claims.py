@@ -18,15 +18,17 @@ import pandas as pd
 
 from noordstats import i18n
 from noordstats import regions as reg
+from noordstats.analysis.evidence import evidence_groups
 from noordstats.analysis.indicators import IndicatorResult, compute_indicator
 from noordstats.declarations.claims import VERDICTS, Claim, Condition, Rule, load_claims
 from noordstats.declarations.themes import check_theme
+from noordstats.declarations.verdict_history import first_registered_rule
 
 CLAIM_COLUMNS = [
     "claim_id", "section", "theme", "quote_nl", "claim_en", "claim", "region_code", "region_name",
     "indicator_id", "figure", "figure_text", "period", "definition", "comparison",
     "context_figures", "verdict", "rule", "rationale", "sources", "caveats",
-    "robustness", "meets_rule", "readings",
+    "robustness", "meets_rule", "readings", "first_rule_verdict", "first_rule", "evidence_group",
 ]  # fmt: skip
 #: the verdicts a figure can give (the others say there is none)
 JUDGED = ("supported", "partly supported", "not supported")
@@ -83,8 +85,9 @@ def evaluate_claim(claim: Claim, region: str, source: str = "snapshot", lang: st
         "region_code": region,
         "region_name": reg.region_name(region),
         "rationale": claim.rationale,
+        "evidence_group": evidence_groups()[claim.id],
     }
-    if claim.rule is None:
+    if not claim.readings:
         return row | {
             "indicator_id": None,
             "figure": math.nan,
@@ -100,14 +103,23 @@ def evaluate_claim(claim: Claim, region: str, source: str = "snapshot", lang: st
             "robustness": "-",
             "meets_rule": None,
             "readings": [],
+            "first_rule_verdict": None,
+            "first_rule": None,
         }
     results = {i: compute_indicator(i, region, source=source, lang=lang) for i in claim.indicators}
-    main = results[claim.rule.indicator]
-    verdict, extra = judge(claim.rule, main)
+    primary = claim.rule or claim.readings[0]
+    main = results[primary.indicator]
     readings = [
-        reading_record(rule, results[rule.indicator], primary=i == 0, lang=lang)
-        for i, rule in enumerate(claim.readings)
+        reading_record(rule, results[rule.indicator], primary=rule is claim.rule, lang=lang)
+        for rule in claim.readings
     ]
+    if claim.rule is None:  # every reading is context: no verdict
+        verdict = "insufficient data"
+        extra = [i18n.t("caveat.context_only", lang)]
+        rule_text = i18n.declared(claim, "direct_measure", lang)
+    else:
+        verdict, extra = judge(claim.rule, main)
+        rule_text = i18n.declared(claim.rule, "text", lang)
     checked = {r.indicator for r in claim.readings}
     context = [
         f"{i18n.declared(r.indicator, 'title', lang)}: {r.value_text} ({r.period_text}; "
@@ -126,43 +138,72 @@ def evaluate_claim(claim: Claim, region: str, source: str = "snapshot", lang: st
         "comparison": main.comparison_text,
         "context_figures": " | ".join(context),
         "verdict": verdict,
-        "rule": i18n.declared(claim.rule, "text", lang),
+        "rule": rule_text,
         "sources": ", ".join(dict.fromkeys(sources)),
         "caveats": " | ".join(dict.fromkeys(caveats)),
         "robustness": robustness(readings),
-        "meets_rule": readings[0]["uncapped_verdict"] == "supported",
+        "meets_rule": claim.rule is not None
+        and readings_primary(readings)["uncapped_verdict"] == "supported",
         "readings": readings,
+        **first_rule_fields(claim, region, source, lang),
     }
 
 
+def first_rule_fields(claim: Claim, region: str, source: str, lang: str) -> dict:
+    """The verdict under the claim's first registered rule and that rule's text, where a later
+    rule change was made with the figure known (:func:`first_registered_rule`); else None."""
+    first = first_registered_rule(claim.id)
+    if first is None:
+        return {"first_rule_verdict": None, "first_rule": None}
+    result = compute_indicator(first.indicator, region, source=source, lang=lang)
+    verdict, _ = judge(first, result)
+    return {"first_rule_verdict": verdict, "first_rule": i18n.declared(first, "text", lang)}
+
+
+def readings_primary(readings: list[dict]) -> dict:
+    """The primary reading's record (the first when every reading is context)."""
+    return next((r for r in readings if r["primary"]), readings[0])
+
+
 def reading_record(rule: Rule, result: IndicatorResult, primary: bool, lang: str = "en") -> dict:
-    """One reading of a claim for one region: figure, period, source, comparison, verdict (with
-    and without the proxy cap) and the rule's metric (what the rule compares); title and rule in
-    ``lang``."""
-    verdict, _ = judge(rule, result)
-    uncapped, _ = judge(rule.model_copy(update={"max_verdict": "supported"}), result)
+    """One reading of a claim for one region: figure, period, source, comparison, validity,
+    verdict (with and without the validity cap; 'context' for a context reading, which gives
+    none) and the rule's metric (what the rule compares); title, reason and rule in ``lang``.
+    ``fragile``: whether the 'supported' conditions would hold on one side and not the other
+    when the figure moves by one unit of its last published decimal."""
+    if rule.validity == "context":
+        verdict = uncapped = "context"
+        metric = None
+    else:
+        verdict, _ = judge(rule, result)
+        uncapped, _ = judge(rule, result, cap=False)
+        metric = rule_metric(rule, result) if uncapped in JUDGED else None
     return {
         "indicator_id": result.indicator.id,
         "title": i18n.declared(result.indicator, "title", lang),
         "primary": primary,
+        "validity": rule.validity,
+        "validity_reason": i18n.declared(rule, "validity_reason", lang),
         "figure": None if math.isnan(result.value) else result.value,
         "figure_text": result.value_text,
         "period": result.period_text,
         "year": result.year,
         "source": ", ".join(result.indicator.tables),
         "comparison": result.comparison_text,
-        "metric": rule_metric(rule, result) if uncapped in JUDGED else None,
+        "metric": metric,
         "verdict": verdict,
         "uncapped_verdict": uncapped,
+        "fragile": metric is not None and is_fragile(rule, result),
         "rule": i18n.declared(rule, "text", lang),
     }
 
 
 def robustness(readings: list[dict]) -> str:
-    """'robust' when every reading with a figure gives the same verdict (before a proxy cap),
-    'sensitive' when they disagree, 'single reading' when only one has a figure."""
-    judged = {r["uncapped_verdict"] for r in readings if r["uncapped_verdict"] in JUDGED}
+    """'robust' when every reading with a figure that can give a verdict (not context) gives the
+    same verdict (before the validity cap), 'sensitive' when they disagree, 'single reading'
+    when only one has a figure."""
     with_data = [r for r in readings if r["uncapped_verdict"] in JUDGED]
+    judged = {r["uncapped_verdict"] for r in with_data}
     if not with_data:
         return "-"
     if len(with_data) == 1:
@@ -171,22 +212,45 @@ def robustness(readings: list[dict]) -> str:
 
 
 def rule_metric(rule: Rule, result: IndicatorResult) -> float | None:
-    """The value the rule's first 'supported' condition compares (for ranking regions)."""
+    """The value the rule's first 'supported' condition compares (for ranking regions), at the
+    figure's published precision."""
     value = _metrics(result)[rule.supported[0].metric]
     return None if value is None or math.isnan(value) else float(value)
 
 
-def _metrics(result: IndicatorResult) -> dict[str, float]:
+def _metrics(result: IndicatorResult, shift: float = 0.0) -> dict[str, float]:
+    """The metrics a rule can compare, computed from the figures as published (rounded to the
+    indicator's decimals), so a rule judges what the reader sees: 4.1 - 3.6 is 0.5.
+    ``shift`` moves the region's figure by that many units of its last decimal."""
+    decimals = result.indicator.decimals
+    unit = 10.0**-decimals
+    value = round(round(result.value, decimals) + shift * unit, decimals)
+    nl_value = round(result.nl_value, decimals)
     return {
-        "value": result.value,
-        "minus_nl": result.value - result.nl_value,
-        "ratio_to_nl": result.value / result.nl_value if result.nl_value else math.nan,
+        "value": value,
+        "minus_nl": round(value - nl_value, decimals),
+        "ratio_to_nl": round(value / nl_value, 9) if nl_value else math.nan,
         "rank": result.rank,
     }
 
 
-def judge(rule: Rule, result: IndicatorResult) -> tuple[str, list[str]]:
-    """Apply a claim's rule to its figure: (verdict, extra caveats in the result's language)."""
+def is_fragile(rule: Rule, result: IndicatorResult) -> bool:
+    """Whether the rule's 'supported' conditions hold for the figure one published unit higher
+    and not for one unit lower (or the other way round): a verdict inside the figure's
+    precision."""
+    outcomes = set()
+    for shift in (-1.0, 1.0):
+        metrics = _metrics(result, shift)
+        if any(math.isnan(metrics[c.metric]) for c in rule.supported):
+            return False
+        outcomes.add(all(_holds(c, metrics[c.metric]) for c in rule.supported))
+    return len(outcomes) == 2
+
+
+def judge(rule: Rule, result: IndicatorResult, cap: bool = True) -> tuple[str, list[str]]:
+    """Apply a claim's rule to its figure: (verdict, extra caveats in the result's language).
+    With ``cap`` (the default), a proxy reading gives at most 'partly supported'. The figures
+    are compared as published (:func:`_metrics`)."""
     lang = result.lang
     if result.year is None or math.isnan(result.value):
         return "insufficient data", [i18n.t("caveat.verdict_missing", lang)]
@@ -206,7 +270,7 @@ def judge(rule: Rule, result: IndicatorResult) -> tuple[str, list[str]]:
         verdict = "partly supported"
     else:
         verdict = "not supported"
-    if verdict == "supported" and rule.max_verdict == "partly supported":
+    if cap and verdict == "supported" and rule.max_verdict == "partly supported":
         capped = i18n.t("verdict.partly supported", lang)
         return "partly supported", [i18n.t("caveat.proxy", lang, verdict=capped)]
     return verdict, []

@@ -80,7 +80,13 @@ STATUS_BY_RANK = {rank: status for status, rank in STATUS_RANK.items()}
 
 
 def select_values(sel: Selection, frequency: str, additive: bool, source: str) -> pd.DataFrame:
-    """The summed cells of a selection per (region, period): value, status, note, year, index."""
+    """The summed cells of a selection per (region, period): value, status, note, year, index.
+    With ``minus``, the cells of :meth:`Selection.subtracted` are taken off (missing when either
+    side is)."""
+    if sel.minus:
+        whole = select_values(sel.without_minus(), frequency, additive, source)
+        part = select_values(sel.subtracted(), frequency, additive, source)
+        return _combine(whole, part, lambda a, b: a - b)
     frame = continued_frame(sel.table, source)
     mask = frame.measure_code.isin(sel.measures) & (frame.frequency == frequency)
     parts = len(sel.measures)
@@ -126,6 +132,52 @@ def select_values(sel: Selection, frequency: str, additive: bool, source: str) -
     return out
 
 
+def _combine(whole: pd.DataFrame, part: pd.DataFrame, how) -> pd.DataFrame:
+    """``whole`` with its value replaced by ``how(whole.value, part.value)`` per (region,
+    period); status the higher rank of the two, notes joined."""
+    merged = whole.merge(
+        part[["region_code", "period_code", "value", "status", "note"]],
+        on=["region_code", "period_code"], how="left", suffixes=("", "_part"),
+    )  # fmt: skip
+    merged["value"] = how(merged.value, merged.value_part)
+    ranks = pd.concat(
+        [merged.status.map(STATUS_RANK), merged.status_part.map(STATUS_RANK)], axis=1
+    ).max(axis=1)
+    merged["status"] = ranks.fillna(STATUS_RANK["onbekend"]).astype(int).map(STATUS_BY_RANK)
+    merged["note"] = [
+        "; ".join(dict.fromkeys(n for n in (a, b) if isinstance(n, str) and n))
+        for a, b in zip(merged.note, merged.note_part, strict=True)
+    ]
+    return merged.drop(columns=["value_part", "status_part", "note_part"])
+
+
+def volume_changes_excluding(ind: Indicator, source: str = "snapshot") -> pd.DataFrame:
+    """Yearly volume % changes of a total minus a part (``filters`` minus ``minus``), from the
+    published volume changes of both and their current-price values of the previous year
+    (``weights``): a chain-linked volume is additive at the previous year's prices, so
+    change(total - part) = (W_total * (1 + g_total) - W_part * (1 + g_part)) / (W_total - W_part)
+    - 1, with W of the year before. Missing where any input is."""
+    changes_total = select_values(ind.without_minus(), ind.frequency, ind.additive, source)
+    changes_part = select_values(ind.subtracted(), ind.frequency, ind.additive, source)
+    weights = ind.weights
+    w_total = select_values(weights.without_minus(), ind.frequency, ind.additive, source)
+    w_part = select_values(weights.subtracted(), ind.frequency, ind.additive, source)
+
+    def previous(values: pd.DataFrame) -> pd.Series:
+        keyed = values.set_index(["region_code", "year"]).value
+        keys = list(zip(changes_total.region_code, changes_total.year.astype(int) - 1, strict=True))
+        return pd.Series(keyed.reindex(keys).to_numpy(), index=changes_total.index)
+
+    part = changes_total[["region_code", "period_code"]].merge(
+        changes_part[["region_code", "period_code", "value"]],
+        on=["region_code", "period_code"], how="left",
+    ).value.to_numpy()  # fmt: skip
+    wt, wp = previous(w_total), previous(w_part)
+    g_total = changes_total.value / 100.0
+    excluded = (wt * (1 + g_total) - wp * (1 + part / 100.0)) / (wt - wp).where(wt != wp) - 1
+    return changes_total.assign(value=excluded * 100.0)
+
+
 def _add_missing_sums(values: pd.DataFrame) -> pd.DataFrame:
     """Landsdelen and Nederland that the table lacks, as sums of all their provinces."""
     registry = reg.load_regions()
@@ -163,7 +215,10 @@ def _add_missing_sums(values: pd.DataFrame) -> pd.DataFrame:
 def indicator_frame(indicator_id: str, source: str = "snapshot") -> pd.DataFrame:
     """Every region and period the tables hold, with the indicator's value and NL's value."""
     ind = check_indicator(indicator_id)
-    num = select_values(ind, ind.frequency, ind.additive, source)
+    if ind.transform == "chained_cagr" and ind.minus:
+        num = volume_changes_excluding(ind, source)
+    else:
+        num = select_values(ind, ind.frequency, ind.additive, source)
     if ind.denominator is not None:
         den = select_values(ind.denominator, ind.frequency, ind.additive, source)
         merged = num.merge(
@@ -228,10 +283,12 @@ def _apply_span_transform(ind: Indicator, merged: pd.DataFrame) -> pd.Series:
 
 
 def span_start_period(ind: Indicator, year: int) -> int | None:
-    """First year of the period a growth indicator covers when it ends in ``year``."""
+    """First year of the period a growth indicator covers when it ends in ``year``: the base
+    year, for every growth transform alike (ten yearly changes ending in 2023 compound the level
+    of 2013 into that of 2023: '2013-2023', the label of a 10-year cagr too)."""
     if ind.span_years is None:
         return None
-    return year - ind.span_years + (1 if ind.transform == "chained_cagr" else 0)
+    return year - ind.span_years
 
 
 def _chained_cagr(merged: pd.DataFrame, span: int) -> pd.Series:

@@ -46,16 +46,39 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--all-regions and --region exclude each other: give one of them")
     # deferred: every command module is imported for --help; start-up stays fast
     from noordstats.analysis.claims import all_regions, count_verdicts, evaluate_claims_regions
+    from noordstats.analysis.evidence import count_verdicts_by_group
 
     regions = all_regions() if args.all_regions else (args.region or [NORTH])
     frame = evaluate_claims_regions(regions, args.theme, lang=args.lang)
-    footer = ", ".join(f"{v}: {n}" for v, n in count_verdicts(frame).items())
+    frame = add_verdict_counts(frame)
+    if len(regions) == 1:
+        counts = count_verdicts_by_group(frame)
+        footer = ", ".join(
+            f"{v}: {c['claims']} (from {c['groups']} independent groups)" for v, c in counts.items()
+        )
+    else:
+        footer = ", ".join(f"{v}: {n}" for v, n in count_verdicts(frame).items())
     if args.format != "json":  # readings as one text column; json keeps the list
         frame = frame.assign(readings=frame.readings.map(readings_text))
     columns = TABLE_COLUMNS if len(regions) == 1 else REGIONS_TABLE_COLUMNS
     count = f"{len(frame)} claims" if len(regions) == 1 else f"{len(frame)} claim x region rows"
     print_frame(frame, args.format, columns, footer=f"{count} — {footer}")
     return 0
+
+
+def add_verdict_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each row with ``verdict_claims`` (claims of its region with its verdict) and
+    ``verdict_groups`` (independent evidence groups among them)."""
+    # deferred: every command module is imported for --help; start-up stays fast
+    from noordstats.analysis.evidence import count_verdicts_by_group
+
+    claims, groups = [], []
+    counts = {code: count_verdicts_by_group(part) for code, part in frame.groupby("region_code")}
+    for row in frame.itertuples():
+        count = counts[row.region_code][row.verdict]
+        claims.append(count["claims"])
+        groups.append(count["groups"])
+    return frame.assign(verdict_claims=claims, verdict_groups=groups)
 
 
 def readings_text(readings: list[dict]) -> str:

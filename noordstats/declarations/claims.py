@@ -2,8 +2,15 @@
 (an indicator and its verdict rule each) written down before the figures were looked at.
 
 A claim declares one ``rule`` or a list of ``readings``; either way :attr:`Claim.readings` holds
-them and :attr:`Claim.rule` is the first, the primary reading that gives the verdict. The other
-readings are checks: they say whether the verdict holds when the claim is measured another way.
+them and :attr:`Claim.rule` is the primary reading that gives the verdict: the first reading that
+is not *context*. The other readings are checks: they say whether the verdict holds when the claim
+is measured another way.
+
+Every reading declares its validity (:data:`VALIDITY`), with a one-line reason: a *direct*
+measure of what the sentence says, a *proxy*, or *context* only. The class bounds the verdict a
+reading can give (:data:`MAX_VERDICT`): a proxy at most 'partly supported'; context gives none,
+so a claim whose readings are all context is 'insufficient data'. A claim without a direct
+reading says what would measure it (``direct_measure``).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from pydantic import Field, model_validator
 from noordstats import paths
 from noordstats.declarations.files import Strict, fail, read_file_model, validate_entries
 from noordstats.declarations.indicators import Indicator, load_indicators, unknown_indicator
+from noordstats.declarations.tables import get_declaration
 from noordstats.declarations.themes import theme_ids
 
 VERDICTS = [
@@ -26,6 +34,16 @@ VERDICTS = [
     "insufficient data",
     "not testable",
 ]
+
+
+#: how well a reading measures what the paper's sentence says
+VALIDITY = {
+    "direct": "a direct measure of what the sentence says",
+    "proxy": "a proxy: related to what the sentence says, not a measure of it",
+    "context": "context only: shown beside the verdict, never gives one",
+}
+#: the best verdict a reading of each validity class can give (context gives none)
+MAX_VERDICT = {"direct": "supported", "proxy": "partly supported", "context": None}
 
 
 METRICS = {
@@ -51,15 +69,24 @@ class Condition(Strict):
 
 
 class Rule(Strict):
-    """One reading of a claim: the figure and the rule that judges it."""
+    """One reading of a claim: the figure, its validity and the rule that judges it."""
 
     indicator: str
+    validity: Literal["direct", "proxy", "context"] = Field(
+        description="direct measure of the sentence, proxy, or context only"
+    )
+    validity_reason: str = Field(min_length=10, description="why this class, in one line")
+    validity_reason_nl: str | None = Field(default=None, description="the reason, in Dutch")
     text: str = Field(description="the rule in words and numbers, written before the figures")
     text_nl: str | None = Field(default=None, description="the rule's text in Dutch")
     supported: list[Condition]
     partly: list[Condition] = []
-    max_verdict: Literal["supported", "partly supported"] = "supported"
     min_year: int | None = None
+
+    @property
+    def max_verdict(self) -> str | None:
+        """The best verdict this reading can give (None: context gives none)."""
+        return MAX_VERDICT[self.validity]
 
 
 class Claim(Strict):
@@ -76,6 +103,12 @@ class Claim(Strict):
     readings: list[Rule] = []
     reason_not_testable: str | None = None
     reason_not_testable_nl: str | None = None
+    direct_measure: str | None = Field(
+        default=None,
+        description="where no reading is direct: what would measure the sentence, and which "
+        "CBS table would be needed",
+    )
+    direct_measure_nl: str | None = Field(default=None, description="direct_measure, in Dutch")
 
     @model_validator(mode="after")
     def _rule_or_reason(self) -> Claim:
@@ -91,12 +124,30 @@ class Claim(Strict):
         indicators = [r.indicator for r in self.readings]
         if len(set(indicators)) != len(indicators):
             raise ValueError("two readings of a claim use the same indicator")
-        # one form inside: readings (the primary first) and rule (the primary)
+        # one form inside: readings (the primary first) and rule (the primary, or None when
+        # every reading is context)
         if self.rule is not None:
             object.__setattr__(self, "readings", [self.rule])
-        elif self.readings:
-            object.__setattr__(self, "rule", self.readings[0])
+        readings = self.readings
+        if readings:
+            judging = [r for r in readings if r.validity != "context"]
+            if judging and readings[0].validity == "context":
+                raise ValueError("list the readings that give a verdict before the context ones")
+            object.__setattr__(self, "rule", judging[0] if judging else None)
+        if (
+            self.testable
+            and not any(r.validity == "direct" for r in readings)
+            and not self.direct_measure
+        ):
+            raise ValueError(
+                "no reading is direct: say what would measure the sentence ('direct_measure')"
+            )
         return self
+
+    @property
+    def judged(self) -> bool:
+        """Whether the claim has readings (testable), even if they are all context."""
+        return bool(self.readings)
 
 
 class ClaimFile(Strict):
@@ -119,23 +170,40 @@ def read_claims(path: Path, indicators: dict[str, Indicator]) -> list[Claim]:
             if ind_id not in indicators:
                 fail(path, claim.id, "indicators", unknown_indicator(ind_id, indicators))
         if claim.readings:
-            claim = _check_readings(path, claim, top.default_min_year)
+            claim = _check_readings(path, claim, top.default_min_year, indicators)
         claims.append(claim)
     return claims
 
 
-def _check_readings(path: Path, claim: Claim, default_min_year: int) -> Claim:
+def _check_readings(
+    path: Path, claim: Claim, default_min_year: int, indicators: dict[str, Indicator]
+) -> Claim:
     """Every reading's indicator is one of the claim's; a missing min_year gets the default."""
     single = len(claim.readings) == 1 and claim.model_fields_set.isdisjoint({"readings"})
     readings = []
     for i, reading in enumerate(claim.readings):
+        key = "rule" if single else f"readings.{i}"
         if reading.indicator not in claim.indicators:
-            key = "rule.indicator" if single else f"readings.{i}.indicator"
-            fail(path, claim.id, key, f"{reading.indicator!r} is not one of the claim's indicators")
+            fail(
+                path, claim.id, f"{key}.indicator",
+                f"{reading.indicator!r} is not one of the claim's indicators",
+            )  # fmt: skip
+        allocated = [
+            t for t in indicators[reading.indicator].tables
+            if get_declaration(t).regional_method == "allocated"
+        ]  # fmt: skip
+        if allocated and reading.validity != "context":
+            fail(
+                path, claim.id, f"{key}.validity",
+                f"{reading.indicator!r} reads {', '.join(allocated)}, whose regional figures are "
+                "allocated by a key: it can be 'context' only, never a reading of where an "
+                "activity takes place",
+            )  # fmt: skip
         if reading.min_year is None:
             reading = reading.model_copy(update={"min_year": default_min_year})
         readings.append(reading)
-    return claim.model_copy(update={"readings": readings, "rule": readings[0]})
+    judging = [r for r in readings if r.validity != "context"]
+    return claim.model_copy(update={"readings": readings, "rule": judging[0] if judging else None})
 
 
 @cache

@@ -31,7 +31,9 @@ TRANSFORMS = {
     "quotient": "numerator / denominator within the region, same period (e.g. per labour year)",
     "growth": "% change of the level over span_years",
     "cagr": "average annual % change of the level over span_years",
-    "chained_cagr": "average annual % change compounded from published yearly % changes",
+    "chained_cagr": "average annual % change compounded from published yearly % changes; with "
+    "'minus', the yearly volume changes of the total minus a part, weighted by the previous "
+    "year's current-price values ('weights')",
 }
 
 
@@ -49,6 +51,22 @@ class Selection(Strict):
     filters: dict[str, list[str]] = Field(
         default={}, description="dimension column stem -> codes to keep (summed)"
     )
+    minus: dict[str, list[str]] = Field(
+        default={},
+        description="dimension column stem -> codes whose cells are subtracted: the selection "
+        "minus the same cells with these codes (value added of A-U minus B: filters {sector: "
+        "[A-U]}, minus {sector: [B]}); a missing cell on either side makes the figure missing",
+    )
+
+    def without_minus(self) -> Selection:
+        """The selection before the subtraction."""
+        return Selection(table=self.table, measure=self.measure, filters=self.filters)
+
+    def subtracted(self) -> Selection:
+        """The cells that are subtracted: the filters with ``minus`` in place."""
+        return Selection(
+            table=self.table, measure=self.measure, filters={**self.filters, **self.minus}
+        )
 
     @property
     def measures(self) -> list[str]:
@@ -65,6 +83,11 @@ class Indicator(Selection):
     unit_nl: str | None = Field(default=None, description="the unit in Dutch, where it has words")
     transform: str
     denominator: Selection | None = None
+    weights: Selection | None = Field(
+        default=None,
+        description="current-price values (same dimension codes as filters and minus) that "
+        "weight yearly volume changes when a chained_cagr subtracts a part ('minus')",
+    )
     span_years: int | None = Field(default=None, ge=1, le=40)
     frequency: Literal["year", "school-year", "quarter", "month", "half-year"] = "year"
     better: Literal["higher", "lower", "neutral"]
@@ -94,11 +117,15 @@ class Indicator(Selection):
             raise ValueError(f"transform {self.transform!r} needs a 'denominator'")
         if self.transform in NEEDS_SPAN and self.span_years is None:
             raise ValueError(f"transform {self.transform!r} needs 'span_years'")
+        if self.transform == "chained_cagr" and bool(self.minus) != (self.weights is not None):
+            raise ValueError("a chained_cagr with 'minus' needs 'weights', and 'weights' a 'minus'")
+        if self.weights is not None and set(self.weights.minus) != set(self.minus):
+            raise ValueError("'weights' must subtract the same dimension as 'minus'")
         return self
 
     @property
     def selections(self) -> list[Selection]:
-        return [self, self.denominator] if self.denominator else [self]
+        return [s for s in (self, self.denominator, self.weights) if s is not None]
 
     @property
     def tables(self) -> list[str]:
@@ -163,7 +190,21 @@ def _check_selection(
                 f"{prefix}filters.{column}",
                 f"codes not declared for table {sel.table}: {', '.join(unknown)}",
             )
-    return sel.model_copy(update={"filters": filters})
+    minus = {}
+    for column, codes in sel.minus.items():
+        if column not in sel.filters:
+            fail(
+                path, entry, f"{prefix}minus.{column}",
+                f"'minus' subtracts codes of a dimension the filters select; filters: "
+                f"{', '.join(sel.filters) or '(none)'}",
+            )  # fmt: skip
+        minus[column], unknown = columns[column].resolve_codes(codes)
+        if unknown:
+            fail(
+                path, entry, f"{prefix}minus.{column}",
+                f"codes not declared for table {sel.table}: {', '.join(unknown)}",
+            )  # fmt: skip
+    return sel.model_copy(update={"filters": filters, "minus": minus})
 
 
 def read_indicators(
@@ -178,6 +219,9 @@ def read_indicators(
         if ind.denominator is not None:
             denominator = _check_selection(path, ind.id, "denominator", ind.denominator, tables)
             checked = checked.model_copy(update={"denominator": denominator})
+        if ind.weights is not None:
+            weights = _check_selection(path, ind.id, "weights", ind.weights, tables)
+            checked = checked.model_copy(update={"weights": weights})
         entries[ind_id] = checked
     registry = IndicatorRegistry(entries)
     for ind_id in top.region_profile:

@@ -196,6 +196,15 @@ class TableDeclaration(Strict):
     modified: dt.date | None = None
     completeness: Literal["complete", "partial"]
     completeness_note: str
+    regional_method: Literal["observed", "allocated"] | None = Field(
+        default=None,
+        description="how the regional figures are made: 'observed' where the activity takes "
+        "place (per establishment), or 'allocated' over regions by a key (e.g. economic size); "
+        "an allocated table is never the primary reading for where an activity takes place",
+    )
+    regional_method_note: str | None = Field(
+        default=None, description="the evidence for regional_method (CBS's words or a check)"
+    )
     reduction: str | None = None
     national: bool = Field(
         default=False,
@@ -257,6 +266,8 @@ class TableDeclaration(Strict):
 
     @model_validator(mode="after")
     def _check_notes(self) -> TableDeclaration:
+        if self.regional_method is not None and not self.regional_method_note:
+            raise ValueError("'regional_method' needs 'regional_method_note' (the evidence)")
         if self.captured is None and not self.captured_note:
             raise ValueError("give 'captured' (a date) or, when no date is stated, 'captured_note'")
         if self.keep_declared_measures_only and not self.reduction:

@@ -237,7 +237,8 @@ def show_claims(claims: pd.DataFrame, lang: str = DEFAULT_LANG) -> None:
         f'<td><span class="noordstats-quote" lang="nl">“{_e(r.quote_nl)}”</span><br>'
         f"<small>{_e(r.claim)}<br>{_e(r.claim_id)} · {_e(r.section)}</small></td>"
         f"<td>{_e(r.figure_text)}<br><small>{_e(r.period)}</small></td>"
-        f"<td>{_e(r.comparison)}</td><td>{verdict_badge(r.verdict, lang)}</td>"
+        f"<td>{_e(r.comparison)}</td><td>{verdict_badge(r.verdict, lang)}"
+        f"{first_rule_note(r.first_rule_verdict, r.verdict, r.first_rule, lang)}</td>"
         f"<td><small>{_e(r.rule)}</small></td></tr>"
         for r in claims.itertuples()
     )
@@ -251,11 +252,37 @@ def show_claims(claims: pd.DataFrame, lang: str = DEFAULT_LANG) -> None:
     )
 
 
+def first_rule_note(
+    first_verdict: object, verdict: str, first_rule: object, lang: str = DEFAULT_LANG
+) -> str:
+    """Under a verdict: the verdict under the claim's first registered rule, where the rule was
+    changed with the figure known and the two verdicts differ (the old rule in the tooltip)."""
+    if not isinstance(first_verdict, str) or first_verdict == verdict:
+        return ""
+    label = t("claims.first_rule", lang)
+    return (
+        f'<br><small class="noordstats-first-rule" title="{_e(first_rule)}">{_e(label)} '
+        f"{verdict_badge(first_verdict, lang)}</small>"
+    )
+
+
 def show_verdict_counts(claims: pd.DataFrame, lang: str = DEFAULT_LANG) -> None:
-    """How many claims got each verdict."""
+    """How many claims got each verdict, and from how many independent evidence groups
+    (:mod:`noordstats.analysis.evidence`)."""
     counts = claims.verdict.value_counts()
+    groups = (
+        claims.groupby("verdict").evidence_group.nunique()
+        if "evidence_group" in claims
+        else pd.Series(dtype=int)
+    )
     items = " ".join(
         f"{verdict_badge(v, lang)} {int(counts.get(v, 0))}"
+        + (
+            f' <small class="noordstats-groups">'
+            f"{_e(t('claims.from_groups', lang, groups=int(groups[v])))}</small>"
+            if v in groups.index and v != "not testable"
+            else ""
+        )
         for v in VERDICT_CLASSES
         if counts.get(v, 0)
     )

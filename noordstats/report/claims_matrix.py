@@ -29,6 +29,7 @@ STYLE = """<style>
 .noordstats-matrix .own {outline: 2px solid #1f5fa8; outline-offset: -2px; font-weight: bold}
 .noordstats-matrix td.sentence {font-size: 0.95em; min-width: 18em}
 .noordstats-readings td.primary {font-weight: bold}
+.noordstats-readings td.validity {min-width: 12em}
 .noordstats-robust {display: inline-block; padding: 0 0.4em; border-radius: 4px;
   background: #e8eef7}
 </style>"""
@@ -54,6 +55,11 @@ def _t(key: str, lang: str, **params: object) -> str:
 def _verdict(verdict: str, lang: str) -> str:
     key = f"verdict.{verdict}"
     return i18n.t(key, lang) if i18n.has(key) else str(verdict)
+
+
+def _validity(value: object, lang: str) -> str:
+    key = f"validity.{value}"
+    return i18n.t(key, lang) if i18n.has(key) else str(value)
 
 
 def _robustness(value: str, lang: str) -> str:
@@ -92,6 +98,9 @@ def readings_html(scorecard: pd.DataFrame, lang: str = DEFAULT_LANG) -> str:
                 f"{_e(reading['title'])}</td><td>{_e(reading['figure_text'])}</td>"
                 f"<td>{_e(reading['period'])}</td><td>{_e(reading['source'])}</td>"
                 f"<td><small>{_e(reading['comparison'])}</small></td>"
+                f'<td class="validity" data-validity="{_e(reading.get("validity"))}">'
+                f"{_e(_validity(reading.get('validity'), lang))}<br>"
+                f"<small>{_e(reading.get('validity_reason'))}</small></td>"
                 f'<td><span class="noordstats-verdict {css}">{_e(verdict)}</span>'
                 "</td></tr>"
             )
@@ -104,6 +113,7 @@ def readings_html(scorecard: pd.DataFrame, lang: str = DEFAULT_LANG) -> str:
             "col_period",
             "col_source",
             "col_compared",
+            "col_validity",
             "col_verdict",
         )  # fmt: skip
     )
@@ -177,9 +187,12 @@ def _short(figure: str) -> str:
 
 def summary_html(counts: dict[str, int], region: str, lang: str = DEFAULT_LANG) -> str:
     text = _t(
-        "summary", lang, name=reg.region_name(region), meets=counts["meets_rule"],
-        distinctive=counts["distinctive"],
+        "summary_groups", lang, name=reg.region_name(region), supported=counts["supported"],
+        groups=counts["supported_groups"], distinctive=counts["distinctive"],
+        distinctive_groups=counts["distinctive_groups"],
     )  # fmt: skip
+    if counts.get("fragile"):
+        text += i18n.t("index.fragile", lang, n=counts["fragile"])
     return f"<p><b>{_e(text)}</b></p>"
 
 

@@ -234,10 +234,19 @@ def _distinctive_line(summary: dict[str, Any], lang: str = DEFAULT_LANG) -> str:
     counts = summary.get("distinctive")
     if not isinstance(counts, dict) or "distinctive" not in counts:
         return ""
-    text = t(
-        "index.distinctive", lang, distinctive=counts["distinctive"],
-        meets=counts.get("meets_rule", "?"),
-    )  # fmt: skip
+    if "supported_groups" in counts:
+        text = t(
+            "index.supported_groups", lang, supported=counts.get("supported", "?"),
+            groups=counts["supported_groups"], distinctive=counts["distinctive"],
+            distinctive_groups=counts.get("distinctive_groups", "?"),
+        )  # fmt: skip
+        if counts.get("fragile"):
+            text += t("index.fragile", lang, n=counts["fragile"])
+    else:  # a summary written before evidence groups were counted
+        text = t(
+            "index.distinctive", lang, distinctive=counts["distinctive"],
+            meets=counts.get("meets_rule", "?"),
+        )  # fmt: skip
     return f'<br><span class="meta distinctive">{_e(text)}</span>'
 
 

@@ -100,9 +100,9 @@ def build_summary(
 ) -> dict[str, Any]:
     """The summary record: ``lang``, ``figures`` (indicator_id, title, value, value_text,
     period), ``verdicts`` (claim_id, verdict), ``tables`` (table_id, source, data_date,
-    latest_period, stale_reason) and, for the claims report, ``distinctive`` (meets_rule: claims
-    whose rule the region meets; distinctive: how many of them only it and at most one other
-    region of its level meet)."""
+    latest_period, stale_reason) and, for the claims report, ``distinctive`` (the counts of
+    :func:`noordstats.analysis.claims_compare.distinctive_counts`: meets_rule, supported and
+    supported_groups, distinctive and distinctive_groups, fragile)."""
     summary: dict[str, Any] = {
         "lang": lang,
         "tables": [vars(origin) for origin in table_origins(table_ids, source)],
@@ -120,10 +120,12 @@ def build_summary(
         ]
     if verdicts is not None:
         summary["verdicts"] = [
-            {"claim_id": r.claim_id, "verdict": r.verdict} for r in verdicts.itertuples()
+            {"claim_id": r.claim_id, "verdict": r.verdict}
+            | ({"evidence_group": r.evidence_group} if hasattr(r, "evidence_group") else {})
+            for r in verdicts.itertuples()
         ]
     if distinctive is not None:
-        summary["distinctive"] = {k: int(distinctive[k]) for k in ("meets_rule", "distinctive")}
+        summary["distinctive"] = {k: int(v) for k, v in distinctive.items()}
     return summary
 
 
