@@ -418,7 +418,10 @@ def test_csv_link_holds_exactly_the_chart_rows():
     chart = charts.line_trends(series, "t")
     payload = re.search(r"base64,([^\"]+)\"", charts.render_csv_link(chart, "en")).group(1)
     rows = pd.read_csv(io.BytesIO(base64.b64decode(payload)))
-    assert list(rows.columns) == [blocks.column_name(c, "en") for c in charts.TREND_CHART_COLUMNS]
+    columns = list(charts.TREND_CHART_COLUMNS)
+    columns.insert(columns.index("period_code") + 1, "period")  # the code and its words
+    assert list(rows.columns) == [blocks.column_name(c, "en") for c in columns]
+    assert rows.period.tolist() == ["2020 (provisional)"] * 2
     assert rows.value.tolist()[0] == 1.5 and pd.isna(rows.value.tolist()[1])
     # Dutch: Dutch headers, ';' between fields and a decimal comma, as Dutch spreadsheets read it
     payload = re.search(r"base64,([^\"]+)\"", charts.render_csv_link(chart, "nl")).group(1)
@@ -426,6 +429,7 @@ def test_csv_link_holds_exactly_the_chart_rows():
     assert text.splitlines()[0].split(";")[:2] == ["indicator", "regiocode"]
     rows = pd.read_csv(io.StringIO(text), sep=";", decimal=",")
     assert rows.waarde.tolist()[0] == 1.5 and rows.status.tolist()[0] == "voorlopig"
+    assert rows.periode.tolist()[0] == "2020 (voorlopig)"
 
 
 @pytest.mark.slow
@@ -453,12 +457,11 @@ def test_unreachable_cbs_gives_a_stale_banner(tmp_path):
     page = (out / "theme-defence_security-LD01.html").read_text(encoding="utf-8")
     banner = page.index('class="noordstats-stale"')
     assert banner < page.index("Kerncijfers"), "the banner is at the top"
-    assert (
-        "komen uit een oudere kopie" in page and "de kopie uit de ingebouwde momentopname" in page
-    )
-    assert "reden: CBS not reachable at http://127.0.0.1:9" in page, "the banner says why"
+    assert "CBS was niet bereikbaar op" in page and "de meegeleverde kopie, vastgelegd" in page
+    assert "reden: CBS niet bereikbaar" in page, "the banner says why, in Dutch"
+    assert "127.0.0.1" not in page and "WARNING" not in page
     entry = read_manifest(out)["theme-defence_security-LD01"]
-    assert entry["source"] == "auto" and "CBS not reachable" in entry["stale"]
+    assert entry["source"] == "auto" and "CBS could not be reached" in entry["stale"]
     assert "niet actueel" in (out / "index.html").read_text(encoding="utf-8")
 
 

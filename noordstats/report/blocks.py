@@ -22,6 +22,7 @@ import pandas as pd
 
 from noordstats import i18n, regions
 from noordstats.analysis import frames
+from noordstats.cbs_codes import describe_period
 from noordstats.declarations.themes import Theme
 from noordstats.i18n import DEFAULT_LANG, t
 from noordstats.load import StaleDataWarning, TableOrigin
@@ -281,8 +282,15 @@ def column_name(column: str, lang: str = DEFAULT_LANG) -> str:
 
 def localise_frame(frame: pd.DataFrame, lang: str = DEFAULT_LANG) -> pd.DataFrame:
     """A frame as a reader of ``lang`` sees it in a table or a CSV: column headers, verdicts
-    and CBS statuses in ``lang`` (the numbers stay numbers)."""
+    and CBS statuses in ``lang`` (the numbers stay numbers), and beside a period code the
+    period in words (``2024KW04`` beside ``4e kwartaal 2024``; ``2024 (voorlopig)``)."""
     shown = frame.copy()
+    if "period_code" in shown and "period" not in shown:
+        statuses = shown["status"] if "status" in shown else [None] * len(shown)
+        words = [
+            describe_period(c, lang, s) for c, s in zip(shown["period_code"], statuses, strict=True)
+        ]
+        shown.insert(shown.columns.get_loc("period_code") + 1, "period", words)
     for column, prefix in (("verdict", "verdict"), ("status", "status")):
         if column in shown:
             shown[column] = [
