@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 
 from noordstats import cli
+from noordstats.analysis import indicators
 from noordstats.declarations.themes import theme_ids
 from noordstats.report import blocks, charts, folder_lock, parameters, suite
 from noordstats.report.index_page import render_index
@@ -470,3 +471,16 @@ def test_snapshot_reports_show_no_banner(shown):
     blocks.show_data_status(["83582NED"], "snapshot", "nl")
     assert "noordstats-stale" not in "".join(shown)
     assert "embedded snapshot" in shown[0] and "ingebouwde momentopname" in shown[1]
+
+
+def test_a_card_marks_a_provisional_period_in_the_readers_words(shown):
+    """CBS marks a figure provisional: the card says so beside its period, in both languages
+    (the snapshot's headline figures carry no such mark, so one row's status is set here)."""
+    for lang, mark in (("nl", "voorlopig"), ("en", "provisional")):
+        headlines = indicators.headline_figures("cleantech", lang=lang).head(2).copy()
+        headlines.loc[headlines.index[0], "status"] = "voorlopig"
+        shown.clear()
+        blocks.show_headlines(headlines, lang)
+        first = headlines.period.tolist()[0]
+        assert f"{first} ({mark}) · " in shown[0]
+        assert shown[0].count(f"({mark})") == 1, "only the provisional figure is marked"

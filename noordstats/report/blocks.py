@@ -207,7 +207,8 @@ def show_headlines(headlines: pd.DataFrame, lang: str = DEFAULT_LANG) -> None:
     cards = "".join(
         '<div class="noordstats-card">'
         f'<div class="label">{_e(r.title)}</div><div class="value">{_e(r.value_text)}</div>'
-        f'<div class="meta">{_e(r.period)} · {_e(r.comparison_text)}</div>'
+        f'<div class="meta">{_e(describe_period(r.period, lang, r.status))} · '
+        f"{_e(r.comparison_text)}</div>"
         f'<div class="meta">{_e(t("headlines.table", lang, table=r.table_id))}</div>'
         + (
             f'<div class="meta dated">{_e(_dated(r.caveat, lang))}</div>'

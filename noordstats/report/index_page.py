@@ -206,7 +206,8 @@ def _list_row(entry: dict[str, Any], lang: str) -> str:
     summary = entry.get("summary") or {}
     figures = "".join(
         f"<li>{_e(f.get('title'))}: <b>{_e(f.get('value_text'))}</b> "
-        f'<span class="meta">({_e(f.get("period"))})</span></li>'
+        f'<span class="meta">({_e(describe_period(f.get("period"), lang, f.get("status")))})'
+        "</span></li>"
         for f in summary.get("figures", [])
     )
     counts = _counts(entry)
@@ -385,7 +386,7 @@ def _stale_section(entries: list[dict[str, Any]], lang: str) -> str:
 
 
 def change_text(change: dict[str, Any], lang: str = DEFAULT_LANG) -> str:
-    """``83582NED: latest period 2023JJ00 -> 2024JJ00 (CBS data of 22 April 2025 -> ...)``"""
+    """``83582NED: latest period 2023 -> 2024 (CBS data of 22 April 2025 -> ...)``"""
     old, new = (describe_period(change[k], lang) for k in ("old_period", "new_period"))
     text = t("index.change", lang, table=change["table_id"], old=old, new=new)
     if change.get("old_date") != change.get("new_date"):

@@ -128,6 +128,7 @@ def build_summary(
                 "value": None if i18n.is_missing(r.value) else float(r.value),
                 "value_text": r.value_text,
                 "period": str(r.period),
+                "status": getattr(r, "status", None),
             }
             for r in figures.itertuples()
         ]
