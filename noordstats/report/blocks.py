@@ -207,7 +207,7 @@ def show_headlines(headlines: pd.DataFrame, lang: str = DEFAULT_LANG) -> None:
     cards = "".join(
         '<div class="noordstats-card">'
         f'<div class="label">{_e(r.title)}</div><div class="value">{_e(r.value_text)}</div>'
-        f'<div class="meta">{_e(describe_period(r.period, lang, r.status))} · '
+        f'<div class="meta">{_e(describe_period(r.period, lang, getattr(r, "status", None)))} · '
         f"{_e(r.comparison_text)}</div>"
         f'<div class="meta">{_e(t("headlines.table", lang, table=r.table_id))}</div>'
         + (
