@@ -437,7 +437,8 @@ def test_csv_link_holds_exactly_the_chart_rows():
 @pytest.mark.reliability(
     "fault",
     "CBS unreachable while rendering with --source auto (empty cache)",
-    "report rendered from the snapshot with a 'data as of' banner at the top; index says not live",
+    "report rendered from the snapshot with one freshness statement at the top, in the page's "
+    "language; the library's log line on stderr, not in the page; index says not live",
 )
 def test_unreachable_cbs_gives_a_stale_banner(tmp_path):
     out = tmp_path / "reports"
@@ -455,6 +456,9 @@ def test_unreachable_cbs_gives_a_stale_banner(tmp_path):
         timeout=300,
     )
     assert run.returncode == 0, run.stderr
+    log = "noordstats kernel: WARNING: noordstats.load: CBS not reachable at http://127.0.0.1:9"
+    assert log in run.stderr, "the library's log line stays on the process's stderr"
+    assert run.stderr.strip().splitlines()[-1].startswith("noordstats: 1 rapport(en) (1 gemaakt")
     page = (out / "theme-defence_security-LD01.html").read_text(encoding="utf-8")
     banner = page.index('class="noordstats-stale"')
     assert banner < page.index("Kerncijfers"), "the banner is at the top"
@@ -484,3 +488,35 @@ def test_a_card_marks_a_provisional_period_in_the_readers_words(shown):
         first = headlines.period.tolist()[0]
         assert f"{first} ({mark}) · " in shown[0]
         assert shown[0].count(f"({mark})") == 1, "only the provisional figure is marked"
+
+
+@pytest.mark.reliability(
+    "fault",
+    "a log line, a warning and a traceback among an executed notebook's outputs",
+    "left out of the exported page; the executed notebook keeps them for the analyst",
+)
+def test_the_page_leaves_log_text_and_tracebacks_to_the_notebook():
+    import nbformat
+
+    from noordstats.report import export
+
+    notebook = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("blocks.show_data_status(tables, source, lang)")
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"text/html": "<p>for the reader</p>"}),
+        nbformat.v4.new_output(
+            "stream", name="stderr", text="WARNING:noordstats.load:CBS not reachable\n"
+        ),
+        nbformat.v4.new_output(
+            "stream", name="stderr", text="/x/frames.py:38: StaleDataWarning: CBS not reachable\n"
+        ),
+        nbformat.v4.new_output(
+            "error", ename="KeyError", evalue="'x'", traceback=["Traceback (most recent call)"]
+        ),
+    ]
+    notebook.cells.append(cell)
+    page = export.export_html(notebook)
+    assert "for the reader" in page
+    for text in ("WARNING:", "StaleDataWarning", "frames.py", "Traceback", "KeyError"):
+        assert text not in page, text
+    assert len(notebook.cells[0].outputs) == 4, "the notebook itself is not changed"
