@@ -112,3 +112,35 @@ def test_a_release_rule_is_for_other_publishers_only():
     entry["release"] = get_declaration("duo-hbo").release.model_dump()
     with pytest.raises(ValueError, match="not published by CBS"):
         TableDeclaration.model_validate(entry)
+
+
+def test_the_run_record_counts_each_table_once_and_names_what_was_not_refreshed():
+    from noordstats.report.run_record import (
+        build_run_record,
+        origin_counts,
+        stale_cbs_tables,
+        summary_line,
+    )
+
+    dead = origins(closed_port_url())
+    change = {"table_id": "82797NED", "old_period": "2014JJ00", "new_period": "2015JJ00"}
+    results = [
+        {"name": "a", "status_this_run": "rendered", "seconds": 3.5, "tables": dead,
+         "changes": [change]},
+        {"name": "b", "status_this_run": "rendered", "seconds": 2.0, "tables": dead[:1],
+         "changes": [change]},
+        {"name": "c", "status_this_run": "skipped", "seconds": 9.0, "tables": dead},
+    ]  # fmt: skip
+    record = build_run_record(results, "2026-12-07T06:00:00+01:00", "2026-12-07T06:01:00+01:00")
+    assert [t["table_id"] for t in record["tables"]] == sorted(TABLES)
+    first = next(t for t in record["tables"] if t["table_id"] == TABLES[0])
+    assert first["reports"] == ["a", "b"] and first["changed_since_previous_run"] == change
+    assert {k: first[k] for k in dead[0]} == dead[0], "the whole origin record travels"
+    assert record["changed"] == [change]
+    assert [r["seconds"] for r in record["reports"]] == [3.5, 2.0, None], "skipped: not timed"
+    assert origin_counts(record) == {"live": 0, "cache": 0, "snapshot": 2, "other": 1}
+    assert stale_cbs_tables(record) == sorted(TABLES[:2])
+    assert summary_line(record, "nl") == (
+        "3 rapport(en) (2 gemaakt, 1 ongewijzigd, 0 mislukt); CBS-tabellen: 0 live, 0 uit cache, "
+        "2 uit kopie; 1 gewijzigd sinds vorige run"
+    )
