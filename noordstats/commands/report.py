@@ -14,7 +14,6 @@ status is 130 (SIGINT) or 143 (SIGTERM). See :mod:`noordstats.stopping`.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -254,21 +253,26 @@ def _render(specs: list, args: argparse.Namespace, jobs: int | None) -> int:
         f"{counts['rendered']} rendered, {counts['skipped']} unchanged, {counts['failed']} failed "
         f"in {time.perf_counter() - started:.1f} s -> {folder / index_name(args.lang)}"
     )
-    stale = _report_run(folder, specs, args.lang)
+    stale = _report_run(folder, specs, results, args.lang)
     if counts["failed"]:
         return 1
     return STALE_EXIT if args.fail_on_stale and stale else 0
 
 
-def _report_run(folder: Path, specs: list, lang: str) -> list[str]:
+def _report_run(folder: Path, specs: list, results: list[dict[str, Any]], lang: str) -> list[str]:
     """Print the run record's summary line on stderr when the run asked CBS for live data
-    (and which CBS tables could not be refreshed); return those tables."""
+    (and how many CBS tables could not be refreshed); return those tables."""
     # deferred: every command module is imported for --help; start-up stays fast
-    from noordstats.report.run_record import RUN_RECORD_NAME, stale_cbs_tables, summary_line
+    from noordstats.report.run_record import (
+        RUN_RECORD_NAME,
+        build_run_record,
+        stale_cbs_tables,
+        summary_line,
+    )
 
     if all(spec.parameters.get("source", "snapshot") == "snapshot" for spec in specs):
         return []
-    record = json.loads((folder / RUN_RECORD_NAME).read_text(encoding="utf-8"))
+    record = build_run_record(results, started_at="", ended_at="")  # what run.json holds
     stale = stale_cbs_tables(record)
     line = summary_line(record, lang)
     if stale:

@@ -1,7 +1,8 @@
 """The report suite: plan reports, render them in parallel worker processes, write the index.
 
 ``noordstats reports`` renders the 8 themes (4 specialisations + 4 foundation themes), the claims
-scorecard and the region profile for each region, then ``index.html``. Reports are in Dutch unless
+scorecard and the region profile for each region, then ``index.html`` and the run record
+``run.json`` (:mod:`noordstats.report.run_record`). Reports are in Dutch unless
 ``lang`` is ``en``: an English report's files end in ``-en`` (``claims-LD01-en.html``) and are
 listed in ``index-en.html``, so both languages can live in one folder. Reports run in a pool of
 worker processes (papermill and nbconvert are imported once per worker, not once per report). A
