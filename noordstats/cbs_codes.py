@@ -10,6 +10,7 @@ import re
 import warnings
 from dataclasses import dataclass
 
+from noordstats import i18n
 from noordstats.errors import UserError
 
 #: CBS period types (the two letters in ``2021KW03``) and the frequency names we use.
@@ -102,6 +103,38 @@ def decode_period(code: str) -> Period:
         )
     year, kind, index = match.groups()
     return Period(bare, int(year), FREQUENCIES[kind], int(index))
+
+
+#: statuses a reader is told beside the period ("2024 (voorlopig)")
+_MARKED_STATUSES = ("voorlopig", "nader voorlopig")
+
+
+def describe_period(code: object, lang: str, status: str | None = None) -> str:
+    """A period code in the words of ``lang``: ``2024JJ00`` -> ``2024``, ``2023SJ00`` ->
+    ``2023/'24``, ``2024KW04`` -> ``4e kwartaal 2024`` / ``Q4 2024``, ``2024MM03`` -> ``maart
+    2024``, ``2024HJ01`` -> ``1e helft 2024``; with ``status`` ``voorlopig`` (or ``nader
+    voorlopig``) ``2024 (voorlopig)`` / ``2024 (provisional)``. A value that is not a period code
+    (a year, a span such as ``2019-2023``, ``-``) is returned as it is; None is ``–``."""
+    if code is None or (isinstance(code, float) and math.isnan(code)):
+        return "–"
+    text = str(code)
+    try:
+        period = decode_period(text)
+    except CodeError:
+        words = text
+    else:
+        words = i18n.t(
+            f"period.{period.frequency}",
+            lang,
+            year=period.year,
+            next=f"{(period.year + 1) % 100:02d}",
+            n=period.index,
+            month=i18n.t(f"month.{period.index}", lang) if period.frequency == "month" else "",
+        )
+    if status in _MARKED_STATUSES and words.strip("-– "):
+        status_words = i18n.t(f"status.{status}", lang)
+        words = i18n.t("period.with_status", lang, period=words, status=status_words)
+    return words
 
 
 def is_provisional_label(label: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import warnings
 from collections.abc import Iterable, Mapping
@@ -11,7 +12,7 @@ from typing import Literal
 import pandas as pd
 
 from noordstats import regions
-from noordstats.declarations.tables import UnknownTableError, get_declaration
+from noordstats.declarations.tables import Release, UnknownTableError, get_declaration
 from noordstats.ingest.selection import Selection, SelectionError
 from noordstats.ingest.selection import apply as apply_selection
 from noordstats.storage import store
@@ -40,7 +41,8 @@ class StaleDataWarning(UserWarning):
 
 @dataclass(frozen=True)
 class TableOrigin:
-    """Where a loaded table's rows came from, as a report states it."""
+    """Where a loaded table's rows came from, as a report states it (and the run record keeps
+    it: every field travels, so a field added here reaches ``run.json`` as it is)."""
 
     table_id: str
     source: str  # 'live', 'cache' or 'snapshot'
@@ -48,21 +50,43 @@ class TableOrigin:
     latest_period: str | None
     stale_reason: str | None  # why live data was asked for and not used; None otherwise
     api: str | None = None  # CBS's service the rows came from: 'v3' or 'v4'; None: snapshot
+    publisher: str = "CBS"
+    captured: str | None = None  # the date the copy (snapshot) or download (live, cache) was made
+    fetched_at: str | None = None  # when a live or cached copy was downloaded from CBS
+    asked_at: str | None = None  # when CBS was asked for live data (None: it was not asked)
+    stale_kind: str | None = None  # 'unreachable', 'unusable' or 'not_live' with stale_reason
+    overdue_after: str | None = None  # a table not CBS's: the last day its copy is current
 
     @classmethod
     def of(cls, frame: pd.DataFrame) -> TableOrigin:
         """The origin of a frame returned by :func:`load_table`."""
         meta = frame.attrs.get("meta", {})
-        date = meta.get("modified") or meta.get("captured")
+        table_id = frame.attrs.get("table_id", meta.get("id", ""))
+        release = _release(table_id)
+        date = meta.get("modified") or meta.get("captured") or (release and release.as_of)
         periods = meta.get("periods") or [None]
         return cls(
-            table_id=frame.attrs.get("table_id", meta.get("id", "")),
+            table_id=table_id,
             source=frame.attrs.get("source", "snapshot"),
             data_date=str(date) if date else None,
             latest_period=periods[-1],
             stale_reason=frame.attrs.get("stale_reason"),
             api=meta.get("api") if meta.get("source") == "live" else None,
+            publisher=meta.get("publisher") or "CBS",
+            captured=str(meta["captured"]) if meta.get("captured") else None,
+            fetched_at=meta.get("fetched_at"),
+            asked_at=frame.attrs.get("asked_at"),
+            stale_kind=frame.attrs.get("stale_kind"),
+            overdue_after=release.overdue_after.isoformat() if release else None,
         )
+
+
+def _release(table_id: str) -> Release | None:
+    """The declared release rule of a table that is not CBS's (None for CBS's and undeclared)."""
+    try:
+        return get_declaration(table_id).release
+    except UnknownTableError:
+        return None
 
 
 def load_table(
@@ -107,19 +131,24 @@ def load_table(
     if declared:
         for code in selection.regions:
             _check_region(code)
-    stale_reason = None
+    stale_reason = stale_kind = asked_at = None
     if source == "snapshot":
         frame, meta, origin = _read_snapshot(table_id)
     else:
-        frame, meta, origin, stale_reason = _read_live_or_fallback(
+        asked_at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+        frame, meta, origin, stale = _read_live_or_fallback(
             table_id, source, catalog_url, selection, declared, api
         )
+        stale_reason, stale_kind = stale
     if origin == "snapshot":  # live and cached rows come as selected
         frame = _select(frame, meta, selection, table_id)
     frame = frame.reset_index(drop=True)
     frame.attrs = {"meta": meta, "source": origin, "table_id": table_id}
+    if asked_at:
+        frame.attrs["asked_at"] = asked_at
     if stale_reason:
         frame.attrs["stale_reason"] = stale_reason
+        frame.attrs["stale_kind"] = stale_kind
     return frame
 
 
@@ -167,10 +196,10 @@ def _read_live_or_fallback(
     selection: Selection,
     declared: bool,
     api: str | None = None,
-) -> tuple[pd.DataFrame, dict, str, str | None]:
+) -> tuple[pd.DataFrame, dict, str, tuple[str | None, str | None]]:
     """Live data; if CBS cannot deliver it, the newest cache, then (``auto``, a declared table)
     the snapshot, with a :class:`StaleDataWarning` naming the data's date. The last item is why
-    live data was not used (None when it was)."""
+    live data was not used, in words and as a kind (``unreachable``, ...); Nones when it was."""
     # deferred: requests and cbsodata are imported only when CBS is asked
     from noordstats.ingest import cbs_http, live
 
@@ -183,19 +212,20 @@ def _read_live_or_fallback(
             filters=dict(selection.filters),
             api=api,
         )
-        return frame, meta, "live", None
+        return frame, meta, "live", (None, None)
     except cbs_http.LiveUnavailableError as exc:
         problem = str(getattr(exc, "problem_text", exc))
+        kind = getattr(exc, "kind", "unreachable")
         cached = live.read_cached(table_id, selection)
         if cached is not None:
             frame, meta = cached
             _warn_stale(StaleDataWarning(table_id, problem, "cache", _data_date(meta)))
-            return frame, meta, "cache", problem
+            return frame, meta, "cache", (problem, kind)
         if source == "live" or not declared:
             raise
         frame, meta, _ = _read_snapshot(table_id)
         _warn_stale(StaleDataWarning(table_id, problem, "snapshot", _data_date(meta)))
-        return frame, meta, "snapshot", problem
+        return frame, meta, "snapshot", (problem, kind)
 
 
 def _data_date(meta: dict) -> str:

@@ -50,6 +50,44 @@ def test_period_code_pattern_agrees_with_decode_period(code: str, valid: bool) -
 
 
 @pytest.mark.parametrize(
+    ("code", "status", "nl", "en"),
+    [
+        ("2024JJ00", None, "2024", "2024"),
+        ("2023SJ00", None, "2023/'24", "2023/'24"),
+        ("1999SJ00", None, "1999/'00", "1999/'00"),
+        ("2024KW04", None, "4e kwartaal 2024", "Q4 2024"),
+        ("2024MM03", None, "maart 2024", "March 2024"),
+        ("2024HJ01", None, "1e helft 2024", "H1 2024"),
+        ("2024JJ00", "voorlopig", "2024 (voorlopig)", "2024 (provisional)"),
+        ("2024KW01", "nader voorlopig", "1e kwartaal 2024 (nader voorlopig)",
+         "Q1 2024 (revised provisional)"),
+        ("2024JJ00", "definitief", "2024", "2024"),  # only provisional figures are marked
+        (" 2024JJ00 ", None, "2024", "2024"),  # padded as CBS serves keys
+        ("2019-2023", None, "2019-2023", "2019-2023"),  # a span is already words
+        ("-", "voorlopig", "-", "-"),  # no figure: nothing to mark
+        (None, None, "–", "–"),
+    ],
+)  # fmt: skip
+def test_describe_period(code, status, nl: str, en: str) -> None:
+    assert cc.describe_period(code, "nl", status) == nl
+    assert cc.describe_period(code, "en", status) == en
+
+
+def test_every_period_of_the_snapshot_reads_as_words() -> None:
+    """No shipped table's latest period is left as a code, in either language."""
+    from noordstats import paths
+    from noordstats.declarations.tables import declarations
+    from noordstats.storage import store
+
+    for table_id in declarations():
+        meta = store.read_meta(paths.SNAPSHOT_DIR, table_id) or {}
+        for code in meta.get("periods") or []:
+            for lang in ("nl", "en"):
+                words = cc.describe_period(code, lang)
+                assert not re.search(cc.PERIOD_CODE_PATTERN[1:-1], words), (table_id, code, words)
+
+
+@pytest.mark.parametrize(
     ("label", "suffix", "code"),
     [
         ("2023", None, "2023JJ00"),

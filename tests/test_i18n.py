@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from noordstats import i18n, paths
+from noordstats import cbs_codes, i18n, paths
 from noordstats.analysis import frames
 from noordstats.declarations.claims import METRICS, VERDICTS, load_claims
 from noordstats.declarations.indicators import load_indicators
@@ -72,7 +72,11 @@ def _dynamic_keys() -> set[str]:
         *(f"theme.kind.{theme.kind}" for theme in load_themes().values()),
         *(f"report.{k}.{p}" for k in ("claims", "region_profile") for p in ("title", "subtitle")),
         *(f"column.{c}" for c in columns),
-        *(f"copy.{c}" for c in ("cache", "snapshot", "live")),
+        *(f"fresh.{g}" for g in ("all_snapshot", "n_snapshot", "all_cache", "n_cache")),
+        *(f"fresh.group.{g}" for g in ("snapshot", "cache", "live", "other")),
+        *(f"fresh.item.{g}" for g in ("snapshot", "cache", "live", "other")),
+        *(f"fresh.reason.{r}" for r in ("unreachable", "unusable", "not_live", "unknown")),
+        *(f"period.{f}" for f in cbs_codes.FREQUENCIES.values()),
         *(f"provenance.{c}" for c in ("complete", "partial")),
         *(f"claims.head.{h}" for h in ("claim", "figure", "comparison", "verdict", "rule")),
         *(f"definitions.{f}" for f in ("rationale", "limits")),

@@ -24,7 +24,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from noordstats import paths
+from noordstats import i18n, paths
 from noordstats.ingest import live
 from noordstats.report.folder_lock import LOCK_NAME
 from noordstats.report.manifest import MANIFEST_NAME, read_manifest
@@ -254,8 +254,8 @@ def test_failing_data_load_fails_only_its_report(tmp_path, site):
 @pytest.mark.reliability(
     "fault",
     "CBS unreachable with --source auto, one table cached earlier",
-    "report rendered from cache and snapshot with a 'data as of' banner naming each copy; a "
-    "warning in the log; index marks it not live",
+    "report rendered from the cache with one freshness statement naming the cached copy's date "
+    "and why (in the page's language); one summary line on stderr; index marks it not live",
 )
 def test_unreachable_cbs_renders_from_cache_with_a_stale_banner(tmp_path, site, monkeypatch):
     cache_dir = tmp_path / "cache"
@@ -270,18 +270,23 @@ def test_unreachable_cbs_renders_from_cache_with_a_stale_banner(tmp_path, site, 
     done = run_cli(["reports", "--only", THEME, "--source", "auto", "--out", str(out), "--quiet"],
                    env, cwd=tmp_path)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert re.search(r"83582NED: the cache copy, CBS data of 22 April 2025.*connection refused",
-                     done.stderr), "a warning in the log"  # fmt: skip
-    assert f"noordstats: warning: {THEME_REPORT}: Data as of 22 April 2025" in done.stderr
-    assert "StaleDataWarning" not in done.stderr, "said once in the log, not twice"
+    assert done.stderr.startswith("noordstats: 1 rapport(en) (1 gemaakt"), done.stderr
+    assert "CBS-tabellen: 0 live, 1 uit cache, 0 uit kopie" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, "one summary line, no log line (--quiet)"
+    assert "StaleDataWarning" not in done.stderr
     page = (out / f"{THEME_REPORT}.html").read_text(encoding="utf-8")
     banner = page[page.index('class="noordstats-stale"') :].split("</div>", 1)[0]
     assert page.index('class="noordstats-stale"') < page.index("Kerncijfers")
-    assert "Gegevens van 22 april 2025: 1 van" in banner  # the report is Dutch (the default)
-    assert "(reden: CBS not reachable at" in banner
-    assert "83582NED: de kopie uit de cache, CBS-gegevens van 22 april 2025" in banner
+    fetched = i18n.date(cache.read_newest("83582NED")[1]["fetched_at"], "nl")
+    assert "CBS was niet bereikbaar op" in banner  # the report is Dutch (the default)
+    assert f"eerder bij het CBS zijn opgehaald, op {fetched}" in banner
+    assert "(reden: CBS niet bereikbaar)" in banner and "connection refused" not in banner
+    assert "83582NED: opgehaald op " in banner and "CBS-gegevens van 22 april 2025" in banner
     manifest = assert_consistent(out)
-    assert "83582NED: the cache copy" in manifest[THEME_REPORT]["stale"]
+    assert "the figures come from data fetched from CBS earlier" in manifest[THEME_REPORT]["stale"]
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    [table] = record["tables"]
+    assert table["source"] == "cache" and "connection refused" in table["stale_reason"]
     assert "niet actueel" in (out / "index.html").read_text(encoding="utf-8")
     assert tree_digest(cache_dir) == before, "the cache is read, not changed"
     assert store.read_meta(paths.SNAPSHOT_DIR, "83582NED") is not None

@@ -9,37 +9,26 @@ import pytest
 
 from noordstats.report import suite
 from noordstats.report.manifest import read_manifest
-from noordstats.report.summary import SUMMARY_MIMETYPE, describe_stale, read_summary, stale_text
+from noordstats.report.summary import SUMMARY_MIMETYPE, read_summary, stale_text
 from noordstats.storage import store
 from tests.test_suite import tiny_spec
 
 TABLES = [
     {"table_id": "83582NED", "source": "cache", "data_date": "2025-04-22T02:00:00",
-     "latest_period": "2024JJ00", "stale_reason": "CBS not reachable (connection refused)"},
+     "latest_period": "2024JJ00", "stale_reason": "CBS not reachable (connection refused)",
+     "stale_kind": "unreachable", "fetched_at": "2025-04-23T06:00:00+02:00",
+     "asked_at": "2026-12-07T06:00:04+01:00"},
     {"table_id": "85924NED", "source": "live", "data_date": "2025-06-01T02:00:00",
-     "latest_period": "2023JJ00", "stale_reason": None},
+     "latest_period": "2023JJ00", "stale_reason": None, "asked_at": "2026-12-07T06:00:03+01:00"},
 ]  # fmt: skip
 
 
-def test_stale_text_names_each_older_copy_with_its_date_and_why():
-    headline, items = describe_stale(TABLES)
-    assert headline == (
-        "Data as of 22 April 2025: 1 of 2 table(s) come from an older copy, not live from CBS"
+def test_stale_text_says_what_happened_and_where_the_figures_come_from():
+    assert stale_text({"tables": TABLES}) == (
+        "1 of the 2 CBS table(s) could not be fetched from CBS on 7 December 2026 at 06:00; "
+        "1 table(s) come from data fetched from CBS earlier, on 23 April 2025; "
+        "1 table(s) were fetched live."
     )
-    assert items == [
-        "83582NED: the cache copy, CBS data of 22 April 2025, latest period 2024JJ00 "
-        "(why: CBS not reachable (connection refused))"
-    ]
-    assert stale_text({"tables": TABLES}) == f"{headline}: {items[0]}"
-    headline_nl, items_nl = describe_stale(TABLES, "nl")
-    assert headline_nl == (
-        "Gegevens van 22 april 2025: 1 van 2 tabel(len) komen uit een oudere kopie, "
-        "niet rechtstreeks van het CBS"
-    )
-    assert items_nl == [
-        "83582NED: de kopie uit de cache, CBS-gegevens van 22 april 2025, laatste periode "
-        "2024JJ00 (reden: CBS not reachable (connection refused))"
-    ]
     assert stale_text({"tables": TABLES[1:]}) is None, "live data is not stale"
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 
 from noordstats import cli
+from noordstats.analysis import indicators
 from noordstats.declarations.themes import theme_ids
 from noordstats.report import blocks, charts, folder_lock, parameters, suite
 from noordstats.report.index_page import render_index
@@ -418,7 +419,10 @@ def test_csv_link_holds_exactly_the_chart_rows():
     chart = charts.line_trends(series, "t")
     payload = re.search(r"base64,([^\"]+)\"", charts.render_csv_link(chart, "en")).group(1)
     rows = pd.read_csv(io.BytesIO(base64.b64decode(payload)))
-    assert list(rows.columns) == [blocks.column_name(c, "en") for c in charts.TREND_CHART_COLUMNS]
+    columns = list(charts.TREND_CHART_COLUMNS)
+    columns.insert(columns.index("period_code") + 1, "period")  # the code and its words
+    assert list(rows.columns) == [blocks.column_name(c, "en") for c in columns]
+    assert rows.period.tolist() == ["2020 (provisional)"] * 2
     assert rows.value.tolist()[0] == 1.5 and pd.isna(rows.value.tolist()[1])
     # Dutch: Dutch headers, ';' between fields and a decimal comma, as Dutch spreadsheets read it
     payload = re.search(r"base64,([^\"]+)\"", charts.render_csv_link(chart, "nl")).group(1)
@@ -426,13 +430,15 @@ def test_csv_link_holds_exactly_the_chart_rows():
     assert text.splitlines()[0].split(";")[:2] == ["indicator", "regiocode"]
     rows = pd.read_csv(io.StringIO(text), sep=";", decimal=",")
     assert rows.waarde.tolist()[0] == 1.5 and rows.status.tolist()[0] == "voorlopig"
+    assert rows.periode.tolist()[0] == "2020 (voorlopig)"
 
 
 @pytest.mark.slow
 @pytest.mark.reliability(
     "fault",
     "CBS unreachable while rendering with --source auto (empty cache)",
-    "report rendered from the snapshot with a 'data as of' banner at the top; index says not live",
+    "report rendered from the snapshot with one freshness statement at the top, in the page's "
+    "language; the library's log line on stderr, not in the page; index says not live",
 )
 def test_unreachable_cbs_gives_a_stale_banner(tmp_path):
     out = tmp_path / "reports"
@@ -450,15 +456,17 @@ def test_unreachable_cbs_gives_a_stale_banner(tmp_path):
         timeout=300,
     )
     assert run.returncode == 0, run.stderr
+    log = "noordstats kernel: WARNING: noordstats.load: CBS not reachable at http://127.0.0.1:9"
+    assert log in run.stderr, "the library's log line stays on the process's stderr"
+    assert run.stderr.strip().splitlines()[-1].startswith("noordstats: 1 rapport(en) (1 gemaakt")
     page = (out / "theme-defence_security-LD01.html").read_text(encoding="utf-8")
     banner = page.index('class="noordstats-stale"')
     assert banner < page.index("Kerncijfers"), "the banner is at the top"
-    assert (
-        "komen uit een oudere kopie" in page and "de kopie uit de ingebouwde momentopname" in page
-    )
-    assert "reden: CBS not reachable at http://127.0.0.1:9" in page, "the banner says why"
+    assert "CBS was niet bereikbaar op" in page and "de meegeleverde kopie, vastgelegd" in page
+    assert "reden: CBS niet bereikbaar" in page, "the banner says why, in Dutch"
+    assert "127.0.0.1" not in page and "WARNING" not in page
     entry = read_manifest(out)["theme-defence_security-LD01"]
-    assert entry["source"] == "auto" and "CBS not reachable" in entry["stale"]
+    assert entry["source"] == "auto" and "CBS could not be reached" in entry["stale"]
     assert "niet actueel" in (out / "index.html").read_text(encoding="utf-8")
 
 
@@ -467,3 +475,48 @@ def test_snapshot_reports_show_no_banner(shown):
     blocks.show_data_status(["83582NED"], "snapshot", "nl")
     assert "noordstats-stale" not in "".join(shown)
     assert "embedded snapshot" in shown[0] and "ingebouwde momentopname" in shown[1]
+
+
+def test_a_card_marks_a_provisional_period_in_the_readers_words(shown):
+    """CBS marks a figure provisional: the card says so beside its period, in both languages
+    (the snapshot's headline figures carry no such mark, so one row's status is set here)."""
+    for lang, mark in (("nl", "voorlopig"), ("en", "provisional")):
+        headlines = indicators.headline_figures("cleantech", lang=lang).head(2).copy()
+        headlines.loc[headlines.index[0], "status"] = "voorlopig"
+        shown.clear()
+        blocks.show_headlines(headlines, lang)
+        first = headlines.period.tolist()[0]
+        assert f"{first} ({mark}) · " in shown[0]
+        assert shown[0].count(f"({mark})") == 1, "only the provisional figure is marked"
+
+
+@pytest.mark.reliability(
+    "fault",
+    "a log line, a warning and a traceback among an executed notebook's outputs",
+    "left out of the exported page; the executed notebook keeps them for the analyst",
+)
+def test_the_page_leaves_log_text_and_tracebacks_to_the_notebook():
+    import nbformat
+
+    from noordstats.report import export
+
+    notebook = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("blocks.show_data_status(tables, source, lang)")
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"text/html": "<p>for the reader</p>"}),
+        nbformat.v4.new_output(
+            "stream", name="stderr", text="WARNING:noordstats.load:CBS not reachable\n"
+        ),
+        nbformat.v4.new_output(
+            "stream", name="stderr", text="/x/frames.py:38: StaleDataWarning: CBS not reachable\n"
+        ),
+        nbformat.v4.new_output(
+            "error", ename="KeyError", evalue="'x'", traceback=["Traceback (most recent call)"]
+        ),
+    ]
+    notebook.cells.append(cell)
+    page = export.export_html(notebook)
+    assert "for the reader" in page
+    for text in ("WARNING:", "StaleDataWarning", "frames.py", "Traceback", "KeyError"):
+        assert text not in page, text
+    assert len(notebook.cells[0].outputs) == 4, "the notebook itself is not changed"

@@ -14,6 +14,7 @@ import pandas as pd
 from noordstats import i18n
 from noordstats import regions as reg
 from noordstats.analysis import arithmetic, frames
+from noordstats.cbs_codes import describe_period
 from noordstats.declarations.files import ConfigError
 from noordstats.declarations.indicators import Indicator, check_indicator, load_indicators
 from noordstats.declarations.tables import get_declaration
@@ -59,7 +60,7 @@ class IndicatorResult:
         if self.year is None:
             return "-"
         start = frames.span_start_period(self.indicator, self.year)
-        label = _period_label(self.period_code, self.year, self.indicator.frequency)
+        label = _period_label(self.period_code, self.year, self.indicator.frequency, self.lang)
         return f"{start}-{label}" if start is not None else label
 
     @property
@@ -98,12 +99,14 @@ def format_value(value: float, ind: Indicator, lang: str = "en") -> str:
     return f"{number} {i18n.declared(ind, 'unit', lang)}"
 
 
-def _period_label(period_code: str | None, year: int, frequency: str) -> str:
+def _period_label(period_code: str | None, year: int, frequency: str, lang: str) -> str:
+    """The period a figure is for, in words (a quarter's code ``2024KW04`` as ``4e kwartaal
+    2024``)."""
     if frequency == "school-year":
         return f"{year}/'{(year + 1) % 100:02d}"
     if frequency == "year" or not period_code:
         return str(year)
-    return period_code
+    return describe_period(period_code, lang)
 
 
 def compute_indicator(

@@ -2,7 +2,9 @@
 
 Parameters are validated before anything is written: bad input exits with status 2 and a
 one-line error naming the valid choices. A report that fails (or runs past ``--timeout``) makes
-the exit status 1; the others still finish and the index marks it failed.
+the exit status 1; the others still finish and the index marks it failed. A run that asked CBS
+for live data prints one summary line of its run record (``run.json``) on stderr; with
+``--fail-on-stale`` its exit status is 3 when a CBS table could not be refreshed.
 
 SIGINT (Ctrl-C) and SIGTERM stop the run within about a second: what finished stays, the index
 marks the rest "not rendered: interrupted", stderr says how many were rendered, and the exit
@@ -99,7 +101,15 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help=f"stop a report that takes longer and mark it failed (0 < SECONDS <= {MAX_TIMEOUT})",
     )
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress bar, and no log line below ERROR"
+    )
+    parser.add_argument(
+        "--fail-on-stale",
+        action="store_true",
+        help=f"exit with status {STALE_EXIT} when a CBS table asked for live (--source auto) "
+        "could not be refreshed and an older copy was used",
+    )
 
 
 def parse_parameter(text: str) -> tuple[str, Any]:
@@ -125,6 +135,9 @@ def parse_jobs(text: str | None) -> int | None:
 
 
 MAX_TIMEOUT = 86400
+#: the exit status of a run with --fail-on-stale that used an older copy of a CBS table (a
+#: failed report's 1 comes first)
+STALE_EXIT = 3
 
 
 def parse_timeout(text: str | None) -> float | None:
@@ -200,6 +213,7 @@ def _render(specs: list, args: argparse.Namespace, jobs: int | None) -> int:
     # deferred: every command module is imported for --help; start-up stays fast
     from noordstats.report import suite
     from noordstats.report.index_page import index_name
+    from noordstats.report.kernel_logging import LEVEL_ENV
 
     if args.api:  # the workers and the notebooks' kernels inherit it (load_table's default)
         os.environ["NOORDSTATS_API"] = args.api
@@ -211,6 +225,8 @@ def _render(specs: list, args: argparse.Namespace, jobs: int | None) -> int:
         from noordstats.report import pdf
 
         pdf.find_chromium()  # none: one line naming the install command, exit 2, nothing written
+    if args.quiet:
+        os.environ.setdefault(LEVEL_ENV, "ERROR")  # the kernels' log level (they inherit it)
     started = time.perf_counter()
     try:
         results = suite.run_suite(
@@ -233,8 +249,6 @@ def _render(specs: list, args: argparse.Namespace, jobs: int | None) -> int:
     statuses = [r["status_this_run"] for r in results]
     counts = {s: statuses.count(s) for s in ("rendered", "skipped", "failed")}
     for result in results:
-        if result["status_this_run"] == "rendered" and result.get("stale"):
-            print(f"noordstats: warning: {result['name']}: {result['stale']}", file=sys.stderr)
         if result["status_this_run"] == "failed":
             where = f" (see {folder / result['notebook']})" if result.get("notebook") else ""
             message = f"noordstats: report {result['name']} failed: {result['error']}{where}"
@@ -243,7 +257,32 @@ def _render(specs: list, args: argparse.Namespace, jobs: int | None) -> int:
         f"{counts['rendered']} rendered, {counts['skipped']} unchanged, {counts['failed']} failed "
         f"in {time.perf_counter() - started:.1f} s -> {folder / index_name(args.lang)}"
     )
-    return 1 if counts["failed"] else 0
+    stale = _report_run(folder, specs, results, args.lang)
+    if counts["failed"]:
+        return 1
+    return STALE_EXIT if args.fail_on_stale and stale else 0
+
+
+def _report_run(folder: Path, specs: list, results: list[dict[str, Any]], lang: str) -> list[str]:
+    """Print the run record's summary line on stderr when the run asked CBS for live data
+    (and how many CBS tables could not be refreshed); return those tables."""
+    # deferred: every command module is imported for --help; start-up stays fast
+    from noordstats.report.run_record import (
+        RUN_RECORD_NAME,
+        build_run_record,
+        stale_cbs_tables,
+        summary_line,
+    )
+
+    if all(spec.parameters.get("source", "snapshot") == "snapshot" for spec in specs):
+        return []
+    record = build_run_record(results, started_at="", ended_at="")  # what run.json holds
+    stale = stale_cbs_tables(record)
+    line = summary_line(record, lang)
+    if stale:
+        line += "; " + i18n.t("run.stale", lang, n=len(stale), record=folder / RUN_RECORD_NAME)
+    print(f"noordstats: {line}", file=sys.stderr)
+    return stale
 
 
 def describe_stop(results: list[dict[str, Any]], planned: int) -> str:

@@ -181,6 +181,23 @@ class Continuation(Strict):
     )
 
 
+class Release(Strict):
+    """When a table that is not CBS's (DUO's) was published and is next expected: such a table
+    is never fetched live, so it is out of date only by this rule, not because CBS was asked."""
+
+    as_of: dt.date = Field(description="the date the shipped copy stands at ('stand van')")
+    as_of_note: str = Field(description="where that date comes from")
+    next_expected: dt.date = Field(description="when the publisher's next release is expected")
+    overdue_after_days: int = Field(
+        default=365, ge=0, description="days past next_expected before the copy counts as stale"
+    )
+
+    @property
+    def overdue_after(self) -> dt.date:
+        """The last day on which the shipped copy still counts as current."""
+        return self.next_expected + dt.timedelta(days=self.overdue_after_days)
+
+
 class TableDeclaration(Strict):
     id: str
     title: str
@@ -227,6 +244,10 @@ class TableDeclaration(Strict):
     continues: Continuation | None = Field(
         default=None, description="the older table this one continues (see Continuation)"
     )
+    release: Release | None = Field(
+        default=None,
+        description="a table not published by CBS: its release date and when it counts as stale",
+    )
     region_dimension: str = "RegioS"
     period_dimension: str = "Perioden"
     sources: list[SourceFile]
@@ -270,6 +291,8 @@ class TableDeclaration(Strict):
             raise ValueError("'regional_method' needs 'regional_method_note' (the evidence)")
         if self.captured is None and not self.captured_note:
             raise ValueError("give 'captured' (a date) or, when no date is stated, 'captured_note'")
+        if self.publisher == "CBS" and self.release is not None:
+            raise ValueError("'release' is for a table not published by CBS (CBS's are asked live)")
         if self.keep_declared_measures_only and not self.reduction:
             raise ValueError("'keep_declared_measures_only' needs a 'reduction' stating the rule")
         return self

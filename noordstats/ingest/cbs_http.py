@@ -64,6 +64,8 @@ class LiveUnavailableError(UnavailableError):
     """CBS could not deliver the table (network, HTTP error, unusable answer). One line."""
 
     problem = "CBS not reachable at {url} ({reason})"
+    #: what happened, as a word a report translates (``unreachable``, ``unusable``, ``not_live``)
+    kind = "unreachable"
 
     def __init__(self, table_id: str, url: str, reason: str, cached: dict | None = None):
         self.table_id, self.url, self.reason, self.cached = table_id, url, reason, cached
@@ -80,6 +82,7 @@ class LiveDataError(LiveUnavailableError):
     table changed during the download)."""
 
     problem = "CBS table {table_id} at {url} unusable ({reason})"
+    kind = "unusable"
 
 
 class LiveNotSupportedError(LiveUnavailableError):
@@ -87,6 +90,7 @@ class LiveNotSupportedError(LiveUnavailableError):
     not CBS keys because its source had labels only); the snapshot is where it lives."""
 
     problem = "{table_id} cannot be fetched live ({reason})"
+    kind = "not_live"
 
 
 class CatalogUnavailableError(UnavailableError):

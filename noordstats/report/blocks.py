@@ -22,10 +22,11 @@ import pandas as pd
 
 from noordstats import i18n, regions
 from noordstats.analysis import frames
+from noordstats.cbs_codes import describe_period
 from noordstats.declarations.themes import Theme
 from noordstats.i18n import DEFAULT_LANG, t
 from noordstats.load import StaleDataWarning, TableOrigin
-from noordstats.report.summary import describe_stale
+from noordstats.report.freshness import describe_freshness
 
 #: the columns of the figures tables (headline figures, region profile)
 FIGURE_TABLE_COLUMNS = [
@@ -54,7 +55,9 @@ STYLE = """<style>
 .noordstats-header h1 {margin-bottom: 0.2em}
 .noordstats-sub {color: #555; margin-top: 0}
 .noordstats-stale {background: #fff3cd; border: 2px solid #c88a00; padding: 0.6em 1em;
-  margin: 0.6em 0; font-weight: bold}
+  margin: 0.6em 0}
+.noordstats-stale > p {font-weight: bold; margin: 0 0 0.3em}
+.noordstats-stale details, .noordstats-status details {font-size: 0.9em}
 .noordstats-status {color: #555; font-size: 0.9em}
 .noordstats-cards {display: flex; flex-wrap: wrap; gap: 0.8em; margin: 0.6em 0}
 .noordstats-card {border: 1px solid #ccc; border-radius: 6px; padding: 0.6em 0.9em;
@@ -157,26 +160,35 @@ def show_narrative(key: str, lang: str = DEFAULT_LANG, **params: Any) -> None:
 
 
 def show_data_status(table_ids: Iterable[str], source: str, lang: str = DEFAULT_LANG) -> None:
-    """Say where the data comes from; with ``auto``/``live``, load every table now and show a
-    "data as of ..." banner at the top when any of them came from an older copy (cache or
-    snapshot) because CBS did not deliver it; each table says why."""
+    """Say where the data comes from; with ``auto``/``live``, load every table now and say in
+    one sentence how fresh the data are, with the tables grouped by what happened to them
+    folded away below it. The box is an alarm only when a CBS table asked for live came from an
+    older copy, or another publisher's table is past its own rule."""
     tables = list(dict.fromkeys(table_ids))
     if source == "snapshot":
         text = t("status.snapshot", lang, n=len(tables), tables=", ".join(tables))
         _show(f'<p class="noordstats-status">{_e(text)}</p>')
         return
-    origins = table_origins(tables, source)
-    headline, items = describe_stale([vars(o) for o in origins], lang)
-    if not items:
-        named = [
-            t("status.live_table", lang, table=o.table_id, api=o.api) if o.api else o.table_id
-            for o in origins
-        ]
-        text = t("status.live", lang, tables=", ".join(named))
-        _show(f'<p class="noordstats-status">{_e(text)}</p>')
-        return
-    listed = "".join(f"<li>{_e(item)}</li>" for item in items)
-    _show(f'<div class="noordstats-stale" role="alert">{_e(headline)}.<ul>{listed}</ul></div>')
+    _show(
+        freshness_html(
+            describe_freshness([vars(o) for o in table_origins(tables, source)], lang), lang
+        )
+    )
+
+
+def freshness_html(freshness: Any, lang: str = DEFAULT_LANG) -> str:
+    """The freshness statement as the page shows it: the sentence, then ``<details>``."""
+    groups = "".join(
+        f"<p><b>{_e(heading)}</b></p><ul>{''.join(f'<li>{_e(i)}</li>' for i in items)}</ul>"
+        for _, heading, items in freshness.groups
+    )
+    details = f"<details><summary>{_e(t('fresh.details', lang))}</summary>{groups}</details>"
+    if freshness.is_alarm:
+        return (
+            f'<div class="noordstats-stale" role="alert"><p>{_e(freshness.sentence)}</p>'
+            f"{details}</div>"
+        )
+    return f'<div class="noordstats-status"><p>{_e(freshness.sentence)}</p>{details}</div>'
 
 
 def table_origins(table_ids: Iterable[str], source: str) -> list[TableOrigin]:
@@ -195,7 +207,8 @@ def show_headlines(headlines: pd.DataFrame, lang: str = DEFAULT_LANG) -> None:
     cards = "".join(
         '<div class="noordstats-card">'
         f'<div class="label">{_e(r.title)}</div><div class="value">{_e(r.value_text)}</div>'
-        f'<div class="meta">{_e(r.period)} · {_e(r.comparison_text)}</div>'
+        f'<div class="meta">{_e(describe_period(r.period, lang, getattr(r, "status", None)))} · '
+        f"{_e(r.comparison_text)}</div>"
         f'<div class="meta">{_e(t("headlines.table", lang, table=r.table_id))}</div>'
         + (
             f'<div class="meta dated">{_e(_dated(r.caveat, lang))}</div>'
@@ -297,8 +310,15 @@ def column_name(column: str, lang: str = DEFAULT_LANG) -> str:
 
 def localise_frame(frame: pd.DataFrame, lang: str = DEFAULT_LANG) -> pd.DataFrame:
     """A frame as a reader of ``lang`` sees it in a table or a CSV: column headers, verdicts
-    and CBS statuses in ``lang`` (the numbers stay numbers)."""
+    and CBS statuses in ``lang`` (the numbers stay numbers), and beside a period code the
+    period in words (``2024KW04`` beside ``4e kwartaal 2024``; ``2024 (voorlopig)``)."""
     shown = frame.copy()
+    if "period_code" in shown and "period" not in shown:
+        statuses = shown["status"] if "status" in shown else [None] * len(shown)
+        words = [
+            describe_period(c, lang, s) for c, s in zip(shown["period_code"], statuses, strict=True)
+        ]
+        shown.insert(shown.columns.get_loc("period_code") + 1, "period", words)
     for column, prefix in (("verdict", "verdict"), ("status", "status")):
         if column in shown:
             shown[column] = [

@@ -5,7 +5,9 @@ template (``noordstats/report/templates``) drops both and refers to two files be
 instead: ``plotly.min.js`` (plotly's own bundle, the version the figures were made with) and
 ``report.css`` (a small stylesheet, print rules included). With ``self_contained=True`` both are
 inlined, so one HTML file stands alone (about 4.8 MB). Code cells are hidden; outputs and the
-narrative stay; the summary cell and cells tagged ``noordstats-notebook-only`` are left out.
+narrative stay; the summary cell and cells tagged ``noordstats-notebook-only`` are left out, and
+so are tracebacks and text written to stderr (log records, warnings): a reader's page never
+shows them, the executed notebook keeps them for the analyst.
 
 :class:`NoordstatsExporter` is that export as an nbconvert exporter, registered under the name
 ``noordstats`` (entry point ``nbconvert.exporters`` in pyproject.toml), so that
@@ -97,6 +99,29 @@ def chart_outputs_to_html(notebook: Any) -> Any:
     return notebook
 
 
+def is_reader_output(output: Any) -> bool:
+    """Whether a cell output belongs in a reader's page: not a traceback, not text written to
+    stderr (log records, warnings). Those stay in the executed notebook, for the analyst."""
+    if output.get("output_type") == "error":
+        return False
+    return not (output.get("output_type") == "stream" and output.get("name") == "stderr")
+
+
+def without_log_outputs(notebook: Any) -> Any:
+    """A copy of ``notebook`` (the cells' lists are new; the notebook itself is not changed)
+    holding only the outputs a reader's page shows (:func:`is_reader_output`)."""
+    # deferred: nbformat imports jsonschema (~1 s), needed only once something is exported
+    from nbformat import NotebookNode
+
+    cells = [
+        NotebookNode({**cell, "outputs": [o for o in cell["outputs"] if is_reader_output(o)]})
+        if "outputs" in cell
+        else cell
+        for cell in notebook.cells
+    ]
+    return NotebookNode({**notebook, "cells": cells})
+
+
 def page_title(notebook: Any) -> str | None:
     """The report's title as its header block shows it (for a page exported by hand)."""
     for cell in notebook.cells:
@@ -163,7 +188,7 @@ def exporter_class() -> type:
         def from_notebook_node(
             self, nb: Any, resources: dict[str, Any] | None = None, **kw: Any
         ) -> tuple[str, dict[str, Any]]:
-            nb = chart_outputs_to_html(nb)
+            nb = chart_outputs_to_html(without_log_outputs(nb))
             self.language_code = report_language(nb)
             if not nb.metadata.get("title"):
                 nb.metadata["title"] = page_title(nb) or nb.metadata.get("title", "")

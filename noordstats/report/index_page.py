@@ -16,9 +16,10 @@ from collections import Counter
 from typing import Any
 
 from noordstats import i18n
+from noordstats.cbs_codes import describe_period
 from noordstats.declarations.themes import theme_ids
 from noordstats.i18n import DEFAULT_LANG, t
-from noordstats.report.summary import describe_stale
+from noordstats.report.freshness import describe_freshness
 
 KIND_ORDER = {"theme": 0, "claims": 1, "region_profile": 2}
 VERDICT_ORDER = ["supported", "partly supported", "not supported", "insufficient data",
@@ -205,7 +206,8 @@ def _list_row(entry: dict[str, Any], lang: str) -> str:
     summary = entry.get("summary") or {}
     figures = "".join(
         f"<li>{_e(f.get('title'))}: <b>{_e(f.get('value_text'))}</b> "
-        f'<span class="meta">({_e(f.get("period"))})</span></li>'
+        f'<span class="meta">({_e(describe_period(f.get("period"), lang, f.get("status")))})'
+        "</span></li>"
         for f in summary.get("figures", [])
     )
     counts = _counts(entry)
@@ -218,12 +220,12 @@ def _list_row(entry: dict[str, Any], lang: str) -> str:
     date = i18n.date(entry.get("data_date"), lang) if entry.get("data_date") else None
     data = (
         f"{_e(t('index.data_of', lang, date=date or t('date.unknown', lang)))}<br>"
-        f"<span class='meta'>{_e(t('index.latest', lang, period=entry.get('latest_period')))}; "
+        f"<span class='meta'>{_e(t('index.latest', lang, period=_period(entry, lang)))}; "
         f"{_e(_source_name(entry.get('source'), lang))}</span>"
     )
     for change in entry.get("changes") or []:
         data += f'<br><span class="meta">{_e(change_text(change, lang))}</span>'
-    if entry.get("tables") and describe_stale(entry["tables"], lang)[1]:
+    if _is_stale(entry):
         data += f'<br><span class="failed">{_e(t("index.not_live", lang))}</span>'
     return f"<tr><td>{report}</td><td><ul>{figures}</ul></td><td>{claims}</td><td>{data}</td></tr>"
 
@@ -353,7 +355,7 @@ def _cell(entry: dict[str, Any] | None, column: str, lang: str) -> str:
     value = main.get("value")
     sort_key = f' data-v="{value!r}"' if isinstance(value, int | float) else ""
     text = main.get("value_text") or t("index.open", lang)
-    stale = ' class="s"' if entry.get("tables") and describe_stale(entry["tables"])[1] else ""
+    stale = ' class="s"' if _is_stale(entry) else ""
     pdf = f' <a class=p href="{_e(entry["pdf"])}">pdf</a>' if entry.get("pdf") else ""
     counts = _counts(entry)
     verdicts = "".join(
@@ -368,13 +370,22 @@ def _cell(entry: dict[str, Any] | None, column: str, lang: str) -> str:
     )
 
 
+def _is_stale(entry: dict[str, Any]) -> bool:
+    """Did the report's data not come as fresh as asked (see :mod:`freshness`)?"""
+    return bool(entry.get("tables")) and describe_freshness(entry["tables"], DEFAULT_LANG).is_alarm
+
+
+def _period(entry: dict[str, Any], lang: str) -> str:
+    return describe_period(entry.get("latest_period"), lang)
+
+
 def _stale_section(entries: list[dict[str, Any]], lang: str) -> str:
     """Reports whose data did not come live from CBS although it was asked for, and why."""
-    items = []
-    for entry in entries:
-        headline, why = describe_stale(entry.get("tables") or [], lang)
-        if why:
-            items.append(f"<li>{_e(entry['title'])}: {_e(headline)}: {_e('; '.join(why))}</li>")
+    items = [
+        f"<li>{_e(entry['title'])}: {_e(describe_freshness(entry['tables'], lang).sentence)}</li>"
+        for entry in entries
+        if _is_stale(entry)
+    ]
     if not items:
         return ""
     return f"<h2>{_e(t('index.stale', lang))}</h2><ul>{''.join(items)}</ul>"
@@ -384,9 +395,9 @@ def _stale_section(entries: list[dict[str, Any]], lang: str) -> str:
 
 
 def change_text(change: dict[str, Any], lang: str = DEFAULT_LANG) -> str:
-    """``83582NED: latest period 2023JJ00 -> 2024JJ00 (CBS data of 22 April 2025 -> ...)``"""
-    text = t("index.change", lang, table=change["table_id"], old=change["old_period"],
-             new=change["new_period"])  # fmt: skip
+    """``83582NED: latest period 2023 -> 2024 (CBS data of 22 April 2025 -> ...)``"""
+    old, new = (describe_period(change[k], lang) for k in ("old_period", "new_period"))
+    text = t("index.change", lang, table=change["table_id"], old=old, new=new)
     if change.get("old_date") != change.get("new_date"):
         old = i18n.date(change["old_date"], lang) if change.get("old_date") else "–"
         new = i18n.date(change["new_date"], lang) if change.get("new_date") else "–"

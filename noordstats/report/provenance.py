@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from noordstats import i18n
+from noordstats.cbs_codes import describe_period
 from noordstats.declarations.tables import get_declaration
 from noordstats.i18n import DEFAULT_LANG, t
 from noordstats.report.blocks import _display_bundle, _e, _show, licence_line, table_origins
@@ -36,7 +37,7 @@ def source_item(r: Any, lang: str = "en") -> str:
     else:
         captured = t("date.unknown", lang)
     parts = [
-        t("provenance.periods", lang, periods=r.periods or "–"),
+        t("provenance.periods", lang, periods=period_span(r.periods, lang)),
         t("provenance.captured", lang, date=captured),
         t("provenance.modified", lang, date=i18n.date(r.modified, lang)),
         t(f"provenance.{r.completeness}", lang),
@@ -54,6 +55,18 @@ def source_item(r: Any, lang: str = "en") -> str:
         f"<li><b>{_e(r.table_id)}</b> {_e(r.title)} — {_e(r.publisher)}; {text}{note}; "
         f"{_e(t('provenance.licence', lang, licence=r.licence))}{breaks}</li>"
     )
+
+
+def period_span(periods: object, lang: str) -> str:
+    """``1995JJ00..2023JJ00`` (the codes, as :func:`describe_sources` keeps them) in words:
+    ``1995 t/m 2023`` / ``1995 to 2023``."""
+    if not isinstance(periods, str) or not periods:
+        return "–"
+    first, _, last = periods.partition("..")
+    if not last:
+        return describe_period(first, lang)
+    first, last = describe_period(first, lang), describe_period(last, lang)
+    return t("period.span", lang, first=first, last=last)
 
 
 def describe_sources(table_ids: Iterable[str]) -> pd.DataFrame:
@@ -115,6 +128,7 @@ def build_summary(
                 "value": None if i18n.is_missing(r.value) else float(r.value),
                 "value_text": r.value_text,
                 "period": str(r.period),
+                "status": getattr(r, "status", None),
             }
             for r in figures.itertuples()
         ]

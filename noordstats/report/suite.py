@@ -1,7 +1,8 @@
 """The report suite: plan reports, render them in parallel worker processes, write the index.
 
 ``noordstats reports`` renders the 8 themes (4 specialisations + 4 foundation themes), the claims
-scorecard and the region profile for each region, then ``index.html``. Reports are in Dutch unless
+scorecard and the region profile for each region, then ``index.html`` and the run record
+``run.json`` (:mod:`noordstats.report.run_record`). Reports are in Dutch unless
 ``lang`` is ``en``: an English report's files end in ``-en`` (``claims-LD01-en.html``) and are
 listed in ``index-en.html``, so both languages can live in one folder. Reports run in a pool of
 worker processes (papermill and nbconvert are imported once per worker, not once per report). A
@@ -45,6 +46,7 @@ from noordstats.report.manifest import (
     write_manifest,
 )
 from noordstats.report.pool import render_in_workers
+from noordstats.report.run_record import build_run_record, write_run_record
 from noordstats.report.worker import TMP_PREFIX, ReportSpec, publish
 from noordstats.storage import store
 
@@ -149,6 +151,7 @@ def run_suite(
     :class:`stopping.Interrupted` once the workers have ended, with ``results`` (status
     ``rendered``, ``skipped``, ``failed`` or ``interrupted``; empty when the run stopped before
     it had decided what to render) and the folder consistent."""
+    started_at = _now()
     with output_lock(folder, lock_timeout):
         results: dict[str, dict[str, Any]] = {}
         manifest: dict[str, dict[str, Any]] = {}
@@ -195,18 +198,29 @@ def run_suite(
             with stopping.deferred():
                 write_manifest(folder, manifest)
                 write_index(folder, manifest)
+                _record_run(folder, [results[s.name] for s in specs], started_at)
         except stopping.Interrupted as stop:
             if todo is not None:  # the workers have ended: record what finished, mark the rest
                 for spec in specs:
                     results.setdefault(spec.name, _interrupted_entry(spec, manifest, folder))
                 write_manifest(folder, manifest)
                 write_index(folder, manifest, [e for e in results.values() if _is_stopped(e)])
+                _record_run(folder, [results[s.name] for s in specs], started_at)
             stop.results = [results[s.name] for s in specs if s.name in results]
             raise
         finally:
             with suppress(OSError):  # an error writing the folder was already raised
                 remove_temporaries(folder)  # whatever a stopped worker had staged
     return [results[s.name] for s in specs]
+
+
+def _now() -> str:
+    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def _record_run(folder: Path, results: list[dict[str, Any]], started_at: str) -> None:
+    """``run.json``: this run's reports and the tables they read (see :mod:`run_record`)."""
+    write_run_record(folder, build_run_record(results, started_at, _now()))
 
 
 def _interrupted_entry(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from noordstats import i18n
+from noordstats.report.freshness import describe_freshness
 
 SUMMARY_MIMETYPE = "application/vnd.noordstats.summary+json"
 SUMMARY_TAG = "noordstats-summary"
@@ -41,38 +41,8 @@ def latest_period(summary: dict[str, Any]) -> str | None:
 
 
 def stale_text(summary: dict[str, Any]) -> str | None:
-    """One line naming each table that did not come live from CBS although it was asked for,
-    with its copy, date and why; None when every table is as asked."""
-    headline, items = describe_stale(summary.get("tables", []))
-    return f"{headline}: {'; '.join(items)}" if items else None
-
-
-def describe_stale(tables: list[dict[str, Any]], lang: str = "en") -> tuple[str, list[str]]:
-    """The "data as of ..." headline and one item per table that came from an older copy,
-    the words of the report's banner, the index and the command line's warning alike (the
-    command line's in English). Why CBS did not deliver is quoted as the error said it."""
-    stale = [table for table in tables if table.get("stale_reason")]
-    dates = [table["data_date"] for table in stale if table.get("data_date")]
-    if dates:
-        headline = i18n.t("stale.as_of", lang, date=i18n.date(min(dates), lang))
-    else:
-        headline = i18n.t("stale.not_live", lang)
-    headline += i18n.t("stale.count", lang, n=len(stale), total=len(tables))
-    items = [
-        i18n.t(
-            "stale.item",
-            lang,
-            table=table["table_id"],
-            copy=_copy_name(table["source"], lang),
-            date=i18n.date(table.get("data_date"), lang),
-            period=table.get("latest_period"),
-            reason=table["stale_reason"],
-        )
-        for table in stale
-    ]
-    return headline, items
-
-
-def _copy_name(source: str, lang: str) -> str:
-    key = f"copy.{source}"
-    return i18n.t(key, lang) if i18n.has(key) else source
+    """The freshness sentence (in English, for the manifest and the run record) when any table
+    is stale: a CBS table asked for live and not delivered, or another publisher's table past
+    its own rule; None otherwise."""
+    freshness = describe_freshness(summary.get("tables", []), "en")
+    return freshness.sentence if freshness.is_alarm else None

@@ -40,6 +40,7 @@ from noordstats import stopping
 from noordstats.i18n import DEFAULT_LANG
 from noordstats.load import StaleDataWarning
 from noordstats.report import export, pdf
+from noordstats.report.kernel_logging import KERNEL_STARTUP
 from noordstats.report.summary import data_date, latest_period, read_summary, stale_text
 
 TMP_PREFIX = ".tmp-"
@@ -47,7 +48,14 @@ KERNEL_NAME = "python3"
 CELL_TIMEOUT_SECONDS = 900
 #: jupyter_client interrupts every kernel before shutting it down, and ipykernel logs that as
 #: an ERROR on stderr; errors in cells reach the notebook through the protocol, not this log.
-KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
+#: What the kernel's process writes to its stderr stays there (no ``capture_fd_output``), and
+#: log records and warnings go there too (:mod:`noordstats.report.kernel_logging`), not into
+#: the outputs a page is made from.
+KERNEL_ARGUMENTS = [
+    "--IPKernelApp.log_level=CRITICAL",
+    "--IPKernelApp.capture_fd_output=False",
+    f"--IPKernelApp.exec_lines={KERNEL_STARTUP}",
+]
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
 #: what an OSError says when the output folder, not the report, is the problem
 OUTPUT_ERRNOS = frozenset(
