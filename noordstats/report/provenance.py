@@ -115,6 +115,7 @@ def build_summary(
                 "value": None if i18n.is_missing(r.value) else float(r.value),
                 "value_text": r.value_text,
                 "period": str(r.period),
+                "fallback_region_code": _code_or_none(getattr(r, "fallback_region_code", None)),
             }
             for r in figures.itertuples()
         ]
@@ -143,3 +144,7 @@ def emit_summary(
         f"{len(summary.get('verdicts', []))} verdict(s), {len(summary['tables'])} table(s)"
     )
     _display_bundle({SUMMARY_MIMETYPE: summary, "text/plain": text})
+
+
+def _code_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
