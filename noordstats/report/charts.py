@@ -285,8 +285,10 @@ def bars_region_vs_nl(
     Netherlands', each on its own axis (the figures have different units).
     ``profile``: ``indicators.region_profile``."""
     title = t("chart.region_vs_nl.title", lang) if title is None else title
-    data = profile[["indicator_id", "title", "period", "unit", "value", "nl_value"]]
-    data = data.reset_index(drop=True)
+    data = profile.reindex(
+        columns=["indicator_id", "title", "period", "unit", "value", "nl_value",
+                 "fallback_region_code", "fallback_region_name"]
+    ).reset_index(drop=True)  # fmt: skip
     if data.empty:
         return Chart("region-vs-nl", title, data, None, t("chart.region_vs_nl.none", lang))
     columns = 2
@@ -298,8 +300,10 @@ def bars_region_vs_nl(
         horizontal_spacing=0.12,
         vertical_spacing=0.5 / rows,
     )
-    names = [escape_text(region_name), t("chart.netherlands", lang)]
     for index, r in enumerate(data.itertuples()):
+        # a figure of the province the region lies in is drawn under the province's name
+        shown = r.fallback_region_name if isinstance(r.fallback_region_name, str) else region_name
+        names = [escape_text(shown), t("chart.netherlands", lang)]
         figure.add_trace(
             go.Bar(
                 x=[r.value, r.nl_value],
@@ -379,19 +383,32 @@ def _n(value: Any, lang: str, decimals: int | None = None) -> str:
     return i18n.number(float(value), lang, decimals) if not i18n.is_missing(value) else "–"
 
 
+def _decimals(indicator_id: Any) -> int | None:
+    indicator = load_indicators().get(str(indicator_id))
+    return indicator.decimals if indicator is not None else None
+
+
 def describe_trend(data: pd.DataFrame, title: str, lang: str) -> str:
     """ "<title>, 2010–2023. 2023: Noord-Nederland 1,98 (hoogste van 4); Nederland 1,00." from
     the rows a trend chart draws (its latest year, every region drawn)."""
     measure = "value_index" if "value_index" in data else "value"
+    decimals = None if measure == "value_index" else _decimals(data.indicator_id.iloc[0])
     latest = int(data.year.max())
     rows = data[data.year == latest]
     values = "; ".join(
-        t("chart.alt.pair", lang, region=r.region_name, value=_n(getattr(r, measure), lang))
+        t(
+            "chart.alt.pair",
+            lang,
+            region=r.region_name,
+            value=_n(getattr(r, measure), lang, decimals),
+        )
         for r in rows.itertuples()
     )
     first = rows.iloc[0] if len(rows) else None
     place = ""
-    if first is not None and len(rows) > 1 and not i18n.is_missing(first[measure]):
+    own = data.region_code.iloc[0]
+    is_own = first is not None and first.region_code == own and own != NETHERLANDS
+    if is_own and len(rows) > 1 and not i18n.is_missing(first[measure]):
         rank = int((rows[measure] > first[measure]).sum()) + 1
         place = t("chart.alt.place", lang, region=first.region_name, rank=rank, n=len(rows))
     return t(
@@ -410,6 +427,12 @@ def describe_sectors(data: pd.DataFrame, title: str, lang: str) -> str:
     return t("chart.alt.sectors", lang, title=title, region=own.region_name.iloc[0], pairs=pairs)
 
 
+def _shown_region(row: Any, region_name: str, lang: str) -> str:
+    """The region a profile figure is of: the report's, or the province it lies in."""
+    fallback = getattr(row, "fallback_region_name", None)
+    return t("chart.alt.only", lang, region=fallback) if isinstance(fallback, str) else region_name
+
+
 def describe_region_vs_nl(data: pd.DataFrame, title: str, region_name: str, lang: str) -> str:
     """Each figure of the profile: the region's value and Nederland's."""
     pairs = "; ".join(
@@ -417,10 +440,10 @@ def describe_region_vs_nl(data: pd.DataFrame, title: str, region_name: str, lang
             "chart.alt.vs_nl",
             lang,
             figure=r.title,
-            region=region_name,
-            value=_n(r.value, lang),
-            nl=_n(r.nl_value, lang),
-        )  # fmt: skip
+            region=_shown_region(r, region_name, lang),
+            value=_n(r.value, lang, _decimals(r.indicator_id)),
+            nl=_n(r.nl_value, lang, _decimals(r.indicator_id)),
+        )
         for r in data.itertuples()
     )
     return f"{title}. {pairs}."
