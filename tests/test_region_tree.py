@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import csv
 import gzip
+import html
 import io
 import json
 import math
 import re
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
 
+from noordstats import i18n
 from noordstats import regions as reg
 from noordstats.analysis import breaks, indicators
 from noordstats.report import blocks, charts, parameters, suite
@@ -147,7 +151,41 @@ def test_every_chart_builder_gives_a_text_alternative_from_its_data():
         latest = series[series.year == series.year.max()]
         top = latest.loc[latest.value.idxmax()]
         assert chart.summary.startswith(chart.title)
-        assert f"{top.region_name} {charts._n(top.value, lang)}" in chart.summary
+        decimals = indicators.load_indicators()["gdp_share_nl"].decimals
+        assert f"{top.region_name} {i18n.number(top.value, lang, decimals)}" in chart.summary
         markup = charts.render_chart_html(chart, {"data": [], "layout": {}}, lang)
         assert markup.startswith('<figure class="noordstats-chart"')
         assert re.search(r'aria-labelledby="([^"]+)".*<figcaption id="\1"', markup, re.S)
+
+
+@pytest.fixture(scope="module")
+def area_reports(tmp_path_factory):
+    """One COROP and one municipality report (the region profile of CR05 and of GM0014)."""
+    out = tmp_path_factory.mktemp("areas")
+    done = subprocess.run(
+        [sys.executable, "-m", "noordstats.cli", "reports", "--only", "region_profile",
+         "--region", "CR05", "GM0014", "--out", str(out), "--quiet", "--jobs", "2"],
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("code", "province"), [("CR05", "Fryslân"), ("GM0014", "Groningen")])
+def test_corop_and_municipality_reports_show_figures_beside_their_province(
+    area_reports, code, province
+):
+    page = (area_reports / f"region_profile-{code}.html").read_text(encoding="utf-8")
+    cards = re.findall(r'<div class="noordstats-card(?: fallback)?">(.*?)(?=<div class="noordstats-card|$)',
+                       page, re.S)  # fmt: skip
+    cards = [html.unescape(re.sub(r"<[^>]+>", " ", c)) for c in cards]
+    with_figure = [c for c in cards if "geen cijfer" not in c.split("·")[0]]
+    assert len(cards) == len(indicators.load_indicators().region_profile)
+    assert len(with_figure) / len(cards) > 0.9
+    assert all(province in c or "Noord-Nederland" in c for c in with_figure)
+    assert "alleen per provincie" in page
+    if code == "CR05":
+        assert "2014 weggelaten" in page
+    index = (area_reports / "index.html").read_text(encoding="utf-8")
+    assert f"region_profile-{code}.html" in index

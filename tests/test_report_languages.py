@@ -138,3 +138,30 @@ def test_each_index_is_in_its_language_and_links_the_other(browser, suites):
         assert all(f"{stem}.html" in hrefs for stem in stems)
         leaked = sorted(s for s in foreign_strings(lang) if s in text)
         assert leaked == [], leaked[:5]
+
+
+#: every chart: its element, its accessible name (the figcaption it is labelled by) and whether
+#: the caption is inside it
+CHART_TEXTS_JS = """() => Array.from(document.querySelectorAll('.noordstats-chart')).map(c => {
+  const id = c.getAttribute('aria-labelledby');
+  const caption = id ? document.getElementById(id) : null;
+  return {tag: c.tagName, name: caption ? caption.textContent : '',
+          inside: !!caption && c.contains(caption) && caption.tagName === 'FIGCAPTION'};
+})"""
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+@pytest.mark.parametrize("name", PAGES)
+def test_every_chart_has_a_text_alternative_in_the_page_language(browser, suites, name, lang):
+    stem = name if lang == "nl" else f"{name}-en"
+    page, _, errors, _ = open_page(browser, suites / f"{stem}.html", suites)
+    texts = page.evaluate(CHART_TEXTS_JS)
+    page.context.close()
+    assert errors == [] and len(texts) == count_charts(suites / f"{stem}.ipynb") > 0
+    for text in texts:
+        assert text["tag"] == "FIGURE" and text["inside"], text
+        assert len(text["name"]) > 20 and re.search(r"\d", text["name"]), text
+    words = {"nl": ("Nederland", "In "), "en": ("Nederland", "In ")}[lang]
+    assert any(all(w in t["name"] for w in words) for t in texts), "a main comparison is stated"
+    other = "Hoogste van" if lang == "en" else "Highest of"
+    assert not any(other in t["name"] for t in texts), "captions follow the page's language"
