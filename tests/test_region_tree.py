@@ -177,8 +177,8 @@ def test_corop_and_municipality_reports_show_figures_beside_their_province(
     area_reports, code, province
 ):
     page = (area_reports / f"region_profile-{code}.html").read_text(encoding="utf-8")
-    cards = re.findall(r'<div class="noordstats-card(?: fallback)?">(.*?)(?=<div class="noordstats-card|$)',
-                       page, re.S)  # fmt: skip
+    card = r'<div class="noordstats-card(?: fallback)?">'
+    cards = re.findall(card + r'(.*?)(?=<div class="noordstats-card|$)', page, re.S)
     cards = [html.unescape(re.sub(r"<[^>]+>", " ", c)) for c in cards]
     with_figure = [c for c in cards if "geen cijfer" not in c.split("·")[0]]
     assert len(cards) == len(indicators.load_indicators().region_profile)

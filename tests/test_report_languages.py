@@ -161,7 +161,7 @@ def test_every_chart_has_a_text_alternative_in_the_page_language(browser, suites
     for text in texts:
         assert text["tag"] == "FIGURE" and text["inside"], text
         assert len(text["name"]) > 20 and re.search(r"\d", text["name"]), text
-    words = {"nl": ("Nederland", "In "), "en": ("Nederland", "In ")}[lang]
-    assert any(all(w in t["name"] for w in words) for t in texts), "a main comparison is stated"
+    if not name.startswith("claims"):  # the scorecard's one chart counts verdicts
+        assert any("Nederland" in t["name"] for t in texts), "a main comparison is stated"
     other = "Hoogste van" if lang == "en" else "Highest of"
     assert not any(other in t["name"] for t in texts), "captions follow the page's language"
