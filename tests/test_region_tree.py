@@ -189,3 +189,12 @@ def test_corop_and_municipality_reports_show_figures_beside_their_province(
         assert "2014 weggelaten" in page
     index = (area_reports / "index.html").read_text(encoding="utf-8")
     assert f"region_profile-{code}.html" in index
+
+
+def test_a_start_to_end_growth_across_a_confirmed_break_is_marked_and_not_ranked():
+    # CR05's employed persons jump 27.7% in 2014 (NL -0.2%), the year CBS moved 29,357
+    # inhabitants into it: a growth over 2010-2020 spans that break
+    result = indicators.compute_indicator("employed_persons_growth_10y", "CR05", year=2020)
+    assert result.confirmed_break_years == (2014,) and result.left_out_years == ()
+    assert math.isnan(result.rank) and result.n_peers == 0
+    assert "2014" in result.comparison_text

@@ -27,7 +27,7 @@ PROVISIONAL = ("voorlopig", "nader voorlopig")
 FRAME_COLUMNS = [
     "region_code", "region_level", "period_code", "year", "period_index",
     "value", "status", "note", "nl_value", "table_id", "break_years", "outlier_years",
-    "left_out_years",
+    "confirmed_break_years", "left_out_years",
 ]  # fmt: skip
 #: transforms over a span of years, whose figures can span a series break
 SPAN_TRANSFORMS = ("growth", "cagr", "chained_cagr")
@@ -203,10 +203,10 @@ def find_indicator_breaks(ind: Indicator, num: pd.DataFrame) -> pd.DataFrame:
     """The series breaks of a growth indicator (``SPAN_TRANSFORMS``) in its yearly changes:
     one row per region and year with ``is_outlier`` (the rule of :mod:`breaks`),
     ``is_boundary_change`` (CBS moved at least ``MATERIAL_INHABITANTS`` inhabitants across the
-    region's boundary that year) and ``is_left_out`` (both: the year's change is left out of a
-    chained growth figure). Empty for other indicators."""
+    region's boundary that year), ``is_confirmed`` (both) and ``is_left_out`` (confirmed, and
+    left out of a chained growth figure). Empty for other indicators."""
     columns = ["region_code", "year", "change_pct", "nl_change_pct", "is_outlier",
-               "is_boundary_change", "is_left_out"]  # fmt: skip
+               "is_boundary_change", "is_confirmed", "is_left_out"]  # fmt: skip
     if ind.transform not in SPAN_TRANSFORMS:
         return pd.DataFrame(columns=columns)
     rows = num[["region_code", "year", "period_index", "value"]]
@@ -242,9 +242,8 @@ def find_indicator_breaks(ind: Indicator, num: pd.DataFrame) -> pd.DataFrame:
     found["is_boundary_change"] = [
         int(y) in boundary.get(c, []) for c, y in zip(found.region_code, found.year, strict=True)
     ]
-    found["is_left_out"] = (
-        found.is_outlier & found.is_boundary_change & (ind.transform == "chained_cagr")
-    )
+    found["is_confirmed"] = found.is_outlier.astype(bool) & found.is_boundary_change
+    found["is_left_out"] = found.is_confirmed & (ind.transform == "chained_cagr")
     return found[columns].sort_values(["region_code", "year"], ignore_index=True)
 
 
@@ -253,13 +252,15 @@ def _span_breaks(
 ) -> dict[str, list[tuple[int, ...]]]:
     """Per row, the years inside the span of its figure: ``break_years`` (CBS moved the region's
     boundary), ``outlier_years`` (an outlying change without a boundary change: kept, but
-    marked) and ``left_out_years`` (both: not counted in the figure)."""
+    marked), ``confirmed_break_years`` (both: the figure is not ranked) and ``left_out_years``
+    (confirmed breaks not counted in a chained figure)."""
     span = int(ind.span_years or 0)
     kinds = {
         "break_years": series_breaks[series_breaks.is_boundary_change.astype(bool)],
         "outlier_years": series_breaks[
             series_breaks.is_outlier.astype(bool) & ~series_breaks.is_boundary_change.astype(bool)
         ],
+        "confirmed_break_years": series_breaks[series_breaks.is_confirmed.astype(bool)],
         "left_out_years": series_breaks[series_breaks.is_left_out.astype(bool)],
     }
     out = {}

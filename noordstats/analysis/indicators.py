@@ -64,7 +64,9 @@ class IndicatorResult:
     break_years: tuple[int, ...] = ()
     #: years in the span with an outlying change but no boundary change (kept, marked)
     outlier_years: tuple[int, ...] = ()
-    #: break years whose change is left out of the figure
+    #: years that are both: the figure spans a confirmed break and is not ranked
+    confirmed_break_years: tuple[int, ...] = ()
+    #: confirmed break years whose change is left out of the figure
     left_out_years: tuple[int, ...] = ()
 
     @property
@@ -92,6 +94,9 @@ class IndicatorResult:
         if self.left_out_years:
             years = ", ".join(map(str, self.left_out_years))
             parts.append(i18n.t("comparison.break_left_out", self.lang, years=years))
+        elif self.confirmed_break_years:
+            years = ", ".join(map(str, self.confirmed_break_years))
+            parts.append(i18n.t("comparison.break_unranked", self.lang, years=years))
         elif self.break_years:
             years = ", ".join(map(str, self.break_years))
             parts.append(i18n.t("comparison.break", self.lang, years=years))
@@ -203,6 +208,7 @@ def compute_indicator(
         context_values=_context_values(frame, region, str(row.period_code)),
         break_years=tuple(row.break_years),
         outlier_years=tuple(row.outlier_years),
+        confirmed_break_years=tuple(row.confirmed_break_years),
         left_out_years=tuple(row.left_out_years),
     )
 
@@ -263,7 +269,7 @@ def _rank(ind: Indicator, frame: pd.DataFrame, region: str, period_code: str) ->
         return math.nan, 0
     peers = reg.peers_of(region)
     values = frame[(frame.period_code == period_code) & frame.region_code.isin(peers)]
-    values = values[values.left_out_years.map(len) == 0]  # a figure left out of a break: unranked
+    values = values[values.confirmed_break_years.map(len) == 0]  # spans a break: unranked
     values = values.set_index("region_code").value.dropna()
     if region not in values.index:
         return math.nan, 0
