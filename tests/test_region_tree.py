@@ -19,7 +19,7 @@ import pytest
 
 from noordstats import i18n
 from noordstats import regions as reg
-from noordstats.analysis import breaks, indicators
+from noordstats.analysis import breaks, frames, indicators
 from noordstats.report import blocks, charts, parameters, suite
 
 
@@ -198,3 +198,26 @@ def test_a_start_to_end_growth_across_a_confirmed_break_is_marked_and_not_ranked
     assert result.confirmed_break_years == (2014,) and result.left_out_years == ()
     assert math.isnan(result.rank) and result.n_peers == 0
     assert "2014" in result.comparison_text
+
+
+def test_docs_list_every_confirmed_break_in_the_shipped_tables():
+    from noordstats import paths
+
+    doc = (paths.PROJECT_DIR / "docs" / "data.md").read_text(encoding="utf-8")
+    rows = [line for line in doc.splitlines() if line.startswith("| `")]
+    found = set()
+    for ind in indicators.load_indicators().values():
+        if ind.transform not in frames.SPAN_TRANSFORMS:
+            continue
+        num = frames.select_values(ind, ind.frequency, ind.additive, "snapshot")
+        confirmed = frames.find_indicator_breaks(ind, num)
+        for r in confirmed[confirmed.is_confirmed.astype(bool)].itertuples():
+            found.add((ind.id, r.region_code, int(r.year)))
+    assert ("gdp_volume_cagr_10y", "CR05", 2014) in found
+    for indicator_id, code, year in sorted(found):
+        listed = [
+            row
+            for row in rows
+            if f"`{indicator_id}`" in row and code in row and f"| {year} |" in row
+        ]
+        assert listed, f"docs/data.md does not list the break {indicator_id} {code} {year}"
