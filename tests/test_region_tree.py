@@ -132,9 +132,6 @@ def test_a_card_and_its_csv_say_the_figure_is_the_province_s():
     assert "2014" in set(shown[blocks.column_name("left_out_years", "nl")])
 
 
-@pytest.mark.reliability(
-    "bad input", "report for a municipality without figures for the theme", "exit 2, one line"
-)
 def test_a_municipality_report_needs_figures_of_the_municipality():
     with pytest.raises(
         parameters.ParameterError, match="reports with figures for GM0014: .*talent"

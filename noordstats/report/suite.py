@@ -87,6 +87,7 @@ def plan_report(kind: str, region: str, overrides: dict[str, Any] | None = None)
     else:
         notebook = paths.NOTEBOOKS_DIR / "theme.ipynb"
         if region[:2] in {"CR", "GM"} and "compare" not in overrides:
+            parameters.check_values(region=region)
             # a COROP area or municipality is drawn beside its province, landsdeel and NL
             overrides["compare"] = [regions.NETHERLANDS, *regions.containing_regions(region)]
         values = parameters.validate_request(
