@@ -88,6 +88,11 @@ class IndicatorResult:
     @property
     def comparison_text(self) -> str:
         parts = []
+        if self.fallback_region_code is not None:
+            code = self.fallback_region_code
+            parts.append(
+                i18n.t("comparison.fallback", self.lang, region=reg.region_name(code), code=code)
+            )
         if self.region_code != reg.NETHERLANDS and self.indicator.transform != "share_of_nl":
             nl_text = format_value(self.nl_value, self.indicator, self.lang)
             parts.append(i18n.t("comparison.nl", self.lang, value=nl_text))
