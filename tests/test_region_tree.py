@@ -218,3 +218,21 @@ def test_docs_list_every_confirmed_break_in_the_shipped_tables():
             if f"`{indicator_id}`" in row and code in row and f"| {year} |" in row
         ]
         assert listed, f"docs/data.md does not list the break {indicator_id} {code} {year}"
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_corop_and_municipality_pages_have_no_axe_violations(browser, area_reports):
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    for name in ("region_profile-CR05", "region_profile-GM0014", "index"):
+        page = browser.new_page()
+        page.route(
+            "**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort()
+        )
+        page.goto((area_reports / f"{name}.html").as_uri(), wait_until="load")
+        page.wait_for_load_state("networkidle")
+        violations = axe.run(page).response["violations"]
+        page.close()
+        assert [(v["id"], v["nodes"][0]["html"][:120]) for v in violations] == [], name

@@ -165,3 +165,17 @@ def test_every_chart_has_a_text_alternative_in_the_page_language(browser, suites
         assert any("Nederland" in t["name"] for t in texts), "a main comparison is stated"
     other = "Hoogste van" if lang == "en" else "Highest of"
     assert not any(other in t["name"] for t in texts), "captions follow the page's language"
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_pages_and_the_index_have_no_axe_violations(browser, suites, lang):
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    suffix = "" if lang == "nl" else "-en"
+    for stem in [*(f"{name}{suffix}" for name in PAGES), f"index{suffix}"]:
+        page, _, errors, _ = open_page(browser, suites / f"{stem}.html", suites)
+        violations = axe.run(page).response["violations"]
+        page.context.close()
+        assert errors == []
+        assert [(v["id"], v["nodes"][0]["html"][:120]) for v in violations] == [], stem

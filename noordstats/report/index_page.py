@@ -91,9 +91,9 @@ def render_index(
     return (
         f'<!DOCTYPE html>\n<html lang="{_e(lang)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(t('index.title', lang))}</title><style>{_STYLE}</style></head><body>"
+        f"<title>{_e(t('index.title', lang))}</title><style>{_STYLE}</style></head><body><main>"
         + "".join(sections)
-        + "</body></html>\n"
+        + "</main></body></html>\n"
     )
 
 
