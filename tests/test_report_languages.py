@@ -174,8 +174,9 @@ def test_the_pages_and_the_index_have_no_axe_violations(browser, suites, lang):
     axe = Axe()
     suffix = "" if lang == "nl" else "-en"
     for stem in [*(f"{name}{suffix}" for name in PAGES), f"index{suffix}"]:
-        page, _, errors, _ = open_page(browser, suites / f"{stem}.html", suites)
+        # (axe reads the stylesheets by XMLHttpRequest, which file: pages refuse: no assertion on
+        # the console here; the tests above check it without axe)
+        page, _, _, _ = open_page(browser, suites / f"{stem}.html", suites)
         violations = axe.run(page).response["violations"]
         page.context.close()
-        assert errors == []
         assert [(v["id"], v["nodes"][0]["html"][:120]) for v in violations] == [], stem
