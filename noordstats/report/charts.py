@@ -181,12 +181,19 @@ def bar_sector_profile(
     return Chart("sector-profile", title, data, figure, note, summary)
 
 
-def line_trends(series: pd.DataFrame, title: str | None = None, lang: str = DEFAULT_LANG) -> Chart:
+def line_trends(
+    series: pd.DataFrame,
+    title: str | None = None,
+    lang: str = DEFAULT_LANG,
+    region: str | None = None,
+) -> Chart:
     """One line per region over the years. ``series``: ``indicators.indicator_series``.
 
     Levels (counts, amounts) of regions of different size are drawn as an index, first year =
     100 (``value_index``), so their growth compares; a share of the Netherlands is drawn without
-    Nederland itself (100% by definition). The CSV holds the rows drawn, values and index."""
+    Nederland itself (100% by definition). The CSV holds the rows drawn, values and index. The
+    chart's text names ``region``'s place among the regions drawn (default: the first one), and
+    none where it has no figure."""
     data = series.reindex(columns=[*TREND_CHART_COLUMNS, "value_index"]).reset_index(drop=True)
     if title is None:
         indicator = load_indicators().get(str(data.indicator_id.iloc[0])) if len(data) else None
@@ -228,7 +235,7 @@ def line_trends(series: pd.DataFrame, title: str | None = None, lang: str = DEFA
     notes += _mark_table_breaks(figure, data, lang)
     if data.year.nunique() <= 12:
         figure.update_xaxes(dtick=1)
-    summary = describe_trend(data, title, lang)
+    summary = describe_trend(data, title, lang, region)
     return Chart(
         f"trend-{data.indicator_id.iloc[0]}", title, data, figure, " ".join(notes), summary
     )
@@ -388,9 +395,10 @@ def _decimals(indicator_id: Any) -> int | None:
     return indicator.decimals if indicator is not None else None
 
 
-def describe_trend(data: pd.DataFrame, title: str, lang: str) -> str:
-    """ "<title>, 2010–2023. 2023: Noord-Nederland 1,98 (hoogste van 4); Nederland 1,00." from
-    the rows a trend chart draws (its latest year, every region drawn)."""
+def describe_trend(data: pd.DataFrame, title: str, lang: str, region: str | None = None) -> str:
+    """ "<title>, 2010–2023. In 2023: Noord-Nederland 1,98; Nederland 1,00. Noord-Nederland: 1e
+    van 4." from the rows a trend chart draws (its latest year, every region drawn; an index
+    chart says so)."""
     measure = "value_index" if "value_index" in data else "value"
     decimals = None if measure == "value_index" else _decimals(data.indicator_id.iloc[0])
     latest = int(data.year.max())
@@ -406,11 +414,13 @@ def describe_trend(data: pd.DataFrame, title: str, lang: str) -> str:
     )
     first = rows.iloc[0] if len(rows) else None
     place = ""
-    own = data.region_code.iloc[0]
+    own = region or data.region_code.iloc[0]  # the report's region: its place among those drawn
     is_own = first is not None and first.region_code == own and own != NETHERLANDS
     if is_own and len(rows) > 1 and not i18n.is_missing(first[measure]):
         rank = int((rows[measure] > first[measure]).sum()) + 1
         place = t("chart.alt.place", lang, region=first.region_name, rank=rank, n=len(rows))
+    if measure == "value_index":
+        title = t("chart.alt.as_index", lang, title=title, first=int(data.year.min()))
     return t(
         "chart.alt.trend", lang, title=title, first=int(data.year.min()), last=latest,
         values=values, place=place,
