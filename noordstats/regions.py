@@ -81,8 +81,8 @@ def build_region_registry(codes_json: Path) -> pd.DataFrame:
 
 _BOUNDARY_CHANGE = re.compile(r"^Grenswijziging per (\d\d)-(\d\d)-(\d{4}):?\s*$")
 _MOVED = re.compile(
-    r"^- (?:Ontvangen van|Over naar) .*?\((?P<other>[A-Z]{2}\d+)\), (?P<ha>\d+) hectare met "
-    r"(?P<dwellings>\d+) woningen? en (?P<inhabitants>\d+) inwoners?"
+    r"^- (?:Ontvangen van|Over naar) .*?\((?P<other>[A-Z]{2}\d+)\),? (?P<ha>\d+) hectare met "
+    r"(?P<dwellings>\d+) woning(?:en)? en (?P<inhabitants>\d+) inwoners?"
 )
 BOUNDARY_CHANGE_COLUMNS = [
     "region_code", "effective_date", "year", "other_region_code", "hectares", "inhabitants",

@@ -78,6 +78,15 @@ def test_boundary_changes_are_read_from_cbs_descriptions(raw_dir):
     got = changes[(changes.region_code == "CR05") & (changes.year == 2014)].inhabitants.sum()
     assert got == expected > 0
     assert 2014 in breaks.material_boundary_years(changes)["CR05"]
+    moves = [
+        line
+        for item in items
+        if item["Identifier"].strip()[:2] in {"LD", "PV", "CR"}
+        for block in item["Description"].split("Grenswijziging per ")[1:]
+        for line in block.split("\r\n\r\n")[0].split("\r\n")[1:]
+        if line.startswith("- ")
+    ]
+    assert len(changes) == len(moves), "every move CBS describes is read"
 
 
 def test_cr05_growth_leaves_out_its_2014_boundary_break(raw_dir):

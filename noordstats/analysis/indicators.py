@@ -27,7 +27,7 @@ HEADLINE_COLUMNS = [
     "comparison_text", "rank", "n_peers", "period", "year", "unit", "status", "table_id", "caveat",
     "is_fallback", "fallback_region_code", "fallback_region_name", "province_code",
     "province_value", "landsdeel_code", "landsdeel_value", "break_years", "outlier_years",
-    "left_out_years",
+    "confirmed_break_years", "left_out_years",
 ]  # fmt: skip
 SECTOR_COLUMNS = [
     "region_code", "region_name", "sector_code", "sector_name", "jobs_thousands",
@@ -342,6 +342,7 @@ def result_row(result: IndicatorResult) -> dict:
         "landsdeel_value": _figure_of(result, landsdeel),
         "break_years": result.break_years,
         "outlier_years": result.outlier_years,
+        "confirmed_break_years": result.confirmed_break_years,
         "left_out_years": result.left_out_years,
     }
 

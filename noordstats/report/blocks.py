@@ -32,7 +32,7 @@ from noordstats.report.summary import describe_stale
 FIGURE_TABLE_COLUMNS = [
     "indicator_id", "title", "value", "unit", "period", "status", "nl_value", "rank", "n_peers",
     "table_id", "fallback_region_code", "province_code", "province_value", "landsdeel_code",
-    "landsdeel_value", "break_years", "left_out_years",
+    "landsdeel_value", "break_years", "confirmed_break_years", "left_out_years",
 ]  # fmt: skip
 SECTOR_TABLE_COLUMNS = [
     "region_code", "region_name", "sector_code", "sector_name", "year", "status",
