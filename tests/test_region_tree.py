@@ -245,3 +245,10 @@ def test_corop_and_municipality_pages_have_no_axe_violations(browser, area_repor
         violations = axe.run(page).response["violations"]
         page.close()
         assert [(v["id"], v["nodes"][0]["html"][:120]) for v in violations] == [], name
+
+
+def test_claims_evaluate_for_a_municipality_beside_every_region():
+    from noordstats.analysis import claims
+
+    scorecard = claims.evaluate_claims_regions(["LD01", "PV20", "GM0014"])
+    assert set(scorecard.region_code) == {"LD01", "PV20", "GM0014"}

@@ -63,7 +63,7 @@ def evaluate_claims_regions(
     evaluated; the indicator frames are computed once for all of them."""
     wanted = list(dict.fromkeys(regions))
     for code in wanted:
-        reg.check_region(code, ("NL", "LD", "PV", "CR"))
+        reg.check_region(code, ("NL", "LD", "PV", "CR", "GM"))
     if theme is not None:
         check_theme(theme)
     i18n.check_lang(lang)
