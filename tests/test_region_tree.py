@@ -252,3 +252,13 @@ def test_claims_evaluate_for_a_municipality_beside_every_region():
 
     scorecard = claims.evaluate_claims_regions(["LD01", "PV20", "GM0014"])
     assert set(scorecard.region_code) == {"LD01", "PV20", "GM0014"}
+
+
+def test_a_trend_chart_marks_the_report_region_s_confirmed_break():
+    series = indicators.indicator_series("gdp_volume_cagr_10y", ["CR05", "PV21", "NL01"], 2010)
+    chart = charts.line_trends(series, lang="en", region="CR05")
+    assert "2014" in chart.note and "Zuidwest-Friesland" in chart.note
+    assert any(shape.x0 == 2013.5 for shape in chart.figure.layout.shapes)
+    assert "confirmed_break_years" not in chart.data, "the CSV holds the rows drawn"
+    other = charts.line_trends(series, lang="en", region="PV21")
+    assert "2014" not in other.note

@@ -36,7 +36,7 @@ SECTOR_COLUMNS = [
 ]  # fmt: skip
 SERIES_COLUMNS = [
     "indicator_id", "region_code", "region_name", "period_code", "year", "value", "unit",
-    "status", "value_index", "table_id",
+    "status", "value_index", "table_id", "confirmed_break_years",
 ]  # fmt: skip
 
 

@@ -233,12 +233,35 @@ def line_trends(
     finish_layout(figure, title, height=420, lang=lang)
     figure.update_layout(yaxis_title=unit)
     notes += _mark_table_breaks(figure, data, lang)
+    notes += _mark_boundary_breaks(figure, series, region or str(data.region_code.iloc[0]), lang)
     if data.year.nunique() <= 12:
         figure.update_xaxes(dtick=1)
     summary = describe_trend(data, title, lang, region)
     return Chart(
         f"trend-{data.indicator_id.iloc[0]}", title, data, figure, " ".join(notes), summary
     )
+
+
+def _mark_boundary_breaks(
+    figure: go.Figure, series: pd.DataFrame, region: str, lang: str
+) -> list[str]:
+    """Where the report region's growth figures span a confirmed series break (a CBS boundary
+    change with an outlying change): a dotted line at the break year and a note."""
+    if "confirmed_break_years" not in series:
+        return []
+    own = series[series.region_code == region]
+    years = sorted({int(y) for years in own.confirmed_break_years for y in years})
+    for year in years:
+        figure.add_vline(
+            x=year - 0.5,
+            line_dash="dot",
+            line_color="#a05a00",
+            annotation_text=escape_text(t("chart.trend.boundary_mark", lang, region=region)),
+        )
+    if not years:
+        return []
+    name = str(own.region_name.iloc[0])
+    return [t("chart.trend.boundary_break", lang, region=name, years=", ".join(map(str, years)))]
 
 
 def _mark_table_breaks(figure: go.Figure, data: pd.DataFrame, lang: str) -> list[str]:
