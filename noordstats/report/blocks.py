@@ -212,7 +212,8 @@ def show_headlines(headlines: pd.DataFrame, lang: str = DEFAULT_LANG) -> None:
 
 
 def _is_true(row: Any, column: str) -> bool:
-    return bool(getattr(row, column, False) is True)
+    """A boolean column of a row (Python's or numpy's bool; missing is False)."""
+    return getattr(row, column, False) in (True,)
 
 
 def _fallback_line(row: Any, lang: str) -> str:
