@@ -46,6 +46,8 @@ GEO_DIR = DATA_DIR / "geo"
 COROP_GEOJSON_FILE = GEO_DIR / "coropgebied_2023.geojson"
 TABLES_FILE = DATA_DIR / "tables.yaml"
 REGIONS_FILE = SNAPSHOT_DIR / "regions.csv"
+#: boundary changes of LD/PV/CR regions as CBS's code list describes them (next to REGIONS_FILE)
+BOUNDARY_CHANGES_NAME = "region_boundary_changes.csv"
 RAW_DIR = DATA_DIR / "raw"  # the raw captures the snapshot is built from (gzip-compressed)
 RAW_FILES_FILE = DATA_DIR / "raw_files.yaml"  # sha256 and size of every original raw file
 TABLE_STRUCTURE_FILE = DATA_DIR / "table_structure.yaml"  # each CBS table's reviewed structure

@@ -79,6 +79,61 @@ def build_region_registry(codes_json: Path) -> pd.DataFrame:
     return regions.drop(columns="description").sort_values("region_code", ignore_index=True)
 
 
+_BOUNDARY_CHANGE = re.compile(r"^Grenswijziging per (\d\d)-(\d\d)-(\d{4}):?\s*$")
+_MOVED = re.compile(
+    r"^- (?:Ontvangen van|Over naar) .*?\((?P<other>[A-Z]{2}\d+)\),? (?P<ha>\d+) hectare met "
+    r"(?P<dwellings>\d+) woning(?:en)? en (?P<inhabitants>\d+) inwoners?"
+)
+BOUNDARY_CHANGE_COLUMNS = [
+    "region_code", "effective_date", "year", "other_region_code", "hectares", "inhabitants",
+]  # fmt: skip
+
+
+def build_boundary_changes(codes_json: Path) -> pd.DataFrame:
+    """CBS ``codes-RegioS.json`` -> one row per boundary change of a landsdeel, province or COROP
+    area that CBS describes ("Grenswijziging per 01-01-2014: - Ontvangen van Noord-Friesland
+    (CR04), 2998 hectare met 981 woningen en 2436 inwoners"): the region, the date, the other
+    region and what moved (hectares, inhabitants), as CBS states them."""
+    items = json.loads(rawfiles.read_text(codes_json, encoding="utf-8"))["value"]
+    rows = []
+    for item in items:
+        code = strip_key(item["Identifier"])
+        if code[:2] not in {"LD", "PV", "CR"}:
+            continue
+        date = None
+        for line in (item.get("Description") or "").splitlines():
+            line = line.strip()
+            if header := _BOUNDARY_CHANGE.match(line):
+                day, month, year = header.groups()
+                date = f"{year}-{month}-{day}"
+            elif date and (moved := _MOVED.match(line)):
+                rows.append(
+                    {
+                        "region_code": code,
+                        "effective_date": date,
+                        "year": int(date[:4]),
+                        "other_region_code": moved["other"],
+                        "hectares": int(moved["ha"]),
+                        "inhabitants": int(moved["inhabitants"]),
+                    }
+                )
+            elif not line.startswith("..."):
+                date = None if not line.startswith("-") else date
+    frame = pd.DataFrame(rows, columns=BOUNDARY_CHANGE_COLUMNS)
+    return frame.sort_values(
+        ["region_code", "effective_date", "other_region_code"], ignore_index=True, kind="stable"
+    )
+
+
+@cache
+def load_boundary_changes() -> pd.DataFrame:
+    """The shipped boundary changes (``region_boundary_changes.csv`` beside ``regions.csv``)."""
+    return pd.read_csv(
+        paths.REGIONS_FILE.parent / paths.BOUNDARY_CHANGES_NAME,
+        dtype={"region_code": str, "effective_date": str, "other_region_code": str},
+    )
+
+
 @cache
 def load_regions() -> pd.DataFrame:
     """The shipped region registry (``data/snapshot/regions.csv``)."""
@@ -87,7 +142,13 @@ def load_regions() -> pd.DataFrame:
 
 def clear_caches() -> None:
     """Forget the registry and everything derived from it (after the file was rebuilt)."""
-    for function in (load_regions, _by_title, _northern_municipalities_by_title, _names):
+    for function in (
+        load_regions,
+        load_boundary_changes,
+        _by_title,
+        _northern_municipalities_by_title,
+        _names,
+    ):
         function.cache_clear()
 
 
@@ -189,3 +250,29 @@ def peers_of(code: str) -> list[str]:
     """All regions at the same level as ``code`` (the 12 provinces for a PV, ...)."""
     regions = load_regions()
     return sorted(regions.loc[regions.region_level == region_level(code), "region_code"])
+
+
+def containing_regions(code: str) -> list[str]:
+    """The regions ``code`` lies in, nearest first, up to (not including) Nederland:
+    ``'CR05'`` -> ``['PV21', 'LD01']``, ``'GM0014'`` -> ``['PV20', 'LD01']``, ``'PV20'`` ->
+    ``['LD01']``. From CBS's own code list (a COROP area and a municipality name their province,
+    a landsdeel its provinces); the registry has no municipality -> COROP key, so a municipality
+    goes straight to its province."""
+    regions = load_regions()
+    row = regions[regions.region_code == code]
+    if row.empty:
+        raise RegionError(_unknown_region_message(code, ALL_LEVELS))
+    r = row.iloc[0]
+    province = r.province_code if isinstance(r.province_code, str) else None
+    landsdeel = r.landsdeel_code if isinstance(r.landsdeel_code, str) else None
+    chain = [province] if r.region_level in {"CR", "GM"} else []
+    if r.region_level in {"PV", "CR", "GM"}:
+        chain.append(landsdeel)
+    return [c for c in chain if c and c != code]
+
+
+def northern_municipalities() -> list[str]:
+    """Municipality codes of the three northern provinces (every edition CBS's list holds)."""
+    regions = load_regions()
+    gm = regions[(regions.region_level == "GM") & regions.province_code.isin(NORTHERN_PROVINCES)]
+    return sorted(gm.region_code)

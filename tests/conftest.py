@@ -47,6 +47,8 @@ def isolated_snapshot(tmp_path, monkeypatch):
 
     (tmp_path / "snapshot").mkdir()
     shutil.copyfile(paths.REGIONS_FILE, tmp_path / "snapshot" / "regions.csv")
+    changes = paths.BOUNDARY_CHANGES_NAME
+    shutil.copyfile(paths.REGIONS_FILE.parent / changes, tmp_path / "snapshot" / changes)
     monkeypatch.setattr(paths, "REGIONS_FILE", tmp_path / "snapshot" / "regions.csv")
     regions.clear_caches()
     monkeypatch.setattr(paths, "SNAPSHOT_DIR", tmp_path / "snapshot")

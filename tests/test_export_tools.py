@@ -15,6 +15,7 @@ install does: a ``.dist-info`` with the entry points that pyproject.toml declare
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import os
@@ -225,6 +226,17 @@ def test_pdf_is_a4_with_page_numbers_footer_and_vector_charts(printed, name, tit
     images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True)
     assert len(images.stdout.strip().splitlines()) <= 2, "charts are vectors, not pictures"
     assert re.search(r"Nederland|ondersteund", text), "chart labels are text in the PDF"
+
+
+def test_chart_texts_are_printed_in_the_pdf(printed):
+    page = (printed / "theme-defence_security-LD01.html").read_text(encoding="utf-8")
+    captions = [
+        html.unescape(c) for c in re.findall(r"<figcaption[^>]*>(.*?)</figcaption>", page, re.S)
+    ]
+    printed_text = re.sub(r"\s+", "", pdf_text(printed / "theme-defence_security-LD01.pdf"))
+    assert captions, "the page has chart texts"
+    for caption in captions:
+        assert re.sub(r"\s+", "", caption)[:60] in printed_text, caption
 
 
 def test_the_index_links_each_pdf(printed):

@@ -159,11 +159,19 @@ def test_filter_sort_and_search_work_in_chromium(browser, tmp_path):
         "#m tbody tr td:nth-of-type(1)", "cells => cells.map(c => parseFloat(c.dataset.v))"
     )
     assert values == sorted(values, reverse=True) and len(set(values)) > 1
-    page.click("#m thead th:nth-child(2) button")
+    heading = "#m thead th:nth-child(2)"
+    assert page.get_attribute(heading, "aria-sort") == "descending"
+    assert page.text_content("#m-status").startswith("Gesorteerd op ")
+    assert page.text_content("#m-status").endswith("hoogste eerst")
+    page.focus(f"{heading} button")  # by keyboard: the heading's button takes Enter
+    page.keyboard.press("Enter")
     values = page.eval_on_selector_all(
         "#m tbody tr td:nth-of-type(1)", "cells => cells.map(c => parseFloat(c.dataset.v))"
     )
     assert values == sorted(values)
+    assert page.get_attribute(heading, "aria-sort") == "ascending"
+    assert page.text_content("#m-status").endswith("laagste eerst")
+    assert page.eval_on_selector_all("#m th[aria-sort]", "hs => hs.length") == 1
     page.click("#m thead th:nth-child(1) button")  # by region name
     names = page.eval_on_selector_all("#m tbody tr", "rows => rows.map(r => r.dataset.n)")
     assert names == sorted(names)

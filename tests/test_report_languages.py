@@ -188,3 +188,45 @@ def test_claims_report_and_index_count_independent_evidence(browser, suites, lan
         distinctive_groups=distinct["distinctive_groups"],
     )  # fmt: skip
     assert len(index["distinctive"]) == 1 and index["distinctive"][0].startswith(line)
+
+
+#: every chart: its element, its accessible name (the figcaption it is labelled by) and whether
+#: the caption is inside it
+CHART_TEXTS_JS = """() => Array.from(document.querySelectorAll('.noordstats-chart')).map(c => {
+  const id = c.getAttribute('aria-labelledby');
+  const caption = id ? document.getElementById(id) : null;
+  return {tag: c.tagName, name: caption ? caption.textContent : '',
+          inside: !!caption && c.contains(caption) && caption.tagName === 'FIGCAPTION'};
+})"""
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+@pytest.mark.parametrize("name", PAGES)
+def test_every_chart_has_a_text_alternative_in_the_page_language(browser, suites, name, lang):
+    stem = name if lang == "nl" else f"{name}-en"
+    page, _, errors, _ = open_page(browser, suites / f"{stem}.html", suites)
+    texts = page.evaluate(CHART_TEXTS_JS)
+    page.context.close()
+    assert errors == [] and len(texts) == count_charts(suites / f"{stem}.ipynb") > 0
+    for text in texts:
+        assert text["tag"] == "FIGURE" and text["inside"], text
+        assert len(text["name"]) > 20 and re.search(r"\d", text["name"]), text
+    if not name.startswith("claims"):  # the scorecard's one chart counts verdicts
+        assert any("Nederland" in t["name"] for t in texts), "a main comparison is stated"
+    other = "Hoogste van" if lang == "en" else "Highest of"
+    assert not any(other in t["name"] for t in texts), "captions follow the page's language"
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_pages_and_the_index_have_no_axe_violations(browser, suites, lang):
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    suffix = "" if lang == "nl" else "-en"
+    for stem in [*(f"{name}{suffix}" for name in PAGES), f"index{suffix}"]:
+        # (axe reads the stylesheets by XMLHttpRequest, which file: pages refuse: no assertion on
+        # the console here; the tests above check it without axe)
+        page, _, _, _ = open_page(browser, suites / f"{stem}.html", suites)
+        violations = axe.run(page).response["violations"]
+        page.context.close()
+        assert [(v["id"], v["nodes"][0]["html"][:120]) for v in violations] == [], stem

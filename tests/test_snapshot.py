@@ -131,8 +131,10 @@ def test_build_writes_tables_geo_provenance_into_a_fresh_folder(
 
 
 def test_build_cli_refuses_unknown_tables_before_writing(isolated_snapshot: Path) -> None:
+    before = sorted(p.name for p in (isolated_snapshot / "snapshot").iterdir())
     assert main(["snapshot", "build", "--quiet", "NOPE123"]) == 2
-    assert sorted(p.name for p in (isolated_snapshot / "snapshot").iterdir()) == ["regions.csv"]
+    assert sorted(p.name for p in (isolated_snapshot / "snapshot").iterdir()) == before
+    assert before == ["region_boundary_changes.csv", "regions.csv"]
 
 
 def test_build_cli_names_a_missing_raw_folder(isolated_snapshot: Path, capsys) -> None:

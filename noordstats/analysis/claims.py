@@ -41,7 +41,7 @@ def evaluate_claims(
     """Every claim (or a theme's claims) with its figure, comparison and verdict for ``region``.
     ``verdict`` is one of :data:`VERDICTS` whatever the language; the texts (``claim``, figure,
     comparison, rule, definition, caveats) are in ``lang``. ``quote_nl`` is the paper's words."""
-    reg.check_region(region, ("NL", "LD", "PV", "CR"))
+    reg.check_region(region, ("NL", "LD", "PV", "CR", "GM"))
     i18n.check_lang(lang)
     claims = load_claims()
     if theme is not None:
@@ -65,7 +65,7 @@ def evaluate_claims_regions(
     evaluated; the indicator frames are computed once for all of them."""
     wanted = list(dict.fromkeys(regions))
     for code in wanted:
-        reg.check_region(code, ("NL", "LD", "PV", "CR"))
+        reg.check_region(code, ("NL", "LD", "PV", "CR", "GM"))
     if theme is not None:
         check_theme(theme)
     i18n.check_lang(lang)

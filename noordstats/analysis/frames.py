@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from noordstats import regions as reg
-from noordstats.analysis import arithmetic
+from noordstats.analysis import arithmetic, breaks
 from noordstats.declarations.files import ConfigError
 from noordstats.declarations.indicators import Indicator, Selection, check_indicator
 from noordstats.declarations.tables import get_declaration
@@ -26,8 +26,11 @@ SUMMED_NOTE = "sum of provinces computed by noordstats"
 PROVISIONAL = ("voorlopig", "nader voorlopig")
 FRAME_COLUMNS = [
     "region_code", "region_level", "period_code", "year", "period_index",
-    "value", "status", "note", "nl_value", "table_id",
+    "value", "status", "note", "nl_value", "table_id", "break_years", "outlier_years",
+    "confirmed_break_years", "left_out_years",
 ]  # fmt: skip
+#: transforms over a span of years, whose figures can span a series break
+SPAN_TRANSFORMS = ("growth", "cagr", "chained_cagr")
 
 
 @lru_cache(maxsize=64)
@@ -227,7 +230,10 @@ def indicator_frame(indicator_id: str, source: str = "snapshot") -> pd.DataFrame
         )  # fmt: skip
     else:
         merged = num.assign(value_den=np.nan, status_den=None, note_den="")
-    merged["value"] = _apply_transform(ind, merged)
+    series_breaks = find_indicator_breaks(ind, num)
+    merged["value"] = _apply_transform(ind, merged, series_breaks)
+    for column, years in _span_breaks(ind, merged, series_breaks).items():
+        merged[column] = years
     ranks = pd.concat(
         [merged.status.map(STATUS_RANK), merged.status_den.map(STATUS_RANK)], axis=1
     ).max(axis=1)
@@ -248,7 +254,83 @@ def indicator_frame(indicator_id: str, source: str = "snapshot") -> pd.DataFrame
     return out
 
 
-def _apply_transform(ind: Indicator, merged: pd.DataFrame) -> pd.Series:
+def find_indicator_breaks(ind: Indicator, num: pd.DataFrame) -> pd.DataFrame:
+    """The series breaks of a growth indicator (``SPAN_TRANSFORMS``) in its yearly changes:
+    one row per region and year with ``is_outlier`` (the rule of :mod:`breaks`),
+    ``is_boundary_change`` (CBS moved at least ``MATERIAL_INHABITANTS`` inhabitants across the
+    region's boundary that year), ``is_confirmed`` (both) and ``is_left_out`` (confirmed, and
+    left out of a chained growth figure). Empty for other indicators."""
+    columns = ["region_code", "year", "change_pct", "nl_change_pct", "is_outlier",
+               "is_boundary_change", "is_confirmed", "is_left_out"]  # fmt: skip
+    if ind.transform not in SPAN_TRANSFORMS:
+        return pd.DataFrame(columns=columns)
+    rows = num[["region_code", "year", "period_index", "value"]]
+    if ind.transform == "chained_cagr":
+        changes = rows.rename(columns={"value": "change_pct"})
+    else:
+        changes = breaks.compute_yearly_changes_pct(rows)
+    outliers = breaks.find_series_breaks(changes, NL).assign(is_outlier=True)
+    boundary = breaks.material_boundary_years(reg.load_boundary_changes())
+    present = set(zip(changes.region_code, changes.year.astype(int), strict=True))
+    keyed = changes.set_index(["region_code", "year"])
+    extra = [
+        {
+            "region_code": code,
+            "year": year,
+            "change_pct": keyed.change_pct.get((code, year), np.nan),
+            "nl_change_pct": keyed.change_pct.get((NL, year), np.nan),
+            "is_outlier": False,
+        }
+        for code, years in boundary.items()
+        for year in years
+        if (code, year) in present
+    ]
+    found = pd.concat([outliers, pd.DataFrame(extra)], ignore_index=True)
+    if found.empty:
+        return pd.DataFrame(columns=columns)
+    found = (
+        found.groupby(["region_code", "year"], as_index=False)
+        .agg(change_pct=("change_pct", "first"), nl_change_pct=("nl_change_pct", "first"),
+             is_outlier=("is_outlier", "max"))
+    )  # fmt: skip
+    found["year"] = found.year.astype(int)
+    found["is_boundary_change"] = [
+        int(y) in boundary.get(c, []) for c, y in zip(found.region_code, found.year, strict=True)
+    ]
+    found["is_confirmed"] = found.is_outlier.astype(bool) & found.is_boundary_change
+    found["is_left_out"] = found.is_confirmed & (ind.transform == "chained_cagr")
+    return found[columns].sort_values(["region_code", "year"], ignore_index=True)
+
+
+def _span_breaks(
+    ind: Indicator, merged: pd.DataFrame, series_breaks: pd.DataFrame
+) -> dict[str, list[tuple[int, ...]]]:
+    """Per row, the years inside the span of its figure: ``break_years`` (CBS moved the region's
+    boundary), ``outlier_years`` (an outlying change without a boundary change: kept, but
+    marked), ``confirmed_break_years`` (both: the figure is not ranked) and ``left_out_years``
+    (confirmed breaks not counted in a chained figure)."""
+    span = int(ind.span_years or 0)
+    kinds = {
+        "break_years": series_breaks[series_breaks.is_boundary_change.astype(bool)],
+        "outlier_years": series_breaks[
+            series_breaks.is_outlier.astype(bool) & ~series_breaks.is_boundary_change.astype(bool)
+        ],
+        "confirmed_break_years": series_breaks[series_breaks.is_confirmed.astype(bool)],
+        "left_out_years": series_breaks[series_breaks.is_left_out.astype(bool)],
+    }
+    out = {}
+    for column, found in kinds.items():
+        by_region = {c: list(g.year) for c, g in found.groupby("region_code")}
+        out[column] = [
+            breaks.breaks_in_span(by_region.get(code, []), year, span) if span else ()
+            for code, year in zip(merged.region_code, merged.year.astype(int), strict=True)
+        ]
+    return out
+
+
+def _apply_transform(
+    ind: Indicator, merged: pd.DataFrame, series_breaks: pd.DataFrame | None = None
+) -> pd.Series:
     num, den = merged["value"], merged["value_den"]
     by_period = merged.region_code == NL
     nl_num = merged.period_code.map(merged.loc[by_period].set_index("period_code").value)
@@ -265,14 +347,18 @@ def _apply_transform(ind: Indicator, merged: pd.DataFrame) -> pd.Series:
     if ind.transform == "location_quotient":
         nl_den = merged.period_code.map(merged.loc[by_period].set_index("period_code").value_den)
         return arithmetic.compute_location_quotient(num, den, nl_num, nl_den)
-    return _apply_span_transform(ind, merged)
+    return _apply_span_transform(ind, merged, series_breaks)
 
 
-def _apply_span_transform(ind: Indicator, merged: pd.DataFrame) -> pd.Series:
+def _apply_span_transform(
+    ind: Indicator, merged: pd.DataFrame, series_breaks: pd.DataFrame | None
+) -> pd.Series:
     span = int(ind.span_years or 0)
     keyed = merged.set_index(["region_code", "year", "period_index"]).value
     if ind.transform == "chained_cagr":
-        return _chained_cagr(merged, span)
+        left = series_breaks[series_breaks.is_left_out] if series_breaks is not None else None
+        left_out = set() if left is None else set(zip(left.region_code, left.year, strict=True))
+        return _chained_cagr(merged, span, left_out)
     start_keys = list(
         zip(merged.region_code, merged.year.astype(int) - span, merged.period_index, strict=True)
     )
@@ -291,13 +377,25 @@ def span_start_period(ind: Indicator, year: int) -> int | None:
     return year - ind.span_years
 
 
-def _chained_cagr(merged: pd.DataFrame, span: int) -> pd.Series:
-    """Compound the yearly % changes of the ``span`` years ending in each row's year."""
+def _chained_cagr(
+    merged: pd.DataFrame, span: int, left_out: set[tuple[str, int]] | None = None
+) -> pd.Series:
+    """Compound the yearly % changes of the ``span`` years ending in each row's year; a year in
+    ``left_out`` (region, year) does not count, and the figure is the average over the others
+    (every one of them must be published)."""
     wide = merged.pivot_table(
         index="year", columns=["region_code", "period_index"], values="value", dropna=False
     )
     wide = wide.reindex(range(int(wide.index.min()), int(wide.index.max()) + 1))
-    logs = np.log1p(wide / 100.0).rolling(span, min_periods=span).sum()
-    cagr = (np.expm1(logs / span) * 100.0).stack(["region_code", "period_index"], future_stack=True)
+    skipped = pd.DataFrame(False, index=wide.index, columns=wide.columns)
+    for code, year in left_out or ():
+        if year in skipped.index:
+            skipped.loc[year, [c for c in wide.columns if c[0] == code]] = True
+    logs = np.log1p(wide.where(~skipped) / 100.0)
+    counted = logs.notna().astype(int).rolling(span, min_periods=span).sum()
+    complete = (counted + skipped.astype(int).rolling(span, min_periods=span).sum()) == span
+    sums = logs.fillna(0.0).rolling(span, min_periods=span).sum()
+    averaged = (sums / counted.where(counted > 0)).where(complete)
+    cagr = (np.expm1(averaged) * 100.0).stack(["region_code", "period_index"], future_stack=True)
     keys = pd.MultiIndex.from_arrays([merged.year, merged.region_code, merged.period_index])
     return pd.Series(cagr.reindex(keys).to_numpy(), index=merged.index, dtype=float)

@@ -7,7 +7,7 @@ that calls several of them loads each table once. Region codes: ``NL01``, ``LD01
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -26,6 +26,9 @@ DATED_BEFORE = 2015
 HEADLINE_COLUMNS = [
     "indicator_id", "title", "title_nl", "value", "value_text", "nl_value", "nl_value_text",
     "comparison_text", "rank", "n_peers", "period", "year", "unit", "status", "table_id", "caveat",
+    "is_fallback", "fallback_region_code", "fallback_region_name", "province_code",
+    "province_value", "landsdeel_code", "landsdeel_value", "break_years", "outlier_years",
+    "confirmed_break_years", "left_out_years",
 ]  # fmt: skip
 SECTOR_COLUMNS = [
     "region_code", "region_name", "sector_code", "sector_name", "jobs_thousands",
@@ -34,7 +37,7 @@ SECTOR_COLUMNS = [
 ]  # fmt: skip
 SERIES_COLUMNS = [
     "indicator_id", "region_code", "region_name", "period_code", "year", "value", "unit",
-    "status", "value_index", "table_id",
+    "status", "value_index", "table_id", "confirmed_break_years",
 ]  # fmt: skip
 
 
@@ -54,6 +57,22 @@ class IndicatorResult:
     n_peers: int
     caveats: list[str] = field(default_factory=list)
     lang: str = "en"
+    #: the containing region whose figure is shown because ``region_code`` has none
+    fallback_region_code: str | None = None
+    #: the figures of the regions ``region_code`` lies in (province, landsdeel), same period
+    context_values: dict[str, float] = field(default_factory=dict)
+    #: years in the figure's span where CBS moved the region's boundary
+    break_years: tuple[int, ...] = ()
+    #: years in the span with an outlying change but no boundary change (kept, marked)
+    outlier_years: tuple[int, ...] = ()
+    #: years that are both: the figure spans a confirmed break and is not ranked
+    confirmed_break_years: tuple[int, ...] = ()
+    #: confirmed break years whose change is left out of the figure
+    left_out_years: tuple[int, ...] = ()
+
+    @property
+    def is_fallback(self) -> bool:
+        return self.fallback_region_code is not None
 
     @property
     def period_text(self) -> str:
@@ -70,9 +89,26 @@ class IndicatorResult:
     @property
     def comparison_text(self) -> str:
         parts = []
+        if self.fallback_region_code is not None:
+            code = self.fallback_region_code
+            parts.append(
+                i18n.t("comparison.fallback", self.lang, region=reg.region_name(code), code=code)
+            )
         if self.region_code != reg.NETHERLANDS and self.indicator.transform != "share_of_nl":
             nl_text = format_value(self.nl_value, self.indicator, self.lang)
             parts.append(i18n.t("comparison.nl", self.lang, value=nl_text))
+        if self.left_out_years:
+            years = ", ".join(map(str, self.left_out_years))
+            parts.append(i18n.t("comparison.break_left_out", self.lang, years=years))
+        elif self.confirmed_break_years:
+            years = ", ".join(map(str, self.confirmed_break_years))
+            parts.append(i18n.t("comparison.break_unranked", self.lang, years=years))
+        elif self.break_years:
+            years = ", ".join(map(str, self.break_years))
+            parts.append(i18n.t("comparison.break", self.lang, years=years))
+        if self.outlier_years:
+            years = ", ".join(map(str, self.outlier_years))
+            parts.append(i18n.t("comparison.outlier", self.lang, years=years))
         if self.n_peers and not math.isnan(self.rank):
             level = self.region_code[:2] if self.region_code[:2] in ("LD", "PV", "CR", "GM") else ""
             order = "lowest" if self.indicator.better == "lower" else "highest"
@@ -115,9 +151,13 @@ def compute_indicator(
     year: int | None = None,
     source: str = "snapshot",
     lang: str = "en",
+    fallback: bool = False,
 ) -> IndicatorResult:
     """The indicator for ``region`` in ``year`` (default: the latest period with a figure);
-    its texts (value, comparison, caveats) in ``lang``."""
+    its texts (value, comparison, caveats) in ``lang``. With ``fallback``, a region without a
+    figure gets the latest figure of the nearest region it lies in (province, then landsdeel:
+    ``fallback_region_code``), never ranked among ``region``'s peers; the Netherlands' figure is
+    given whenever the table has one."""
     ind = check_indicator(indicator_id)
     i18n.check_lang(lang)
     reg.check_region(region, ("NL", "LD", "PV", "CR", "GM"))
@@ -128,6 +168,20 @@ def compute_indicator(
     if year is not None:
         own = own[own.year == year]
     with_value = own[own.value.notna()]
+    if with_value.empty and fallback and year is None:
+        for parent in reg.containing_regions(region):
+            rows = frame[(frame.region_code == parent) & frame.value.notna()]
+            if not rows.empty:
+                found = compute_indicator(indicator_id, parent, source=source, lang=lang)
+                return replace(
+                    found,
+                    region_code=region,
+                    region_name=reg.region_name(region),
+                    rank=math.nan,
+                    n_peers=0,
+                    fallback_region_code=parent,
+                    context_values=_context_values(frame, region, found.period_code, parent),
+                )
     if with_value.empty:
         tables = ", ".join(ind.tables)
         if year is not None:
@@ -136,8 +190,9 @@ def compute_indicator(
             )
         else:
             caveats.append(i18n.t("caveat.no_figure_any", lang, region=region, tables=tables))
-        row = own.iloc[-1] if not own.empty else None
-        return _result(ind, region, row, math.nan, 0, caveats, lang)
+        row = own.iloc[-1] if not own.empty else _latest_nl_row(frame)
+        result = _result(ind, region, row, math.nan, 0, caveats, lang)
+        return replace(result, value=math.nan)
     row = with_value.iloc[-1]
     if year is None and int(row.year) < DATED_BEFORE:
         why = i18n.declared(ind, "dated_reason", lang) or i18n.t("caveat.dated_no_reason", lang)
@@ -156,7 +211,35 @@ def compute_indicator(
     elif row.status == "berekend":
         caveats.append(i18n.t("caveat.berekend", lang))
     rank, n_peers = _rank(ind, frame, region, row.period_code)
-    return _result(ind, region, row, rank, n_peers, caveats, lang)
+    return replace(
+        _result(ind, region, row, rank, n_peers, caveats, lang),
+        context_values=_context_values(frame, region, str(row.period_code)),
+        break_years=tuple(row.break_years),
+        outlier_years=tuple(row.outlier_years),
+        confirmed_break_years=tuple(row.confirmed_break_years),
+        left_out_years=tuple(row.left_out_years),
+    )
+
+
+def _latest_nl_row(frame: pd.DataFrame) -> pd.Series | None:
+    """The Netherlands' latest row with a figure (its ``nl_value`` is the national figure)."""
+    rows = frame[(frame.region_code == reg.NETHERLANDS) & frame.value.notna()]
+    return rows.iloc[-1] if not rows.empty else None
+
+
+def _context_values(
+    frame: pd.DataFrame, region: str, period_code: str | None, skip: str | None = None
+) -> dict[str, float]:
+    """{containing region: its figure in ``period_code``} (province, landsdeel), leaving out
+    ``skip`` (the region whose figure is shown) and regions without a figure."""
+    if period_code is None:
+        return {}
+    rows = frame[frame.period_code == period_code].set_index("region_code").value.dropna()
+    return {
+        code: float(rows[code])
+        for code in reg.containing_regions(region)
+        if code != skip and code in rows.index
+    }
 
 
 def _note_text(note: str, lang: str) -> str:
@@ -194,6 +277,7 @@ def _rank(ind: Indicator, frame: pd.DataFrame, region: str, period_code: str) ->
         return math.nan, 0
     peers = reg.peers_of(region)
     values = frame[(frame.period_code == period_code) & frame.region_code.isin(peers)]
+    values = values[values.confirmed_break_years.map(len) == 0]  # spans a break: unranked
     values = values.set_index("region_code").value.dropna()
     if region not in values.index:
         return math.nan, 0
@@ -220,7 +304,7 @@ def headline_figures(
     """The theme's indicators for ``region`` vs NL: one row per indicator (texts in ``lang``)."""
     spec = load_themes()[check_theme(theme)]
     rows = [
-        result_row(compute_indicator(ind_id, region, source=source, lang=lang))
+        result_row(compute_indicator(ind_id, region, source=source, lang=lang, fallback=True))
         for ind_id in spec.indicators
     ]
     return pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
@@ -228,6 +312,11 @@ def headline_figures(
 
 def result_row(result: IndicatorResult) -> dict:
     ind = result.indicator
+    parents = (
+        [] if result.region_code == reg.NETHERLANDS else reg.containing_regions(result.region_code)
+    )
+    province = next((c for c in parents if c.startswith("PV")), None)
+    landsdeel = next((c for c in parents if c.startswith("LD")), None)
     return {
         "indicator_id": ind.id,
         "title": i18n.declared(ind, "title", result.lang),
@@ -245,14 +334,40 @@ def result_row(result: IndicatorResult) -> dict:
         "status": result.status,
         "table_id": ", ".join(ind.tables),
         "caveat": " | ".join(result.caveats),
+        "is_fallback": result.is_fallback,
+        "fallback_region_code": result.fallback_region_code,
+        "fallback_region_name": (
+            reg.region_name(result.fallback_region_code) if result.is_fallback else None
+        ),
+        "province_code": province,
+        "province_value": _figure_of(result, province),
+        "landsdeel_code": landsdeel,
+        "landsdeel_value": _figure_of(result, landsdeel),
+        "break_years": result.break_years,
+        "outlier_years": result.outlier_years,
+        "confirmed_break_years": result.confirmed_break_years,
+        "left_out_years": result.left_out_years,
     }
+
+
+def _figure_of(result: IndicatorResult, code: str | None) -> float:
+    """The figure of containing region ``code`` beside ``result`` (its own when it is the
+    fallback), NaN where there is none."""
+    if code is None:
+        return math.nan
+    if code == result.fallback_region_code:
+        return result.value
+    return result.context_values.get(code, math.nan)
 
 
 def region_profile(region: str, source: str = "snapshot", lang: str = "en") -> pd.DataFrame:
     """Key indicators (``region_profile`` in indicators.yaml) for ``region`` vs NL."""
-    reg.check_region(region, ("NL", "LD", "PV", "CR"))
+    reg.check_region(region, ("NL", "LD", "PV", "CR", "GM"))
     ids = load_indicators().region_profile
-    rows = [result_row(compute_indicator(i, region, source=source, lang=lang)) for i in ids]
+    rows = [
+        result_row(compute_indicator(i, region, source=source, lang=lang, fallback=True))
+        for i in ids
+    ]
     return pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
 
 
@@ -270,7 +385,7 @@ def sector_profile(
     codes = list(dict.fromkeys([*spec.sbi, *spec.sbi_broad]))
     wanted = list(dict.fromkeys([region, *(compare or [])]))
     for code in wanted:
-        reg.check_region(code, ("NL", "LD", "PV", "CR"))
+        reg.check_region(code, ("NL", "LD", "PV", "CR", "GM"))
     if not codes:
         return pd.DataFrame(columns=SECTOR_COLUMNS)
     jobs = _sector_jobs(source)
@@ -386,6 +501,18 @@ def _series(indicator_id, region_codes, start_year, end_year, source) -> pd.Data
         "region_code", key=lambda s: s.map(order), kind="stable"
     )
     return rows[SERIES_COLUMNS].reset_index(drop=True)
+
+
+def indicators_with_figures(
+    indicator_ids: list[str], region: str, source: str = "snapshot"
+) -> list[str]:
+    """Those of ``indicator_ids`` for which ``region`` itself has a figure in some period."""
+    found = []
+    for indicator_id in dict.fromkeys(indicator_ids):
+        frame = frames.indicator_frame(indicator_id, source)
+        if frame.loc[frame.region_code == region, "value"].notna().any():
+            found.append(indicator_id)
+    return found
 
 
 def indicator_levels(indicator_id: str, source: str = "snapshot") -> list[str]:

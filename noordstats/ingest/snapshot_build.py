@@ -301,6 +301,9 @@ def write_region_file(raw_dir: Path, target: Path) -> None:
     frame = regions.build_region_registry(raw_dir / REGION_CODE_LIST)
     with store.atomic_path(target) as tmp:
         frame.to_csv(tmp, index=False)
+    changes = regions.build_boundary_changes(raw_dir / REGION_CODE_LIST)
+    with store.atomic_path(target.parent / paths.BOUNDARY_CHANGES_NAME) as tmp:
+        changes.to_csv(tmp, index=False)
 
 
 def copy_provenance(decl: TableDeclaration, raw_dir: Path, folder: Path) -> None:

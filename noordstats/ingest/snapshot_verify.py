@@ -61,6 +61,10 @@ def verify_snapshot(raw_dir: Path | None = None) -> Verification:
                 table_id = path.name.removesuffix(".meta.json")
                 result.stale.append(f"{table_id}: in {shipped.snapshot_dir} but not declared")
         _compare_file(fresh.regions_file, shipped.regions_file, result)
+        changes = paths.BOUNDARY_CHANGES_NAME
+        _compare_file(
+            fresh.regions_file.parent / changes, shipped.regions_file.parent / changes, result
+        )
         for rel in GEO_FILES:
             name = Path(rel).name
             _compare_file(fresh.geo_dir / name, shipped.geo_dir / name, result)

@@ -23,6 +23,7 @@ import pandas as pd
 from noordstats import i18n, regions
 from noordstats.analysis import frames
 from noordstats.cbs_codes import describe_period
+from noordstats.declarations.indicators import load_indicators
 from noordstats.declarations.themes import Theme
 from noordstats.i18n import DEFAULT_LANG, t
 from noordstats.load import StaleDataWarning, TableOrigin
@@ -31,7 +32,8 @@ from noordstats.report.freshness import describe_freshness
 #: the columns of the figures tables (headline figures, region profile)
 FIGURE_TABLE_COLUMNS = [
     "indicator_id", "title", "value", "unit", "period", "status", "nl_value", "rank", "n_peers",
-    "table_id",
+    "table_id", "fallback_region_code", "province_code", "province_value", "landsdeel_code",
+    "landsdeel_value", "break_years", "confirmed_break_years", "left_out_years",
 ]  # fmt: skip
 SECTOR_TABLE_COLUMNS = [
     "region_code", "region_name", "sector_code", "sector_name", "year", "status",
@@ -76,6 +78,10 @@ STYLE = """<style>
 .noordstats-footer {border-top: 1px solid #ccc; margin-top: 1em; padding-top: 0.5em;
   font-size: 0.9em}
 .noordstats-note {color: #555; font-style: italic}
+.noordstats-card.fallback .value {color: #555}
+.noordstats-card .fallback-note {color: #7a4b00; font-weight: bold; font-size: 0.85em}
+figure.noordstats-chart {margin: 0.6em 0}
+figure.noordstats-chart figcaption {color: #333; font-size: 0.9em; margin-top: 0.3em}
 </style>"""
 
 
@@ -205,11 +211,13 @@ def show_headlines(headlines: pd.DataFrame, lang: str = DEFAULT_LANG) -> None:
         _show(f'<p class="noordstats-note">{_e(t("headlines.none", lang))}</p>')
         return
     cards = "".join(
-        '<div class="noordstats-card">'
+        f'<div class="noordstats-card{" fallback" if _is_true(r, "is_fallback") else ""}">'
         f'<div class="label">{_e(r.title)}</div><div class="value">{_e(r.value_text)}</div>'
-        f'<div class="meta">{_e(describe_period(r.period, lang, getattr(r, "status", None)))} · '
+        + _fallback_line(r, lang)
+        + f'<div class="meta">{_e(describe_period(r.period, lang, getattr(r, "status", None)))} · '
         f"{_e(r.comparison_text)}</div>"
-        f'<div class="meta">{_e(t("headlines.table", lang, table=r.table_id))}</div>'
+        + _context_line(r, lang)
+        + f'<div class="meta">{_e(t("headlines.table", lang, table=r.table_id))}</div>'
         + (
             f'<div class="meta dated">{_e(_dated(r.caveat, lang))}</div>'
             if _dated(r.caveat, lang)
@@ -219,6 +227,48 @@ def show_headlines(headlines: pd.DataFrame, lang: str = DEFAULT_LANG) -> None:
         for r in headlines.itertuples()
     )
     _show(f'<div class="noordstats-cards">{cards}</div>')
+
+
+def _is_true(row: Any, column: str) -> bool:
+    """A boolean column of a row (Python's or numpy's bool; missing is False)."""
+    return getattr(row, column, False) in (True,)
+
+
+def _fallback_line(row: Any, lang: str) -> str:
+    """ "only by province: Fryslân 1,00 kW per inhabitant" on a card whose figure is the
+    containing region's."""
+    if not _is_true(row, "is_fallback"):
+        return ""
+    code = str(row.fallback_region_code)
+    text = t(
+        "card.fallback",
+        lang,
+        level=t(f"level.singular.{code[:2]}", lang),
+        region=regions.region_name(code),
+        value=row.value_text,
+    )
+    return f'<div class="fallback-note">{_e(text)}</div>'
+
+
+def _context_line(row: Any, lang: str) -> str:
+    """The figures of the regions the report's region lies in, beside its own: "Fryslân 1,02 ·
+    Noord-Nederland 1,98" (the fallback region is already the card's figure)."""
+    parts = []
+    for level in ("province", "landsdeel"):
+        code = getattr(row, f"{level}_code", None)
+        value = getattr(row, f"{level}_value", None)
+        if not isinstance(code, str) or i18n.is_missing(value):
+            continue
+        if code == getattr(row, "fallback_region_code", None):
+            continue
+        number = i18n.number(float(value), lang, _decimals(row))
+        parts.append(t("card.context", lang, region=regions.region_name(code), value=number))
+    return f'<div class="meta context">{_e(" · ".join(parts))}</div>' if parts else ""
+
+
+def _decimals(row: Any) -> int | None:
+    ind = load_indicators().get(str(row.indicator_id))
+    return ind.decimals if ind is not None else None
 
 
 def _dated(caveat: object, lang: str = DEFAULT_LANG) -> str:
@@ -319,6 +369,11 @@ def localise_frame(frame: pd.DataFrame, lang: str = DEFAULT_LANG) -> pd.DataFram
             describe_period(c, lang, s) for c, s in zip(shown["period_code"], statuses, strict=True)
         ]
         shown.insert(shown.columns.get_loc("period_code") + 1, "period", words)
+    for column in shown.columns:
+        if shown[column].map(lambda v: isinstance(v, tuple)).any():  # years: "2014, 2018"
+            shown[column] = shown[column].map(
+                lambda v: ", ".join(map(str, v)) if isinstance(v, tuple) else v
+            )
     for column, prefix in (("verdict", "verdict"), ("status", "status")):
         if column in shown:
             shown[column] = [

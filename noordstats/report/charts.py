@@ -88,6 +88,9 @@ class Chart:
     data: pd.DataFrame
     figure: go.Figure | None
     note: str = ""
+    #: the chart's text alternative in the page's language: what it shows and its main
+    #: comparison, generated from ``data`` (shown as the chart's figcaption, its accessible name)
+    summary: str = ""
 
 
 def escape_text(value: Any) -> str:
@@ -174,15 +177,23 @@ def bar_sector_profile(
             for r in missing.itertuples()
         )
         note = t("chart.sector.missing", lang, pairs=pairs)
-    return Chart("sector-profile", title, data, figure, note)
+    summary = describe_sectors(data, title, lang)
+    return Chart("sector-profile", title, data, figure, note, summary)
 
 
-def line_trends(series: pd.DataFrame, title: str | None = None, lang: str = DEFAULT_LANG) -> Chart:
+def line_trends(
+    series: pd.DataFrame,
+    title: str | None = None,
+    lang: str = DEFAULT_LANG,
+    region: str | None = None,
+) -> Chart:
     """One line per region over the years. ``series``: ``indicators.indicator_series``.
 
     Levels (counts, amounts) of regions of different size are drawn as an index, first year =
     100 (``value_index``), so their growth compares; a share of the Netherlands is drawn without
-    Nederland itself (100% by definition). The CSV holds the rows drawn, values and index."""
+    Nederland itself (100% by definition). The CSV holds the rows drawn, values and index. The
+    chart's text names ``region``'s place among the regions drawn (default: the first one), and
+    none where it has no figure."""
     data = series.reindex(columns=[*TREND_CHART_COLUMNS, "value_index"]).reset_index(drop=True)
     if title is None:
         indicator = load_indicators().get(str(data.indicator_id.iloc[0])) if len(data) else None
@@ -222,9 +233,35 @@ def line_trends(series: pd.DataFrame, title: str | None = None, lang: str = DEFA
     finish_layout(figure, title, height=420, lang=lang)
     figure.update_layout(yaxis_title=unit)
     notes += _mark_table_breaks(figure, data, lang)
+    notes += _mark_boundary_breaks(figure, series, region or str(data.region_code.iloc[0]), lang)
     if data.year.nunique() <= 12:
         figure.update_xaxes(dtick=1)
-    return Chart(f"trend-{data.indicator_id.iloc[0]}", title, data, figure, " ".join(notes))
+    summary = describe_trend(data, title, lang, region)
+    return Chart(
+        f"trend-{data.indicator_id.iloc[0]}", title, data, figure, " ".join(notes), summary
+    )
+
+
+def _mark_boundary_breaks(
+    figure: go.Figure, series: pd.DataFrame, region: str, lang: str
+) -> list[str]:
+    """Where the report region's growth figures span a confirmed series break (a CBS boundary
+    change with an outlying change): a dotted line at the break year and a note."""
+    if "confirmed_break_years" not in series:
+        return []
+    own = series[series.region_code == region]
+    years = sorted({int(y) for years in own.confirmed_break_years for y in years})
+    for year in years:
+        figure.add_vline(
+            x=year - 0.5,
+            line_dash="dot",
+            line_color="#a05a00",
+            annotation_text=escape_text(t("chart.trend.boundary_mark", lang, region=region)),
+        )
+    if not years:
+        return []
+    name = str(own.region_name.iloc[0])
+    return [t("chart.trend.boundary_break", lang, region=name, years=", ".join(map(str, years)))]
 
 
 def _mark_table_breaks(figure: go.Figure, data: pd.DataFrame, lang: str) -> list[str]:
@@ -278,8 +315,10 @@ def bars_region_vs_nl(
     Netherlands', each on its own axis (the figures have different units).
     ``profile``: ``indicators.region_profile``."""
     title = t("chart.region_vs_nl.title", lang) if title is None else title
-    data = profile[["indicator_id", "title", "period", "unit", "value", "nl_value"]]
-    data = data.reset_index(drop=True)
+    data = profile.reindex(
+        columns=["indicator_id", "title", "period", "unit", "value", "nl_value",
+                 "fallback_region_code", "fallback_region_name"]
+    ).reset_index(drop=True)  # fmt: skip
     if data.empty:
         return Chart("region-vs-nl", title, data, None, t("chart.region_vs_nl.none", lang))
     columns = 2
@@ -291,8 +330,10 @@ def bars_region_vs_nl(
         horizontal_spacing=0.12,
         vertical_spacing=0.5 / rows,
     )
-    names = [escape_text(region_name), t("chart.netherlands", lang)]
     for index, r in enumerate(data.itertuples()):
+        # a figure of the province the region lies in is drawn under the province's name
+        shown = r.fallback_region_name if isinstance(r.fallback_region_name, str) else region_name
+        names = [escape_text(shown), t("chart.netherlands", lang)]
         figure.add_trace(
             go.Bar(
                 x=[r.value, r.nl_value],
@@ -314,7 +355,8 @@ def bars_region_vs_nl(
     note = ""
     if not missing.empty:
         note = t("chart.region_vs_nl.missing", lang, titles="; ".join(missing.title))
-    return Chart("region-vs-nl", title, data, figure, note)
+    summary = describe_region_vs_nl(data, title, region_name, lang)
+    return Chart("region-vs-nl", title, data, figure, note, summary)
 
 
 def bar_verdicts(claims: pd.DataFrame, title: str | None = None, lang: str = DEFAULT_LANG) -> Chart:
@@ -355,7 +397,7 @@ def bar_verdicts(claims: pd.DataFrame, title: str | None = None, lang: str = DEF
     )
     figure.update_xaxes(title_text=t("chart.verdicts.axis", lang), dtick=1)
     figure.update_yaxes(categoryorder="array", categoryarray=themes[::-1])
-    return Chart("verdicts", title, data, figure)
+    return Chart("verdicts", title, data, figure, summary=describe_verdicts(data, title, lang))
 
 
 def finish_layout(figure: go.Figure, title: str, height: int, lang: str = DEFAULT_LANG) -> None:
@@ -365,6 +407,109 @@ def finish_layout(figure: go.Figure, title: str, height: int, lang: str = DEFAUL
         height=height,
         separators=i18n.plotly_separators(lang),
     )
+
+
+def _n(value: Any, lang: str, decimals: int | None = None) -> str:
+    return i18n.number(float(value), lang, decimals) if not i18n.is_missing(value) else "–"
+
+
+def _decimals(indicator_id: Any) -> int | None:
+    indicator = load_indicators().get(str(indicator_id))
+    return indicator.decimals if indicator is not None else None
+
+
+def describe_trend(data: pd.DataFrame, title: str, lang: str, region: str | None = None) -> str:
+    """ "<title>, 2010–2023. In 2023: Noord-Nederland 1,98; Nederland 1,00. Noord-Nederland: 1e
+    van 4." from the rows a trend chart draws (its latest year, every region drawn; an index
+    chart says so)."""
+    measure = "value_index" if "value_index" in data else "value"
+    decimals = None if measure == "value_index" else _decimals(data.indicator_id.iloc[0])
+    latest = int(data.year.max())
+    rows = data[data.year == latest]
+    values = "; ".join(
+        t(
+            "chart.alt.pair",
+            lang,
+            region=r.region_name,
+            value=_n(getattr(r, measure), lang, decimals),
+        )
+        for r in rows.itertuples()
+    )
+    first = rows.iloc[0] if len(rows) else None
+    place = ""
+    own = region or data.region_code.iloc[0]  # the report's region: its place among those drawn
+    is_own = first is not None and first.region_code == own and own != NETHERLANDS
+    if is_own and len(rows) > 1 and not i18n.is_missing(first[measure]):
+        rank = int((rows[measure] > first[measure]).sum()) + 1
+        place = t("chart.alt.place", lang, region=first.region_name, rank=rank, n=len(rows))
+    if measure == "value_index":
+        title = t("chart.alt.as_index", lang, title=title, first=int(data.year.min()))
+    return t(
+        "chart.alt.trend", lang, title=title, first=int(data.year.min()), last=latest,
+        values=values, place=place,
+    )  # fmt: skip
+
+
+def describe_sectors(data: pd.DataFrame, title: str, lang: str) -> str:
+    """The first region's location quotient per sector (Nederland = 1) and its highest one."""
+    own = data[data.region_code == data.region_code.iloc[0]]
+    pairs = "; ".join(
+        t("chart.alt.pair", lang, region=r.sector_name, value=_n(r.location_quotient, lang, 2))
+        for r in own.itertuples()
+    )
+    return t("chart.alt.sectors", lang, title=title, region=own.region_name.iloc[0], pairs=pairs)
+
+
+def _shown_region(row: Any, region_name: str, lang: str) -> str:
+    """The region a profile figure is of: the report's, or the province it lies in."""
+    fallback = getattr(row, "fallback_region_name", None)
+    return t("chart.alt.only", lang, region=fallback) if isinstance(fallback, str) else region_name
+
+
+def describe_region_vs_nl(data: pd.DataFrame, title: str, region_name: str, lang: str) -> str:
+    """Each figure of the profile: the region's value and Nederland's."""
+    pairs = "; ".join(
+        t(
+            "chart.alt.vs_nl",
+            lang,
+            figure=r.title,
+            region=_shown_region(r, region_name, lang),
+            value=_n(r.value, lang, _decimals(r.indicator_id)),
+            nl=_n(r.nl_value, lang, _decimals(r.indicator_id)),
+        )
+        for r in data.itertuples()
+    )
+    return f"{title}. {pairs}."
+
+
+def describe_verdicts(data: pd.DataFrame, title: str, lang: str) -> str:
+    """How many claims got each verdict, over all themes."""
+    counts = data.groupby("verdict", sort=False, observed=True).claims.sum()
+    pairs = "; ".join(
+        t("chart.alt.pair", lang, region=verdict_name(v, lang), value=int(counts[v]))
+        for v in VERDICTS
+        if v in counts.index
+    )
+    return f"{title}. {pairs}."
+
+
+def describe_map(data: pd.DataFrame, title: str, highlight: str | None, lang: str) -> str:
+    """The map's highest and lowest area, and the highlighted region's figure where it has one."""
+    known = data.dropna(subset=["value"])
+    if known.empty:
+        return title
+    top = known.loc[known.value.idxmax()]
+    low = known.loc[known.value.idxmin()]
+    own = known[known.region_code == highlight]
+    text = t(
+        "chart.alt.map", lang, title=title, n=len(known),
+        high=t("chart.alt.pair", lang, region=top.region_name, value=_n(top.value, lang)),
+        low=t("chart.alt.pair", lang, region=low.region_name, value=_n(low.value, lang)),
+    )  # fmt: skip
+    if not own.empty:
+        r = own.iloc[0]
+        text += " " + t("chart.alt.pair", lang, region=r.region_name, value=_n(r.value, lang)) + "."
+    return text
 
 
 def show_chart(chart: Chart, lang: str = DEFAULT_LANG) -> None:
@@ -388,19 +533,28 @@ def render_note(text: str) -> str:
 def render_chart_html(chart: Chart, figure: dict[str, Any], lang: str = DEFAULT_LANG) -> str:
     """A ``div`` and the script that draws ``figure`` (the chart's figure as plotly JSON) into
     it with the page's plotly.js."""
-    return chart_html(chart.chart_id, figure, lang)
+    return chart_html(chart.chart_id, figure, lang, chart.summary or chart.title)
 
 
-def chart_html(chart_id: str, figure: dict[str, Any], lang: str = DEFAULT_LANG) -> str:
-    """The HTML of one chart: a ``div`` with a note that says how to get the chart where no
-    plotly.js is loaded (a page exported with plain ``--to html``, a mail reader), and a script
-    that replaces the note by the chart when plotly.js is there."""
+def chart_html(
+    chart_id: str, figure: dict[str, Any], lang: str = DEFAULT_LANG, summary: str = ""
+) -> str:
+    """The HTML of one chart: a ``figure`` holding a ``div`` with a note that says how to get
+    the chart where no plotly.js is loaded (a page exported with plain ``--to html``, a mail
+    reader), a script that replaces the note by the chart when plotly.js is there, and a
+    ``figcaption`` with the chart's text alternative (``summary``; else the figure's title),
+    which is the figure's accessible name and is printed with it."""
+    if not summary:
+        title = figure.get("layout", {}).get("title", {})
+        summary = html.unescape(str(title.get("text", ""))) if isinstance(title, dict) else ""
+    caption = html.escape(summary or t("chart.alt.unnamed", lang))
     digest = hashlib.sha1(json.dumps(figure, sort_keys=True).encode()).hexdigest()[:10]
     div_id = f"{chart_id}-{digest}"
     height = int(figure.get("layout", {}).get("height", 450))
     fallback = html.escape(t("chart.fallback", lang))
     return (
-        f'<div class="noordstats-chart" data-chart-id="{html.escape(chart_id)}">'
+        f'<figure class="noordstats-chart" data-chart-id="{html.escape(chart_id)}" '
+        f'aria-labelledby="{div_id}-caption">'
         f'<div id="{div_id}" class="plotly-graph-div" style="height:{height}px;width:100%">'
         f'<p class="noordstats-chart-fallback">{fallback}</p>'
         "</div><script>(function () {"
@@ -409,7 +563,9 @@ def chart_html(chart_id: str, figure: dict[str, Any], lang: str = DEFAULT_LANG) 
         "el.textContent = '';"
         f"Plotly.newPlot(el, {_script_json(figure.get('data', []))}, "
         f"{_script_json(figure.get('layout', {}))}, {_script_json(_CONFIG)});"
-        "})();</script></div>"
+        "})();</script>"
+        f'<figcaption id="{div_id}-caption" class="noordstats-chart-text">{caption}</figcaption>'
+        "</figure>"
     )
 
 

@@ -38,7 +38,10 @@ ul{margin:0;padding-left:1.1em}.verdict{display:inline-block;padding:0 .4em;bord
 margin:.1em 0;font-size:.9em}.ok{background:#d4edda}.pa{background:#fff3cd}.no{background:#f8d7da}
 .na{background:#e2e3e5}#m td{font-size:.85em;white-space:nowrap}#m th button{font:inherit;
 border:0;background:none;cursor:pointer;padding:0;text-align:left}#m th button:after{content:" ⇅";
-color:#999}i.c b{font-style:normal;font-weight:normal;display:inline-block;min-width:1.2em;
+color:#999}#m th[aria-sort=ascending] button:after{content:" ▲";color:#222}
+#m th[aria-sort=descending] button:after{content:" ▼";color:#222}
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+i.c b{font-style:normal;font-weight:normal;display:inline-block;min-width:1.2em;
 text-align:center;margin-right:1px;border-radius:3px}.controls{display:flex;flex-wrap:wrap;
 gap:.4em 1.2em;margin:.6em 0}.s{outline:2px solid #c88a00}a.p{font-size:.8em}
 .wrap{overflow-x:auto}
@@ -57,7 +60,11 @@ function sort(i){dir[i]=dir[i]?-dir[i]:1;var d=dir[i];rows.sort(function(a,b){
 if(i){var x=parseFloat(a.cells[i].dataset.v),y=parseFloat(b.cells[i].dataset.v);
 if(isNaN(x)!==isNaN(y))return isNaN(x)?1:-1;if(!isNaN(x)&&x!==y)return d*(y-x);}
 return (i?1:d)*(a.dataset.n<b.dataset.n?-1:a.dataset.n>b.dataset.n?1:0);});
-rows.forEach(function(r){m.tBodies[0].appendChild(r);});}
+rows.forEach(function(r){m.tBodies[0].appendChild(r);});
+var hs=m.tHead.rows[0].cells,up=i?d<0:d>0;Array.prototype.forEach.call(hs,function(h){
+h.removeAttribute('aria-sort');});hs[i].setAttribute('aria-sort',up?'ascending':'descending');
+var st=document.getElementById('m-status');st.textContent=st.dataset[i?(up?'low':'high'):
+(up?'az':'za')].replace('{column}',hs[i].textContent);}
 Array.prototype.forEach.call(m.tHead.rows[0].cells,function(h,i){var b=h.querySelector('button');
 if(b)b.addEventListener('click',function(){sort(i);});});
 [lv,co].forEach(function(e){e.addEventListener('change',show);});
@@ -85,9 +92,9 @@ def render_index(
     return (
         f'<!DOCTYPE html>\n<html lang="{_e(lang)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(t('index.title', lang))}</title><style>{_STYLE}</style></head><body>"
+        f"<title>{_e(t('index.title', lang))}</title><style>{_STYLE}</style></head><body><main>"
         + "".join(sections)
-        + "</body></html>\n"
+        + "</main></body></html>\n"
     )
 
 
@@ -305,8 +312,19 @@ def _matrix(entries: list[dict[str, Any]], lang: str) -> str:
         _controls(levels, columns, lang)
         + f'<div class="wrap"><table id="m"><thead><tr>{heads}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div>"
+        + _sort_status(lang)
         + f"<p class=meta>{_legend(lang)}</p><script>{_SCRIPT}</script>"
     )
+
+
+def _sort_status(lang: str) -> str:
+    """A polite live region that says, after each sort, by which column and in which order
+    (the sorted heading also carries ``aria-sort``); the words are the page's language."""
+    words = {
+        k: _e(t(f"index.sorted.{k}", lang, column="{column}")) for k in ("high", "low", "az", "za")
+    }
+    data = " ".join(f'data-{k}="{v}"' for k, v in words.items())
+    return f'<p id="m-status" class="sr" role="status" aria-live="polite" {data}></p>'
 
 
 def _controls(levels: list[str], columns: dict[str, str], lang: str) -> str:
@@ -353,8 +371,13 @@ def _cell(entry: dict[str, Any] | None, column: str, lang: str) -> str:
     figures = (entry.get("summary") or {}).get("figures") or []
     main = figures[0] if figures else {}
     value = main.get("value")
-    sort_key = f' data-v="{value!r}"' if isinstance(value, int | float) else ""
+    fallback = main.get("fallback_region_code")
+    # a containing region's figure is shown, but never sorted among the row's own level
+    sortable = isinstance(value, int | float) and not fallback
+    sort_key = f' data-v="{value!r}"' if sortable else ""
     text = main.get("value_text") or t("index.open", lang)
+    if fallback:
+        text = t("index.fallback", lang, value=text, region=fallback)
     stale = ' class="s"' if _is_stale(entry) else ""
     pdf = f' <a class=p href="{_e(entry["pdf"])}">pdf</a>' if entry.get("pdf") else ""
     counts = _counts(entry)

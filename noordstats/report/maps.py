@@ -16,6 +16,7 @@ from noordstats.analysis import indicators
 from noordstats.declarations.files import ConfigError
 from noordstats.declarations.indicators import load_indicators
 from noordstats.i18n import DEFAULT_LANG, t
+from noordstats.report import charts
 from noordstats.report.charts import Chart, escape_text, finish_layout
 
 MAP_COLOURSCALE = "Blues"
@@ -97,7 +98,8 @@ def map_regions(
     figure.update_xaxes(visible=False)
     figure.update_yaxes(visible=False, scaleanchor="x", scaleratio=MAP_ASPECT)
     note = t("map.grey", lang) if data.value.isna().any() else ""
-    return Chart(chart_id, title, data, figure, note)
+    summary = charts.describe_map(data, title, highlight, lang)
+    return Chart(chart_id, title, data, figure, note, summary)
 
 
 def _colour_bar(low: float, high: float, unit: str) -> go.Scatter:

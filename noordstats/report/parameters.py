@@ -24,7 +24,7 @@ from noordstats.errors import UserError
 from noordstats.load import SOURCES
 
 #: region levels a report can be about, and the levels it can be compared with
-REPORT_LEVELS = ("LD", "PV", "CR")
+REPORT_LEVELS = ("LD", "PV", "CR", "GM")
 COMPARE_LEVELS = ("NL", "LD", "PV", "CR")
 FIRST_YEAR = 1900
 
@@ -161,15 +161,21 @@ def _check_compare(name: str, value: Any) -> None:
 
 
 def _require_region(name: str, code: Any, levels: tuple[str, ...]) -> None:
-    known = regions.list_regions(levels)
-    if not isinstance(code, str) or code not in set(known.region_code):
+    known = set(regions.list_regions(tuple(lv for lv in levels if lv != "GM")).region_code)
+    if "GM" in levels:
+        known |= set(regions.northern_municipalities())
+    if not isinstance(code, str) or code not in known:
         raise ParameterError(f"unknown region {code!r} in {name}; valid: {describe_codes(levels)}")
 
 
 def describe_codes(levels: tuple[str, ...]) -> str:
-    """The region codes at ``levels`` in a short form: 'NL01, LD01, ..., PV31, CR01..CR40'."""
+    """The region codes at ``levels`` in a short form: 'NL01, LD01, ..., PV31, CR01..CR40' (and
+    'a northern municipality GM....' for GM: the snapshot holds the North's)."""
     parts = []
     for level in levels:
+        if level == "GM":
+            parts.append("a northern municipality (noordstats regions --level GM)")
+            continue
         codes = list(regions.list_regions((level,)).region_code)
         parts.append(f"{codes[0]}..{codes[-1]}" if len(codes) > 12 else ", ".join(codes))
     return ", ".join(parts)

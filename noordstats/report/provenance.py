@@ -129,6 +129,7 @@ def build_summary(
                 "value_text": r.value_text,
                 "period": str(r.period),
                 "status": getattr(r, "status", None),
+                "fallback_region_code": _code_or_none(getattr(r, "fallback_region_code", None)),
             }
             for r in figures.itertuples()
         ]
@@ -159,3 +160,7 @@ def emit_summary(
         f"{len(summary.get('verdicts', []))} verdict(s), {len(summary['tables'])} table(s)"
     )
     _display_bundle({SUMMARY_MIMETYPE: summary, "text/plain": text})
+
+
+def _code_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -32,6 +32,7 @@ from typing import Any
 from tqdm import tqdm
 
 from noordstats import i18n, paths, regions, stopping
+from noordstats.analysis import indicators
 from noordstats.declarations.claims import load_claims
 from noordstats.declarations.indicators import load_indicators, region_profile_tables
 from noordstats.declarations.themes import load_themes, tables_used, theme_ids
@@ -87,6 +88,10 @@ def plan_report(kind: str, region: str, overrides: dict[str, Any] | None = None)
             tables = region_profile_tables()
     else:
         notebook = paths.NOTEBOOKS_DIR / "theme.ipynb"
+        if region[:2] in {"CR", "GM"} and "compare" not in overrides:
+            parameters.check_values(region=region)
+            # a COROP area or municipality is drawn beside its province, landsdeel and NL
+            overrides["compare"] = [regions.NETHERLANDS, *regions.containing_regions(region)]
         values = parameters.validate_request(
             notebook, {"theme": kind, "region": region, **overrides}
         )
@@ -94,8 +99,35 @@ def plan_report(kind: str, region: str, overrides: dict[str, Any] | None = None)
         name = f"theme-{kind}-{values['region']}{name_suffix(lang)}"
         label = i18n.declared(load_themes()[kind], "title", lang)
         tables = tables_used(kind)
+    if values["region"].startswith("GM"):
+        _require_municipal_figures(kind, values["region"])
     title = f"{label} — {regions.region_name(values['region'])}"
     return ReportSpec(name, _kind_of(kind), notebook, values, title, list(dict.fromkeys(tables)))
+
+
+def report_indicators(kind: str) -> list[str]:
+    """The indicators a report shows: a theme's, the region profile's, or every claim's."""
+    if kind == "region_profile":
+        return list(load_indicators().region_profile)
+    if kind == "claims":
+        return [i for claim in load_claims() for i in claim.indicators]
+    return list(load_themes()[kind].indicators)
+
+
+def _require_municipal_figures(kind: str, region: str) -> None:
+    """A municipality's report only where the snapshot has figures of that municipality for it
+    (bad input otherwise: one line naming the reports that have)."""
+    if indicators.indicators_with_figures(report_indicators(kind), region):
+        return
+    having = [
+        k
+        for k in report_kinds()
+        if indicators.indicators_with_figures(report_indicators(k), region)
+    ]
+    raise parameters.ParameterError(
+        f"no CBS figures for municipality {region} in report {kind!r} in the shipped tables; "
+        f"reports with figures for {region}: {', '.join(having) or 'none'}"
+    )
 
 
 def _kind_of(kind: str) -> str:
