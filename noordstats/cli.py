@@ -110,7 +110,7 @@ def _forget_declarations() -> None:
         "noordstats.declarations.themes": ["load_themes"],
         "noordstats.declarations.claims": ["load_claims"],
         "noordstats.analysis.frames": ["load_cached", "indicator_frame"],
-        "noordstats.report.manifest": ["compute_code_hash"],
+        "noordstats.report.runner.manifest": ["compute_code_hash"],
     }
     for module_name, names in cached.items():
         module = sys.modules.get(module_name)

@@ -20,7 +20,7 @@ from noordstats.declarations.tables import (
     declarations,
 )
 from noordstats.load import load_table
-from noordstats.report import charts, provenance
+from noordstats.report.page import charts, provenance
 
 NEW, OLD = "85268NED", "83523NED"
 

@@ -17,7 +17,7 @@ from noordstats.analysis import frames
 from noordstats.declarations.claims import METRICS, VERDICTS, load_claims
 from noordstats.declarations.indicators import load_indicators
 from noordstats.declarations.themes import load_themes
-from noordstats.report import blocks, charts
+from noordstats.report.page import blocks, charts
 
 #: keys whose two texts may use different placeholders (and why)
 PLACEHOLDERS_MAY_DIFFER = {

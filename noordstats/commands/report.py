@@ -156,7 +156,7 @@ def run_one(args: argparse.Namespace) -> int:
 
 def _run_one(args: argparse.Namespace) -> int:
     # deferred: every command module is imported for --help; start-up stays fast
-    from noordstats.report import suite
+    from noordstats.report.runner import suite
 
     overrides: dict[str, Any] = dict(parse_parameter(p) for p in args.parameter)
     if args.compare:
@@ -178,7 +178,7 @@ def run_many(args: argparse.Namespace) -> int:
 
 def _run_many(args: argparse.Namespace) -> int:
     # deferred: every command module is imported for --help; start-up stays fast
-    from noordstats.report import suite
+    from noordstats.report.runner import suite
 
     jobs = parse_jobs(args.jobs)
     if args.only:
@@ -195,15 +195,15 @@ def _run_many(args: argparse.Namespace) -> int:
 
 def _render(specs: list, args: argparse.Namespace, jobs: int | None) -> int:
     # deferred: every command module is imported for --help; start-up stays fast
-    from noordstats.report import suite
-    from noordstats.report.index_page import index_name
+    from noordstats.report.runner import suite
+    from noordstats.report.runner.index_page import index_name
 
     folder = suite.output_folder(args.out, args.dated)
     check_output_folder(folder)
     timeout = parse_timeout(args.timeout)
     if args.pdf:
         # deferred: only a run that prints PDFs needs it
-        from noordstats.report import pdf
+        from noordstats.report.runner import pdf
 
         pdf.find_chromium()  # none: one line naming the install command, exit 2, nothing written
     started = time.perf_counter()

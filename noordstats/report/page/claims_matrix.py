@@ -16,7 +16,7 @@ from noordstats import i18n
 from noordstats import regions as reg
 from noordstats.analysis.claims import all_regions
 from noordstats.i18n import DEFAULT_LANG
-from noordstats.report.blocks import VERDICT_CLASSES
+from noordstats.report.page.blocks import VERDICT_CLASSES
 
 STYLE = """<style>
 .noordstats-matrix table {border-collapse: collapse; font-size: 0.8em}

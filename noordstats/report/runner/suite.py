@@ -6,9 +6,9 @@ scorecard and the region profile for each region, then ``index.html``. Reports a
 listed in ``index-en.html``, so both languages can live in one folder. Reports run in a pool of
 worker processes (papermill and nbconvert are imported once per worker, not once per report). A
 report that fails is marked failed; the others finish. Only reports whose inputs changed are
-rendered again (see :mod:`noordstats.report.manifest`). One run at a time writes to an output
-folder: a second run waits for the first (:mod:`noordstats.report.folder_lock`), then finds the
-fresh reports current and skips them.
+rendered again (see :mod:`noordstats.report.runner.manifest`). One run at a time writes to an
+output folder: a second run waits for the first (:mod:`noordstats.report.runner.folder_lock`),
+then finds the fresh reports current and skips them.
 
 Stopping (see :mod:`noordstats.stopping`): on SIGINT or SIGTERM the workers and their kernels are
 ended within a second or two, no new report starts, and what finished stays: each report's
@@ -16,7 +16,7 @@ files are moved into place and its manifest entry written in one step that a sig
 cut in half. The index marks the reports that were not rendered "not rendered: interrupted",
 and :class:`stopping.Interrupted` carries on to the command with ``results`` attached. Workers
 only stage files; only this process, holding the folder's lock, publishes them
-(:func:`noordstats.report.worker.publish`).
+(:func:`noordstats.report.runner.worker.publish`).
 """
 
 from __future__ import annotations
@@ -34,18 +34,19 @@ from noordstats import i18n, paths, regions, stopping
 from noordstats.declarations.claims import load_claims
 from noordstats.declarations.indicators import load_indicators, region_profile_tables
 from noordstats.declarations.themes import load_themes, tables_used, theme_ids
-from noordstats.report import export, parameters
-from noordstats.report.folder_lock import output_lock
-from noordstats.report.index_page import index_name, render_index
-from noordstats.report.manifest import (
+from noordstats.report.page import parameters
+from noordstats.report.runner import export
+from noordstats.report.runner.folder_lock import output_lock
+from noordstats.report.runner.index_page import index_name, render_index
+from noordstats.report.runner.manifest import (
     compute_inputs_hash,
     is_current,
     read_manifest,
     table_changes,
     write_manifest,
 )
-from noordstats.report.pool import render_in_workers
-from noordstats.report.worker import TMP_PREFIX, ReportSpec, publish
+from noordstats.report.runner.pool import render_in_workers
+from noordstats.report.runner.worker import TMP_PREFIX, ReportSpec, publish
 from noordstats.storage import store
 
 OTHER_KINDS = ("claims", "region_profile")

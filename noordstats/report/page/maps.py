@@ -16,7 +16,7 @@ from noordstats.analysis import indicators
 from noordstats.declarations.files import ConfigError
 from noordstats.declarations.indicators import load_indicators
 from noordstats.i18n import DEFAULT_LANG, t
-from noordstats.report.charts import Chart, escape_text, finish_layout
+from noordstats.report.page.charts import Chart, escape_text, finish_layout
 
 MAP_COLOURSCALE = "Blues"
 

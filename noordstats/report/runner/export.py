@@ -32,7 +32,7 @@ import plotly
 
 from noordstats import paths
 from noordstats.i18n import DEFAULT_LANG, LANGS
-from noordstats.report.summary import SUMMARY_TAG, read_summary
+from noordstats.report.page.summary import SUMMARY_TAG, read_summary
 from noordstats.storage import store
 
 if TYPE_CHECKING:  # nbformat imports jsonschema (~1 s): not needed to plan or skip reports
@@ -85,7 +85,7 @@ def chart_outputs_to_html(notebook: Any) -> Any:
     """Give every plotly output without an HTML part the chart's HTML (in the report's
     language), so a page exported from an executed notebook draws every chart."""
     # deferred: charts imports plotly's figure classes and pandas; only an export needs them
-    from noordstats.report.charts import chart_html
+    from noordstats.report.page.charts import chart_html
 
     lang = report_language(notebook)
     for index, cell in enumerate(notebook.cells):
@@ -152,7 +152,7 @@ def exporter_class() -> type:
 
         def __init__(self, **kwargs: Any) -> None:
             super().__init__(**kwargs)
-            # the summary cell is for the suite (noordstats.report.summary), not for the reader
+            # the summary cell is for the suite (noordstats.report.page.summary), not for the reader
             self.register_preprocessor(
                 TagRemovePreprocessor(
                     remove_cell_tags={SUMMARY_TAG, NOTEBOOK_ONLY_TAG}, enabled=True
@@ -189,7 +189,7 @@ def exporter_class() -> type:
 
 
 def __getattr__(name: str) -> Any:
-    """``noordstats.report.export.NoordstatsExporter`` (the entry point) without importing
+    """``noordstats.report.runner.export.NoordstatsExporter`` (the entry point) without importing
     nbconvert when this module is imported."""
     if name == "NoordstatsExporter":
         return exporter_class()

@@ -18,7 +18,7 @@ from typing import Any
 from noordstats import i18n
 from noordstats.declarations.themes import theme_ids
 from noordstats.i18n import DEFAULT_LANG, t
-from noordstats.report.summary import describe_stale
+from noordstats.report.page.summary import describe_stale
 
 KIND_ORDER = {"theme": 0, "claims": 1, "region_profile": 2}
 VERDICT_ORDER = ["supported", "partly supported", "not supported", "insufficient data",

@@ -36,7 +36,7 @@ from noordstats.declarations.indicators import load_indicators
 from noordstats.declarations.themes import Theme, load_themes
 from noordstats.i18n import DEFAULT_LANG, t
 from noordstats.regions import NETHERLANDS
-from noordstats.report.blocks import csv_payload, verdict_name
+from noordstats.report.page.blocks import csv_payload, verdict_name
 
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
 

@@ -39,8 +39,8 @@ from typing import Any
 from noordstats import stopping
 from noordstats.i18n import DEFAULT_LANG
 from noordstats.load import StaleDataWarning
-from noordstats.report import export, pdf
-from noordstats.report.summary import data_date, latest_period, read_summary, stale_text
+from noordstats.report.page.summary import data_date, latest_period, read_summary, stale_text
+from noordstats.report.runner import export, pdf
 
 TMP_PREFIX = ".tmp-"
 KERNEL_NAME = "python3"

@@ -25,7 +25,7 @@ from noordstats.analysis import frames
 from noordstats.declarations.themes import Theme
 from noordstats.i18n import DEFAULT_LANG, t
 from noordstats.load import StaleDataWarning, TableOrigin
-from noordstats.report.summary import describe_stale
+from noordstats.report.page.summary import describe_stale
 
 #: the columns of the figures tables (headline figures, region profile)
 FIGURE_TABLE_COLUMNS = [

@@ -1,11 +1,11 @@
 """The one machine-readable result of a report: the notebook emits it, the suite reads it.
 
 The last cell of every report notebook (tagged ``noordstats-summary``) calls
-:func:`noordstats.report.provenance.emit_summary` with what the page shows: headline figures, claim
-verdicts and the tables with where their rows came from. It is displayed as a JSON output of its own
-MIME type beside a one-line text for JupyterLab; the HTML export leaves that cell out. The suite
-reads it back with :func:`read_summary`, so the index, the manifest and the command line state
-exactly what the page states, for snapshot, cached and live data alike.
+:func:`noordstats.report.page.provenance.emit_summary` with what the page shows: headline
+figures, claim verdicts and the tables with where their rows came from. It is displayed as a JSON
+output of its own MIME type beside a one-line text for JupyterLab; the HTML export leaves that
+cell out. The suite reads it back with :func:`read_summary`, so the index, the manifest and the
+command line state exactly what the page states, for snapshot, cached and live data alike.
 """
 
 from __future__ import annotations

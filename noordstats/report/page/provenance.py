@@ -1,5 +1,5 @@
 """The end of every report: where its figures come from (the provenance footer) and the
-machine-readable summary the suite reads (:mod:`noordstats.report.summary`)."""
+machine-readable summary the suite reads (:mod:`noordstats.report.page.summary`)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pandas as pd
 from noordstats import i18n
 from noordstats.declarations.tables import get_declaration
 from noordstats.i18n import DEFAULT_LANG, t
-from noordstats.report.blocks import _display_bundle, _e, _show, licence_line, table_origins
-from noordstats.report.summary import SUMMARY_MIMETYPE
+from noordstats.report.page.blocks import _display_bundle, _e, _show, licence_line, table_origins
+from noordstats.report.page.summary import SUMMARY_MIMETYPE
 from noordstats.storage import store
 
 
@@ -135,7 +135,7 @@ def emit_summary(
     lang: str = DEFAULT_LANG,
     distinctive: dict[str, int] | None = None,
 ) -> None:
-    """Display the report's machine-readable summary (see :mod:`noordstats.report.summary`);
+    """Display the report's machine-readable summary (see :mod:`noordstats.report.page.summary`);
     the last cell of a report notebook, tagged ``noordstats-summary``."""
     summary = build_summary(table_ids, source, figures, verdicts, lang, distinctive)
     text = (
