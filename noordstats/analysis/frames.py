@@ -240,7 +240,8 @@ def _chained_cagr(merged: pd.DataFrame, span: int) -> pd.Series:
         index="year", columns=["region_code", "period_index"], values="value", dropna=False
     )
     wide = wide.reindex(range(int(wide.index.min()), int(wide.index.max()) + 1))
-    logs = np.log1p(wide / 100.0).rolling(span, min_periods=span).sum()
-    cagr = (np.expm1(logs / span) * 100.0).stack(["region_code", "period_index"], future_stack=True)
+    cagr = arithmetic.compute_chained_cagr_pct(wide, span).stack(
+        ["region_code", "period_index"], future_stack=True
+    )
     keys = pd.MultiIndex.from_arrays([merged.year, merged.region_code, merged.period_index])
     return pd.Series(cagr.reindex(keys).to_numpy(), index=merged.index, dtype=float)

@@ -71,10 +71,3 @@ def read_verdict_history(path: Path) -> list[VerdictChange]:
 @cache
 def load_verdict_history() -> list[VerdictChange]:
     return read_verdict_history(paths.VERDICT_HISTORY_FILE)
-
-
-def changes_of(claim_id: str) -> list[VerdictChange]:
-    """A claim's recorded changes, oldest first."""
-    return sorted(
-        (c for c in load_verdict_history() if c.claim_id == claim_id), key=lambda c: c.date
-    )

@@ -96,11 +96,6 @@ def escape_text(value: Any) -> str:
     return html.escape(str(value), quote=False)
 
 
-def format_number(value: float, lang: str = DEFAULT_LANG, decimals: int | None = None) -> str:
-    """Four significant digits, but large counts in full (``1.774.603``, not ``1,775e+06``)."""
-    return i18n.number(value, lang, decimals)
-
-
 def _status(status: Any, lang: str) -> str:
     key = f"status.{status}"
     return t(key, lang) if i18n.has(key) else str(status)
