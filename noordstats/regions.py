@@ -10,13 +10,15 @@ import json
 import re
 from functools import cache
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from noordstats import paths
 from noordstats.cbs_codes import CodeError, region_level, strip_key
 from noordstats.errors import UserError
 from noordstats.storage import rawfiles
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 NORTH = "LD01"
 NETHERLANDS = "NL01"
@@ -41,6 +43,9 @@ class RegionError(UserError):
 def build_region_registry(codes_json: Path) -> pd.DataFrame:
     """CBS ``codes-RegioS.json`` (OData v4, plain or ``.gz``) -> one row per NL/LD/PV/CR/GM code
     with its parents."""
+    # deferred: pandas takes ~0.7 s to import; `noordstats --help` and `--version` do not need it
+    import pandas as pd
+
     items = json.loads(rawfiles.read_text(codes_json, encoding="utf-8"))["value"]
     rows = []
     for item in items:
@@ -82,6 +87,9 @@ def build_region_registry(codes_json: Path) -> pd.DataFrame:
 @cache
 def load_regions() -> pd.DataFrame:
     """The shipped region registry (``data/snapshot/regions.csv``)."""
+    # deferred: pandas takes ~0.7 s to import; `noordstats --help` and `--version` do not need it
+    import pandas as pd
+
     return pd.read_csv(paths.REGIONS_FILE, dtype=str, keep_default_na=False).replace("", None)
 
 

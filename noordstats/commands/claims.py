@@ -4,8 +4,7 @@ one region, a list of regions, or every landsdeel and province (``--all-regions`
 from __future__ import annotations
 
 import argparse
-
-import pandas as pd
+import math
 
 from noordstats.commands.output import FORMATS, add_theme_option, check_format, print_frame
 from noordstats.errors import UsageError
@@ -61,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
 def readings_text(readings: list[dict]) -> str:
     """'title: figure (period; source) -> verdict' per reading, ' || ' between readings."""
     if not isinstance(readings, list):
-        return "" if readings is None or pd.isna(readings) else str(readings)
+        missing = readings is None or (isinstance(readings, float) and math.isnan(readings))
+        return "" if missing else str(readings)
     return " || ".join(
         f"{r['title']}: {r['figure_text']} ({r['period']}; {r['source']}) -> {r['verdict']}"
         for r in readings

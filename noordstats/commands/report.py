@@ -19,7 +19,7 @@ from typing import Any
 
 from noordstats import i18n, paths, stopping
 from noordstats.errors import UsageError
-from noordstats.load import SOURCES
+from noordstats.storage import SOURCES
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from noordstats import __version__, paths
 from noordstats.errors import UsageError
-from noordstats.storage import store
 
 README = """\
 # noordstats working folder
@@ -77,6 +76,9 @@ def planned_files(folder: Path) -> dict[Path, Path | str]:
 
 
 def run_init(args: argparse.Namespace) -> int:
+    # deferred: the store imports pandas (~0.7 s); `noordstats --help` does not need it
+    from noordstats.storage import store
+
     folder = args.folder.absolute()
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"init: {args.folder} is a file, not a folder")
