@@ -55,6 +55,8 @@ CLAIMS_DOC_FILE = PROJECT_DIR / "docs" / "claims.md"
 
 PACKAGED_NOTEBOOKS_DIR = RESOURCES_DIR / "notebooks"
 REPORT_TEMPLATES_DIR = PACKAGE_DIR / "report" / "templates"
+#: every CSS rule of the pages and the index
+REPORT_CSS_FILE = REPORT_TEMPLATES_DIR / "noordstats_report" / "report.css"
 DOCS_DIR = PROJECT_DIR / "docs"
 
 HOME_ENV = "NOORDSTATS_HOME"

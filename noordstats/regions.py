@@ -30,6 +30,18 @@ ALL_LEVELS = ("NL", "LD", "PV", "CR", "GM")
 #: Levels kept in the embedded snapshot (municipalities only for the North).
 SNAPSHOT_LEVELS = ("NL", "LD", "PV", "CR")
 
+#: Levels below the country (a region is ranked among its level's regions).
+SUBNATIONAL_LEVELS = ALL_LEVELS[1:]
+
+#: Levels a report can be about (the country is what a report compares with).
+REPORT_LEVELS = ("LD", "PV", "CR")
+
+#: Levels whose every region the claims are evaluated for (landsdelen and provinces).
+PEER_LEVELS = ("LD", "PV")
+
+#: Levels named one by one in a message (COROP areas and municipalities are summarised).
+NAMED_LEVELS = ("NL", "LD", "PV")
+
 #: Older CBS titles that current code lists no longer carry.
 TITLE_ALIASES = {"Friesland (PV)": "PV21", "Friesland": "PV21"}
 
@@ -104,7 +116,7 @@ def _by_title() -> dict[str, str]:
     regions = load_regions()
     mapping = {"Nederland": NETHERLANDS}
     for r in regions.itertuples():
-        if r.region_level in {"LD", "PV", "CR"}:
+        if r.region_level in REPORT_LEVELS:
             mapping[r.cbs_title] = r.region_code
     mapping.update({k: v for k, v in TITLE_ALIASES.items() if "(" in k})
     return mapping
@@ -149,7 +161,7 @@ def region_name(code: str) -> str:
 
 def _unknown_region_message(code: str, levels: tuple[str, ...]) -> str:
     """One line naming the codes valid at ``levels`` (COROP and GM summarised)."""
-    valid = list(list_regions(tuple(lv for lv in levels if lv in {"NL", "LD", "PV"})).region_code)
+    valid = list(list_regions(tuple(lv for lv in levels if lv in NAMED_LEVELS)).region_code)
     if "CR" in levels:
         valid.append("CR01..CR40")
     if "GM" in levels:
@@ -166,7 +178,7 @@ def check_region(code: str, levels: tuple[str, ...] = ALL_LEVELS) -> str:
     return code
 
 
-def list_regions(levels: tuple[str, ...] = ("NL", "LD", "PV", "CR")) -> pd.DataFrame:
+def list_regions(levels: tuple[str, ...] = SNAPSHOT_LEVELS) -> pd.DataFrame:
     regions = load_regions()
     return regions[regions.region_level.isin(levels)].reset_index(drop=True)
 

@@ -19,8 +19,9 @@ import pandas as pd
 from noordstats import i18n
 from noordstats import regions as reg
 from noordstats.analysis.indicators import IndicatorResult, compute_indicator
-from noordstats.declarations.claims import VERDICTS, Claim, Condition, Rule, load_claims
+from noordstats.declarations.claims import Claim, Condition, Rule, load_claims
 from noordstats.declarations.themes import check_theme
+from noordstats.declarations.verdicts import VERDICTS, Verdict
 
 CLAIM_COLUMNS = [
     "claim_id", "section", "theme", "quote_nl", "claim_en", "claim", "region_code", "region_name",
@@ -29,7 +30,7 @@ CLAIM_COLUMNS = [
     "robustness", "meets_rule", "readings",
 ]  # fmt: skip
 #: the verdicts a figure can give (the others say there is none)
-JUDGED = ("supported", "partly supported", "not supported")
+JUDGED = tuple(v.value for v in Verdict if v.is_judged)
 ROBUSTNESS = ("robust", "sensitive", "single reading", "-")
 
 
@@ -39,7 +40,7 @@ def evaluate_claims(
     """Every claim (or a theme's claims) with its figure, comparison and verdict for ``region``.
     ``verdict`` is one of :data:`VERDICTS` whatever the language; the texts (``claim``, figure,
     comparison, rule, definition, caveats) are in ``lang``. ``quote_nl`` is the paper's words."""
-    reg.check_region(region, ("NL", "LD", "PV", "CR"))
+    reg.check_region(region, reg.SNAPSHOT_LEVELS)
     i18n.check_lang(lang)
     claims = load_claims()
     if theme is not None:
@@ -51,7 +52,7 @@ def evaluate_claims(
 
 def all_regions() -> list[str]:
     """Every landsdeel and province (16 regions), the North first."""
-    codes = reg.list_regions(("LD", "PV")).region_code.tolist()
+    codes = reg.list_regions(reg.PEER_LEVELS).region_code.tolist()
     return [reg.NORTH, *(c for c in codes if c != reg.NORTH)]
 
 
@@ -63,7 +64,7 @@ def evaluate_claims_regions(
     evaluated; the indicator frames are computed once for all of them."""
     wanted = list(dict.fromkeys(regions))
     for code in wanted:
-        reg.check_region(code, ("NL", "LD", "PV", "CR"))
+        reg.check_region(code, reg.SNAPSHOT_LEVELS)
     if theme is not None:
         check_theme(theme)
     i18n.check_lang(lang)

@@ -185,7 +185,7 @@ def indicator_frame(indicator_id: str, source: str = "snapshot") -> pd.DataFrame
     merged["region_level"] = levels
     nl_values = merged.loc[merged.region_code == NL].set_index("period_code").value
     merged["nl_value"] = merged.period_code.map(nl_values)
-    merged = merged[levels.isin(["NL", "LD", "PV", "CR", "GM"])]
+    merged = merged[levels.isin(reg.ALL_LEVELS)]
     out = merged[FRAME_COLUMNS].sort_values(
         ["region_code", "year", "period_index"], ignore_index=True
     )

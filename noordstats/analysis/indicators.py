@@ -73,7 +73,7 @@ class IndicatorResult:
             nl_text = format_value(self.nl_value, self.indicator, self.lang)
             parts.append(i18n.t("comparison.nl", self.lang, value=nl_text))
         if self.n_peers and not math.isnan(self.rank):
-            level = self.region_code[:2] if self.region_code[:2] in ("LD", "PV", "CR", "GM") else ""
+            level = self.region_code[:2] if self.region_code[:2] in reg.SUBNATIONAL_LEVELS else ""
             order = "lowest" if self.indicator.better == "lower" else "highest"
             parts.append(
                 i18n.t(
@@ -117,7 +117,7 @@ def compute_indicator(
     its texts (value, comparison, caveats) in ``lang``."""
     ind = check_indicator(indicator_id)
     i18n.check_lang(lang)
-    reg.check_region(region, ("NL", "LD", "PV", "CR", "GM"))
+    reg.check_region(region, reg.ALL_LEVELS)
     frame = frames.indicator_frame(indicator_id, source)
     caveats = _table_caveats(ind, lang)
     own = frame[frame.region_code == region]
@@ -247,7 +247,7 @@ def result_row(result: IndicatorResult) -> dict:
 
 def region_profile(region: str, source: str = "snapshot", lang: str = "en") -> pd.DataFrame:
     """Key indicators (``region_profile`` in indicators.yaml) for ``region`` vs NL."""
-    reg.check_region(region, ("NL", "LD", "PV", "CR"))
+    reg.check_region(region, reg.SNAPSHOT_LEVELS)
     ids = load_indicators().region_profile
     rows = [result_row(compute_indicator(i, region, source=source, lang=lang)) for i in ids]
     return pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
@@ -267,7 +267,7 @@ def sector_profile(
     codes = list(dict.fromkeys([*spec.sbi, *spec.sbi_broad]))
     wanted = list(dict.fromkeys([region, *(compare or [])]))
     for code in wanted:
-        reg.check_region(code, ("NL", "LD", "PV", "CR"))
+        reg.check_region(code, reg.SNAPSHOT_LEVELS)
     if not codes:
         return pd.DataFrame(columns=SECTOR_COLUMNS)
     jobs = _sector_jobs(source)
@@ -362,7 +362,7 @@ def indicator_series(
 def _series(indicator_id, region_codes, start_year, end_year, source) -> pd.DataFrame:
     ind = check_indicator(indicator_id)
     for code in region_codes:
-        reg.check_region(code, ("NL", "LD", "PV", "CR", "GM"))
+        reg.check_region(code, reg.ALL_LEVELS)
     frame = frames.indicator_frame(indicator_id, source)
     rows = frame[frame.region_code.isin(region_codes)]
     if start_year is not None:
@@ -390,7 +390,7 @@ def indicator_levels(indicator_id: str, source: str = "snapshot") -> list[str]:
     check_indicator(indicator_id)
     frame = frames.indicator_frame(indicator_id, source)
     levels = set(frame.loc[frame.value.notna(), "region_level"]) - {"NL"}
-    return [level for level in ("LD", "PV", "CR", "GM") if level in levels]
+    return [level for level in reg.SUBNATIONAL_LEVELS if level in levels]
 
 
 def map_values(

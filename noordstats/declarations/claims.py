@@ -18,15 +18,7 @@ from noordstats import paths
 from noordstats.declarations.files import Strict, fail, read_file_model, validate_entries
 from noordstats.declarations.indicators import Indicator, load_indicators, unknown_indicator
 from noordstats.declarations.themes import theme_ids
-
-VERDICTS = [
-    "supported",
-    "partly supported",
-    "not supported",
-    "insufficient data",
-    "not testable",
-]
-
+from noordstats.declarations.verdicts import VERDICTS  # noqa: F401 (re-exported)
 
 METRICS = {
     "value": "the region's figure",

@@ -20,12 +20,13 @@ from typing import Any
 
 import pandas as pd
 
-from noordstats import i18n, regions
+from noordstats import i18n, paths, regions
 from noordstats.analysis import frames
+from noordstats.declarations import verdicts
 from noordstats.declarations.themes import Theme
 from noordstats.i18n import DEFAULT_LANG, t
 from noordstats.load import StaleDataWarning, TableOrigin
-from noordstats.report.page.summary import describe_stale
+from noordstats.report.page.summary import OUTPUT_METADATA_KEY, describe_stale
 
 #: the columns of the figures tables (headline figures, region profile)
 FIGURE_TABLE_COLUMNS = [
@@ -41,50 +42,25 @@ CLAIM_TABLE_COLUMNS = [
     "sources",
 ]  # fmt: skip
 
-#: verdict -> CSS class of its badge
-VERDICT_CLASSES = {
-    "supported": "ok",
-    "partly supported": "partly",
-    "not supported": "no",
-    "insufficient data": "nodata",
-    "not testable": "nodata",
-}
-
-STYLE = """<style>
-.noordstats-header h1 {margin-bottom: 0.2em}
-.noordstats-sub {color: #555; margin-top: 0}
-.noordstats-stale {background: #fff3cd; border: 2px solid #c88a00; padding: 0.6em 1em;
-  margin: 0.6em 0; font-weight: bold}
-.noordstats-status {color: #555; font-size: 0.9em}
-.noordstats-cards {display: flex; flex-wrap: wrap; gap: 0.8em; margin: 0.6em 0}
-.noordstats-card {border: 1px solid #ccc; border-radius: 6px; padding: 0.6em 0.9em;
-  min-width: 14em; max-width: 22em; flex: 1}
-.noordstats-card .value {font-size: 1.6em; font-weight: bold; color: #1f5fa8}
-.noordstats-card .label {font-weight: bold}
-.noordstats-card .meta {color: #555; font-size: 0.85em}
-.noordstats-verdict {display: inline-block; padding: 0.1em 0.5em; border-radius: 4px;
-  font-weight: bold; white-space: nowrap}
-.noordstats-verdict.ok {background: #d4edda} .noordstats-verdict.partly {background: #fff3cd}
-.noordstats-verdict.no {background: #f8d7da} .noordstats-verdict.nodata {background: #e2e3e5}
-.noordstats-table table {border-collapse: collapse; font-size: 0.9em}
-.noordstats-table th, .noordstats-table td {border: 1px solid #ddd; padding: 0.2em 0.5em;
-  text-align: left; vertical-align: top}
-.noordstats-quote {font-style: italic; color: #333}
-.noordstats-footer {border-top: 1px solid #ccc; margin-top: 1em; padding-top: 0.5em;
-  font-size: 0.9em}
-.noordstats-note {color: #555; font-style: italic}
-</style>"""
-
 
 def _show(markup: str) -> None:
     _display_bundle({"text/html": markup})
 
 
-def _display_bundle(bundle: dict[str, object]) -> None:
+def _display_bundle(bundle: dict[str, object], metadata: dict[str, object] | None = None) -> None:
     # deferred: IPython is needed only inside a kernel, not by the suite that imports this module
     from IPython.display import display
 
-    display(bundle, raw=True)
+    display(bundle, raw=True, metadata=metadata)
+
+
+def show_stylesheet() -> None:
+    """The report's stylesheet (``report.css``) for the notebook in JupyterLab; an exported
+    page leaves this output out and links the file."""
+    css = paths.REPORT_CSS_FILE.read_text(encoding="utf-8")
+    _display_bundle(
+        {"text/html": f"<style>{css}</style>"}, {OUTPUT_METADATA_KEY: {"stylesheet": True}}
+    )
 
 
 def _e(value: object) -> str:
@@ -126,11 +102,13 @@ def show_report_header(
     today = i18n.date(dt.date.today(), lang)
     sub = f"{_e(subtitle)} · " if subtitle else ""
     heading = f"{title} — {name} ({region})"
-    _show(
-        f'{STYLE}{print_style(heading, lang)}<div class="noordstats-header" lang="{lang}">'
+    show_stylesheet()
+    markup = (
+        f'{print_style(heading, lang)}<div class="noordstats-header" lang="{lang}">'
         f'<h1>{_e(heading)}</h1><p class="noordstats-sub">{sub}'
         f"{_e(t('header.rendered', lang, date=today))}</p></div>"
     )
+    _display_bundle({"text/html": markup}, {OUTPUT_METADATA_KEY: {"title": heading}})
 
 
 def show_theme_header(theme: Theme, region: str, lang: str = DEFAULT_LANG) -> None:
@@ -218,7 +196,7 @@ def verdict_name(verdict: str, lang: str = DEFAULT_LANG) -> str:
 
 
 def verdict_badge(verdict: str, lang: str = DEFAULT_LANG) -> str:
-    css = VERDICT_CLASSES.get(verdict, "nodata")
+    css = verdicts.css_class(verdict)
     return f'<span class="noordstats-verdict {css}">{_e(verdict_name(verdict, lang))}</span>'
 
 
@@ -251,7 +229,7 @@ def show_verdict_counts(claims: pd.DataFrame, lang: str = DEFAULT_LANG) -> None:
     counts = claims.verdict.value_counts()
     items = " ".join(
         f"{verdict_badge(v, lang)} {int(counts.get(v, 0))}"
-        for v in VERDICT_CLASSES
+        for v in verdicts.VERDICTS
         if counts.get(v, 0)
     )
     _show(f"<p>{_e(t('claims.count', lang, n=len(claims)))} {items}</p>")

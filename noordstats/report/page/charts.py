@@ -31,9 +31,9 @@ import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from noordstats import i18n
-from noordstats.declarations.claims import VERDICTS
 from noordstats.declarations.indicators import load_indicators
 from noordstats.declarations.themes import Theme, load_themes
+from noordstats.declarations.verdicts import Verdict
 from noordstats.i18n import DEFAULT_LANG, t
 from noordstats.regions import NETHERLANDS
 from noordstats.report.page.blocks import csv_payload, verdict_name
@@ -43,10 +43,6 @@ PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
 
 #: one colour per region in the order given (the report's region first)
 REGION_COLOURS = ["#1f5fa8", "#d9822b", "#4c9a4a", "#b54a8f", "#7f7f7f", "#8c6d31", "#17becf"]
-
-
-#: colours of the verdicts, in the order of VERDICTS
-VERDICT_COLOURS = ["#2e8540", "#e0a800", "#c0392b", "#9e9e9e", "#cfcfcf"]
 
 
 SECTOR_CHART_COLUMNS = [
@@ -326,10 +322,9 @@ def bar_verdicts(claims: pd.DataFrame, title: str | None = None, lang: str = DEF
     if data.empty:
         return Chart("verdicts", title, data, None, t("chart.verdicts.none", lang))
     data.insert(1, "theme_title", data.theme.map(titles).fillna(data.theme))
-    colours = dict(zip(VERDICTS, VERDICT_COLOURS, strict=True))
     themes = [escape_text(titles.get(t, t)) for t in dict.fromkeys(claims.theme)]
     figure = go.Figure()
-    for verdict in [v for v in VERDICTS if v in set(data.verdict)]:
+    for verdict in [v for v in Verdict if v in set(data.verdict)]:
         rows = data[data.verdict == verdict]
         figure.add_trace(
             go.Bar(
@@ -337,7 +332,7 @@ def bar_verdicts(claims: pd.DataFrame, title: str | None = None, lang: str = DEF
                 y=[escape_text(t) for t in rows.theme_title],
                 orientation="h",
                 name=escape_text(verdict_name(verdict, lang)),
-                marker_color=colours[verdict],
+                marker_color=verdict.colour,
                 hovertemplate=escape_text(t("chart.verdicts.hover", lang))
                 + f"<extra>{escape_text(verdict_name(verdict, lang))}</extra>",
             )

@@ -15,23 +15,9 @@ import pandas as pd
 from noordstats import i18n
 from noordstats import regions as reg
 from noordstats.analysis.claims import all_regions
+from noordstats.declarations.verdicts import Verdict, css_class
 from noordstats.i18n import DEFAULT_LANG
-from noordstats.report.page.blocks import VERDICT_CLASSES
-
-STYLE = """<style>
-.noordstats-matrix table {border-collapse: collapse; font-size: 0.8em}
-.noordstats-matrix th, .noordstats-matrix td {border: 1px solid #ccc; padding: 0.15em 0.35em;
-  text-align: center; vertical-align: middle}
-.noordstats-matrix th.claim, .noordstats-matrix td.claim, .noordstats-matrix td.sentence
-  {text-align: left}
-.noordstats-matrix td.ok {background: #d4edda} .noordstats-matrix td.partly {background: #fff3cd}
-.noordstats-matrix td.no {background: #f8d7da} .noordstats-matrix td.nodata {background: #e2e3e5}
-.noordstats-matrix .own {outline: 2px solid #1f5fa8; outline-offset: -2px; font-weight: bold}
-.noordstats-matrix td.sentence {font-size: 0.95em; min-width: 18em}
-.noordstats-readings td.primary {font-weight: bold}
-.noordstats-robust {display: inline-block; padding: 0 0.4em; border-radius: 4px;
-  background: #e8eef7}
-</style>"""
+from noordstats.report.page.blocks import verdict_name
 
 
 def _e(value: object) -> str:
@@ -49,11 +35,6 @@ def _show(markup: str) -> None:
 
 def _t(key: str, lang: str, **params: object) -> str:
     return i18n.t(f"matrix.{key}", lang, **params)
-
-
-def _verdict(verdict: str, lang: str) -> str:
-    key = f"verdict.{verdict}"
-    return i18n.t(key, lang) if i18n.has(key) else str(verdict)
 
 
 def _robustness(value: str, lang: str) -> str:
@@ -77,8 +58,8 @@ def readings_html(scorecard: pd.DataFrame, lang: str = DEFAULT_LANG) -> str:
         readings = row.readings
         robust = _robustness(row.robustness, lang)
         for i, reading in enumerate(readings):
-            css = VERDICT_CLASSES.get(reading["verdict"], "nodata")
-            verdict = _verdict(reading["verdict"], lang)
+            css = css_class(reading["verdict"])
+            verdict = verdict_name(reading["verdict"], lang)
             claim = (
                 f'<td rowspan="{len(readings)}">{_e(row.claim_id)}<br>'
                 f'<span class="noordstats-robust">{_e(robust)}</span></td>'
@@ -108,7 +89,7 @@ def readings_html(scorecard: pd.DataFrame, lang: str = DEFAULT_LANG) -> str:
         )  # fmt: skip
     )
     return (
-        f"{STYLE}<p>{_e(_t('readings_intro', lang))}</p>"
+        f"<p>{_e(_t('readings_intro', lang))}</p>"
         '<div class="noordstats-table noordstats-readings"><table>'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
     )
@@ -142,25 +123,25 @@ def matrix_html(
                 tds.append('<td class="nodata">–</td>')
                 continue
             cell = cells.loc[(claim_id, code)]
-            css = VERDICT_CLASSES.get(cell.verdict, "nodata")
+            css = css_class(cell.verdict)
             own = " own" if code == region else ""
             missing = ("-", "n/a", i18n.t("number.missing", lang))
             figure = cell.figure_text if cell.figure_text not in missing else _t("no_figure", lang)
             tds.append(
                 f'<td class="{css}{own}" data-verdict="{_e(str(cell.verdict).replace(" ", "-"))}" '
-                f'title="{_e(reg.region_name(code))}: {_e(_verdict(cell.verdict, lang))}">'
+                f'title="{_e(reg.region_name(code))}: {_e(verdict_name(cell.verdict, lang))}">'
                 f"{_e(_short(figure))}</td>"
             )
         sentence = sentences.get(claim_id, "") if len(sentences) else ""
         tds.append(f'<td class="sentence">{_e(sentence)}</td>')
         rows.append(f"<tr>{''.join(tds)}</tr>")
     legend = " ".join(
-        f'<span class="noordstats-verdict {css}">{_e(_verdict(v, lang))}</span>'
-        for v, css in VERDICT_CLASSES.items()
-        if v != "not testable"
+        f'<span class="noordstats-verdict {v.css_class}">{_e(verdict_name(v, lang))}</span>'
+        for v in Verdict
+        if v != Verdict.NOT_TESTABLE
     )
     return (
-        f"{STYLE}<p>{_e(_t('matrix_caption', lang))}</p>"
+        f"<p>{_e(_t('matrix_caption', lang))}</p>"
         f"<p>{_e(_t('legend', lang))} {legend}</p>"
         '<div class="noordstats-matrix" id="noordstats-claims-matrix"><table>'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"

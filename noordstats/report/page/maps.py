@@ -120,7 +120,7 @@ def _colour_bar(low: float, high: float, unit: str) -> go.Scatter:
 
 
 def _corop_areas_within(region: str | None) -> set[str]:
-    if not region or region[:2] not in {"LD", "PV", "CR"}:
+    if not region or region[:2] not in regions.REPORT_LEVELS:
         return set()
     return {region} if region.startswith("CR") else set(regions.corop_areas_of(region))
 

@@ -24,8 +24,8 @@ from noordstats.errors import UserError
 from noordstats.load import SOURCES
 
 #: region levels a report can be about, and the levels it can be compared with
-REPORT_LEVELS = ("LD", "PV", "CR")
-COMPARE_LEVELS = ("NL", "LD", "PV", "CR")
+REPORT_LEVELS = regions.REPORT_LEVELS
+COMPARE_LEVELS = regions.SNAPSHOT_LEVELS
 FIRST_YEAR = 1900
 
 

@@ -16,6 +16,14 @@ from noordstats import i18n
 
 SUMMARY_MIMETYPE = "application/vnd.noordstats.summary+json"
 SUMMARY_TAG = "noordstats-summary"
+#: metadata key of the outputs a page marks for the exporter: ``{"title": ...}`` on the header,
+#: ``{"stylesheet": true}`` on the stylesheet shown for JupyterLab (the page links report.css)
+OUTPUT_METADATA_KEY = "noordstats"
+
+
+def output_marks(output: dict[str, Any]) -> dict[str, Any]:
+    """What a page marked on one notebook output (empty when nothing)."""
+    return dict(output.get("metadata", {}).get(OUTPUT_METADATA_KEY) or {})
 
 
 def read_summary(notebook: Any) -> dict[str, Any] | None:
