@@ -16,6 +16,7 @@ from noordstats import i18n, paths
 from noordstats.analysis import frames
 from noordstats.declarations.claims import METRICS, VERDICTS, load_claims
 from noordstats.declarations.indicators import load_indicators
+from noordstats.declarations.texts import Text
 from noordstats.declarations.themes import load_themes
 from noordstats.report.page import blocks, charts
 
@@ -145,9 +146,12 @@ def test_every_declared_text_a_report_shows_is_declared_in_dutch_with_the_same_f
 
 
 def test_a_working_folder_declaration_without_dutch_shows_its_english():
-    theme = next(iter(load_themes().values())).model_copy(update={"rationale_nl": None})
-    assert i18n.declared(theme, "rationale", "nl") == theme.rationale
-    assert i18n.declared(theme, "title", "en") == theme.title_en
+    packaged = next(iter(load_themes().values()))
+    english = packaged.rationale.get("en")
+    theme = packaged.model_copy(update={"rationale": Text({"en": english})})
+    assert english and i18n.declared(theme, "rationale", "nl") == english
+    assert i18n.declared(theme, "title", "en") == packaged.title.get("en")
+    assert i18n.declared(packaged, "rationale", "nl") == packaged.rationale.get("nl") != english
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ import math
 
 from noordstats.commands.output import FORMATS, add_theme_option, check_format, print_frame
 from noordstats.errors import UsageError
+from noordstats.i18n import DEFAULT_LANG, LANGS
 from noordstats.regions import NORTH
 
 TABLE_COLUMNS = ["claim_id", "figure_text", "period", "comparison", "verdict", "robustness"]
@@ -32,9 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", default="table", help=f"one of {', '.join(FORMATS)}")
     parser.add_argument(
         "--lang",
-        default="en",
-        help="language of the texts (claim, rule, figures): en (default) or nl; the verdict "
-        "column keeps its English codes",
+        default=DEFAULT_LANG,
+        help=f"language of the texts (claim, rule, figures): one of {', '.join(LANGS)} (default "
+        f"{DEFAULT_LANG}, as for the reports); the verdict column keeps its codes",
     )
     parser.set_defaults(func=run)
 

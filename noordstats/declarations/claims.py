@@ -17,6 +17,12 @@ from pydantic import Field, model_validator
 from noordstats import paths
 from noordstats.declarations.files import Strict, fail, read_file_model, validate_entries
 from noordstats.declarations.indicators import Indicator, load_indicators, unknown_indicator
+from noordstats.declarations.texts import (
+    Text,
+    deprecated_text_property,
+    old_text_keys_folder,
+    warn_old_form,
+)
 from noordstats.declarations.themes import theme_ids
 from noordstats.declarations.verdicts import VERDICTS  # noqa: F401 (re-exported)
 
@@ -46,12 +52,14 @@ class Rule(Strict):
     """One reading of a claim: the figure and the rule that judges it."""
 
     indicator: str
-    text: str = Field(description="the rule in words and numbers, written before the figures")
-    text_nl: str | None = Field(default=None, description="the rule's text in Dutch")
+    text: Text = Field(description="{language: the rule in words and numbers}, written first")
     supported: list[Condition]
     partly: list[Condition] = []
     max_verdict: Literal["supported", "partly supported"] = "supported"
     min_year: int | None = None
+
+    _fold_old_text_keys = model_validator(mode="before")(old_text_keys_folder("rule"))
+    text_nl = deprecated_text_property("text", "nl")
 
 
 class Claim(Strict):
@@ -59,15 +67,18 @@ class Claim(Strict):
     section: str
     theme: str
     quote_nl: str
-    claim_en: str
-    claim_nl: str | None = Field(default=None, description="what is tested, in Dutch")
+    claim: Text = Field(description="{language: what is tested}")
     testable: bool
     indicators: list[str] = []
     rationale: str
     rule: Rule | None = None
     readings: list[Rule] = []
-    reason_not_testable: str | None = None
-    reason_not_testable_nl: str | None = None
+    reason_not_testable: Text = Field(default_factory=Text)
+
+    _fold_old_text_keys = model_validator(mode="before")(old_text_keys_folder("claim"))
+    claim_en = deprecated_text_property("claim", "en")
+    claim_nl = deprecated_text_property("claim", "nl")
+    reason_not_testable_nl = deprecated_text_property("reason_not_testable", "nl")
 
     @model_validator(mode="after")
     def _rule_or_reason(self) -> Claim:
@@ -102,6 +113,7 @@ def read_claims(path: Path, indicators: dict[str, Indicator]) -> list[Claim]:
     """``data/claims.yaml`` -> claims in file order; indicators and themes are checked."""
     top = read_file_model(path, "claims", ClaimFile)
     entries = validate_entries(path, top.claims, Claim)
+    warn_old_form(path, _raw_texts(top.claims))
     claims = []
     for claim in entries.values():
         if claim.theme not in theme_ids():
@@ -114,6 +126,17 @@ def read_claims(path: Path, indicators: dict[str, Indicator]) -> list[Claim]:
             claim = _check_readings(path, claim, top.default_min_year)
         claims.append(claim)
     return claims
+
+
+def _raw_texts(raw_claims: list[dict]) -> list[tuple[str, object]]:
+    """(kind, raw entry) of every claim and every reading, for the older-keys warning."""
+    out: list[tuple[str, object]] = []
+    for raw in raw_claims:
+        out.append(("claim", raw))
+        if isinstance(raw, dict):
+            readings = [raw.get("rule"), *(raw.get("readings") or [])]
+            out.extend(("rule", r) for r in readings if r is not None)
+    return out
 
 
 def _check_readings(path: Path, claim: Claim, default_min_year: int) -> Claim:

@@ -3,8 +3,8 @@
 Every string a report shows that is not declared with the data lives once, in both languages
 side by side, in ``catalogue.yaml`` beside this module; :func:`t` looks it up and fills in its
 ``{placeholders}``. Titles, definitions and caveats of themes, indicators and claims are declared
-in both languages in the YAML declarations themselves (``title_nl``/``title_en``,
-``definition``/``definition_nl``, ...); :func:`declared` picks one. Numbers and dates follow the
+in the YAML declarations themselves, one ``{language: text}`` mapping per field;
+:func:`declared` picks one by the one fallback rule (:func:`pick_text`). Numbers and dates follow the
 language: ``1.774.603``, ``29,5%``, ``30 november 2026`` in Dutch; ``1,774,603``, ``29.5%``,
 ``30 November 2026`` in English. Quotes from the position paper are never translated.
 
@@ -27,6 +27,8 @@ from noordstats.errors import UserError
 
 LANGS = ("nl", "en")
 DEFAULT_LANG = "nl"
+#: a declared text missing in the language asked for is taken from the first of these that has it
+FALLBACK_LANGS = ("en", "nl")
 CATALOGUE_FILE = Path(__file__).with_name("catalogue.yaml")
 
 
@@ -68,16 +70,24 @@ def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
+def pick_text(texts: Any, lang: str) -> str:
+    """The one fallback rule for declared texts: ``{language: text}`` in ``lang``, else in the
+    first of :data:`FALLBACK_LANGS` that has it, else in any language given, else ``""``."""
+    for candidate in (lang, *FALLBACK_LANGS):
+        if texts.get(candidate):
+            return str(texts[candidate])
+    return next((str(v) for v in texts.values() if v), "")
+
+
 def declared(entry: Any, field: str, lang: str) -> str:
-    """A declared text in ``lang``: ``entry.<field>_nl`` in Dutch (the English ``<field>`` when
-    a working folder's declaration has no Dutch yet), ``entry.<field>`` or ``<field>_en`` in
-    English. Works for ``title`` (``title_nl``/``title_en``) and for the fields declared as
-    ``definition`` + ``definition_nl``."""
+    """A declaration's text ``field`` (a ``{language: text}`` mapping, see
+    :class:`noordstats.declarations.texts.Text`) in ``lang``, by :func:`pick_text`."""
     check_lang(lang)
-    english = getattr(entry, f"{field}_en", None) or getattr(entry, field, None)
-    if lang == "nl":
-        return getattr(entry, f"{field}_nl", None) or english or ""
-    return english or getattr(entry, f"{field}_nl", None) or ""
+    value = getattr(entry, field, None)
+    texts = getattr(value, "texts", None)
+    if texts is not None:
+        return pick_text(texts, lang)
+    return "" if value is None else str(value)
 
 
 # --------------------------------------------------------------------------- numbers and dates
