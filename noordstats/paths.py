@@ -51,6 +51,8 @@ RAW_FILES_FILE = DATA_DIR / "raw_files.yaml"  # sha256 and size of every origina
 PAPER_FILE = RAW_DIR / "paper" / "000_38f0a742647de4fa.txt"  # the position paper's text
 #: every change of a claim verdict for the North, dated, with its reason (docs/claims.md)
 VERDICT_HISTORY_FILE = DATA_DIR / "verdict_history.yaml"
+#: the kinds of report: notebook, tables, title, order in the index
+REPORT_KINDS_FILE = DATA_DIR / "report_kinds.yaml"
 CLAIMS_DOC_FILE = PROJECT_DIR / "docs" / "claims.md"
 
 PACKAGED_NOTEBOOKS_DIR = RESOURCES_DIR / "notebooks"

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from noordstats import i18n, paths, stopping
+from noordstats.declarations.report_kinds import describe_kinds
 from noordstats.errors import UsageError
 from noordstats.storage import SOURCES
 
@@ -25,10 +26,10 @@ from noordstats.storage import SOURCES
 def register(sub: argparse._SubParsersAction) -> None:
     one = sub.add_parser(
         "report",
-        help="render one report: a theme (cleantech, ...), claims or region_profile",
+        help=f"render one report: {describe_kinds('a theme (cleantech, ...)')}",
         description="Render one report notebook to HTML and update the output folder's index.",
     )
-    one.add_argument("kind", metavar="REPORT", help="a theme id, 'claims' or 'region_profile'")
+    one.add_argument("kind", metavar="REPORT", help=describe_kinds())
     one.add_argument("--region", default="LD01", help="region code (default LD01)")
     one.add_argument("--compare", nargs="+", metavar="CODE", help="regions to compare with")
     one.add_argument("--start-year", metavar="YEAR", help="first year of the trend charts")
@@ -46,16 +47,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     many = sub.add_parser(
         "reports",
-        help="render the report suite: 8 themes, claims scorecard, region profile, index",
+        help=f"render the report suite ({describe_kinds('every theme')}) and its index",
         description=(
             "Render every report (or --only some) for each --region into --out, in parallel, "
             "then write index.html. Reports whose inputs did not change are skipped (--force "
             "renders them again). A second run on the same folder waits for the first."
         ),
     )
-    many.add_argument(
-        "--only", nargs="+", metavar="REPORT", help="theme ids, claims, region_profile"
-    )
+    many.add_argument("--only", nargs="+", metavar="REPORT", help=describe_kinds("theme ids"))
     many.add_argument(
         "--region", nargs="+", default=["LD01"], metavar="CODE", help="region code(s), default LD01"
     )

@@ -1,12 +1,12 @@
 """The reports' two languages: Dutch (``nl``, the default) and English (``en``).
 
-Every string a report shows that is not declared with the data lives once, in both languages
-side by side, in ``catalogue.yaml`` beside this module; :func:`t` looks it up and fills in its
-``{placeholders}``. Titles, definitions and caveats of themes, indicators and claims are declared
-in the YAML declarations themselves, one ``{language: text}`` mapping per field;
-:func:`declared` picks one by the one fallback rule (:func:`pick_text`). Numbers and dates follow the
-language: ``1.774.603``, ``29,5%``, ``30 november 2026`` in Dutch; ``1,774,603``, ``29.5%``,
-``30 November 2026`` in English. Quotes from the position paper are never translated.
+Every string a report shows that is not declared with the data lives once, in both languages side by
+side, in ``catalogue.yaml`` beside this module; :func:`t` looks it up and fills in its
+``{placeholders}``. Titles, definitions and caveats of themes, indicators and claims are declared in
+the YAML declarations themselves, one ``{language: text}`` mapping per field; :func:`declared` picks
+one by the one fallback rule (:func:`pick_text`). Numbers and dates follow the language:
+``1.774.603``, ``29,5%``, ``30 november 2026`` in Dutch; ``1,774,603``, ``29.5%``, ``30 November
+2026`` in English. Quotes from the position paper are never translated.
 
 This module imports nothing from the project but :mod:`noordstats.errors`, so every later stage
 (analysis, report) can use it.

@@ -23,6 +23,7 @@ import pandas as pd
 from noordstats import i18n, paths, regions
 from noordstats.analysis import frames
 from noordstats.declarations import verdicts
+from noordstats.declarations.report_kinds import load_report_kinds
 from noordstats.declarations.themes import Theme
 from noordstats.i18n import DEFAULT_LANG, t
 from noordstats.load import StaleDataWarning, TableOrigin
@@ -117,13 +118,17 @@ def show_theme_header(theme: Theme, region: str, lang: str = DEFAULT_LANG) -> No
 
 
 def report_title(kind: str, lang: str = DEFAULT_LANG) -> str:
-    """The title of a report that is not a theme's: ``claims`` or ``region_profile``."""
-    return t(f"report.{kind}.title", lang)
+    """The title of a report that is not a theme's (``claims``, ``region_profile``, ...), as its
+    kind declares it (data/report_kinds.yaml)."""
+    return load_report_kinds()[kind].label(lang)
 
 
 def show_header(kind: str, region: str, lang: str = DEFAULT_LANG) -> None:
-    """The header of the claims scorecard or the region profile."""
-    show_report_header(report_title(kind, lang), region, t(f"report.{kind}.subtitle", lang), lang)
+    """The header of a report that is not a theme's: its kind's title, its subtitle (catalogue
+    ``report.<kind>.subtitle``, if any) and the region."""
+    key = f"report.{kind}.subtitle"
+    subtitle = t(key, lang) if i18n.has(key) else ""
+    show_report_header(report_title(kind, lang), region, subtitle, lang)
 
 
 def show_narrative(key: str, lang: str = DEFAULT_LANG, **params: Any) -> None:

@@ -18,12 +18,12 @@ from typing import Any
 
 from noordstats import i18n, paths, regions
 from noordstats.declarations import verdicts
+from noordstats.declarations.report_kinds import load_report_kinds
 from noordstats.declarations.themes import theme_ids
 from noordstats.declarations.verdicts import Verdict
 from noordstats.i18n import DEFAULT_LANG, t
 from noordstats.report.page.summary import describe_stale
 
-KIND_ORDER = {"theme": 0, "claims": 1, "region_profile": 2}
 LEVEL_ORDER = list(regions.ALL_LEVELS)
 
 #: filter by level and report, search region names, sort by a column (its figures: highest
@@ -87,7 +87,7 @@ def index_sections(
     ordered = sorted(
         entries,
         key=lambda e: (
-            KIND_ORDER.get(e.get("kind"), 9),
+            _kind_order(e.get("kind")),
             themes.get((e.get("parameters") or {}).get("theme"), len(themes)),
             e["name"],
         ),
@@ -248,10 +248,20 @@ def _column_of(entry: dict[str, Any]) -> str:
 
 
 def _column_title(entry: dict[str, Any], lang: str) -> str:
-    if entry.get("kind") in ("claims", "region_profile"):
-        return t(f"report.{entry['kind']}.title", lang)
-    title = str(entry.get("title") or _column_of(entry))
-    return title.split(" — ")[0]
+    """The report's label (its theme's title, "Claims scorecard"): in the manifest entry; for
+    an entry of an older manifest, its kind's declared title or the whole title."""
+    if entry.get("label"):
+        return str(entry["label"])
+    kind = load_report_kinds().get(str(entry.get("kind")))
+    if kind is not None and kind.title is not None:
+        return kind.label(lang)
+    return str(entry.get("title") or _column_of(entry))
+
+
+def _kind_order(kind: object) -> int:
+    """Place of a report kind in the index (data/report_kinds.yaml); unknown ones last."""
+    kinds = list(load_report_kinds())
+    return kinds.index(kind) if kind in kinds else len(kinds)
 
 
 def _matrix(entries: list[dict[str, Any]], lang: str) -> str:
@@ -262,8 +272,7 @@ def _matrix(entries: list[dict[str, Any]], lang: str) -> str:
         column = _column_of(entry)
         columns.setdefault(column, _column_title(entry, lang))
         cells[(_region(entry), column)] = entry
-        title = str(entry.get("title") or "")
-        names.setdefault(_region(entry), title.split(" — ")[-1] if " — " in title else "")
+        names.setdefault(_region(entry), str(entry.get("region_name") or ""))
     region_codes = sorted(
         names, key=lambda c: (LEVEL_ORDER.index(c[:2]) if c[:2] in LEVEL_ORDER else 9, c)
     )

@@ -32,7 +32,12 @@ from tqdm import tqdm
 
 from noordstats import i18n, paths, regions, stopping
 from noordstats.declarations.claims import load_claims
-from noordstats.declarations.indicators import load_indicators, region_profile_tables
+from noordstats.declarations.indicators import (
+    check_indicator,
+    load_indicators,
+    region_profile_tables,
+)
+from noordstats.declarations.report_kinds import ReportKind, load_report_kinds, theme_kind
 from noordstats.declarations.themes import load_themes, tables_used, theme_ids
 from noordstats.report.page import parameters
 from noordstats.report.runner import export
@@ -49,7 +54,6 @@ from noordstats.report.runner.pool import render_in_workers
 from noordstats.report.runner.worker import TMP_PREFIX, ReportSpec, publish
 from noordstats.storage import store
 
-OTHER_KINDS = ("claims", "region_profile")
 INTERRUPTED_ERROR = "not rendered: interrupted"
 
 
@@ -60,8 +64,25 @@ def name_suffix(lang: str) -> str:
 
 
 def report_kinds() -> list[str]:
-    """What ``--only`` and ``noordstats report`` accept: every theme id, claims, region_profile."""
-    return [*theme_ids(), *OTHER_KINDS]
+    """What ``--only`` and ``noordstats report`` accept, in the index's order: the declared
+    kinds (data/report_kinds.yaml), a per-theme kind as its themes' ids."""
+    return [
+        report
+        for kind in load_report_kinds().values()
+        for report in (theme_ids() if kind.per_theme else [kind.id])
+    ]
+
+
+def kind_tables(kind: ReportKind, theme: str | None = None) -> list[str]:
+    """The tables a report of ``kind`` reads, as its declaration says to derive them."""
+    if kind.tables == "theme":
+        return tables_used(theme)
+    if kind.tables == "every_indicator":
+        return tables_used()
+    if kind.tables == "region_profile":
+        return region_profile_tables()
+    indicators = load_indicators()
+    return [t for i in kind.indicators for t in indicators[check_indicator(i).id].tables]
 
 
 def plan_report(kind: str, region: str, overrides: dict[str, Any] | None = None) -> ReportSpec:
@@ -74,31 +95,26 @@ def plan_report(kind: str, region: str, overrides: dict[str, Any] | None = None)
         raise parameters.ParameterError(
             f"unknown report {kind!r}; valid: {', '.join(report_kinds())}"
         )
-    if kind in OTHER_KINDS:
-        notebook = paths.NOTEBOOKS_DIR / f"{kind}.ipynb"
-        values = parameters.validate_request(notebook, {"region": region, **overrides})
-        lang = values.get("lang", i18n.DEFAULT_LANG)
-        name = f"{kind}-{values['region']}{name_suffix(lang)}"
-        label = i18n.t(f"report.{kind}.title", lang)
-        if kind == "claims":
-            tables = tables_used()
-        else:
-            tables = region_profile_tables()
+    declared = load_report_kinds()
+    theme = kind if kind not in declared else None
+    spec_kind = declared[kind] if theme is None else theme_kind()
+    assert spec_kind is not None  # report_kinds() names a theme only when a kind is per_theme
+    notebook = paths.NOTEBOOKS_DIR / spec_kind.notebook
+    request = {} if theme is None else {"theme": theme}
+    values = parameters.validate_request(notebook, {**request, "region": region, **overrides})
+    lang = values.get("lang", i18n.DEFAULT_LANG)
+    stem = spec_kind.id if theme is None else f"{spec_kind.id}-{theme}"
+    name = f"{stem}-{values['region']}{name_suffix(lang)}"
+    if theme is None:
+        label = spec_kind.label(lang)
     else:
-        notebook = paths.NOTEBOOKS_DIR / "theme.ipynb"
-        values = parameters.validate_request(
-            notebook, {"theme": kind, "region": region, **overrides}
-        )
-        lang = values.get("lang", i18n.DEFAULT_LANG)
-        name = f"theme-{kind}-{values['region']}{name_suffix(lang)}"
-        label = i18n.declared(load_themes()[kind], "title", lang)
-        tables = tables_used(kind)
-    title = f"{label} — {regions.region_name(values['region'])}"
-    return ReportSpec(name, _kind_of(kind), notebook, values, title, list(dict.fromkeys(tables)))
-
-
-def _kind_of(kind: str) -> str:
-    return kind if kind in OTHER_KINDS else "theme"
+        label = i18n.declared(load_themes()[theme], "title", lang)
+    region_name = regions.region_name(values["region"])
+    tables = list(dict.fromkeys(kind_tables(spec_kind, theme)))
+    title = i18n.t("report.title", lang, label=label, region=region_name)
+    return ReportSpec(
+        name, spec_kind.id, notebook, values, title, tables, label=label, region_name=region_name
+    )
 
 
 def plan_suite(

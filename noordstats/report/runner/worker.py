@@ -73,6 +73,9 @@ class ReportSpec:
     parameters: dict[str, Any]
     title: str
     table_ids: list[str] = field(default_factory=list)
+    #: the title's parts as fields: what the report is (a theme's title, "Claims") and where
+    label: str = ""
+    region_name: str = ""
 
     @property
     def lang(self) -> str:
@@ -197,6 +200,8 @@ def _render(
         "name": spec.name,
         "kind": spec.kind,
         "title": spec.title,
+        "label": spec.label,
+        "region_name": spec.region_name,
         "parameters": spec.parameters,
         "notebook": spec.notebook_name,
         "html": None,
