@@ -109,6 +109,7 @@ def _forget_declarations() -> None:
         "noordstats.declarations.indicators": ["load_indicators"],
         "noordstats.declarations.themes": ["load_themes"],
         "noordstats.declarations.claims": ["load_claims"],
+        "noordstats.i18n": ["catalogue"],
         "noordstats.declarations.report_kinds": ["load_report_kinds"],
         "noordstats.analysis.frames": ["load_cached", "indicator_frame"],
         "noordstats.report.runner.manifest": ["compute_code_hash"],

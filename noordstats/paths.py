@@ -66,7 +66,11 @@ WORKDIR_MARKER = ".noordstats"
 #: the declarations a working folder may hold instead of the packaged ones
 EDITABLE_DECLARATIONS = ("claims.yaml", "indicators.yaml", "themes.yaml")
 
+#: a working folder's strings over (or beside: another language) the packaged catalogue's
+CATALOGUE_NAME = "catalogue.yaml"
+
 # set by configure()
+CATALOGUE_OVERLAY_FILE: Path | None = None
 WORKDIR: Path | None = None  # the working folder in use, if any
 HOME_DIR: Path = DATA_DIR  # where imported tables go
 LOCAL_TABLES_FILE: Path = DATA_DIR / "tables.local.yaml"  # tables added by `snapshot import`
@@ -115,6 +119,9 @@ def configure(workdir: Path | None = None) -> None:
     INDICATORS_FILE, THEMES_FILE, CLAIMS_FILE = (
         _declaration(name) for name in ("indicators.yaml", "themes.yaml", "claims.yaml")
     )
+    global CATALOGUE_OVERLAY_FILE
+    own_catalogue = WORKDIR / CATALOGUE_NAME if WORKDIR is not None else None
+    CATALOGUE_OVERLAY_FILE = own_catalogue if own_catalogue and own_catalogue.is_file() else None
     own_notebooks = WORKDIR / "notebooks" if WORKDIR is not None else None
     NOTEBOOKS_DIR = (
         own_notebooks if own_notebooks and own_notebooks.is_dir() else (PACKAGED_NOTEBOOKS_DIR)
@@ -137,6 +144,8 @@ def workdir_overrides() -> list[str]:
     own = [name for name in EDITABLE_DECLARATIONS if (WORKDIR / name).is_file()]
     if LOCAL_TABLES_FILE.is_file():
         own.append(LOCAL_TABLES_FILE.name)
+    if CATALOGUE_OVERLAY_FILE is not None:
+        own.append(CATALOGUE_NAME)
     if NOTEBOOKS_DIR == WORKDIR / "notebooks":
         own.append("notebooks/")
     return own

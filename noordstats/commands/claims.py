@@ -8,7 +8,7 @@ import math
 
 from noordstats.commands.output import FORMATS, add_theme_option, check_format, print_frame
 from noordstats.errors import UsageError
-from noordstats.i18n import DEFAULT_LANG, LANGS
+from noordstats.i18n import DEFAULT_LANG
 from noordstats.regions import NORTH
 
 TABLE_COLUMNS = ["claim_id", "figure_text", "period", "comparison", "verdict", "robustness"]
@@ -34,8 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--lang",
         default=DEFAULT_LANG,
-        help=f"language of the texts (claim, rule, figures): one of {', '.join(LANGS)} (default "
-        f"{DEFAULT_LANG}, as for the reports); the verdict column keeps its codes",
+        help=f"language of the texts (claim, rule, figures): {DEFAULT_LANG} (the default, as for "
+        "the reports), en, or any a working folder's catalogue.yaml adds; the verdict column "
+        "keeps its codes",
     )
     parser.set_defaults(func=run)
 

@@ -67,10 +67,9 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", choices=SOURCES, help="data source (default: snapshot)")
     parser.add_argument(
         "--lang",
-        choices=i18n.LANGS,
         default=i18n.DEFAULT_LANG,
-        help="language of the reports: nl (Dutch, the default) or en (English; files end in "
-        "-en and are listed in index-en.html)",
+        help="language of the reports: nl (Dutch, the default), en (English; files end in "
+        "-en and are listed in index-en.html) or any a working folder's catalogue.yaml adds",
     )
     parser.add_argument(
         "--pdf",

@@ -189,8 +189,8 @@ def _check_source(name: str, value: Any) -> None:
 
 
 def _check_lang(name: str, value: Any) -> None:
-    if value not in i18n.LANGS:
-        raise ParameterError(f"unknown {name} {value!r}; valid: {', '.join(i18n.LANGS)}")
+    if value not in i18n.languages():
+        raise ParameterError(f"unknown {name} {value!r}; valid: {', '.join(i18n.languages())}")
 
 
 _RULES = {

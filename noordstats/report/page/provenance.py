@@ -31,7 +31,7 @@ def source_item(r: Any, lang: str = "en") -> str:
     """One table of the footer, in ``lang``."""
     if r.captured:
         captured = i18n.date(r.captured, lang)
-    elif r.captured_note and lang == "en":  # data/tables.yaml's provenance notes are English
+    elif r.captured_note and lang == i18n.RECORDED_NOTES_LANG:  # tables.yaml's notes
         captured = r.captured_note
     else:
         captured = t("date.unknown", lang)

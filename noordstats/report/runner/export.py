@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import plotly
 
 from noordstats import paths
-from noordstats.i18n import DEFAULT_LANG, LANGS
+from noordstats.i18n import DEFAULT_LANG, languages
 from noordstats.report.page.summary import SUMMARY_TAG, output_marks, read_summary
 from noordstats.storage import store
 
@@ -76,7 +76,7 @@ def report_language(notebook: Any) -> str:
     lang = summary.get("lang") or notebook.metadata.get("papermill", {}).get("parameters", {}).get(
         "lang"
     )
-    return lang if lang in LANGS else DEFAULT_LANG
+    return lang if lang in languages() else DEFAULT_LANG
 
 
 def chart_outputs_to_html(notebook: Any) -> Any:

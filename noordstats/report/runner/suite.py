@@ -320,7 +320,7 @@ def _is_listed(entry: dict[str, Any], folder: Path) -> bool:
 def entry_lang(entry: dict[str, Any]) -> str:
     """The language a manifest entry's report is in (Dutch for entries from before ``lang``)."""
     lang = (entry.get("parameters") or {}).get("lang", i18n.DEFAULT_LANG)
-    return lang if lang in i18n.LANGS else i18n.DEFAULT_LANG
+    return lang if lang in i18n.languages() else i18n.DEFAULT_LANG
 
 
 def write_index(
@@ -337,7 +337,7 @@ def write_index(
     listed = [e for e in shown.values() if _is_listed(e, folder)]
     langs = {entry_lang(e) for e in listed} | {i18n.DEFAULT_LANG}
     written = []
-    for lang in sorted(langs, key=i18n.LANGS.index):
+    for lang in sorted(langs, key=i18n.languages().index):
         entries = [e for e in listed if entry_lang(e) == lang]
         other = [o for o in sorted(langs) if o != lang]
         links = {o: index_name(o) for o in other}
