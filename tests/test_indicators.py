@@ -129,7 +129,7 @@ def test_a_suppressed_cell_makes_the_figure_missing_not_zero():
     assert raw_jobs()[("346600", "CR01", "2024JJ00")] is None
     result = indicators.compute_indicator("lq_jobs_energy_water_waste", "LD01")
     assert math.isnan(result.value)
-    assert any("no figure" in c for c in result.caveats)
+    assert any("no figure" in c for c in result.caveat_texts())
 
 
 # --- properties -------------------------------------------------------------------------------
@@ -301,7 +301,7 @@ def test_north_wind_capacity_per_inhabitant_from_the_raw_files():
     )
     result = indicators.compute_indicator("wind_capacity_per_inhabitant", "LD01", year=2023)
     assert result.value == pytest.approx(megawatt / inhabitants * 1000, rel=1e-9)
-    assert any("sum of provinces" in c for c in result.caveats)
+    assert any("sum of provinces" in c for c in result.caveat_texts())
 
 
 def test_sme_labour_share_from_the_raw_file():

@@ -116,7 +116,7 @@ def evaluate_claim(claim: Claim, region: str, source: str = "snapshot", lang: st
         for i, r in results.items()
         if i not in checked
     ]
-    caveats = [c for r in results.values() for c in r.caveats] + extra
+    caveats = [c for r in results.values() for c in r.caveat_texts()] + extra
     sources = [t for r in results.values() for t in r.indicator.tables]
     return row | {
         "indicator_id": main.indicator.id,

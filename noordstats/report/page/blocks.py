@@ -176,22 +176,14 @@ def show_headlines(headlines: pd.DataFrame, lang: str = DEFAULT_LANG) -> None:
         f'<div class="meta">{_e(r.period)} · {_e(r.comparison_text)}</div>'
         f'<div class="meta">{_e(t("headlines.table", lang, table=r.table_id))}</div>'
         + (
-            f'<div class="meta dated">{_e(_dated(r.caveat, lang))}</div>'
-            if _dated(r.caveat, lang)
+            f'<div class="meta dated">{_e(r.dated)}</div>'
+            if _has_text(getattr(r, "dated", ""))
             else ""
         )
         + "</div>"
         for r in headlines.itertuples()
     )
     _show(f'<div class="noordstats-cards">{cards}</div>')
-
-
-def _dated(caveat: object, lang: str = DEFAULT_LANG) -> str:
-    """The 'Dated: ...' part of a headline's caveats (a figure older than 2015), if any."""
-    if not isinstance(caveat, str):
-        return ""
-    prefix = t("caveat.dated", lang, year="", why="").split(":")[0] + ":"
-    return next((c for c in caveat.split(" | ") if c.startswith(prefix)), "")
 
 
 def verdict_name(verdict: str, lang: str = DEFAULT_LANG) -> str:

@@ -9,12 +9,14 @@ keys ``matrix.*``, ``robustness.*``, ``verdict.*``); every value from the data i
 from __future__ import annotations
 
 import html
+from typing import Any
 
 import pandas as pd
 
 from noordstats import i18n
 from noordstats import regions as reg
 from noordstats.analysis.claims import all_regions
+from noordstats.declarations.indicators import load_indicators
 from noordstats.declarations.verdicts import Verdict, css_class
 from noordstats.i18n import DEFAULT_LANG
 from noordstats.report.page.blocks import verdict_name
@@ -125,12 +127,11 @@ def matrix_html(
             cell = cells.loc[(claim_id, code)]
             css = css_class(cell.verdict)
             own = " own" if code == region else ""
-            missing = ("-", "n/a", i18n.t("number.missing", lang))
-            figure = cell.figure_text if cell.figure_text not in missing else _t("no_figure", lang)
+            figure = _short(cell, lang)
             tds.append(
                 f'<td class="{css}{own}" data-verdict="{_e(str(cell.verdict).replace(" ", "-"))}" '
                 f'title="{_e(reg.region_name(code))}: {_e(verdict_name(cell.verdict, lang))}">'
-                f"{_e(_short(figure))}</td>"
+                f"{_e(figure)}</td>"
             )
         sentence = sentences.get(claim_id, "") if len(sentences) else ""
         tds.append(f'<td class="sentence">{_e(sentence)}</td>')
@@ -148,12 +149,22 @@ def matrix_html(
     )
 
 
-def _short(figure: str) -> str:
-    """The number and a short unit: 'LQ' and '%' stay, long units are cut to the number."""
-    parts = str(figure).split(" ", 1)
-    if len(parts) == 2 and len(parts[1]) > 4:
-        return parts[0]
-    return str(figure)
+#: units this short are shown beside the figure in a matrix cell ('%', 'LQ'); longer ones not
+SHORT_UNIT_CHARS = 4
+
+
+def _short(cell: Any, lang: str) -> str:
+    """A matrix cell's figure from its value and indicator: the number, with its unit when the
+    unit is short ('LQ', '%')."""
+    value, indicator_id = getattr(cell, "figure", None), getattr(cell, "indicator_id", None)
+    if i18n.is_missing(value) or not isinstance(value, int | float) or not indicator_id:
+        return _t("no_figure", lang)
+    ind = load_indicators()[indicator_id]
+    unit = i18n.declared(ind, "unit", lang)
+    number = i18n.number(value, lang, ind.decimals)
+    if unit == "%":
+        return f"{number}%"
+    return f"{number} {unit}" if len(unit) <= SHORT_UNIT_CHARS else number
 
 
 def summary_html(counts: dict[str, int], region: str, lang: str = DEFAULT_LANG) -> str:
