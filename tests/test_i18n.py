@@ -184,3 +184,18 @@ def test_figures_and_verdicts_are_the_same_in_both_languages():
     shown = dutch[dutch.figure.notna()].iloc[0]
     assert "," in shown.figure_text or shown.figure_text.isdigit()
     assert shown.claim != shown.claim_en
+
+
+def test_the_language_is_set_once_and_an_explicit_lang_still_wins():
+    from noordstats.report.page import blocks
+
+    assert i18n.current_language() == i18n.DEFAULT_LANG
+    try:
+        i18n.set_language("en")
+        assert blocks.caption("claims") == blocks.caption("claims", "en")
+        assert blocks.caption("claims", "nl") != blocks.caption("claims")
+        with pytest.raises(i18n.LanguageError):
+            i18n.set_language("zz")
+    finally:
+        i18n.set_language(i18n.DEFAULT_LANG)
+    assert blocks.caption("claims") == blocks.caption("claims", "nl")

@@ -51,6 +51,25 @@ def check_lang(lang: Any) -> str:
     return lang
 
 
+_language: list[str] = []  # set_language's choice for this process (a notebook's kernel)
+
+
+def set_language(lang: str) -> None:
+    """Set the language once for a notebook or a run: the report blocks, charts and maps called
+    without ``lang`` then use it (an explicit ``lang=`` still wins)."""
+    _language[:] = [check_lang(lang)]
+
+
+def current_language() -> str:
+    """The language :func:`set_language` set, else :data:`DEFAULT_LANG`."""
+    return _language[0] if _language else DEFAULT_LANG
+
+
+def resolve(lang: str | None) -> str:
+    """``lang`` if given, else the current language; checked."""
+    return check_lang(current_language() if lang is None else lang)
+
+
 def languages() -> tuple[str, ...]:
     """The languages the catalogue has (those that name themselves, ``locale.name``): Dutch and
     English, plus any a working folder's ``catalogue.yaml`` adds."""

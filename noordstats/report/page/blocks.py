@@ -25,7 +25,7 @@ from noordstats.analysis import frames
 from noordstats.declarations import verdicts
 from noordstats.declarations.report_kinds import load_report_kinds
 from noordstats.declarations.themes import Theme
-from noordstats.i18n import DEFAULT_LANG, t
+from noordstats.i18n import t
 from noordstats.load import StaleDataWarning, TableOrigin
 from noordstats.report.page.summary import OUTPUT_METADATA_KEY, describe_stale
 
@@ -70,7 +70,8 @@ def _e(value: object) -> str:
     return html.escape(str(value))
 
 
-def licence_line(lang: str = DEFAULT_LANG) -> str:
+def licence_line(lang: str | None = None) -> str:
+    lang = i18n.resolve(lang)
     return t("licence.line", lang)
 
 
@@ -80,8 +81,9 @@ def _css_string(text: str) -> str:
     return f'"{escaped}"'
 
 
-def print_style(title: str, lang: str = DEFAULT_LANG) -> str:
+def print_style(title: str, lang: str | None = None) -> str:
     """The printed page (PDF): A4, the report's title and page numbers in the margin."""
+    lang = i18n.resolve(lang)
     page = t("print.page", lang).split("{page}")
     before, after = page[0], page[1].split("{pages}")
     numbers = (
@@ -96,9 +98,10 @@ def print_style(title: str, lang: str = DEFAULT_LANG) -> str:
 
 
 def show_report_header(
-    title: str, region: str, subtitle: str = "", lang: str = DEFAULT_LANG
+    title: str, region: str, subtitle: str = "", lang: str | None = None
 ) -> None:
     """The report's title line: ``title — region name (code)``, plus the date it was rendered."""
+    lang = i18n.resolve(lang)
     name = regions.region_name(region)
     today = i18n.date(dt.date.today(), lang)
     sub = f"{_e(subtitle)} · " if subtitle else ""
@@ -112,37 +115,42 @@ def show_report_header(
     _display_bundle({"text/html": markup}, {OUTPUT_METADATA_KEY: {"title": heading}})
 
 
-def show_theme_header(theme: Theme, region: str, lang: str = DEFAULT_LANG) -> None:
+def show_theme_header(theme: Theme, region: str, lang: str | None = None) -> None:
+    lang = i18n.resolve(lang)
     title = i18n.declared(theme, "title", lang)
     show_report_header(title, region, t(f"theme.kind.{theme.kind}", lang), lang)
 
 
-def report_title(kind: str, lang: str = DEFAULT_LANG) -> str:
+def report_title(kind: str, lang: str | None = None) -> str:
     """The title of a report that is not a theme's (``claims``, ``region_profile``, ...), as its
     kind declares it (data/report_kinds.yaml)."""
+    lang = i18n.resolve(lang)
     return load_report_kinds()[kind].label(lang)
 
 
-def show_header(kind: str, region: str, lang: str = DEFAULT_LANG) -> None:
+def show_header(kind: str, region: str, lang: str | None = None) -> None:
     """The header of a report that is not a theme's: its kind's title, its subtitle (catalogue
     ``report.<kind>.subtitle``, if any) and the region."""
+    lang = i18n.resolve(lang)
     key = f"report.{kind}.subtitle"
     subtitle = t(key, lang) if i18n.has(key) else ""
     show_report_header(report_title(kind, lang), region, subtitle, lang)
 
 
-def show_narrative(key: str, lang: str = DEFAULT_LANG, **params: Any) -> None:
+def show_narrative(key: str, lang: str | None = None, **params: Any) -> None:
     """A heading and paragraphs of the report's narrative (``narrative.<key>`` in the
     catalogue, Markdown), in ``lang``; ``params`` (escaped) fill its placeholders."""
+    lang = i18n.resolve(lang)
     escaped = {k: html.escape(str(v)) for k, v in params.items()}
     markdown = t(f"narrative.{key}", lang, **escaped)
     _display_bundle({"text/markdown": markdown, "text/plain": markdown})
 
 
-def show_data_status(table_ids: Iterable[str], source: str, lang: str = DEFAULT_LANG) -> None:
+def show_data_status(table_ids: Iterable[str], source: str, lang: str | None = None) -> None:
     """Say where the data comes from; with ``auto``/``live``, load every table now and show a
     "data as of ..." banner at the top when any of them came from an older copy (cache or
     snapshot) because CBS did not deliver it; each table says why."""
+    lang = i18n.resolve(lang)
     tables = list(dict.fromkeys(table_ids))
     if source == "snapshot":
         text = t("status.snapshot", lang, n=len(tables), tables=", ".join(tables))
@@ -165,8 +173,9 @@ def table_origins(table_ids: Iterable[str], source: str) -> list[TableOrigin]:
         return [TableOrigin.of(frames.load_cached(t, source)) for t in dict.fromkeys(table_ids)]
 
 
-def show_headlines(headlines: pd.DataFrame, lang: str = DEFAULT_LANG) -> None:
+def show_headlines(headlines: pd.DataFrame, lang: str | None = None) -> None:
     """One card per headline figure: value, period, comparison with NL, table."""
+    lang = i18n.resolve(lang)
     if headlines.empty:
         _show(f'<p class="noordstats-note">{_e(t("headlines.none", lang))}</p>')
         return
@@ -186,19 +195,22 @@ def show_headlines(headlines: pd.DataFrame, lang: str = DEFAULT_LANG) -> None:
     _show(f'<div class="noordstats-cards">{cards}</div>')
 
 
-def verdict_name(verdict: str, lang: str = DEFAULT_LANG) -> str:
+def verdict_name(verdict: str, lang: str | None = None) -> str:
     """A verdict (one of ``VERDICTS``) as readers of ``lang`` call it."""
+    lang = i18n.resolve(lang)
     key = f"verdict.{verdict}"
     return t(key, lang) if i18n.has(key) else str(verdict)
 
 
-def verdict_badge(verdict: str, lang: str = DEFAULT_LANG) -> str:
+def verdict_badge(verdict: str, lang: str | None = None) -> str:
+    lang = i18n.resolve(lang)
     css = verdicts.css_class(verdict)
     return f'<span class="noordstats-verdict {css}">{_e(verdict_name(verdict, lang))}</span>'
 
 
-def show_claims(claims: pd.DataFrame, lang: str = DEFAULT_LANG) -> None:
+def show_claims(claims: pd.DataFrame, lang: str | None = None) -> None:
     """Each claim: the paper's words, the figure that tests it, the rule and the verdict."""
+    lang = i18n.resolve(lang)
     if claims.empty:
         _show(f'<p class="noordstats-note">{_e(t("claims.none", lang))}</p>')
         return
@@ -221,8 +233,9 @@ def show_claims(claims: pd.DataFrame, lang: str = DEFAULT_LANG) -> None:
     )
 
 
-def show_verdict_counts(claims: pd.DataFrame, lang: str = DEFAULT_LANG) -> None:
+def show_verdict_counts(claims: pd.DataFrame, lang: str | None = None) -> None:
     """How many claims got each verdict."""
+    lang = i18n.resolve(lang)
     counts = claims.verdict.value_counts()
     items = " ".join(
         f"{verdict_badge(v, lang)} {int(counts.get(v, 0))}"
@@ -232,15 +245,17 @@ def show_verdict_counts(claims: pd.DataFrame, lang: str = DEFAULT_LANG) -> None:
     _show(f"<p>{_e(t('claims.count', lang, n=len(claims)))} {items}</p>")
 
 
-def column_name(column: str, lang: str = DEFAULT_LANG) -> str:
+def column_name(column: str, lang: str | None = None) -> str:
     """A data column's header in ``lang`` (the column's own name when the catalogue has none)."""
+    lang = i18n.resolve(lang)
     key = f"column.{column}"
     return t(key, lang) if i18n.has(key) else column
 
 
-def localise_frame(frame: pd.DataFrame, lang: str = DEFAULT_LANG) -> pd.DataFrame:
+def localise_frame(frame: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
     """A frame as a reader of ``lang`` sees it in a table or a CSV: column headers, verdicts
     and CBS statuses in ``lang`` (the numbers stay numbers)."""
+    lang = i18n.resolve(lang)
     shown = frame.copy()
     for column, prefix in (("verdict", "verdict"), ("status", "status")):
         if column in shown:
@@ -251,14 +266,16 @@ def localise_frame(frame: pd.DataFrame, lang: str = DEFAULT_LANG) -> pd.DataFram
     return shown.rename(columns={c: column_name(c, lang) for c in shown.columns})
 
 
-def csv_payload(frame: pd.DataFrame, lang: str = DEFAULT_LANG) -> str:
+def csv_payload(frame: pd.DataFrame, lang: str | None = None) -> str:
     """``frame`` (localised) as a base64 CSV for a ``data:`` link."""
+    lang = i18n.resolve(lang)
     text = localise_frame(frame, lang).to_csv(index=False, **i18n.csv_options(lang))
     return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
-def caption(name: str, lang: str = DEFAULT_LANG) -> str:
+def caption(name: str, lang: str | None = None) -> str:
     """A table's caption in ``lang`` (``caption.<name>`` in the catalogue)."""
+    lang = i18n.resolve(lang)
     return t(f"caption.{name}", lang)
 
 
@@ -267,10 +284,11 @@ def show_table(
     name: str,
     caption: str = "",
     columns: list[str] | None = None,
-    lang: str = DEFAULT_LANG,
+    lang: str | None = None,
 ) -> None:
     """A table (escaped) of ``columns`` (default: all), with a link to download exactly what it
     shows as CSV."""
+    lang = i18n.resolve(lang)
     shown = frame if columns is None else frame.reindex(columns=columns)
     if shown.empty:
         _show(f'<p class="noordstats-note">{_e(t("table.empty", lang, name=caption or name))}</p>')
@@ -292,9 +310,10 @@ def show_definitions(
     theme: Theme | None = None,
     headlines: pd.DataFrame | None = None,
     claims: pd.DataFrame | None = None,
-    lang: str = DEFAULT_LANG,
+    lang: str | None = None,
 ) -> None:
     """Why the theme is measured this way, what the data cannot say, and each figure's caveats."""
+    lang = i18n.resolve(lang)
     parts = []
     if theme is not None:
         for field in ("rationale", "limits"):

@@ -34,7 +34,7 @@ from noordstats import i18n
 from noordstats.declarations.indicators import load_indicators
 from noordstats.declarations.themes import Theme, load_themes
 from noordstats.declarations.verdicts import Verdict
-from noordstats.i18n import DEFAULT_LANG, t
+from noordstats.i18n import t
 from noordstats.regions import NETHERLANDS
 from noordstats.report.page.blocks import csv_payload, verdict_name
 
@@ -100,12 +100,13 @@ def _status(status: Any, lang: str) -> str:
 def bar_sector_profile(
     profile: pd.DataFrame,
     title: str | None = None,
-    lang: str = DEFAULT_LANG,
+    lang: str | None = None,
     theme: Theme | None = None,
 ) -> Chart:
     """Share of each region's jobs in the theme's sectors, and the location quotient (LQ > 1 =
     more concentrated than in the Netherlands). ``profile``: ``indicators.sector_profile``;
     the title names ``theme`` unless ``title`` is given."""
+    lang = i18n.resolve(lang)
     if title is None:
         name = i18n.declared(theme, "title", lang) if theme is not None else ""
         title = t("chart.sector.title", lang, theme=name).lstrip(": ")
@@ -168,12 +169,13 @@ def bar_sector_profile(
     return Chart("sector-profile", title, data, figure, note)
 
 
-def line_trends(series: pd.DataFrame, title: str | None = None, lang: str = DEFAULT_LANG) -> Chart:
+def line_trends(series: pd.DataFrame, title: str | None = None, lang: str | None = None) -> Chart:
     """One line per region over the years. ``series``: ``indicators.indicator_series``.
 
     Levels (counts, amounts) of regions of different size are drawn as an index, first year =
     100 (``value_index``), so their growth compares; a share of the Netherlands is drawn without
     Nederland itself (100% by definition). The CSV holds the rows drawn, values and index."""
+    lang = i18n.resolve(lang)
     data = series.reindex(columns=[*TREND_CHART_COLUMNS, "value_index"]).reset_index(drop=True)
     if title is None:
         indicator = load_indicators().get(str(data.indicator_id.iloc[0])) if len(data) else None
@@ -263,11 +265,12 @@ def _break_at_gaps(years: list, values: list, labels: list) -> tuple[list, list,
 
 
 def bars_region_vs_nl(
-    profile: pd.DataFrame, region_name: str, title: str | None = None, lang: str = DEFAULT_LANG
+    profile: pd.DataFrame, region_name: str, title: str | None = None, lang: str | None = None
 ) -> Chart:
     """Small multiples: for each figure of a region profile, the region's value beside the
     Netherlands', each on its own axis (the figures have different units).
     ``profile``: ``indicators.region_profile``."""
+    lang = i18n.resolve(lang)
     title = t("chart.region_vs_nl.title", lang) if title is None else title
     data = profile[["indicator_id", "title", "period", "unit", "value", "nl_value"]]
     data = data.reset_index(drop=True)
@@ -308,9 +311,10 @@ def bars_region_vs_nl(
     return Chart("region-vs-nl", title, data, figure, note)
 
 
-def bar_verdicts(claims: pd.DataFrame, title: str | None = None, lang: str = DEFAULT_LANG) -> Chart:
+def bar_verdicts(claims: pd.DataFrame, title: str | None = None, lang: str | None = None) -> Chart:
     """How many claims of each theme got each verdict (stacked bars).
     ``claims``: ``claims.evaluate_claims``."""
+    lang = i18n.resolve(lang)
     title = t("chart.verdicts.title", lang) if title is None else title
     titles = {k: i18n.declared(v, "title", lang) for k, v in load_themes().items()}
     data = (
@@ -348,7 +352,8 @@ def bar_verdicts(claims: pd.DataFrame, title: str | None = None, lang: str = DEF
     return Chart("verdicts", title, data, figure)
 
 
-def finish_layout(figure: go.Figure, title: str, height: int, lang: str = DEFAULT_LANG) -> None:
+def finish_layout(figure: go.Figure, title: str, height: int, lang: str | None = None) -> None:
+    lang = i18n.resolve(lang)
     figure.update_layout(
         template=_TEMPLATE,
         title={"text": escape_text(title), "x": 0, "xanchor": "left"},
@@ -357,8 +362,9 @@ def finish_layout(figure: go.Figure, title: str, height: int, lang: str = DEFAUL
     )
 
 
-def show_chart(chart: Chart, lang: str = DEFAULT_LANG) -> None:
+def show_chart(chart: Chart, lang: str | None = None) -> None:
     """Display a chart (or why there is none), its footnote and a link to download its data."""
+    lang = i18n.resolve(lang)
     # deferred: IPython is needed only inside a kernel
     from IPython.display import HTML, display
 
@@ -375,16 +381,18 @@ def render_note(text: str) -> str:
     return f'<p class="noordstats-note">{html.escape(text)}</p>'
 
 
-def render_chart_html(chart: Chart, figure: dict[str, Any], lang: str = DEFAULT_LANG) -> str:
+def render_chart_html(chart: Chart, figure: dict[str, Any], lang: str | None = None) -> str:
     """A ``div`` and the script that draws ``figure`` (the chart's figure as plotly JSON) into
     it with the page's plotly.js."""
+    lang = i18n.resolve(lang)
     return chart_html(chart.chart_id, figure, lang)
 
 
-def chart_html(chart_id: str, figure: dict[str, Any], lang: str = DEFAULT_LANG) -> str:
+def chart_html(chart_id: str, figure: dict[str, Any], lang: str | None = None) -> str:
     """The HTML of one chart: a ``div`` with a note that says how to get the chart where no
     plotly.js is loaded (a page exported with plain ``--to html``, a mail reader), and a script
     that replaces the note by the chart when plotly.js is there."""
+    lang = i18n.resolve(lang)
     digest = hashlib.sha1(json.dumps(figure, sort_keys=True).encode()).hexdigest()[:10]
     div_id = f"{chart_id}-{digest}"
     height = int(figure.get("layout", {}).get("height", 450))
@@ -408,9 +416,10 @@ def _script_json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).replace("<", "\\u003c")
 
 
-def render_csv_link(chart: Chart, lang: str = DEFAULT_LANG) -> str:
+def render_csv_link(chart: Chart, lang: str | None = None) -> str:
     """An ``<a download>`` whose ``data:`` URI holds exactly the chart's rows (no request), with
     headers in ``lang`` and written as spreadsheets of ``lang`` read CSV."""
+    lang = i18n.resolve(lang)
     name = html.escape(f"{chart.chart_id}.csv")
     text = html.escape(t("chart.download", lang, n=len(chart.data)))
     return (

@@ -18,7 +18,6 @@ from noordstats import regions as reg
 from noordstats.analysis.claims import all_regions
 from noordstats.declarations.indicators import load_indicators
 from noordstats.declarations.verdicts import Verdict, css_class
-from noordstats.i18n import DEFAULT_LANG
 from noordstats.report.page.blocks import verdict_name
 
 
@@ -49,9 +48,10 @@ def regions_for(region: str) -> list[str]:
     return list(dict.fromkeys([*all_regions(), region]))
 
 
-def readings_html(scorecard: pd.DataFrame, lang: str = DEFAULT_LANG) -> str:
+def readings_html(scorecard: pd.DataFrame, lang: str | None = None) -> str:
     """One block of rows per testable claim: each reading's figure, period, source, comparison
     and verdict, the primary first, and whether the verdict holds across them."""
+    lang = i18n.resolve(lang)
     testable = scorecard[scorecard.readings.map(lambda r: isinstance(r, list) and len(r) > 0)]
     if testable.empty:
         return f'<p class="noordstats-note">{_e(_t("none", lang))}</p>'
@@ -98,11 +98,12 @@ def readings_html(scorecard: pd.DataFrame, lang: str = DEFAULT_LANG) -> str:
 
 
 def matrix_html(
-    everywhere: pd.DataFrame, comparison: pd.DataFrame, region: str, lang: str = DEFAULT_LANG
+    everywhere: pd.DataFrame, comparison: pd.DataFrame, region: str, lang: str | None = None
 ) -> str:
     """Claims (rows, testable only) x regions (columns): cell colour = verdict, text = the
     primary figure; the last column is the comparison sentence for ``region``. ``data-verdict``
     holds the verdict's code with hyphens (``partly-supported``), the same in both languages."""
+    lang = i18n.resolve(lang)
     testable = everywhere[everywhere.verdict != "not testable"]
     if testable.empty:
         return f'<p class="noordstats-note">{_e(_t("none", lang))}</p>'
@@ -167,7 +168,8 @@ def _short(cell: Any, lang: str) -> str:
     return f"{number} {unit}" if len(unit) <= SHORT_UNIT_CHARS else number
 
 
-def summary_html(counts: dict[str, int], region: str, lang: str = DEFAULT_LANG) -> str:
+def summary_html(counts: dict[str, int], region: str, lang: str | None = None) -> str:
+    lang = i18n.resolve(lang)
     text = _t(
         "summary", lang, name=reg.region_name(region), meets=counts["meets_rule"],
         distinctive=counts["distinctive"],
@@ -175,18 +177,21 @@ def summary_html(counts: dict[str, int], region: str, lang: str = DEFAULT_LANG) 
     return f"<p><b>{_e(text)}</b></p>"
 
 
-def show_readings(scorecard: pd.DataFrame, lang: str = DEFAULT_LANG) -> None:
+def show_readings(scorecard: pd.DataFrame, lang: str | None = None) -> None:
     """:func:`readings_html`, displayed."""
+    lang = i18n.resolve(lang)
     _show(readings_html(scorecard, lang))
 
 
 def show_claims_matrix(
-    everywhere: pd.DataFrame, comparison: pd.DataFrame, region: str, lang: str = DEFAULT_LANG
+    everywhere: pd.DataFrame, comparison: pd.DataFrame, region: str, lang: str | None = None
 ) -> None:
     """:func:`matrix_html`, displayed."""
+    lang = i18n.resolve(lang)
     _show(matrix_html(everywhere, comparison, region, lang))
 
 
-def show_distinctive(counts: dict[str, int], region: str, lang: str = DEFAULT_LANG) -> None:
+def show_distinctive(counts: dict[str, int], region: str, lang: str | None = None) -> None:
     """One line: how many of the region's claims meet their rule and how many are distinctive."""
+    lang = i18n.resolve(lang)
     _show(summary_html(counts, region, lang))
