@@ -39,7 +39,13 @@ from typing import Any
 from noordstats import stopping
 from noordstats.i18n import DEFAULT_LANG
 from noordstats.load import StaleDataWarning
-from noordstats.report.page.summary import data_date, latest_period, read_summary, stale_text
+from noordstats.report.page.summary import (
+    data_date,
+    latest_period,
+    output_marks,
+    read_summary,
+    stale_text,
+)
 from noordstats.report.runner import export, pdf
 
 TMP_PREFIX = ".tmp-"
@@ -323,15 +329,21 @@ def publish(folder: Path, entry: dict[str, Any]) -> dict[str, Any]:
 
 def _notebook_text(notebook: Any) -> str:
     """The executed notebook, compactly. A figure's ``text/html`` twin (the page's copy) is
-    dropped: JupyterLab draws the plotly part, and the HTML report holds the other."""
+    dropped: JupyterLab draws the plotly part, and the HTML report holds the other. So are the
+    stylesheet a notebook shows for JupyterLab (the page links report.css) and the plain-text
+    twin of what a notebook-only cell shows as HTML (a frame for analysts)."""
     # deferred: nbformat imports jsonschema (~1 s), needed only once something is rendered
     import nbformat
 
     for cell in notebook.cells:
+        if "outputs" in cell:
+            cell["outputs"] = [o for o in cell["outputs"] if not output_marks(o).get("stylesheet")]
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if PLOTLY_MIMETYPE in data:
                 data.pop("text/html", None)
+            if "text/html" in data and export.NOTEBOOK_ONLY_TAG in cell.metadata.get("tags", []):
+                data.pop("text/plain", None)  # a frame shown for analysts: Lab draws its HTML
     nbformat.validate(notebook)
     return json.dumps(notebook, ensure_ascii=False, separators=(",", ":")) + "\n"
 
