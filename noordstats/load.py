@@ -46,6 +46,7 @@ class TableOrigin:
     data_date: str | None  # CBS Modified, else the date the copy was captured
     latest_period: str | None
     stale_reason: str | None  # why live data was asked for and not used; None otherwise
+    api: str | None = None  # CBS's service the rows came from: 'v3' or 'v4'; None: snapshot
 
     @classmethod
     def of(cls, frame: pd.DataFrame) -> TableOrigin:
@@ -59,6 +60,7 @@ class TableOrigin:
             data_date=str(date) if date else None,
             latest_period=periods[-1],
             stale_reason=frame.attrs.get("stale_reason"),
+            api=meta.get("api") if meta.get("source") == "live" else None,
         )
 
 
@@ -69,6 +71,7 @@ def load_table(
     source: Source = "snapshot",
     catalog_url: str | None = None,
     filters: Mapping[str, Iterable[str] | str] | None = None,
+    api: str | None = None,
 ) -> pd.DataFrame:
     """Load a CBS table as a tidy long frame.
 
@@ -77,9 +80,12 @@ def load_table(
     (``'LD01'``, ``['PV20', 'NL01']``); ``periods``: period codes (``'2023JJ00'``) or years
     (``2023``); ``filters``: {dimension key or column stem: codes}, e.g.
     ``{"BedrijfstakkenBranchesSBI2008": ["T001081"]}``. ``source``: ``'snapshot'`` (embedded,
-    offline), ``'live'`` (CBS through cbsodata, cached; the filters are sent to CBS, so only
-    those rows travel), or ``'auto'`` (live, falling back to the newest cache, then the
-    snapshot, with a :class:`StaleDataWarning` naming the data's date).
+    offline), ``'live'`` (CBS's OData v4 or v3, see ``api``; cached; the filters are sent to
+    CBS, so only those rows travel), or ``'auto'`` (live, falling back to the newest cache, then the
+    snapshot, with a :class:`StaleDataWarning` naming the data's date). ``api``: CBS's service
+    for live data, ``'v3'`` (opendata.cbs.nl), ``'v4'`` (datasets.cbs.nl) or ``'auto'`` (the
+    default, or ``NOORDSTATS_API``: v4, then v3 where v4 lacks the table or fails);
+    ``df.attrs['meta']['api']`` says which one answered.
 
     The table's metadata (title, licence, sources, completeness, ...) is in ``df.attrs['meta']``;
     ``df.attrs['source']`` says where the rows came from.
@@ -105,7 +111,7 @@ def load_table(
         frame, meta, origin = _read_snapshot(table_id)
     else:
         frame, meta, origin, stale_reason = _read_live_or_fallback(
-            table_id, source, catalog_url, selection, declared
+            table_id, source, catalog_url, selection, declared, api
         )
     if origin == "snapshot":  # live and cached rows come as selected
         frame = _select(frame, meta, selection, table_id)
@@ -154,7 +160,12 @@ def _read_snapshot(table_id: str) -> tuple[pd.DataFrame, dict, str]:
 
 
 def _read_live_or_fallback(
-    table_id: str, source: Source, catalog_url: str | None, selection: Selection, declared: bool
+    table_id: str,
+    source: Source,
+    catalog_url: str | None,
+    selection: Selection,
+    declared: bool,
+    api: str | None = None,
 ) -> tuple[pd.DataFrame, dict, str, str | None]:
     """Live data; if CBS cannot deliver it, the newest cache, then (``auto``, a declared table)
     the snapshot, with a :class:`StaleDataWarning` naming the data's date. The last item is why
@@ -169,6 +180,7 @@ def _read_live_or_fallback(
             regions=selection.regions,
             periods=selection.periods,
             filters=dict(selection.filters),
+            api=api,
         )
         return frame, meta, "live", None
     except cbs_http.LiveUnavailableError as exc:

@@ -48,6 +48,7 @@ TABLES_FILE = DATA_DIR / "tables.yaml"
 REGIONS_FILE = SNAPSHOT_DIR / "regions.csv"
 RAW_DIR = DATA_DIR / "raw"  # the raw captures the snapshot is built from (gzip-compressed)
 RAW_FILES_FILE = DATA_DIR / "raw_files.yaml"  # sha256 and size of every original raw file
+TABLE_STRUCTURE_FILE = DATA_DIR / "table_structure.yaml"  # each CBS table's reviewed structure
 PAPER_FILE = RAW_DIR / "paper" / "000_38f0a742647de4fa.txt"  # the position paper's text
 #: every change of a claim verdict for the North, dated, with its reason (docs/claims.md)
 VERDICT_HISTORY_FILE = DATA_DIR / "verdict_history.yaml"

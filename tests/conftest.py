@@ -9,6 +9,11 @@ import pytest
 
 pytest_plugins = ["tests.reliability_plugin"]
 
+# The live-path tests written against the OData v3 replay server ask v3 (as they did before
+# OData v4 was read); users get ``auto`` (v4, then v3). Tests of v4 and of ``auto`` pass
+# ``api=`` or set NOORDSTATS_API themselves. Subprocesses inherit it.
+os.environ.setdefault("NOORDSTATS_API", "v3")
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if os.environ.get("NOORDSTATS_LIVE_TESTS") == "1":

@@ -157,6 +157,7 @@ def subprocess_env(
 ) -> dict[str, str]:
     """The environment of a CLI run in the sandbox (no catalog URL from outside)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NOORDSTATS_")}
+    env["NOORDSTATS_API"] = "v3"  # the sandbox's CBS is the v3 replay server unless told
     env["PYTHONPATH"] = os.pathsep.join([str(site_dir), str(paths.PROJECT_DIR)])
     if data_dir is not None:
         env[DATA_ENV] = str(data_dir)

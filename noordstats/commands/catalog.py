@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import textwrap
 
-from noordstats.commands.output import FORMATS, check_format
+from noordstats.commands.output import FORMATS, add_api_option, check_format
 
 CATALOG_HELP = "OData v3 catalog (default: $NOORDSTATS_CATALOG_URL or opendata.cbs.nl)"
 
@@ -24,6 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     search.add_argument("--catalog-url", metavar="URL", help=CATALOG_HELP)
     search.add_argument("--format", default="table", help=f"one of {', '.join(FORMATS)}")
+    add_api_option(search)
     search.set_defaults(func=run_search)
 
     info = sub.add_parser(
@@ -36,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     info.add_argument("table", metavar="TABLE", help="CBS table id (e.g. 80137ned)")
     info.add_argument("--catalog-url", metavar="URL", help=CATALOG_HELP)
     info.add_argument("--format", default="table", help=f"one of {', '.join(FORMATS)}")
+    add_api_option(info)
     info.set_defaults(func=run_info)
 
 
@@ -45,17 +47,23 @@ def run_search(args: argparse.Namespace) -> int:
     from noordstats.ingest import catalog
 
     check_format(args.format)
-    found = catalog.search_tables(args.words, regional=args.regional, catalog_url=args.catalog_url)
+    found = catalog.search_tables(
+        args.words, regional=args.regional, catalog_url=args.catalog_url, api=args.api
+    )
     what = " ".join(args.words) + (" (with a region dimension)" if args.regional else "")
     footer = (
-        f"{len(found)} table(s) for {what!r} in {found.attrs['catalog_url']}; "
+        f"{len(found)} table(s) for {what!r} in {found.attrs['catalog_url']} "
+        f"(OData {found.attrs['api']}); "
         "`noordstats info TABLE` describes one, `noordstats fetch TABLE` downloads it"
     )
     if found.empty and args.format == "table":
         print(footer)
         return 0
     print_frame(
-        found, args.format, ["table_id", "title", "period", "frequency", "modified"], footer
+        found,
+        args.format,
+        ["table_id", "title", "period", "frequency", "modified", "api", "status"],
+        footer,
     )
     return 0
 
@@ -66,7 +74,7 @@ def run_info(args: argparse.Namespace) -> int:
     from noordstats.ingest import catalog
 
     check_format(args.format)
-    frame = catalog.table_info(args.table, catalog_url=args.catalog_url)
+    frame = catalog.table_info(args.table, catalog_url=args.catalog_url, api=args.api)
     table = frame.attrs["table"]
     if args.format != "table":
         print_frame(frame, args.format, list(frame.columns))
@@ -80,7 +88,17 @@ def run_info(args: argparse.Namespace) -> int:
         print(textwrap.fill(table["summary"], 100, initial_indent="  ", subsequent_indent="  "))
     print(f"  CBS Modified {table['modified']}; periods {span}; frequency {table['frequency']}")
     declared = "declared in data/tables.yaml" if table["declared"] else "not declared"
-    print(f"  {declared}; catalog {table['catalog_url']}\n")
+    print(f"  {declared}; catalog {table['catalog_url']} (OData {table['api']})")
+    changes = table.get("structure_changes")
+    if changes:
+        print(f"  CBS changed the table since its structure was reviewed ({len(changes)}):")
+        for change in changes:
+            print(f"    - {change}")
+        print(f"  review data/tables.yaml, then `noordstats snapshot fingerprint {args.table} "
+              "--from-cbs`")  # fmt: skip
+    elif changes is not None:
+        print("  structure as reviewed (data/table_structure.yaml)")
+    print()
     dims = frame[~frame.kind.str.contains("measure")]
     print_frame(dims, "table", ["kind", "key", "column", "title", "categories", "levels"])
     print()

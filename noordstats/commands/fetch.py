@@ -12,6 +12,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from noordstats import regions, stopping
+from noordstats.commands.output import add_api_option
 from noordstats.errors import UsageError
 
 if TYPE_CHECKING:  # deferred: pandas only for the annotations
@@ -21,7 +22,7 @@ if TYPE_CHECKING:  # deferred: pandas only for the annotations
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "fetch",
-        help="download CBS tables live (cbsodata) into the local cache",
+        help="download CBS tables live (OData v4 or v3) into the local cache",
         description="Download CBS tables live into the local cache: any table of CBS's catalog "
         "(`noordstats search` finds one); a table of data/tables.yaml comes in the codes of its "
         "snapshot. A table whose CBS Modified date is unchanged is not downloaded again. "
@@ -52,6 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="URL",
         help="OData v3 catalog (default: $NOORDSTATS_CATALOG_URL or opendata.cbs.nl)",
     )
+    add_api_option(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -112,8 +114,8 @@ def _run(args: argparse.Namespace) -> int:
         fetched += 1
         state = "downloaded" if downloaded else "unchanged at CBS, not downloaded again"
         tqdm.write(
-            f"{table_id}: CBS Modified {meta['modified']}, {len(frame)} rows ({state}); "
-            f"cached in {meta['cache_path']}"
+            f"{table_id}: CBS Modified {meta['modified']}, {len(frame)} rows ({state}) over "
+            f"OData {meta.get('api', 'v3')}; cached in {meta['cache_path']}"
         )
         if meta.get("not_reconciled"):
             items = meta["not_reconciled"]
@@ -136,7 +138,7 @@ def fetch_with_progress(
     with tqdm(
         desc=f"{table_id} rows", unit="row", leave=False, disable=quiet, file=sys.stderr
     ) as bar:
-        counted = {"TypedDataSet": 0}
+        counted = {"TypedDataSet": 0, "Observations": 0}
 
         def show(table: str, resource: str, count: int) -> None:
             if resource in counted:
@@ -150,5 +152,6 @@ def fetch_with_progress(
             periods=args.periods,
             filters=args.filters,
             progress=show,
+            api=args.api,
         )
-    return frame, meta, counted["TypedDataSet"]
+    return frame, meta, sum(counted.values())

@@ -20,6 +20,22 @@ def add_theme_option(parser: argparse.ArgumentParser, help: str, required: bool 
     )
 
 
+API_CHOICES = ("v3", "v4", "auto")
+
+
+def add_api_option(parser: argparse.ArgumentParser) -> None:
+    """``--api v3|v4|auto``: CBS's OData v3 (opendata.cbs.nl), v4 (datasets.cbs.nl,
+    ``NOORDSTATS_V4_URL``) or, the default (``NOORDSTATS_API``), v4 and v3 where v4 lacks the
+    table or fails."""
+    parser.add_argument(
+        "--api",
+        choices=API_CHOICES,
+        default=None,
+        help="CBS service: v3 (opendata.cbs.nl), v4 (datasets.cbs.nl) or auto (v4, then v3; "
+        "the default, or $NOORDSTATS_API)",
+    )
+
+
 def check_format(fmt: str) -> str:
     if fmt not in FORMATS:
         raise ConfigError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")

@@ -12,12 +12,14 @@ status is 130 (SIGINT) or 143 (SIGTERM). See :mod:`noordstats.stopping`.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from noordstats import i18n, paths, stopping
+from noordstats.commands.output import add_api_option
 from noordstats.declarations.report_kinds import describe_kinds
 from noordstats.errors import UsageError
 from noordstats.storage import SOURCES
@@ -65,6 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _add_output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", choices=SOURCES, help="data source (default: snapshot)")
+    add_api_option(parser)
     parser.add_argument(
         "--lang",
         default=i18n.DEFAULT_LANG,
@@ -196,6 +199,8 @@ def _render(specs: list, args: argparse.Namespace, jobs: int | None) -> int:
     from noordstats.report.runner import suite
     from noordstats.report.runner.index_page import index_name
 
+    if args.api:  # the workers and the notebooks' kernels inherit it (load_table's default)
+        os.environ["NOORDSTATS_API"] = args.api
     folder = suite.output_folder(args.out, args.dated)
     check_output_folder(folder)
     timeout = parse_timeout(args.timeout)

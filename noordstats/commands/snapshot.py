@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 
 from noordstats import paths, stopping
+from noordstats.commands.output import add_api_option
 from noordstats.errors import UsageError
 
 
@@ -39,6 +40,25 @@ def register(sub: argparse._SubParsersAction) -> None:
         "files", nargs="+", metavar="PATH", help="paths below FOLDER (kept below data/raw/)"
     )
     add_raw.set_defaults(func=run_add_raw)
+
+    fingerprint = actions.add_parser(
+        "fingerprint",
+        help="record the reviewed structure of declared CBS tables (data/table_structure.yaml)",
+        description="Record each table's structure (dimensions; measures with titles and "
+        "units) in data/table_structure.yaml: from the snapshot's metadata, or with --from-cbs "
+        "as CBS serves it now (after reviewing the change `noordstats info TABLE` shows). A live "
+        "answer whose structure differs from the record is not used.",
+    )
+    fingerprint.add_argument(
+        "tables", nargs="*", metavar="TABLE", help="declared table ids (default: every CBS table)"
+    )
+    fingerprint.add_argument(
+        "--from-cbs",
+        action="store_true",
+        help="read the structure from CBS (live), not the snapshot",
+    )
+    add_api_option(fingerprint)
+    fingerprint.set_defaults(func=run_fingerprint)
 
     add = actions.add_parser(
         "import",
@@ -102,6 +122,35 @@ def run_add_raw(args: argparse.Namespace) -> int:
     for record in records:
         print(f"{record.path}: sha256 {record.sha256}, {record.size} bytes")
     print(f"recorded {len(records)} file(s) in {paths.RAW_FILES_FILE}")
+    return 0
+
+
+def run_fingerprint(args: argparse.Namespace) -> int:
+    # deferred: every command module is imported for --help; start-up stays fast
+    from noordstats.ingest import live, structure
+
+    if not paths.FROM_CHECKOUT:  # the declarations of an installed package are read-only
+        raise UsageError(
+            "snapshot fingerprint records data/table_structure.yaml of the repository and works "
+            "in a checkout only"
+        )
+    wanted = structure.fingerprinted_tables()
+    tables = []
+    for table_id in args.tables or wanted:
+        found = [t for t in wanted if t.lower() == table_id.lower()]
+        if not found:
+            valid = ", ".join(sorted(wanted, key=str.lower))
+            raise UsageError(f"not a declared CBS table: {table_id!r}; valid: {valid}")
+        tables.append(found[0])
+    if args.from_cbs:
+        new = [live.structure_from_cbs(t, api=args.api) for t in tables]
+    else:
+        new = [structure.structure_from_snapshot(t) for t in tables]
+    changed = structure.write_structures(new)
+    for entry in new:
+        state = "changed" if entry.id in changed else "unchanged"
+        print(f"{entry.id}: {entry.source}, digest {entry.digest} ({state})")
+    print(f"recorded {len(new)} table(s) in {paths.TABLE_STRUCTURE_FILE}")
     return 0
 
 

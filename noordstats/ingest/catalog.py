@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -12,6 +13,7 @@ import requests
 
 from noordstats.cbs_codes import CodeError, region_level
 from noordstats.ingest.cbs_http import (
+    CatalogUnavailableError,
     HttpPolicy,
     LiveUnavailableError,
     UnknownCBSTableError,
@@ -22,11 +24,20 @@ from noordstats.ingest.cbs_http import (
     get_catalog,
     http_status,
     resolve_catalog,
+    resolve_v4,
 )
+from noordstats.ingest.cbs_v4 import get_catalog_v4
 from noordstats.ingest.importers.odata_v3 import column_stem, read_properties
-from noordstats.ingest.live import check_table_id, find_declaration
+from noordstats.ingest.live import api_order, check_table_id, find_declaration, make_client
+from noordstats.ingest.live_read import plan_keys
+from noordstats.ingest.structure import compare, live_prints, recorded_structure
 
-SEARCH_COLUMNS = ["table_id", "title", "period", "frequency", "modified", "summary"]
+DATASETS = "CBS/Datasets"
+log = logging.getLogger(__name__)
+SEARCH_COLUMNS = [
+    "table_id", "title", "period", "frequency", "modified", "summary", "api", "status",
+    "observations",
+]  # fmt: skip
 INFO_COLUMNS = ["kind", "key", "column", "title", "categories", "levels", "unit", "group"]
 
 
@@ -39,62 +50,129 @@ def search_tables(
     regional: bool = False,
     catalog_url: str | None = None,
     policy: HttpPolicy | None = None,
+    api: str | None = None,
+    v4_url: str | None = None,
 ) -> pd.DataFrame:
     """Tables of CBS's catalog whose id, title or summary hold every one of ``words`` (case
     aside): table_id, title, period (the years covered, as CBS states them), frequency, modified
-    (CBS Modified) and summary, newest first. ``regional``: only tables with a region dimension
-    (each match's DataProperties is asked). ``attrs['requests']``: requests made."""
+    (CBS Modified), summary, api (the service(s) listing it: ``v4``, ``v3`` or ``v3 v4``),
+    status (CBS's: ``Regulier``, ``Gediscontinueerd``, ...) and observations (cells, as v4's
+    catalog states them; v3's does not), newest first. ``regional``: only tables with a region
+    dimension (each match's metadata is asked). ``api``: the v3 catalog
+    (``/ODataCatalog/Tables``), the v4 one (``/CBS/Datasets``) or ``auto``: both (v4's is a
+    partial subset of StatLine), either if the other fails. ``attrs``: ``requests`` made,
+    ``catalog_url`` and ``api`` of the catalog(s) read."""
     wanted = [w.lower() for w in ([words] if isinstance(words, str) else list(words)) if w]
-    catalog = resolve_catalog(catalog_url)
     policy = policy or HttpPolicy.from_env()
-    entries, requests_made = get_catalog(catalog, policy)
-    rows = []
-    for entry in entries:
-        haystack = " ".join(
-            _text(entry.get(f)).lower()
-            for f in ("Identifier", "Title", "ShortTitle", "Summary", "ShortDescription")
-        )
-        if all(word in haystack for word in wanted):
-            rows.append(
-                {
-                    "table_id": _text(entry["Identifier"]),
-                    "title": _text(entry["Title"]),
-                    "period": _text(entry.get("Period")),
-                    "frequency": _text(entry.get("Frequency")),
-                    "modified": _text(entry.get("Modified"))[:10],
-                    "summary": _text(entry.get("Summary"))[:200],
-                }
+    order = api_order(api)
+    read: dict[str, list[dict]] = {}
+    urls: list[str] = []
+    requests_made = 0
+    for which in order:
+        try:
+            entries, made, url = _read_catalog(which, catalog_url, v4_url, policy)
+        except CatalogUnavailableError as exc:
+            if which == order[-1] and not read:
+                raise
+            log.warning("%s; searching the other catalog only", exc)
+            continue
+        read[which], requests_made = entries, requests_made + made
+        urls.append(url)
+    rows: dict[str, dict] = {}
+    for which, entries in read.items():
+        for entry in entries:
+            haystack = " ".join(
+                _text(entry.get(f)).lower()
+                for f in ("Identifier", "Title", "ShortTitle", "Summary", "ShortDescription")
             )
-    frame = pd.DataFrame(rows, columns=SEARCH_COLUMNS)
+            if not all(word in haystack for word in wanted):
+                continue
+            key = _text(entry["Identifier"]).lower()
+            if key in rows:
+                rows[key]["api"] = " ".join(sorted({*rows[key]["api"].split(), which}))
+                continue
+            rows[key] = {
+                "table_id": _text(entry["Identifier"]),
+                "title": _text(entry["Title"]),
+                "period": _text(entry.get("Period")),
+                "frequency": _text(entry.get("Frequency")),
+                "modified": _text(entry.get("Modified"))[:10],
+                "summary": _text(entry.get("Summary"))[:200],
+                "api": which,
+                "status": _text(entry.get("Status") or entry.get("OutputStatus")),
+                "observations": entry.get("ObservationCount"),
+            }
+    frame = pd.DataFrame(list(rows.values()), columns=SEARCH_COLUMNS)
+    frame["observations"] = frame.observations.astype("Int64")
     if regional and not frame.empty:
         keep = []
-        for table_id in frame.table_id:
-            client = _Client(catalog, policy, table_id, lambda *a: None)
+        for table_id, listed in zip(frame.table_id, frame.api, strict=True):
+            which = "v4" if "v4" in listed.split() else "v3"
+            client = make_client(which, table_id, catalog_url, v4_url, policy)
             try:
                 properties = client.get("DataProperties")
-            except (_TransportError, requests.RequestException):
+            except (_TransportError, _UnusableAnswer, requests.RequestException):
                 properties = []  # a table without readable metadata is not shown as regional
             requests_made += client.transport.request_count
             keep.append(read_properties(properties).region is not None)
         frame = frame[keep]
     frame = frame.sort_values(["modified", "table_id"], ascending=[False, True], ignore_index=True)
-    frame.attrs = {"catalog_url": catalog.url, "requests": requests_made}
+    frame.attrs = {"catalog_url": ", ".join(urls), "requests": requests_made,
+                   "api": " and ".join(read)}  # fmt: skip
     return frame
 
 
+def _read_catalog(
+    which: str, catalog_url: str | None, v4_url: str | None, policy: HttpPolicy
+) -> tuple[list[dict], int, str]:
+    """One service's catalog -> (entries, requests made, its URL); CatalogUnavailableError."""
+    if which == "v3":
+        catalog = resolve_catalog(catalog_url)
+        entries, made = get_catalog(catalog, policy)
+        return entries, made, catalog.url
+    service = resolve_v4(v4_url)
+    try:
+        entries, made = get_catalog_v4(service, policy)
+    except _UnusableAnswer as exc:
+        raise CatalogUnavailableError(service.url, f"unusable answer: {exc}", DATASETS) from None
+    except _TransportError as exc:
+        raise CatalogUnavailableError(service.url, str(exc), DATASETS) from None
+    except requests.RequestException as exc:
+        raise CatalogUnavailableError(service.url, _http_reason(exc), DATASETS) from None
+    return entries, made, service.url
+
+
 def table_info(
-    table_id: str, catalog_url: str | None = None, policy: HttpPolicy | None = None
+    table_id: str,
+    catalog_url: str | None = None,
+    policy: HttpPolicy | None = None,
+    api: str | None = None,
+    v4_url: str | None = None,
 ) -> pd.DataFrame:
     """One table as CBS describes it: a row per dimension (kind ``region``, ``period`` or
     ``dimension``: key, column stem in the tidy frame, title, number of categories, region
     levels present) and per measure (kind ``measure``: key, title, unit, TopicGroups it is
     nested in; ``text measure`` for String topics). ``attrs['table']``: id, title, summary,
-    modified, periods (first, last, count), declared (in ``data/tables.yaml``)."""
+    modified, periods (first, last, count), declared (in ``data/tables.yaml``), api (the
+    service that answered: ``auto`` asks v4, then v3), structure_changes (a declared table: how
+    CBS's table differs from its reviewed structure, empty when it does not; None otherwise)."""
     table_id = check_table_id(table_id)
     decl = find_declaration(table_id)
     cbs_id = decl.live_id if decl is not None else table_id
-    catalog = resolve_catalog(catalog_url)
-    client = _Client(catalog, policy or HttpPolicy.from_env(), cbs_id, lambda *a: None)
+    order = api_order(api)
+    policy = policy or HttpPolicy.from_env()
+    for which in order:
+        try:
+            return _table_info(make_client(which, cbs_id, catalog_url, v4_url, policy), table_id)
+        except (LiveUnavailableError, UnknownCBSTableError):
+            if which == order[-1]:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _table_info(client: _Client, table_id: str) -> pd.DataFrame:
+    decl = find_declaration(table_id)
+    cbs_id, catalog = client.table_id, client.catalog
     try:
         try:
             modified, info = client.get_modified()
@@ -132,6 +210,7 @@ def table_info(
         rows.append(["text measure", key, "", title, None, "", "", ""])
     frame = pd.DataFrame(rows, columns=INFO_COLUMNS)
     frame["categories"] = frame.categories.astype("Int64")
+    changes = structure_changes(decl, properties, client.api) if decl is not None else None
     periods = sorted(str(c["Key"]).strip() for c in code_lists.get(read.period, []))
     frame.attrs = {
         "table": {
@@ -144,10 +223,22 @@ def table_info(
             "periods": [periods[0], periods[-1], len(periods)] if periods else None,
             "declared": decl is not None,
             "catalog_url": catalog.url,
+            "api": client.api,
+            "structure_changes": changes,
         },
         "requests": client.transport.request_count,
     }
     return frame
+
+
+def structure_changes(decl, properties: list[dict[str, Any]], api: str) -> list[str]:
+    """How CBS's table differs from its declaration and reviewed structure
+    (``data/table_structure.yaml``); empty when it does not."""
+    dims, measures, problems = plan_keys(decl, properties, api)
+    recorded = recorded_structure(decl.id)
+    if recorded is None:
+        return [*problems, f"no reviewed structure: `noordstats snapshot fingerprint {decl.id}`"]
+    return [*problems, *compare(recorded, live_prints(decl, properties, dims, measures))]
 
 
 def _level(code: str) -> str | None:

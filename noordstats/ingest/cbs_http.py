@@ -1,11 +1,15 @@
-"""HTTP to CBS's OData v3 API through ``cbsodata``: the only module that talks HTTP.
+"""HTTP to CBS's OData v3 API through ``cbsodata`` and to its OData v4 API
+(datasets.cbs.nl, :func:`get_v4`): the only module that talks HTTP.
 
 Timeouts, retries with exponential backoff on connection errors, timeouts, HTTP
 429/500/502/503/504 and broken JSON, ``Retry-After``, and a guard against ``odata.nextLink``
 loops are added to cbsodata's requests for the duration of one call and removed afterwards; so
 is the catalog's scheme (``http://`` for a local server). Settings: ``NOORDSTATS_CATALOG_URL``,
 ``NOORDSTATS_HTTP_TIMEOUT`` (seconds, or ``connect,read``), ``NOORDSTATS_HTTP_ATTEMPTS``,
-``NOORDSTATS_HTTP_BACKOFF`` (first wait in seconds, doubled per retry).
+``NOORDSTATS_HTTP_BACKOFF`` (first wait in seconds, doubled per retry), ``NOORDSTATS_V4_URL``
+(the v4 service root including ``/odata/v1``). v4 requests go through the same transport: the
+same timeouts, retries, ``Retry-After`` and loop guard, pages followed by ``@odata.nextLink``
+only (no page size is assumed).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from noordstats.errors import UnavailableError, UserError
 log = logging.getLogger(__name__)
 
 DEFAULT_CATALOG = "opendata.cbs.nl"
+DEFAULT_V4_URL = "https://datasets.cbs.nl/odata/v1"
 
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -87,9 +92,9 @@ class LiveNotSupportedError(LiveUnavailableError):
 class CatalogUnavailableError(UnavailableError):
     """CBS's catalog of tables could not be read (network, HTTP error, an unusable answer)."""
 
-    def __init__(self, url: str, reason: str):
+    def __init__(self, url: str, reason: str, resource: str = "ODataCatalog/Tables"):
         self.url, self.reason = url, reason
-        super().__init__(f"CBS catalog not readable at {url}/ODataCatalog/Tables ({reason})")
+        super().__init__(f"CBS catalog not readable at {url}/{resource} ({reason})")
 
 
 class LiveConfigError(UserError):
@@ -192,9 +197,10 @@ class _Transport:
         self.resource = ""
         self.seen_urls: set[str] = set()
         self.request_count = 0
+        self.singleton = False  # an OData v4 singleton (Properties): an object, no 'value'
 
-    def begin(self, resource: str) -> None:
-        self.resource, self.seen_urls = resource, set()
+    def begin(self, resource: str, singleton: bool = False) -> None:
+        self.resource, self.seen_urls, self.singleton = resource, set(), singleton
 
     def send(self, send: Callable[..., requests.Response], request, **kwargs) -> requests.Response:
         if request.url in self.seen_urls:
@@ -218,7 +224,7 @@ class _Transport:
                         if retry_after > policy.max_wait:
                             raise _TransportError(f"{reason}, Retry-After {retry_after:g} s")
                         wait = max(wait, retry_after)
-                elif response.ok and (rows := _count_rows(response)) is None:
+                elif response.ok and (rows := _count_rows(response, self.singleton)) is None:
                     reason = "broken JSON in the response"
                 else:
                     if response.ok:
@@ -246,12 +252,17 @@ class _GuardedSession(requests.Session):
         return self.transport.send(super().send, request, **kwargs)
 
 
-def _count_rows(response: requests.Response) -> int | None:
-    """Rows in a JSON page; None if the body is not the JSON object cbsodata expects."""
+def _count_rows(response: requests.Response, singleton: bool = False) -> int | None:
+    """Rows in a JSON page; None if the body is not the JSON object cbsodata expects (a
+    ``singleton``: any JSON object, one row). The parsed body is kept on the response
+    (``noordstats_body``) so that :func:`get_v4` does not parse it twice."""
     try:
         body = json.loads(response.content)
     except ValueError:
         return None
+    response.noordstats_body = body
+    if singleton and isinstance(body, dict):
+        return 1
     if not isinstance(body, dict) or not isinstance(body.get("value"), list):
         return None
     return len(body["value"])
@@ -308,7 +319,9 @@ def _cbsodata_session(catalog: Catalog, transport: _Transport) -> Iterator[None]
 
 
 class _Client:
-    """cbsodata calls for one fetch."""
+    """cbsodata calls for one fetch (OData v3)."""
+
+    api = "v3"
 
     def __init__(self, catalog: Catalog, policy: HttpPolicy, table_id: str, progress: Progress):
         self.catalog, self.table_id = catalog, table_id
@@ -322,6 +335,9 @@ class _Client:
             return cbsodata.get_meta(
                 self.table_id, resource, catalog_url=self.catalog.host, **query
             )
+
+    def data_url(self) -> str:
+        return f"{self.catalog.url}/ODataFeed/odata/{self.table_id}/TypedDataSet"
 
     def get_modified(self) -> tuple[str, dict[str, Any]]:
         infos = self.get("TableInfos")
@@ -380,3 +396,69 @@ def get_catalog(catalog: Catalog, policy: HttpPolicy | None = None) -> tuple[lis
     except requests.RequestException as exc:
         raise CatalogUnavailableError(catalog.url, _http_reason(exc)) from None
     return entries, transport.request_count
+
+
+# ---------------------------------------------------------------- OData v4 (datasets.cbs.nl)
+
+
+@dataclass(frozen=True)
+class V4Service:
+    """CBS's OData v4 service root, ``.../odata/v1``; tables are under ``<root>/CBS/<id>``."""
+
+    root: str  # scheme://host[:port][/path], no trailing slash
+
+    @property
+    def url(self) -> str:
+        return self.root
+
+    def table_url(self, table_id: str) -> str:
+        return f"{self.root}/CBS/{table_id}"
+
+
+def resolve_v4(v4_url: str | None = None) -> V4Service:
+    """``NOORDSTATS_V4_URL`` or ``v4_url`` (``http://127.0.0.1:8766/odata/v1``; a bare host
+    means https) -> V4Service. Default: https://datasets.cbs.nl/odata/v1."""
+    text = (v4_url or os.environ.get("NOORDSTATS_V4_URL") or DEFAULT_V4_URL).strip()
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "https", text
+    host = rest.rstrip("/")
+    if scheme not in {"http", "https"} or not re.fullmatch(_HOST, host):
+        raise LiveConfigError(
+            f"not an OData v4 service URL: {text!r} (e.g. https://datasets.cbs.nl/odata/v1, "
+            "http://127.0.0.1:8766/odata/v1)"
+        )
+    return V4Service(f"{scheme}://{host}")
+
+
+def get_v4(
+    transport: _Transport,
+    url: str,
+    params: dict[str, str] | None = None,
+    resource: str = "",
+    singleton: bool = False,
+) -> dict[str, Any] | list[dict[str, Any]]:
+    """One OData v4 resource through ``transport``: a collection (every page, followed by
+    ``@odata.nextLink`` as given, never by an assumed page size) as a list of entries, or a
+    ``singleton`` (``Properties``) as its object. Raises ``requests.RequestException`` (HTTP
+    errors), :class:`_TransportError` (gave up after retries, a nextLink loop) or
+    :class:`_UnusableAnswer` (not an OData answer)."""
+    transport.begin(resource or url.rsplit("/", 1)[-1], singleton=singleton)
+    entries: list[dict[str, Any]] = []
+    next_url: str | None = url
+    query = dict(params or {})
+    with _GuardedSession(transport) as session:
+        while next_url:
+            response = session.get(next_url, params=query or None)
+            response.raise_for_status()
+            body = getattr(response, "noordstats_body", None)
+            if body is None:
+                body = response.json()
+            if singleton:
+                return body
+            page = body.get("value")
+            if not isinstance(page, list) or any(not isinstance(e, dict) for e in page):
+                raise _UnusableAnswer(f"{transport.resource}: not an OData collection")
+            entries.extend(page)
+            next_url, query = body.get("@odata.nextLink"), {}
+    return entries

@@ -12,6 +12,7 @@ the cache.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -24,6 +25,7 @@ from noordstats.cbs_codes import CodeError
 from noordstats.declarations.tables import (
     TableDeclaration,
     UnknownTableError,
+    declarations,
     get_declaration,
 )
 from noordstats.ingest import selection as rows
@@ -41,11 +43,14 @@ from noordstats.ingest.cbs_http import (
     _UnusableAnswer,
     http_status,
     resolve_catalog,
+    resolve_v4,
 )
+from noordstats.ingest.cbs_v4 import APIS, V4Client
 from noordstats.ingest.importers.common import SourceFormatError
 from noordstats.ingest.importers.odata_v3 import column_stem
-from noordstats.ingest.live_read import read_any, read_declared
+from noordstats.ingest.live_read import plan_keys, read_any, read_declared
 from noordstats.ingest.selection import Selection
+from noordstats.ingest.structure import live_prints, make_structure
 from noordstats.storage import cache
 
 log = logging.getLogger(__name__)
@@ -75,6 +80,36 @@ def check_table_id(table_id: str) -> str:
     return table_id
 
 
+def resolve_api(api: str | None = None) -> str:
+    """``v3``, ``v4`` or ``auto``: ``api``, else ``NOORDSTATS_API``, else ``auto``."""
+    text = (api or os.environ.get("NOORDSTATS_API") or "auto").strip().lower()
+    if text not in APIS:
+        raise LiveConfigError(f"unknown CBS API {text!r}; valid: {', '.join(APIS)}")
+    return text
+
+
+def api_order(api: str | None = None) -> list[str]:
+    """The services to ask, in order: ``auto`` is v4 (where CBS's new service has the table),
+    then v3."""
+    chosen = resolve_api(api)
+    return ["v4", "v3"] if chosen == "auto" else [chosen]
+
+
+def make_client(
+    api: str,
+    cbs_id: str,
+    catalog_url: str | None = None,
+    v4_url: str | None = None,
+    policy: HttpPolicy | None = None,
+    progress: Progress | None = None,
+) -> _Client | V4Client:
+    """A client of one service (``v3``: ``catalog_url``; ``v4``: ``v4_url``) for one table."""
+    policy = policy or HttpPolicy.from_env()
+    if api == "v4":
+        return V4Client(resolve_v4(v4_url), policy, cbs_id, progress or _no_progress)
+    return _Client(resolve_catalog(catalog_url), policy, cbs_id, progress or _no_progress)
+
+
 def fetch_table(
     table_id: str,
     catalog_url: str | None = None,
@@ -83,6 +118,8 @@ def fetch_table(
     filters: Mapping[str, Iterable[str] | str] | None = None,
     policy: HttpPolicy | None = None,
     progress: Progress | None = None,
+    api: str | None = None,
+    v4_url: str | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Fetch a CBS table live -> (tidy frame, metadata record).
 
@@ -95,17 +132,55 @@ def fetch_table(
     for a region, period, dimension or code the table lacks. A download that cannot be cached
     (disk full, read-only) is returned with ``meta['cache_path'] = None`` and
     ``meta['cache_error']``, the older cache left as it was.
+
+    ``api``: ``'v3'`` (opendata.cbs.nl, ``catalog_url``), ``'v4'`` (datasets.cbs.nl,
+    ``v4_url``) or ``'auto'`` (default, or ``NOORDSTATS_API``): v4, and v3 where v4 does not
+    have the table or fails. ``meta['api']`` says which service answered.
     """
     table_id = check_table_id(table_id)
     decl = find_declaration(table_id)
     selection = Selection.of(regions, periods, filters)
     if decl is not None:
         selection = _check_declared_regions(decl, selection)
-    catalog = resolve_catalog(catalog_url)
-    if decl is not None and (problem := live_problem(decl)):
-        raise LiveNotSupportedError(table_id, catalog.url, problem, _newest_cached_meta(table_id))
-    cbs_id = decl.live_id if decl is not None else table_id
-    client = _Client(catalog, policy or HttpPolicy.from_env(), cbs_id, progress or _no_progress)
+    order = api_order(api)
+    policy = policy or HttpPolicy.from_env()
+    failures: list[tuple[str, LiveUnavailableError]] = []
+    for which in order:
+        client = make_client(which, table_id, catalog_url, v4_url, policy, progress)
+        if decl is not None and (problem := live_problem(decl)):
+            raise LiveNotSupportedError(
+                table_id, client.catalog.url, problem, _newest_cached_meta(table_id)
+            )
+        if decl is not None:
+            client.table_id = decl.live_id
+        try:
+            return _fetch_from(client, table_id, decl, selection)
+        except LiveNotSupportedError:
+            raise
+        except LiveUnavailableError as exc:  # UnknownCBSTableError is a LiveConfigError
+            failures.append((which, exc))
+            log.warning("%s: CBS OData %s failed (%s)", table_id, which, exc.reason)
+        except UnknownCBSTableError as exc:
+            if which == order[-1] and not failures:
+                raise
+            failures.append((which, LiveUnavailableError(table_id, exc.url, "not in its catalog")))
+    if all("not in its catalog" == f.reason for _, f in failures):
+        raise UnknownCBSTableError(table_id, failures[-1][1].url)
+    if len(failures) == 1:
+        raise failures[0][1]
+    last = failures[-1][1]
+    reason = "; ".join(f"OData {which}: {exc.reason}" for which, exc in failures)
+    raise type(last)(table_id, last.url, reason, _newest_cached_meta(table_id))
+
+
+def _fetch_from(
+    client: _Client | V4Client,
+    table_id: str,
+    decl: TableDeclaration | None,
+    selection: Selection,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """:func:`fetch_table` from one service."""
+    catalog = client.catalog
     try:
         try:
             modified, info = client.get_modified()
@@ -209,12 +284,16 @@ def live_problem(decl: TableDeclaration) -> str | None:
 
 
 def cbs_modified(
-    table_ids: Iterable[str], catalog_url: str | None = None, policy: HttpPolicy | None = None
+    table_ids: Iterable[str],
+    catalog_url: str | None = None,
+    policy: HttpPolicy | None = None,
+    api: str | None = None,
+    v4_url: str | None = None,
 ) -> dict[str, str | None]:
-    """CBS's ``Modified`` date of each table (one TableInfos request each); ``'not live'`` for
-    a table that is never fetched live (DUO's), None where CBS did not give it (unreachable, an
-    error)."""
-    catalog = resolve_catalog(catalog_url)
+    """CBS's ``Modified`` date of each table (one TableInfos or v4 Properties request each;
+    ``auto``: v4, then v3); ``'not live'`` for a table that is never fetched live (DUO's), None
+    where CBS did not give it (unreachable, an error)."""
+    order = api_order(api)
     policy = policy or HttpPolicy.from_env()
     dates: dict[str, str | None] = {}
     for table_id in dict.fromkeys(table_ids):
@@ -223,12 +302,14 @@ def cbs_modified(
             dates[table_id] = "not live"
             continue
         cbs_id = decl.live_id if decl is not None else table_id
-        client = _Client(catalog, policy, cbs_id, _no_progress)
-        try:
-            dates[table_id] = client.get_modified()[0]
-        except (_UnusableAnswer, _TransportError, requests.RequestException) as exc:
-            log.info("%s: no CBS Modified date (%s)", table_id, exc)
-            dates[table_id] = None
+        dates[table_id] = None
+        for which in order:
+            client = make_client(which, cbs_id, catalog_url, v4_url, policy)
+            try:
+                dates[table_id] = client.get_modified()[0]
+                break
+            except (_UnusableAnswer, _TransportError, requests.RequestException) as exc:
+                log.info("%s: no CBS Modified date over %s (%s)", table_id, which, exc)
     return dates
 
 
@@ -273,3 +354,38 @@ def download_table(
     except (_TransportError, requests.RequestException) as exc:
         reason = str(exc) if isinstance(exc, _TransportError) else _http_reason(exc)
         raise LiveUnavailableError(table_id, catalog.url, reason) from None
+
+
+def structure_from_cbs(
+    table_id: str,
+    api: str | None = None,
+    catalog_url: str | None = None,
+    v4_url: str | None = None,
+    policy: HttpPolicy | None = None,
+):
+    """A declared table's structure as CBS serves it now (``auto``: v4, then v3), to record
+    after review (``noordstats snapshot fingerprint --from-cbs``). Raises
+    :class:`LiveDataError` when CBS's table no longer fits the declaration (a measure or
+    dimension gone or added: update data/tables.yaml first), :class:`LiveUnavailableError`
+    when CBS cannot be asked."""
+    decl = declarations()[table_id]
+    order = api_order(api)
+    for which in order:
+        client = make_client(which, decl.live_id, catalog_url, v4_url, policy)
+        try:
+            properties = client.get("DataProperties")
+        except (_TransportError, requests.RequestException) as exc:
+            reason = str(exc) if isinstance(exc, _TransportError) else _http_reason(exc)
+            if which == order[-1]:
+                raise LiveUnavailableError(table_id, client.catalog.url, reason) from None
+            continue
+        except _UnusableAnswer as exc:
+            raise LiveDataError(table_id, client.catalog.url, str(exc)) from None
+        dims, measures, problems = plan_keys(decl, properties, client.api)
+        if problems:
+            raise LiveDataError(
+                table_id, client.catalog.url, "schema drift: " + "; ".join(problems)
+            )
+        prints = live_prints(decl, properties, dims, measures)
+        return make_structure(table_id, f"cbs-{client.api}", prints)
+    raise AssertionError("unreachable")

@@ -25,7 +25,7 @@ from noordstats.ingest.importers.odata_v3 import (
     tidy_from_properties,
     tidy_from_v3_rows,
 )
-from noordstats.ingest.reconcile import CodeMap, match_keys, reconcile_codes
+from noordstats.ingest.reconcile import CodeMap, match_keys, match_measures, reconcile_codes
 from noordstats.ingest.selection import (
     Selection,
     SelectionError,
@@ -34,6 +34,7 @@ from noordstats.ingest.selection import (
     resolve_filters,
 )
 from noordstats.ingest.snapshot_build import SNAPSHOT_RULE, describe
+from noordstats.ingest.structure import compare, live_prints, recorded_structure
 from noordstats.storage import store
 
 log = logging.getLogger(__name__)
@@ -47,14 +48,18 @@ def _now() -> str:
 
 
 def plan_keys(
-    decl: TableDeclaration, properties: list[dict[str, Any]]
+    decl: TableDeclaration, properties: list[dict[str, Any]], api: str = "v3"
 ) -> tuple[dict[str, str], dict[str, str], list[str]]:
     """({declared dimension key: CBS key}, {declared measure: CBS topic key}, problems).
 
     Region and period are CBS's GeoDimension and TimeDimension. Other dimensions and measures
     keep their key; a table whose keys were made from titles (no CBS keys in its source) is
     matched by title too (:func:`~noordstats.ingest.reconcile.match_keys`). Problems: a declared
-    measure or dimension CBS no longer has (or types as text), a dimension CBS added."""
+    measure or dimension CBS no longer has (or types as text), a dimension CBS added. Over
+    OData v4 (``api='v4'``) measures have identifiers of their own (``M000352``): they are
+    matched by title and unit (:func:`~noordstats.ingest.reconcile.match_measures`; the
+    reviewed structure's title and unit where it records them, else the declaration's), and a
+    declared measure that does not match is named with the reason."""
     read = read_properties(properties)
     problems: list[str] = []
     dims: dict[str, str] = {}
@@ -72,7 +77,32 @@ def plan_keys(
     declared = {k: d.title for k, d in decl.dimensions.items()}
     topics = {**{k: m["title"] for k, m in read.measures.items()}, **read.text_measures}
     wanted = {k: m.title for k, m in decl.measures.items()}
-    if decl.keys_from_labels:
+    measure_problems: list[str] = []
+    if api == "v4":
+        if decl.keys_from_labels:
+            matched, gone, added = match_keys(declared, read.dimensions)
+        else:
+            matched = {k: k for k in declared if k in read.dimensions}
+            gone = [k for k in declared if k not in read.dimensions]
+            added = [k for k in read.dimensions if k not in declared]
+        cbs_measures = {
+            **{k: (m["title"], m["unit"]) for k, m in read.measures.items()},
+            **{k: (t, None) for k, t in read.text_measures.items()},
+        }
+        reviewed = recorded_structure(decl.id)
+        known = reviewed.measures if reviewed is not None else {}
+        measures, measure_problems, _ = match_measures(
+            {
+                k: (
+                    getattr(known.get(k), "title", None) or m.title,
+                    getattr(known.get(k), "unit", None) or m.unit,
+                )
+                for k, m in decl.measures.items()
+            },
+            cbs_measures,
+        )
+        gone_measures = []
+    elif decl.keys_from_labels:
         matched, gone, added = match_keys(declared, read.dimensions)
         measures, gone_measures, _ = match_keys(wanted, topics)
     else:
@@ -84,6 +114,9 @@ def plan_keys(
     dims.update(matched)
     if gone_measures:
         problems.insert(0, f"measure(s) {', '.join(sorted(gone_measures))} no longer at CBS")
+    if measure_problems:
+        problems.insert(0, "measure(s) not reconciled by title and unit: "
+                        + ", ".join(measure_problems))  # fmt: skip
     if text := sorted(k for k, c in measures.items() if c in read.text_measures):
         problems.insert(1, f"measure(s) {', '.join(text)} are text at CBS (Datatype String)")
     if gone:
@@ -100,9 +133,10 @@ def read_declared(
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """A declared table, in the codes of its snapshot (:mod:`noordstats.ingest.reconcile`)."""
     properties = client.get("DataProperties")
-    dims, measures, problems = plan_keys(decl, properties)
+    dims, measures, problems = plan_keys(decl, properties, client.api)
     if problems:
         raise _UnusableAnswer("schema drift: " + "; ".join(problems) + "; update data/tables.yaml")
+    check_structure(decl, properties, dims, measures)
     topics = {p["Key"]: p for p in properties if p.get("Type") == "Topic"}
     snapshot = (store.read_snapshot_meta(decl.id) or {}).get("dimensions", {})
     code_lists: dict[str, list[dict[str, Any]]] = {}
@@ -145,7 +179,7 @@ def read_declared(
         frame[key] = frame[key].astype(str).str.strip().map(maps[key].codes)
     for key, cbs in measures.items():
         frame[key] = round_to_decimals(frame[key], topics[cbs].get("Decimals"))
-    source = f"{client.catalog.url}/ODataFeed/odata/{decl.live_id}/TypedDataSet"
+    source = client.data_url()
     names = {key: maps[key].names for key in decl.dimensions}
     try:
         tidy = tidy_from_v3_rows(
@@ -155,7 +189,7 @@ def read_declared(
     except (SourceFormatError, CodeError) as exc:
         raise _UnusableAnswer(str(exc).splitlines()[0]) from None
     groups = read_properties(properties).groups
-    meta = describe_live(decl, frame, info, client.catalog.url, selection, text_filter)
+    meta = describe_live(decl, frame, info, client, selection, text_filter)
     meta.update(
         {
             "cbs_table": decl.live_id,
@@ -169,9 +203,40 @@ def read_declared(
             "reconciliation": {key: m.report() for key, m in maps.items()},
             "not_reconciled": [p for m in maps.values() for p in m.problems()],
             "requests": client.transport.request_count,
+            **_cell_notes(client),
         }
     )
     return frame, meta
+
+
+def check_structure(
+    decl: TableDeclaration,
+    properties: list[dict[str, Any]],
+    dims: dict[str, str],
+    measures: dict[str, str],
+) -> None:
+    """CBS's structure must be the reviewed one (``data/table_structure.yaml``): a measure
+    retitled or in another unit, a dimension retitled, is not mapped onto the snapshot."""
+    recorded = recorded_structure(decl.id)
+    if recorded is None:
+        return
+    changes = compare(recorded, live_prints(decl, properties, dims, measures))
+    if changes:
+        raise _UnusableAnswer(
+            f"CBS changed the table: {'; '.join(changes)}; review data/tables.yaml, then "
+            f"`noordstats snapshot fingerprint {decl.id} --from-cbs`"
+        )
+
+
+def _cell_notes(client: _Client) -> dict[str, Any]:
+    """What an OData v4 answer said of its cells beyond the number: {'Measure: attribute':
+    cells} for cells that are missing with a reason (``Impossible``, ``Confidential``, ...) and
+    the ``StringValue`` texts (empty over v3, which has neither)."""
+    notes = getattr(client, "cell_notes", None) or {}
+    return {
+        "value_attributes": dict(notes.get("value_attributes") or {}),
+        "string_values": list(notes.get("string_values") or []),
+    }
 
 
 def _dimension_order(decl: TableDeclaration) -> list[str]:
@@ -187,7 +252,7 @@ def describe_live(
     decl: TableDeclaration,
     frame: pd.DataFrame,
     info: dict[str, Any],
-    url: str,
+    client: _Client,
     selection: Selection,
     text_filter: str | None,
 ) -> dict[str, Any]:
@@ -195,24 +260,27 @@ def describe_live(
     :func:`~noordstats.ingest.snapshot_build.describe` for the frame, with the live source
     instead of the raw files."""
     fetched_at = _now()
+    url, data_url = client.catalog.url, client.data_url()
+    resource = data_url.rsplit("/", 1)[-1]
     meta = describe(decl.model_copy(update={"sources": []}), frame, Path())
     scope = f"rows of {selection.describe()} only" if selection else "every row"
     meta.update(
         {
             "source": "live",
+            "api": client.api,
             "catalog_url": url,
             "fetched_at": fetched_at,
             "captured": fetched_at[:10],
             "modified": str(info["Modified"]),
             "cbs_title": info.get("Title"),
             "completeness": "partial" if selection else "complete",
-            "completeness_note": f"downloaded live from CBS ({url}, TypedDataSet): {scope}",
+            "completeness_note": f"downloaded live from CBS ({url}, {resource}): {scope}",
             "reduction": SNAPSHOT_RULE,
             "regions_filter": list(selection.regions) or None,
             "selection": selection.as_record(),
             "sources": [
                 {
-                    "url": f"{url}/ODataFeed/odata/{decl.live_id}/TypedDataSet",
+                    "url": data_url,
                     "filter": text_filter,
                     "modified": str(info["Modified"]),
                     "fetched_at": fetched_at,
@@ -258,13 +326,14 @@ def read_any(
     )
     if not rows:
         raise _UnusableAnswer("TypedDataSet has no rows" + _for(selection))
-    source = f"{client.catalog.url}/ODataFeed/odata/{table_id}/TypedDataSet"
+    source = client.data_url()
     frame, notes = tidy_from_properties(properties, code_lists, rows, path=source)
     fetched_at = _now()
     periods = sorted(frame.period_code.dropna().astype(str).unique())
     meta: dict[str, Any] = {
         "id": table_id,
         "source": "live",
+        "api": client.api,
         "catalog_url": client.catalog.url,
         "fetched_at": fetched_at,
         "sources": [{"url": source, "filter": text_filter, "fetched_at": fetched_at}],
@@ -272,6 +341,7 @@ def read_any(
         "value_count": int(frame.value.notna().sum()),
         "requests": client.transport.request_count,
         **notes,
+        **_cell_notes(client),
     }
     if info is not None:
         meta.update(
@@ -284,7 +354,8 @@ def read_any(
                 "periods": periods,
                 "completeness": "partial" if selection else "complete",
                 "completeness_note": f"downloaded live from CBS ({client.catalog.url}, "
-                f"TypedDataSet): {selection.describe() if selection else 'every row'}",
+                f"{source.rsplit('/', 1)[-1]}): "
+                f"{selection.describe() if selection else 'every row'}",
                 "selection": selection.as_record(),
                 "regions_filter": list(selection.regions) or None,
                 "declared": False,

@@ -156,3 +156,38 @@ def reconcile_codes(
     result.matched = sum(1 for code in taken if code in snapshot)
     result.not_at_cbs = [{"code": c, "name": t} for c, t in snapshot.items() if c not in taken]
     return result
+
+
+def normalise_unit(unit: str | None) -> str:
+    """``' x 1 000 '`` -> ``'x 1000'``; None and '' alike."""
+    return re.sub(r"(?<=\d) (?=\d{3})", "", " ".join(str(unit or "").lower().split()))
+
+
+def match_measures(
+    declared: dict[str, tuple[str, str | None]], cbs: dict[str, tuple[str, str | None]]
+) -> tuple[dict[str, str], list[str], list[str]]:
+    """Declared measure keys -> CBS measure identifiers of another service (OData v4's
+    ``M000352`` for v3's ``BevolkingOp1Januari_1``), by title and unit. ``declared`` and
+    ``cbs``: {key: (title, unit)}. A declared measure matches the one CBS measure with its
+    title (case, spacing and punctuation aside) and unit; where the declaration states no unit,
+    the one with its title. Returns (mapping, declared keys not matched, with the reason, CBS
+    identifiers not matched)."""
+    mapping: dict[str, str] = {}
+    problems: list[str] = []
+    free = list(cbs)
+    for key, (title, unit) in declared.items():
+        same_title = [c for c in free if normalise_title(cbs[c][0]) == normalise_title(title)]
+        found = [c for c in same_title if normalise_unit(cbs[c][1]) == normalise_unit(unit)]
+        if unit is None and not found:
+            found = same_title
+        if len(found) == 1:
+            mapping[key] = found[0]
+            free.remove(found[0])
+        elif not same_title:
+            problems.append(f"{key} (no measure titled {title!r})")
+        elif not found:
+            units = ", ".join(repr(cbs[c][1]) for c in same_title)
+            problems.append(f"{key} ({title!r} in unit {units}, declared {unit!r})")
+        else:
+            problems.append(f"{key} ({len(found)} measures titled {title!r})")
+    return mapping, problems, free

@@ -156,9 +156,14 @@ def show_data_status(table_ids: Iterable[str], source: str, lang: str | None = N
         text = t("status.snapshot", lang, n=len(tables), tables=", ".join(tables))
         _show(f'<p class="noordstats-status">{_e(text)}</p>')
         return
-    headline, items = describe_stale([vars(o) for o in table_origins(tables, source)], lang)
+    origins = table_origins(tables, source)
+    headline, items = describe_stale([vars(o) for o in origins], lang)
     if not items:
-        text = t("status.live", lang, tables=", ".join(tables))
+        named = [
+            t("status.live_table", lang, table=o.table_id, api=o.api) if o.api else o.table_id
+            for o in origins
+        ]
+        text = t("status.live", lang, tables=", ".join(named))
         _show(f'<p class="noordstats-status">{_e(text)}</p>')
         return
     listed = "".join(f"<li>{_e(item)}</li>" for item in items)
