@@ -8,7 +8,7 @@ STAMP   = $(VENV)/.installed
 
 help:
 	@echo "make reports    render every report from the embedded snapshot into reports/"
-	@echo "make test       run the test suite (what CI runs)"
+	@echo "make test       run the test suite and the notebooks under nbval (what CI runs)"
 	@echo "make test-fast  the suite without the slow and browser tests (the inner loop)"
 	@echo "make data       list the tables in the embedded snapshot"
 	@echo "make snapshot   rebuild data/snapshot/ from the raw captures in data/raw/"
@@ -37,7 +37,7 @@ snapshot: $(STAMP)
 	$(BIN)/noordstats snapshot build
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest tests notebooks --nbval-lax
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow and not browser"

@@ -154,7 +154,7 @@ INDEX_BUDGET_56_BY_10 = 300 * 1024
 
 def measure_pdf(folder: Path, count: int = 3) -> float:
     """Seconds to print one report to PDF (the mean over ``count`` reports, one at a time)."""
-    from noordstats.report import pdf
+    from noordstats.report.runner import pdf
 
     pages = sorted(p for p in folder.glob("*.html") if not p.name.startswith("index"))[:count]
     start = time.perf_counter()

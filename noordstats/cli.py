@@ -109,8 +109,10 @@ def _forget_declarations() -> None:
         "noordstats.declarations.indicators": ["load_indicators"],
         "noordstats.declarations.themes": ["load_themes"],
         "noordstats.declarations.claims": ["load_claims"],
+        "noordstats.i18n": ["catalogue"],
+        "noordstats.declarations.report_kinds": ["load_report_kinds"],
         "noordstats.analysis.frames": ["load_cached", "indicator_frame"],
-        "noordstats.report.manifest": ["compute_code_hash"],
+        "noordstats.report.runner.manifest": ["compute_code_hash"],
     }
     for module_name, names in cached.items():
         module = sys.modules.get(module_name)

@@ -15,12 +15,11 @@ from noordstats import regions
 from noordstats.declarations.tables import Release, UnknownTableError, get_declaration
 from noordstats.ingest.selection import Selection, SelectionError
 from noordstats.ingest.selection import apply as apply_selection
-from noordstats.storage import store
+from noordstats.storage import SOURCES, store
 
 log = logging.getLogger(__name__)
 
 Source = Literal["auto", "snapshot", "live"]
-SOURCES = ("auto", "snapshot", "live")
 
 
 class StaleDataWarning(UserWarning):

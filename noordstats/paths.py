@@ -54,10 +54,14 @@ TABLE_STRUCTURE_FILE = DATA_DIR / "table_structure.yaml"  # each CBS table's rev
 PAPER_FILE = RAW_DIR / "paper" / "000_38f0a742647de4fa.txt"  # the position paper's text
 #: every change of a claim verdict for the North, dated, with its reason (docs/claims.md)
 VERDICT_HISTORY_FILE = DATA_DIR / "verdict_history.yaml"
+#: the kinds of report: notebook, tables, title, order in the index
+REPORT_KINDS_FILE = DATA_DIR / "report_kinds.yaml"
 CLAIMS_DOC_FILE = PROJECT_DIR / "docs" / "claims.md"
 
 PACKAGED_NOTEBOOKS_DIR = RESOURCES_DIR / "notebooks"
 REPORT_TEMPLATES_DIR = PACKAGE_DIR / "report" / "templates"
+#: every CSS rule of the pages and the index
+REPORT_CSS_FILE = REPORT_TEMPLATES_DIR / "noordstats_report" / "report.css"
 DOCS_DIR = PROJECT_DIR / "docs"
 
 HOME_ENV = "NOORDSTATS_HOME"
@@ -65,7 +69,11 @@ WORKDIR_MARKER = ".noordstats"
 #: the declarations a working folder may hold instead of the packaged ones
 EDITABLE_DECLARATIONS = ("claims.yaml", "indicators.yaml", "themes.yaml")
 
+#: a working folder's strings over (or beside: another language) the packaged catalogue's
+CATALOGUE_NAME = "catalogue.yaml"
+
 # set by configure()
+CATALOGUE_OVERLAY_FILE: Path | None = None
 WORKDIR: Path | None = None  # the working folder in use, if any
 HOME_DIR: Path = DATA_DIR  # where imported tables go
 LOCAL_TABLES_FILE: Path = DATA_DIR / "tables.local.yaml"  # tables added by `snapshot import`
@@ -114,6 +122,9 @@ def configure(workdir: Path | None = None) -> None:
     INDICATORS_FILE, THEMES_FILE, CLAIMS_FILE = (
         _declaration(name) for name in ("indicators.yaml", "themes.yaml", "claims.yaml")
     )
+    global CATALOGUE_OVERLAY_FILE
+    own_catalogue = WORKDIR / CATALOGUE_NAME if WORKDIR is not None else None
+    CATALOGUE_OVERLAY_FILE = own_catalogue if own_catalogue and own_catalogue.is_file() else None
     own_notebooks = WORKDIR / "notebooks" if WORKDIR is not None else None
     NOTEBOOKS_DIR = (
         own_notebooks if own_notebooks and own_notebooks.is_dir() else (PACKAGED_NOTEBOOKS_DIR)
@@ -136,6 +147,8 @@ def workdir_overrides() -> list[str]:
     own = [name for name in EDITABLE_DECLARATIONS if (WORKDIR / name).is_file()]
     if LOCAL_TABLES_FILE.is_file():
         own.append(LOCAL_TABLES_FILE.name)
+    if CATALOGUE_OVERLAY_FILE is not None:
+        own.append(CATALOGUE_NAME)
     if NOTEBOOKS_DIR == WORKDIR / "notebooks":
         own.append("notebooks/")
     return own

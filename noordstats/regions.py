@@ -10,13 +10,15 @@ import json
 import re
 from functools import cache
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from noordstats import paths
 from noordstats.cbs_codes import CodeError, region_level, strip_key
 from noordstats.errors import UserError
 from noordstats.storage import rawfiles
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 NORTH = "LD01"
 NETHERLANDS = "NL01"
@@ -27,6 +29,22 @@ ALL_LEVELS = ("NL", "LD", "PV", "CR", "GM")
 
 #: Levels kept in the embedded snapshot (municipalities only for the North).
 SNAPSHOT_LEVELS = ("NL", "LD", "PV", "CR")
+
+#: Levels below the country (a region is ranked among its level's regions).
+SUBNATIONAL_LEVELS = ALL_LEVELS[1:]
+
+#: Levels a report can be about (the country is what a report compares with).
+REPORT_LEVELS = ("LD", "PV", "CR")
+
+#: Levels a report's ``region`` parameter takes: those, and the North's municipalities (where the
+#: snapshot holds figures of the municipality for the report).
+REPORT_PARAMETER_LEVELS = (*REPORT_LEVELS, "GM")
+
+#: Levels whose every region the claims are evaluated for (landsdelen and provinces).
+PEER_LEVELS = ("LD", "PV")
+
+#: Levels named one by one in a message (COROP areas and municipalities are summarised).
+NAMED_LEVELS = ("NL", "LD", "PV")
 
 #: Older CBS titles that current code lists no longer carry.
 TITLE_ALIASES = {"Friesland (PV)": "PV21", "Friesland": "PV21"}
@@ -41,6 +59,9 @@ class RegionError(UserError):
 def build_region_registry(codes_json: Path) -> pd.DataFrame:
     """CBS ``codes-RegioS.json`` (OData v4, plain or ``.gz``) -> one row per NL/LD/PV/CR/GM code
     with its parents."""
+    # deferred: pandas takes ~0.7 s to import; `noordstats --help` and `--version` do not need it
+    import pandas as pd
+
     items = json.loads(rawfiles.read_text(codes_json, encoding="utf-8"))["value"]
     rows = []
     for item in items:
@@ -137,6 +158,9 @@ def load_boundary_changes() -> pd.DataFrame:
 @cache
 def load_regions() -> pd.DataFrame:
     """The shipped region registry (``data/snapshot/regions.csv``)."""
+    # deferred: pandas takes ~0.7 s to import; `noordstats --help` and `--version` do not need it
+    import pandas as pd
+
     return pd.read_csv(paths.REGIONS_FILE, dtype=str, keep_default_na=False).replace("", None)
 
 
@@ -157,7 +181,7 @@ def _by_title() -> dict[str, str]:
     regions = load_regions()
     mapping = {"Nederland": NETHERLANDS}
     for r in regions.itertuples():
-        if r.region_level in {"LD", "PV", "CR"}:
+        if r.region_level in REPORT_LEVELS:
             mapping[r.cbs_title] = r.region_code
     mapping.update({k: v for k, v in TITLE_ALIASES.items() if "(" in k})
     return mapping
@@ -202,7 +226,7 @@ def region_name(code: str) -> str:
 
 def _unknown_region_message(code: str, levels: tuple[str, ...]) -> str:
     """One line naming the codes valid at ``levels`` (COROP and GM summarised)."""
-    valid = list(list_regions(tuple(lv for lv in levels if lv in {"NL", "LD", "PV"})).region_code)
+    valid = list(list_regions(tuple(lv for lv in levels if lv in NAMED_LEVELS)).region_code)
     if "CR" in levels:
         valid.append("CR01..CR40")
     if "GM" in levels:
@@ -219,7 +243,7 @@ def check_region(code: str, levels: tuple[str, ...] = ALL_LEVELS) -> str:
     return code
 
 
-def list_regions(levels: tuple[str, ...] = ("NL", "LD", "PV", "CR")) -> pd.DataFrame:
+def list_regions(levels: tuple[str, ...] = SNAPSHOT_LEVELS) -> pd.DataFrame:
     regions = load_regions()
     return regions[regions.region_level.isin(levels)].reset_index(drop=True)
 

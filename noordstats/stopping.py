@@ -46,10 +46,6 @@ class Interrupted(KeyboardInterrupt):
     def exit_status(self) -> int:
         return 128 + self.signum
 
-    @property
-    def signal_name(self) -> str:
-        return signal.Signals(self.signum).name
-
 
 class _State:
     active = False  # inside stop_on_signals

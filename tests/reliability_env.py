@@ -126,7 +126,7 @@ def clear_caches() -> None:
     """Forget declarations, config, regions and loaded tables read so far."""
     from noordstats import regions
     from noordstats.analysis import frames
-    from noordstats.report import manifest
+    from noordstats.report.runner import manifest
 
     for function in (
         declarations,

@@ -16,8 +16,9 @@ import pandas as pd
 import pytest
 
 from noordstats.analysis import indicators
-from noordstats.report import parameters, suite
-from noordstats.report.worker import ReportSpec
+from noordstats.report.page import parameters
+from noordstats.report.runner import suite
+from noordstats.report.runner.worker import ReportSpec
 from tests.browser_env import jupyterlab_server
 
 pytestmark = pytest.mark.browser
@@ -167,7 +168,7 @@ def test_injected_markup_is_inert_in_the_rendered_page(browser, tmp_path):
     declared.metadata["tags"] = ["parameters"]
     work = nbformat.v4.new_code_cell(
         "import pandas as pd\n"
-        "from noordstats.report import blocks, charts\n"
+        "from noordstats.report.page import blocks, charts\n"
         f"evil = {EVIL!r}\n"
         "series = pd.DataFrame({'indicator_id': 'x', 'region_code': 'LD01', 'region_name': evil,"
         " 'period_code': ['2020JJ00', '2021JJ00'], 'year': [2020, 2021], 'value': [1.0, 2.0],"

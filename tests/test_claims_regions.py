@@ -19,9 +19,9 @@ from noordstats.analysis.claims_compare import (
     rule_direction,
 )
 from noordstats.declarations.claims import Condition, Rule, load_claims
-from noordstats.report import claims_matrix
-from noordstats.report.index_page import render_index
-from noordstats.report.provenance import build_summary
+from noordstats.report.page import claims_matrix
+from noordstats.report.page.provenance import build_summary
+from noordstats.report.runner.index_page import render_index
 
 
 @pytest.fixture(scope="module")

@@ -80,8 +80,8 @@ def executed(tmp_path_factory) -> Path:
 
 
 def test_pyproject_registers_the_exporter():
-    assert exporter_entry_point() == "noordstats.report.export:NoordstatsExporter"
-    from noordstats.report.export import NoordstatsExporter
+    assert exporter_entry_point() == "noordstats.report.runner.export:NoordstatsExporter"
+    from noordstats.report.runner.export import NoordstatsExporter
 
     assert NoordstatsExporter.__name__ == "NoordstatsExporter"
 
@@ -116,7 +116,7 @@ def test_nbconvert_to_noordstats_writes_the_offline_page(browser, registered, ex
 
 def test_nbconvert_draws_a_suite_notebook_that_kept_only_the_figures(browser, registered, tmp_path):
     """The suite's .ipynb keeps plotly's JSON only; the exporter draws it again."""
-    from noordstats.report import suite
+    from noordstats.report.runner import suite
 
     folder = tmp_path / "reports"
     spec = suite.plan_report("defence_security", "LD01", {"lang": "en"})

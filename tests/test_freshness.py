@@ -15,9 +15,9 @@ from noordstats import i18n, paths
 from noordstats.cbs_codes import PERIOD_CODE_PATTERN
 from noordstats.declarations.tables import get_declaration
 from noordstats.load import StaleDataWarning, TableOrigin, load_table
-from noordstats.report import blocks
-from noordstats.report.freshness import describe_freshness, is_stale
-from noordstats.report.summary import stale_text
+from noordstats.report.page import blocks
+from noordstats.report.page.freshness import describe_freshness, is_stale
+from noordstats.report.page.summary import stale_text
 from noordstats.storage import store
 from tests.replay_server import ReplayServer, closed_port_url, isolate_live_settings
 
@@ -115,7 +115,7 @@ def test_a_release_rule_is_for_other_publishers_only():
 
 
 def test_the_run_record_counts_each_table_once_and_names_what_was_not_refreshed():
-    from noordstats.report.run_record import (
+    from noordstats.report.runner.run_record import (
         build_run_record,
         origin_counts,
         stale_cbs_tables,

@@ -16,8 +16,9 @@ from noordstats import cbs_codes, i18n, paths
 from noordstats.analysis import frames
 from noordstats.declarations.claims import METRICS, VERDICTS, load_claims
 from noordstats.declarations.indicators import load_indicators
+from noordstats.declarations.texts import Text
 from noordstats.declarations.themes import load_themes
-from noordstats.report import blocks, charts
+from noordstats.report.page import blocks, charts
 
 #: keys whose two texts may use different placeholders (and why)
 PLACEHOLDERS_MAY_DIFFER = {
@@ -31,10 +32,12 @@ def test_every_string_has_both_languages_and_the_same_placeholders():
     catalogue = i18n.catalogue()
     assert len(catalogue) > 150
     for key, texts in catalogue.items():
-        assert set(texts) == set(i18n.LANGS), f"{key}: languages {sorted(texts)}"
+        assert set(texts) == set(i18n.languages()), f"{key}: languages {sorted(texts)}"
         assert all(text.strip() for text in texts.values()), f"{key}: an empty text"
         if key not in PLACEHOLDERS_MAY_DIFFER:
-            assert i18n.placeholders(texts["nl"]) == i18n.placeholders(texts["en"]), key
+            expected = i18n.placeholders(texts[i18n.DEFAULT_LANG])
+            assert all(i18n.placeholders(text) == expected for text in texts.values()), key
+    assert set(i18n.LANGS) <= set(i18n.languages())
 
 
 def _literal_keys(source: str) -> set[str]:
@@ -160,9 +163,12 @@ def test_every_declared_text_a_report_shows_is_declared_in_dutch_with_the_same_f
 
 
 def test_a_working_folder_declaration_without_dutch_shows_its_english():
-    theme = next(iter(load_themes().values())).model_copy(update={"rationale_nl": None})
-    assert i18n.declared(theme, "rationale", "nl") == theme.rationale
-    assert i18n.declared(theme, "title", "en") == theme.title_en
+    packaged = next(iter(load_themes().values()))
+    english = packaged.rationale.get("en")
+    theme = packaged.model_copy(update={"rationale": Text({"en": english})})
+    assert english and i18n.declared(theme, "rationale", "nl") == english
+    assert i18n.declared(theme, "title", "en") == packaged.title.get("en")
+    assert i18n.declared(packaged, "rationale", "nl") == packaged.rationale.get("nl") != english
 
 
 @pytest.mark.parametrize(
@@ -195,3 +201,18 @@ def test_figures_and_verdicts_are_the_same_in_both_languages():
     shown = dutch[dutch.figure.notna()].iloc[0]
     assert "," in shown.figure_text or shown.figure_text.isdigit()
     assert shown.claim != shown.claim_en
+
+
+def test_the_language_is_set_once_and_an_explicit_lang_still_wins():
+    from noordstats.report.page import blocks
+
+    assert i18n.current_language() == i18n.DEFAULT_LANG
+    try:
+        i18n.set_language("en")
+        assert blocks.caption("claims") == blocks.caption("claims", "en")
+        assert blocks.caption("claims", "nl") != blocks.caption("claims")
+        with pytest.raises(i18n.LanguageError):
+            i18n.set_language("zz")
+    finally:
+        i18n.set_language(i18n.DEFAULT_LANG)
+    assert blocks.caption("claims") == blocks.caption("claims", "nl")

@@ -12,7 +12,7 @@ import pytest
 
 from noordstats import regions
 from noordstats.declarations.themes import load_themes, theme_ids
-from noordstats.report.index_page import render_index
+from noordstats.report.runner.index_page import render_index
 
 EVIL = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
 BUDGET_56_BY_10 = 300 * 1024

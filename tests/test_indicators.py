@@ -132,7 +132,7 @@ def test_a_suppressed_cell_makes_the_figure_missing_not_zero():
     assert raw_jobs()[("346600", "CR01", "2024JJ00")] is None
     result = indicators.compute_indicator("lq_jobs_energy_water_waste", "LD01")
     assert math.isnan(result.value)
-    assert any("no figure" in c for c in result.caveats)
+    assert any("no figure" in c for c in result.caveat_texts())
 
 
 # --- properties -------------------------------------------------------------------------------
@@ -187,8 +187,12 @@ def test_transforms_propagate_missing_values():
     assert arithmetic.compute_location_quotient(2, 10, 20, 100) == pytest.approx(1.0)
     assert arithmetic.compute_growth_pct(100, 110) == pytest.approx(10)
     assert arithmetic.compute_cagr_pct(100, 121, 2) == pytest.approx(10)
-    assert arithmetic.compute_chained_cagr_pct(pd.Series([10.0, 10.0])) == pytest.approx(10)
-    assert math.isnan(arithmetic.compute_chained_cagr_pct(pd.Series([10.0, float("nan")])))
+    yearly = pd.DataFrame({"a": [10.0, 10.0, 21.0], "b": [10.0, float("nan"), 10.0]})
+    chained = arithmetic.compute_chained_cagr_pct(yearly, 2)  # what frames computes with
+    assert math.isnan(chained["a"][0])  # fewer than span years
+    assert chained["a"][1] == pytest.approx(10)
+    assert chained["a"][2] == pytest.approx((1.1 * 1.21) ** 0.5 * 100 - 100)
+    assert chained["b"].isna().all()  # a missing year leaves every span that holds it missing
     ranks = arithmetic.rank_values(pd.Series({"a": 3.0, "b": 1.0, "c": float("nan")}), "higher")
     assert ranks["a"] == 1 and ranks["b"] == 2 and math.isnan(ranks["c"])
     assert arithmetic.rank_values(pd.Series({"a": 3.0, "b": 1.0}), "lower")["b"] == 1
@@ -300,7 +304,7 @@ def test_north_wind_capacity_per_inhabitant_from_the_raw_files():
     )
     result = indicators.compute_indicator("wind_capacity_per_inhabitant", "LD01", year=2023)
     assert result.value == pytest.approx(megawatt / inhabitants * 1000, rel=1e-9)
-    assert any("sum of provinces" in c for c in result.caveats)
+    assert any("sum of provinces" in c for c in result.caveat_texts())
 
 
 def test_sme_labour_share_from_the_raw_file():

@@ -108,6 +108,25 @@ def test_the_public_api_resolves_without_importing_pandas():
     assert done.returncode == 0, done.stderr
 
 
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["report", "--help"]])
+def test_help_and_version_do_not_import_pandas(argv):
+    """``noordstats --help`` and ``--version`` build every sub-command's parser without pandas."""
+    code = (
+        "import sys, contextlib, io\n"
+        "from noordstats import cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        "    try:\n"
+        f"        cli.main({argv!r})\n"
+        "    except SystemExit as exc:\n"
+        "        assert exc.code == 0, exc.code\n"
+        "assert 'noordstats' in out.getvalue(), out.getvalue()\n"
+        "heavy = sorted(m for m in ('pandas', 'numpy', 'plotly') if m in sys.modules)\n"
+        "assert not heavy, heavy\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
 def test_the_readme_map_matches_the_tree():
     """Every module (the importers and commands as folders) and subpackage of the package is
     named in the README's stage table, and every path named there exists."""

@@ -22,7 +22,7 @@ from noordstats.declarations.tables import declarations
 from noordstats.ingest import catalog, cbs_http, live
 from noordstats.ingest.cbs_v4 import V4Client
 from noordstats.load import StaleDataWarning, TableOrigin, load_table
-from noordstats.report import blocks, provenance
+from noordstats.report.page import blocks, provenance
 from tests.cbs_recordings import read_body, sha256
 from tests.replay_server import ReplayServer, closed_port_url, isolate_live_settings
 from tests.replay_server_v4 import FIXTURES, V4ReplayServer, V4Table, recorded_2026

@@ -151,8 +151,8 @@ def test_the_wheel_ships_the_resources_and_nothing_local_or_raw(dists) -> None:
     names = set(zipfile.ZipFile(dists / WHEEL).namelist())
     resources = "noordstats/_resources/"
     expected = [
-        "data/tables.yaml", "data/indicators.yaml", "data/themes.yaml",
-        "data/claims.yaml", "data/table_structure.yaml", "data/snapshot/regions.csv",
+        "data/tables.yaml", "data/indicators.yaml", "data/themes.yaml", "data/claims.yaml",
+        "data/report_kinds.yaml", "data/table_structure.yaml", "data/snapshot/regions.csv",
         "data/snapshot/83582NED.parquet",
         "data/snapshot/83582NED.meta.json", "data/geo/coropgebied_2023.geojson",
         "notebooks/claims.ipynb", "notebooks/region_profile.ipynb",

@@ -7,8 +7,8 @@ import pytest
 
 from noordstats import cli, paths, regions
 from noordstats.declarations.themes import theme_ids
-from noordstats.report import parameters
-from noordstats.report.parameters import ParameterError
+from noordstats.report.page import parameters
+from noordstats.report.page.parameters import ParameterError
 
 NOTEBOOKS = sorted(paths.NOTEBOOKS_DIR.glob("*.ipynb"))
 SPECIALISATION = paths.NOTEBOOKS_DIR / "theme.ipynb"

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from noordstats.cbs_codes import PERIOD_CODE_PATTERN
-from noordstats.report.run_record import RUN_RECORD_NAME
+from noordstats.report.runner.run_record import RUN_RECORD_NAME
 from tests.reliability_env import run_cli, subprocess_env
 from tests.replay_server import ReplayServer, closed_port_url
 

@@ -18,7 +18,7 @@ import pytest
 
 from noordstats import i18n
 from noordstats.declarations.indicators import check_indicator
-from noordstats.report.manifest import read_manifest
+from noordstats.report.runner.manifest import read_manifest
 from tests.replay_server import ReplayServer
 
 CHANGES_HEADING = i18n.t("index.changes", "nl")  # the index is Dutch by default

@@ -20,7 +20,8 @@ import pytest
 from noordstats import i18n
 from noordstats import regions as reg
 from noordstats.analysis import breaks, frames, indicators
-from noordstats.report import blocks, charts, parameters, suite
+from noordstats.report.page import blocks, charts, parameters
+from noordstats.report.runner import suite
 
 
 @pytest.mark.parametrize(

@@ -239,7 +239,7 @@ CONFIG_CASES = [
      ["claims"], ["entry 'earning_capacity_level', key 'testable'", "boolean"]),
     ("theme: unknown key", "themes.yaml",
      lambda r: _entry(r, "themes", "cleantech").update(budget=10),
-     ["report", "cleantech"], ["entry 'cleantech', key 'budget'", "valid keys: id, title_nl"]),
+     ["report", "cleantech"], ["entry 'cleantech', key 'budget'", "valid keys: id, title, kind"]),
     ("theme: wrong type", "themes.yaml",
      lambda r: _entry(r, "themes", "agrofood").update(sbi="A"),
      ["reports", "--only", "agrofood"], ["entry 'agrofood', key 'sbi'", "list"]),

@@ -26,9 +26,9 @@ import pytest
 
 from noordstats import i18n, paths
 from noordstats.ingest import live
-from noordstats.report.folder_lock import LOCK_NAME
-from noordstats.report.manifest import MANIFEST_NAME, read_manifest
-from noordstats.report.worker import TMP_PREFIX
+from noordstats.report.runner.folder_lock import LOCK_NAME
+from noordstats.report.runner.manifest import MANIFEST_NAME, read_manifest
+from noordstats.report.runner.worker import TMP_PREFIX
 from noordstats.storage import cache, store
 from tests.reliability_env import (
     BALLAST_NAME,

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from noordstats.report import suite
-from noordstats.report.manifest import read_manifest
-from noordstats.report.summary import SUMMARY_MIMETYPE, read_summary, stale_text
+from noordstats.report.page.summary import SUMMARY_MIMETYPE, read_summary, stale_text
+from noordstats.report.runner import suite
+from noordstats.report.runner.manifest import read_manifest
 from noordstats.storage import store
 from tests.test_suite import tiny_spec
 

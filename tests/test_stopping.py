@@ -32,9 +32,9 @@ import pytest
 
 from noordstats import i18n, stopping
 from noordstats.ingest import live
-from noordstats.report import suite
-from noordstats.report.manifest import MANIFEST_NAME, read_manifest
-from noordstats.report.worker import TMP_PREFIX
+from noordstats.report.runner import suite
+from noordstats.report.runner.manifest import MANIFEST_NAME, read_manifest
+from noordstats.report.runner.worker import TMP_PREFIX
 from tests.reliability_env import (
     describe_difference,
     subprocess_env,

@@ -23,10 +23,11 @@ import pytest
 from noordstats import cli
 from noordstats.analysis import indicators
 from noordstats.declarations.themes import theme_ids
-from noordstats.report import blocks, charts, folder_lock, parameters, suite
-from noordstats.report.index_page import render_index
-from noordstats.report.manifest import MANIFEST_NAME, compute_inputs_hash, read_manifest
-from noordstats.report.worker import TMP_PREFIX, ReportSpec, render_report
+from noordstats.report.page import blocks, charts, parameters
+from noordstats.report.runner import folder_lock, suite
+from noordstats.report.runner.index_page import render_index
+from noordstats.report.runner.manifest import MANIFEST_NAME, compute_inputs_hash, read_manifest
+from noordstats.report.runner.worker import TMP_PREFIX, ReportSpec, render_report
 
 EVIL = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
 NOORDSTATS = str(Path(sys.executable).parent / "noordstats")
@@ -159,7 +160,7 @@ def test_unchanged_reports_are_skipped_until_inputs_change_or_force(sources, tmp
 
 
 def test_inputs_hash_follows_data_code_and_parameters(sources, monkeypatch):
-    from noordstats.report import manifest
+    from noordstats.report.runner import manifest
 
     spec = tiny_spec(sources, "one")
     base = compute_inputs_hash(spec.notebook, spec.parameters, spec.table_ids, False)
@@ -180,7 +181,7 @@ def test_inputs_hash_follows_data_code_and_parameters(sources, monkeypatch):
     "report marked failed; executed notebook kept; no HTML page",
 )
 def test_failed_export_leaves_no_page(sources, tmp_path, monkeypatch):
-    from noordstats.report import export
+    from noordstats.report.runner import export
 
     def broken_export(notebook, self_contained=False):
         raise OSError("No space left on device")
@@ -498,7 +499,7 @@ def test_a_card_marks_a_provisional_period_in_the_readers_words(shown):
 def test_the_page_leaves_log_text_and_tracebacks_to_the_notebook():
     import nbformat
 
-    from noordstats.report import export
+    from noordstats.report.runner import export
 
     notebook = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("blocks.show_data_status(tables, source, lang)")

@@ -25,7 +25,7 @@ from noordstats.declarations.files import ConfigError
 from noordstats.declarations.indicators import load_indicators
 from noordstats.declarations.tables import get_declaration
 from noordstats.declarations.verdict_history import first_registered_rule, load_rule_changes
-from noordstats.report.blocks import first_rule_note
+from noordstats.report.page.blocks import first_rule_note
 from tests.raw_helpers import open_raw
 from tests.test_readings import NL, NORTH, cell, north_readings, reading
 

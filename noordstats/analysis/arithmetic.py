@@ -47,12 +47,24 @@ def compute_cagr_pct(start: Number, end: Number, years: int) -> Number:
     return (np.power(ratio, 1.0 / years) - 1.0) * 100.0
 
 
-def compute_chained_cagr_pct(yearly_changes_pct: pd.Series) -> float:
-    """Average annual % change compounded from yearly % changes (all must be present)."""
-    if yearly_changes_pct.empty or yearly_changes_pct.isna().any():
-        return float("nan")
-    factor = float(np.prod(1.0 + yearly_changes_pct.to_numpy(dtype=float) / 100.0))
-    return (factor ** (1.0 / len(yearly_changes_pct)) - 1.0) * 100.0
+def compute_chained_cagr_pct(
+    yearly_changes_pct: pd.DataFrame, span: int, skipped: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Average annual % change over the ``span`` years ending in each year, compounded from
+    yearly % changes (rows: consecutive years; columns: series). NaN where any of those ``span``
+    yearly changes is missing. A year marked True in ``skipped`` (same shape; a series break)
+    does not count: the figure is the average over the other years of the span, each of which
+    must be published."""
+    if skipped is None:
+        skipped = pd.DataFrame(
+            False, index=yearly_changes_pct.index, columns=yearly_changes_pct.columns
+        )
+    logs = np.log1p(yearly_changes_pct.where(~skipped) / 100.0)
+    counted = logs.notna().astype(int).rolling(span, min_periods=span).sum()
+    complete = (counted + skipped.astype(int).rolling(span, min_periods=span).sum()) == span
+    sums = logs.fillna(0.0).rolling(span, min_periods=span).sum()
+    averaged = (sums / counted.where(counted > 0)).where(complete)
+    return np.expm1(averaged) * 100.0
 
 
 def rank_values(values: pd.Series, better: str) -> pd.Series:

@@ -20,9 +20,10 @@ from noordstats import i18n
 from noordstats import regions as reg
 from noordstats.analysis.evidence import evidence_groups
 from noordstats.analysis.indicators import IndicatorResult, compute_indicator
-from noordstats.declarations.claims import VERDICTS, Claim, Condition, Rule, load_claims
+from noordstats.declarations.claims import Claim, Condition, Rule, load_claims
 from noordstats.declarations.themes import check_theme
 from noordstats.declarations.verdict_history import first_registered_rule
+from noordstats.declarations.verdicts import VERDICTS, Verdict
 
 CLAIM_COLUMNS = [
     "claim_id", "section", "theme", "quote_nl", "claim_en", "claim", "region_code", "region_name",
@@ -31,7 +32,7 @@ CLAIM_COLUMNS = [
     "robustness", "meets_rule", "readings", "first_rule_verdict", "first_rule", "evidence_group",
 ]  # fmt: skip
 #: the verdicts a figure can give (the others say there is none)
-JUDGED = ("supported", "partly supported", "not supported")
+JUDGED = tuple(v.value for v in Verdict if v.is_judged)
 ROBUSTNESS = ("robust", "sensitive", "single reading", "-")
 
 
@@ -41,7 +42,7 @@ def evaluate_claims(
     """Every claim (or a theme's claims) with its figure, comparison and verdict for ``region``.
     ``verdict`` is one of :data:`VERDICTS` whatever the language; the texts (``claim``, figure,
     comparison, rule, definition, caveats) are in ``lang``. ``quote_nl`` is the paper's words."""
-    reg.check_region(region, ("NL", "LD", "PV", "CR", "GM"))
+    reg.check_region(region, reg.ALL_LEVELS)
     i18n.check_lang(lang)
     claims = load_claims()
     if theme is not None:
@@ -53,7 +54,7 @@ def evaluate_claims(
 
 def all_regions() -> list[str]:
     """Every landsdeel and province (16 regions), the North first."""
-    codes = reg.list_regions(("LD", "PV")).region_code.tolist()
+    codes = reg.list_regions(reg.PEER_LEVELS).region_code.tolist()
     return [reg.NORTH, *(c for c in codes if c != reg.NORTH)]
 
 
@@ -65,7 +66,7 @@ def evaluate_claims_regions(
     evaluated; the indicator frames are computed once for all of them."""
     wanted = list(dict.fromkeys(regions))
     for code in wanted:
-        reg.check_region(code, ("NL", "LD", "PV", "CR", "GM"))
+        reg.check_region(code, reg.ALL_LEVELS)
     if theme is not None:
         check_theme(theme)
     i18n.check_lang(lang)
@@ -127,7 +128,7 @@ def evaluate_claim(claim: Claim, region: str, source: str = "snapshot", lang: st
         for i, r in results.items()
         if i not in checked
     ]
-    caveats = [c for r in results.values() for c in r.caveats] + extra
+    caveats = [c for r in results.values() for c in r.caveat_texts()] + extra
     sources = [t for r in results.values() for t in r.indicator.tables]
     return row | {
         "indicator_id": main.indicator.id,

@@ -131,10 +131,9 @@ def _metric(row: pd.Series) -> float:
 
 
 def _ordinal(n: int, lang: str) -> str:
-    if lang == "nl":
-        return f"{n}e"
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
+    """``2nd`` / ``2e``: the catalogue's ``ordinal.<category>`` in ``lang``."""
+    category = "other" if 10 <= n % 100 <= 20 else {1: "one", 2: "two", 3: "few"}.get(n % 10)
+    return i18n.t(f"ordinal.{category or 'other'}", lang, n=n)
 
 
 def comparison_sentence(row: dict, lang: str = "en") -> str:

@@ -8,8 +8,9 @@ indicators declared ``additive`` (and then says so in ``note``)."""
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,20 @@ from noordstats.declarations.tables import get_declaration
 from noordstats.load import load_table
 
 NL = reg.NETHERLANDS
-SUMMED_NOTE = "sum of provinces computed by noordstats"
+
+
+@dataclass(frozen=True)
+class FrameNote:
+    """What a figure of an indicator frame needs said, as data (the words are the report's):
+    ``summed_provinces`` (a landsdeel or Nederland the table lacks, summed by noordstats), or
+    ``older_table`` (a figure from ``used``, the older table ``table`` continues)."""
+
+    kind: Literal["summed_provinces", "older_table"]
+    table: str = ""
+    used: str = ""
+
+
+SUMMED = FrameNote("summed_provinces")
 PROVISIONAL = ("voorlopig", "nader voorlopig")
 FRAME_COLUMNS = [
     "region_code", "region_level", "period_code", "year", "period_index",
@@ -59,21 +73,9 @@ def continued_frame(table_id: str, source: str = "snapshot") -> pd.DataFrame:
     return pd.concat([newer, older.astype({c: str for c in text if c in older})], ignore_index=True)
 
 
-def continuation_note(table_id: str, used: str) -> str:
-    """The note of a figure from an older table: ``'from 83523NED, the older table 85268NED
-    continues (a break in the series)'`` (read back by :func:`read_continuation_note`)."""
-    return f"from {used}, the older table {table_id} continues (a break in the series)"
-
-
-def read_continuation_note(note: str) -> tuple[str, str] | None:
-    """(table, older table used) of a :func:`continuation_note`, else None."""
-    found = _CONTINUATION.fullmatch(note)
-    return (found["table"], found["used"]) if found else None
-
-
-_CONTINUATION = re.compile(
-    r"from (?P<used>\S+), the older table (?P<table>\S+) continues \(a break in the series\)"
-)
+def continuation_note(table_id: str, used: str) -> FrameNote:
+    """The note of a figure from ``used``, the older table ``table_id`` continues."""
+    return FrameNote("older_table", table=table_id, used=used)
 
 
 #: Which status a figure made of several cells gets: the highest rank among its cells
@@ -127,7 +129,7 @@ def select_values(sel: Selection, frequency: str, additive: bool, source: str) -
     out = out.drop(columns=["published", "status_rank"])
     older = out.table_id != sel.table
     out["note"] = [
-        continuation_note(sel.table, t) if o else ""
+        (continuation_note(sel.table, t),) if o else ()
         for t, o in zip(out.table_id, older, strict=True)
     ]
     if additive:
@@ -148,7 +150,7 @@ def _combine(whole: pd.DataFrame, part: pd.DataFrame, how) -> pd.DataFrame:
     ).max(axis=1)
     merged["status"] = ranks.fillna(STATUS_RANK["onbekend"]).astype(int).map(STATUS_BY_RANK)
     merged["note"] = [
-        "; ".join(dict.fromkeys(n for n in (a, b) if isinstance(n, str) and n))
+        tuple(dict.fromkeys((*a, *(b if isinstance(b, tuple) else ()))))
         for a, b in zip(merged.note, merged.note_part, strict=True)
     ]
     return merged.drop(columns=["value_part", "status_part", "note_part"])
@@ -207,7 +209,7 @@ def _add_missing_sums(values: pd.DataFrame) -> pd.DataFrame:
                     "period_index": group.period_index.iloc[0],
                     "value": group.value.sum() if complete else np.nan,
                     "status": "berekend",
-                    "note": SUMMED_NOTE,
+                    "note": (SUMMED,),
                     "table_id": group.table_id.iloc[0],
                 }
             )
@@ -229,7 +231,7 @@ def indicator_frame(indicator_id: str, source: str = "snapshot") -> pd.DataFrame
             on=["region_code", "period_code"], how="inner", suffixes=("", "_den"),
         )  # fmt: skip
     else:
-        merged = num.assign(value_den=np.nan, status_den=None, note_den="")
+        merged = num.assign(value_den=np.nan, status_den=None, note_den=[()] * len(num))
     series_breaks = find_indicator_breaks(ind, num)
     merged["value"] = _apply_transform(ind, merged, series_breaks)
     for column, years in _span_breaks(ind, merged, series_breaks).items():
@@ -239,14 +241,13 @@ def indicator_frame(indicator_id: str, source: str = "snapshot") -> pd.DataFrame
     ).max(axis=1)
     merged["status"] = ranks.fillna(STATUS_RANK["onbekend"]).astype(int).map(STATUS_BY_RANK)
     merged["note"] = [
-        "; ".join(dict.fromkeys(n for n in (a, b) if n))
-        for a, b in zip(merged.note, merged.note_den, strict=True)
+        tuple(dict.fromkeys((*a, *b))) for a, b in zip(merged.note, merged.note_den, strict=True)
     ]
     levels = merged.region_code.str[:2]
     merged["region_level"] = levels
     nl_values = merged.loc[merged.region_code == NL].set_index("period_code").value
     merged["nl_value"] = merged.period_code.map(nl_values)
-    merged = merged[levels.isin(["NL", "LD", "PV", "CR", "GM"])]
+    merged = merged[levels.isin(reg.ALL_LEVELS)]
     out = merged[FRAME_COLUMNS].sort_values(
         ["region_code", "year", "period_index"], ignore_index=True
     )
@@ -391,11 +392,8 @@ def _chained_cagr(
     for code, year in left_out or ():
         if year in skipped.index:
             skipped.loc[year, [c for c in wide.columns if c[0] == code]] = True
-    logs = np.log1p(wide.where(~skipped) / 100.0)
-    counted = logs.notna().astype(int).rolling(span, min_periods=span).sum()
-    complete = (counted + skipped.astype(int).rolling(span, min_periods=span).sum()) == span
-    sums = logs.fillna(0.0).rolling(span, min_periods=span).sum()
-    averaged = (sums / counted.where(counted > 0)).where(complete)
-    cagr = (np.expm1(averaged) * 100.0).stack(["region_code", "period_index"], future_stack=True)
+    cagr = arithmetic.compute_chained_cagr_pct(wide, span, skipped).stack(
+        ["region_code", "period_index"], future_stack=True
+    )
     keys = pd.MultiIndex.from_arrays([merged.year, merged.region_code, merged.period_index])
     return pd.Series(cagr.reindex(keys).to_numpy(), index=merged.index, dtype=float)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import pandas as pd
 
@@ -29,6 +30,7 @@ HEADLINE_COLUMNS = [
     "is_fallback", "fallback_region_code", "fallback_region_name", "province_code",
     "province_value", "landsdeel_code", "landsdeel_value", "break_years", "outlier_years",
     "confirmed_break_years", "left_out_years",
+    "dated",
 ]  # fmt: skip
 SECTOR_COLUMNS = [
     "region_code", "region_name", "sector_code", "sector_name", "jobs_thousands",
@@ -39,6 +41,34 @@ SERIES_COLUMNS = [
     "indicator_id", "region_code", "region_name", "period_code", "year", "value", "unit",
     "status", "value_index", "table_id", "confirmed_break_years",
 ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Caveat:
+    """Something to keep in mind about a figure, as data: ``kind`` names it (its words are the
+    catalogue's ``caveat.<kind>``, or the indicator's declared text for ``comparability``) and
+    ``params`` fill them in. :func:`caveat_text` makes the words."""
+
+    kind: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def of(cls, kind: str, **params: Any) -> Caveat:
+        return cls(kind, tuple(params.items()))
+
+
+def caveat_text(caveat: Caveat, ind: Indicator, lang: str) -> str:
+    """The words of ``caveat`` (about a figure of ``ind``) in ``lang``."""
+    params = dict(caveat.params)
+    if caveat.kind == "comparability":
+        return i18n.declared(ind, "comparability", lang)
+    if caveat.kind == "dated":
+        why = i18n.declared(ind, "dated_reason", lang) or i18n.t("caveat.dated_no_reason", lang)
+        return i18n.t("caveat.dated", lang, year=params["year"], why=why)
+    if caveat.kind == "provisional":
+        status = i18n.t(f"status.{params['status']}", lang)
+        return i18n.t("caveat.provisional", lang, status=status)
+    return i18n.t(f"caveat.{caveat.kind}", lang, **params)
 
 
 @dataclass(frozen=True)
@@ -55,7 +85,7 @@ class IndicatorResult:
     status: str
     rank: float
     n_peers: int
-    caveats: list[str] = field(default_factory=list)
+    caveats: list[Caveat] = field(default_factory=list)
     lang: str = "en"
     #: the containing region whose figure is shown because ``region_code`` has none
     fallback_region_code: str | None = None
@@ -73,6 +103,14 @@ class IndicatorResult:
     @property
     def is_fallback(self) -> bool:
         return self.fallback_region_code is not None
+
+    def caveat_texts(self, lang: str | None = None) -> list[str]:
+        """The caveats' words in ``lang`` (default: the result's)."""
+        return [caveat_text(c, self.indicator, lang or self.lang) for c in self.caveats]
+
+    @property
+    def is_dated(self) -> bool:
+        return any(c.kind == "dated" for c in self.caveats)
 
     @property
     def period_text(self) -> str:
@@ -110,7 +148,7 @@ class IndicatorResult:
             years = ", ".join(map(str, self.outlier_years))
             parts.append(i18n.t("comparison.outlier", self.lang, years=years))
         if self.n_peers and not math.isnan(self.rank):
-            level = self.region_code[:2] if self.region_code[:2] in ("LD", "PV", "CR", "GM") else ""
+            level = self.region_code[:2] if self.region_code[:2] in reg.SUBNATIONAL_LEVELS else ""
             order = "lowest" if self.indicator.better == "lower" else "highest"
             parts.append(
                 i18n.t(
@@ -160,9 +198,9 @@ def compute_indicator(
     given whenever the table has one."""
     ind = check_indicator(indicator_id)
     i18n.check_lang(lang)
-    reg.check_region(region, ("NL", "LD", "PV", "CR", "GM"))
+    reg.check_region(region, reg.ALL_LEVELS)
     frame = frames.indicator_frame(indicator_id, source)
-    caveats = _table_caveats(ind, lang)
+    caveats = _table_caveats(ind)
     own = frame[frame.region_code == region]
     latest_overall = _latest(frame[frame.value.notna()])
     if year is not None:
@@ -185,31 +223,25 @@ def compute_indicator(
     if with_value.empty:
         tables = ", ".join(ind.tables)
         if year is not None:
-            caveats.append(
-                i18n.t("caveat.no_figure_year", lang, region=region, year=year, tables=tables)
-            )
+            caveats.append(Caveat.of("no_figure_year", region=region, year=year, tables=tables))
         else:
-            caveats.append(i18n.t("caveat.no_figure_any", lang, region=region, tables=tables))
+            caveats.append(Caveat.of("no_figure_any", region=region, tables=tables))
         row = own.iloc[-1] if not own.empty else _latest_nl_row(frame)
         result = _result(ind, region, row, math.nan, 0, caveats, lang)
         return replace(result, value=math.nan)
     row = with_value.iloc[-1]
     if year is None and int(row.year) < DATED_BEFORE:
-        why = i18n.declared(ind, "dated_reason", lang) or i18n.t("caveat.dated_no_reason", lang)
-        caveats.insert(0, i18n.t("caveat.dated", lang, year=int(row.year), why=why))
+        caveats.insert(0, Caveat.of("dated", year=int(row.year)))
     if year is None and latest_overall is not None and int(row.year) < latest_overall:
         caveats.append(
-            i18n.t(
-                "caveat.not_latest", lang, region=region, latest=latest_overall, year=int(row.year)
-            )
+            Caveat.of("not_latest", region=region, latest=latest_overall, year=int(row.year))
         )
     if row.status in frames.PROVISIONAL:
-        status = i18n.t(f"status.{row.status}", lang)
-        caveats.append(i18n.t("caveat.provisional", lang, status=status))
+        caveats.append(Caveat.of("provisional", status=row.status))
     if row.note:
-        caveats.extend(_note_text(note, lang) for note in row.note.split("; "))
+        caveats.extend(_note_caveat(note) for note in row.note)
     elif row.status == "berekend":
-        caveats.append(i18n.t("caveat.berekend", lang))
+        caveats.append(Caveat.of("berekend"))
     rank, n_peers = _rank(ind, frame, region, row.period_code)
     return replace(
         _result(ind, region, row, rank, n_peers, caveats, lang),
@@ -242,13 +274,11 @@ def _context_values(
     }
 
 
-def _note_text(note: str, lang: str) -> str:
-    """A note the indicator frames carry, in ``lang`` (summed provinces, an older table)."""
-    if note == frames.SUMMED_NOTE:
-        return i18n.t("caveat.summed_provinces", lang)
-    if continued := frames.read_continuation_note(note):
-        return i18n.t("caveat.older_table", lang, table=continued[0], used=continued[1])
-    return note
+def _note_caveat(note: frames.FrameNote) -> Caveat:
+    """The caveat of a note the indicator frames carry (summed provinces, an older table)."""
+    if note.kind == "older_table":
+        return Caveat.of("older_table", table=note.table, used=note.used)
+    return Caveat.of(note.kind)
 
 
 def _result(ind, region, row, rank, n_peers, caveats, lang) -> IndicatorResult:
@@ -285,16 +315,14 @@ def _rank(ind: Indicator, frame: pd.DataFrame, region: str, period_code: str) ->
     return float(ranks[region]), int(len(values))
 
 
-def _table_caveats(ind: Indicator, lang: str) -> list[str]:
+def _table_caveats(ind: Indicator) -> list[Caveat]:
     notes = []
     for table_id in ind.tables:
         decl = get_declaration(table_id)
         if decl.completeness == "partial":
-            notes.append(
-                i18n.t("caveat.partial_copy", lang, table=table_id, note=decl.completeness_note)
-            )
+            notes.append(Caveat.of("partial_copy", table=table_id, note=decl.completeness_note))
     if ind.comparability:
-        notes.append(i18n.declared(ind, "comparability", lang))
+        notes.append(Caveat.of("comparability"))
     return notes
 
 
@@ -308,6 +336,12 @@ def headline_figures(
         for ind_id in spec.indicators
     ]
     return pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
+
+
+def _dated_text(result: IndicatorResult) -> str:
+    """The words of the result's 'dated' caveat (a figure older than 2015), or ""."""
+    dated = [c for c in result.caveats if c.kind == "dated"]
+    return caveat_text(dated[0], result.indicator, result.lang) if dated else ""
 
 
 def result_row(result: IndicatorResult) -> dict:
@@ -333,7 +367,8 @@ def result_row(result: IndicatorResult) -> dict:
         "unit": i18n.declared(ind, "unit", result.lang),
         "status": result.status,
         "table_id": ", ".join(ind.tables),
-        "caveat": " | ".join(result.caveats),
+        "caveat": " | ".join(dict.fromkeys(result.caveat_texts())),
+        "dated": _dated_text(result),
         "is_fallback": result.is_fallback,
         "fallback_region_code": result.fallback_region_code,
         "fallback_region_name": (
@@ -362,7 +397,7 @@ def _figure_of(result: IndicatorResult, code: str | None) -> float:
 
 def region_profile(region: str, source: str = "snapshot", lang: str = "en") -> pd.DataFrame:
     """Key indicators (``region_profile`` in indicators.yaml) for ``region`` vs NL."""
-    reg.check_region(region, ("NL", "LD", "PV", "CR", "GM"))
+    reg.check_region(region, reg.ALL_LEVELS)
     ids = load_indicators().region_profile
     rows = [
         result_row(compute_indicator(i, region, source=source, lang=lang, fallback=True))
@@ -385,7 +420,7 @@ def sector_profile(
     codes = list(dict.fromkeys([*spec.sbi, *spec.sbi_broad]))
     wanted = list(dict.fromkeys([region, *(compare or [])]))
     for code in wanted:
-        reg.check_region(code, ("NL", "LD", "PV", "CR", "GM"))
+        reg.check_region(code, reg.ALL_LEVELS)
     if not codes:
         return pd.DataFrame(columns=SECTOR_COLUMNS)
     jobs = _sector_jobs(source)
@@ -480,7 +515,7 @@ def indicator_series(
 def _series(indicator_id, region_codes, start_year, end_year, source) -> pd.DataFrame:
     ind = check_indicator(indicator_id)
     for code in region_codes:
-        reg.check_region(code, ("NL", "LD", "PV", "CR", "GM"))
+        reg.check_region(code, reg.ALL_LEVELS)
     frame = frames.indicator_frame(indicator_id, source)
     rows = frame[frame.region_code.isin(region_codes)]
     if start_year is not None:
@@ -520,7 +555,7 @@ def indicator_levels(indicator_id: str, source: str = "snapshot") -> list[str]:
     check_indicator(indicator_id)
     frame = frames.indicator_frame(indicator_id, source)
     levels = set(frame.loc[frame.value.notna(), "region_level"]) - {"NL"}
-    return [level for level in ("LD", "PV", "CR", "GM") if level in levels]
+    return [level for level in reg.SUBNATIONAL_LEVELS if level in levels]
 
 
 def map_values(

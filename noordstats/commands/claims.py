@@ -4,12 +4,16 @@ one region, a list of regions, or every landsdeel and province (``--all-regions`
 from __future__ import annotations
 
 import argparse
-
-import pandas as pd
+import math
+from typing import TYPE_CHECKING
 
 from noordstats.commands.output import FORMATS, add_theme_option, check_format, print_frame
 from noordstats.errors import UsageError
+from noordstats.i18n import DEFAULT_LANG
 from noordstats.regions import NORTH
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TABLE_COLUMNS = ["claim_id", "figure_text", "period", "comparison", "verdict", "robustness"]
 REGIONS_TABLE_COLUMNS = ["region_code", *TABLE_COLUMNS]
@@ -33,9 +37,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", default="table", help=f"one of {', '.join(FORMATS)}")
     parser.add_argument(
         "--lang",
-        default="en",
-        help="language of the texts (claim, rule, figures): en (default) or nl; the verdict "
-        "column keeps its English codes",
+        default=DEFAULT_LANG,
+        help=f"language of the texts (claim, rule, figures): {DEFAULT_LANG} (the default, as for "
+        "the reports), en, or any a working folder's catalogue.yaml adds; the verdict column "
+        "keeps its codes",
     )
     parser.set_defaults(func=run)
 
@@ -84,7 +89,8 @@ def add_verdict_counts(frame: pd.DataFrame) -> pd.DataFrame:
 def readings_text(readings: list[dict]) -> str:
     """'title: figure (period; source) -> verdict' per reading, ' || ' between readings."""
     if not isinstance(readings, list):
-        return "" if readings is None or pd.isna(readings) else str(readings)
+        missing = readings is None or (isinstance(readings, float) and math.isnan(readings))
+        return "" if missing else str(readings)
     return " || ".join(
         f"{r['title']}: {r['figure_text']} ({r['period']}; {r['source']}) -> {r['verdict']}"
         for r in readings

@@ -6,7 +6,6 @@ import argparse
 
 from noordstats import paths
 from noordstats.declarations.tables import declarations
-from noordstats.storage import store
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -16,6 +15,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def summarise() -> list[dict]:
+    # deferred: the store imports pandas (~0.7 s); `noordstats --help` does not need it
+    from noordstats.storage import store
+
     rows = []
     for table_id in declarations():
         meta = store.read_snapshot_meta(table_id)

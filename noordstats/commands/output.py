@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from noordstats.declarations.files import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FORMATS = ("table", "csv", "json", "md")
 
@@ -42,6 +44,9 @@ def check_format(fmt: str) -> str:
 
 def print_frame(frame: pd.DataFrame, fmt: str, table_columns: list[str], footer: str = "") -> None:
     """``table`` shows ``table_columns`` only; ``csv``, ``json`` and ``md`` show every column."""
+    # deferred: pandas takes ~0.7 s to import; `noordstats --help` and `--version` do not need it
+    import pandas as pd
+
     check_format(fmt)
     if fmt == "csv":
         print(frame.to_csv(index=False), end="")
@@ -58,7 +63,7 @@ def print_frame(frame: pd.DataFrame, fmt: str, table_columns: list[str], footer:
 
 def _to_markdown(frame: pd.DataFrame) -> str:
     def cell(value: object) -> str:
-        text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+        text = "" if value is None or (isinstance(value, float) and value != value) else str(value)
         return text.replace("|", "\\|").replace("\n", " ")
 
     header = "| " + " | ".join(frame.columns) + " |"

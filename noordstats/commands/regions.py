@@ -6,9 +6,9 @@ import argparse
 
 from noordstats.commands.output import FORMATS, print_frame
 from noordstats.declarations.files import ConfigError
-from noordstats.regions import list_regions
+from noordstats.regions import ALL_LEVELS, NAMED_LEVELS, list_regions
 
-LEVELS = ("NL", "LD", "PV", "CR", "GM")
+LEVELS = ALL_LEVELS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # deferred: every command module is imported for --help; start-up stays fast
-    levels = tuple(args.level or ("NL", "LD", "PV"))
+    levels = tuple(args.level or NAMED_LEVELS)
     unknown = [level for level in levels if level not in LEVELS]
     if unknown:
         raise ConfigError(f"unknown level {unknown[0]!r}; valid: {', '.join(LEVELS)}")

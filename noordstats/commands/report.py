@@ -22,17 +22,18 @@ from typing import Any
 
 from noordstats import i18n, paths, stopping
 from noordstats.commands.output import add_api_option
+from noordstats.declarations.report_kinds import describe_kinds
 from noordstats.errors import UsageError
-from noordstats.load import SOURCES
+from noordstats.storage import SOURCES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     one = sub.add_parser(
         "report",
-        help="render one report: a theme (cleantech, ...), claims or region_profile",
+        help=f"render one report: {describe_kinds('a theme (cleantech, ...)')}",
         description="Render one report notebook to HTML and update the output folder's index.",
     )
-    one.add_argument("kind", metavar="REPORT", help="a theme id, 'claims' or 'region_profile'")
+    one.add_argument("kind", metavar="REPORT", help=describe_kinds())
     one.add_argument("--region", default="LD01", help="region code (default LD01)")
     one.add_argument("--compare", nargs="+", metavar="CODE", help="regions to compare with")
     one.add_argument("--start-year", metavar="YEAR", help="first year of the trend charts")
@@ -50,16 +51,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     many = sub.add_parser(
         "reports",
-        help="render the report suite: 8 themes, claims scorecard, region profile, index",
+        help=f"render the report suite ({describe_kinds('every theme')}) and its index",
         description=(
             "Render every report (or --only some) for each --region into --out, in parallel, "
             "then write index.html. Reports whose inputs did not change are skipped (--force "
             "renders them again). A second run on the same folder waits for the first."
         ),
     )
-    many.add_argument(
-        "--only", nargs="+", metavar="REPORT", help="theme ids, claims, region_profile"
-    )
+    many.add_argument("--only", nargs="+", metavar="REPORT", help=describe_kinds("theme ids"))
     many.add_argument(
         "--region", nargs="+", default=["LD01"], metavar="CODE", help="region code(s), default LD01"
     )
@@ -73,10 +72,9 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
     add_api_option(parser)
     parser.add_argument(
         "--lang",
-        choices=i18n.LANGS,
         default=i18n.DEFAULT_LANG,
-        help="language of the reports: nl (Dutch, the default) or en (English; files end in "
-        "-en and are listed in index-en.html)",
+        help="language of the reports: nl (Dutch, the default), en (English; files end in "
+        "-en and are listed in index-en.html) or any a working folder's catalogue.yaml adds",
     )
     parser.add_argument(
         "--pdf",
@@ -172,7 +170,7 @@ def run_one(args: argparse.Namespace) -> int:
 
 def _run_one(args: argparse.Namespace) -> int:
     # deferred: every command module is imported for --help; start-up stays fast
-    from noordstats.report import suite
+    from noordstats.report.runner import suite
 
     overrides: dict[str, Any] = dict(parse_parameter(p) for p in args.parameter)
     if args.compare:
@@ -194,7 +192,7 @@ def run_many(args: argparse.Namespace) -> int:
 
 def _run_many(args: argparse.Namespace) -> int:
     # deferred: every command module is imported for --help; start-up stays fast
-    from noordstats.report import suite
+    from noordstats.report.runner import suite
 
     jobs = parse_jobs(args.jobs)
     if args.only:
@@ -211,9 +209,9 @@ def _run_many(args: argparse.Namespace) -> int:
 
 def _render(specs: list, args: argparse.Namespace, jobs: int | None) -> int:
     # deferred: every command module is imported for --help; start-up stays fast
-    from noordstats.report import suite
-    from noordstats.report.index_page import index_name
-    from noordstats.report.kernel_logging import LEVEL_ENV
+    from noordstats.report.page.kernel_logging import LEVEL_ENV
+    from noordstats.report.runner import suite
+    from noordstats.report.runner.index_page import index_name
 
     if args.api:  # the workers and the notebooks' kernels inherit it (load_table's default)
         os.environ["NOORDSTATS_API"] = args.api
@@ -222,7 +220,7 @@ def _render(specs: list, args: argparse.Namespace, jobs: int | None) -> int:
     timeout = parse_timeout(args.timeout)
     if args.pdf:
         # deferred: only a run that prints PDFs needs it
-        from noordstats.report import pdf
+        from noordstats.report.runner import pdf
 
         pdf.find_chromium()  # none: one line naming the install command, exit 2, nothing written
     if args.quiet:
@@ -267,7 +265,7 @@ def _report_run(folder: Path, specs: list, results: list[dict[str, Any]], lang: 
     """Print the run record's summary line on stderr when the run asked CBS for live data
     (and how many CBS tables could not be refreshed); return those tables."""
     # deferred: every command module is imported for --help; start-up stays fast
-    from noordstats.report.run_record import (
+    from noordstats.report.runner.run_record import (
         RUN_RECORD_NAME,
         build_run_record,
         stale_cbs_tables,

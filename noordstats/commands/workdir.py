@@ -9,8 +9,8 @@ import shutil
 from pathlib import Path
 
 from noordstats import __version__, paths
+from noordstats.declarations.report_kinds import load_report_kinds
 from noordstats.errors import UsageError
-from noordstats.storage import store
 
 README = """\
 # noordstats working folder
@@ -25,7 +25,7 @@ one; `.noordstats` marks this folder as a working folder.
 | `claims.yaml` | the position paper's claims: quote, what is tested, the rule for the verdict |
 | `indicators.yaml` | the figures: which CBS table and measure, how each one is computed |
 | `themes.yaml` | the themes: their sectors, indicators and headline figures |
-| `notebooks/` | the report templates (`theme`, `claims`, `region_profile`) |
+| `notebooks/` | the report templates, one per kind of report ({kinds}) |
 
 Change a claim or add an indicator, then:
 
@@ -41,6 +41,13 @@ A malformed entry is refused with one line naming the file, the entry and the ke
 downloaded from StatLine is added with `noordstats snapshot import PATH`; it is stored here
 (`tables.local.yaml`, `imports/`, `snapshot/`) and its id can then be used in `indicators.yaml`.
 """
+
+
+def _kinds_line() -> str:
+    """The kinds of report with their notebooks, from data/report_kinds.yaml."""
+    return "; ".join(
+        f"`{k.notebook}`: {k.description or k.id}" for k in load_report_kinds().values()
+    )
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -69,7 +76,9 @@ def planned_files(folder: Path) -> dict[Path, Path | str]:
     }
     for notebook in sorted(paths.PACKAGED_NOTEBOOKS_DIR.glob("*.ipynb")):
         files[folder / "notebooks" / notebook.name] = notebook
-    files[folder / "README.md"] = README.format(version=__version__, folder=folder)
+    files[folder / "README.md"] = README.format(
+        version=__version__, folder=folder, kinds=_kinds_line()
+    )
     files[folder / paths.WORKDIR_MARKER] = (
         f"noordstats working folder (noordstats init, version {__version__})\n"
     )
@@ -77,6 +86,9 @@ def planned_files(folder: Path) -> dict[Path, Path | str]:
 
 
 def run_init(args: argparse.Namespace) -> int:
+    # deferred: the store imports pandas (~0.7 s); `noordstats --help` does not need it
+    from noordstats.storage import store
+
     folder = args.folder.absolute()
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"init: {args.folder} is a file, not a folder")

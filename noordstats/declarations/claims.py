@@ -19,22 +19,20 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from noordstats import paths
 from noordstats.declarations.files import Strict, fail, read_file_model, validate_entries
 from noordstats.declarations.indicators import Indicator, load_indicators, unknown_indicator
 from noordstats.declarations.tables import get_declaration
+from noordstats.declarations.texts import (
+    Text,
+    deprecated_text_property,
+    old_text_keys_folder,
+    warn_old_form,
+)
 from noordstats.declarations.themes import theme_ids
-
-VERDICTS = [
-    "supported",
-    "partly supported",
-    "not supported",
-    "insufficient data",
-    "not testable",
-]
-
+from noordstats.declarations.verdicts import VERDICTS  # noqa: F401 (re-exported)
 
 #: how well a reading measures what the paper's sentence says
 VALIDITY = {
@@ -75,10 +73,8 @@ class Rule(Strict):
     validity: Literal["direct", "proxy", "context"] = Field(
         description="direct measure of the sentence, proxy, or context only"
     )
-    validity_reason: str = Field(min_length=10, description="why this class, in one line")
-    validity_reason_nl: str | None = Field(default=None, description="the reason, in Dutch")
-    text: str = Field(description="the rule in words and numbers, written before the figures")
-    text_nl: str | None = Field(default=None, description="the rule's text in Dutch")
+    validity_reason: Text = Field(description="{language: why this class, in one line}")
+    text: Text = Field(description="{language: the rule in words and numbers}, written first")
     supported: list[Condition]
     partly: list[Condition] = []
     min_year: int | None = None
@@ -88,27 +84,41 @@ class Rule(Strict):
         """The best verdict this reading can give (None: context gives none)."""
         return MAX_VERDICT[self.validity]
 
+    _fold_old_text_keys = model_validator(mode="before")(old_text_keys_folder("rule"))
+    text_nl = deprecated_text_property("text", "nl")
+    validity_reason_nl = deprecated_text_property("validity_reason", "nl")
+
+    @field_validator("validity_reason")
+    @classmethod
+    def _reason_in_a_line(cls, value: Text) -> Text:
+        if len(str(value).strip()) < 10:
+            raise ValueError("say in one line (10 characters or more) why this validity class")
+        return value
+
 
 class Claim(Strict):
     id: str
     section: str
     theme: str
     quote_nl: str
-    claim_en: str
-    claim_nl: str | None = Field(default=None, description="what is tested, in Dutch")
+    claim: Text = Field(description="{language: what is tested}")
     testable: bool
     indicators: list[str] = []
     rationale: str
     rule: Rule | None = None
     readings: list[Rule] = []
-    reason_not_testable: str | None = None
-    reason_not_testable_nl: str | None = None
-    direct_measure: str | None = Field(
-        default=None,
-        description="where no reading is direct: what would measure the sentence, and which "
-        "CBS table would be needed",
+    reason_not_testable: Text = Field(default_factory=Text)
+    direct_measure: Text = Field(
+        default_factory=Text,
+        description="where no reading is direct: {language: what would measure the sentence, "
+        "and which CBS table would be needed}",
     )
-    direct_measure_nl: str | None = Field(default=None, description="direct_measure, in Dutch")
+
+    _fold_old_text_keys = model_validator(mode="before")(old_text_keys_folder("claim"))
+    claim_en = deprecated_text_property("claim", "en")
+    claim_nl = deprecated_text_property("claim", "nl")
+    reason_not_testable_nl = deprecated_text_property("reason_not_testable", "nl")
+    direct_measure_nl = deprecated_text_property("direct_measure", "nl")
 
     @model_validator(mode="after")
     def _rule_or_reason(self) -> Claim:
@@ -161,6 +171,7 @@ def read_claims(path: Path, indicators: dict[str, Indicator]) -> list[Claim]:
     """``data/claims.yaml`` -> claims in file order; indicators and themes are checked."""
     top = read_file_model(path, "claims", ClaimFile)
     entries = validate_entries(path, top.claims, Claim)
+    warn_old_form(path, _raw_texts(top.claims))
     claims = []
     for claim in entries.values():
         if claim.theme not in theme_ids():
@@ -173,6 +184,17 @@ def read_claims(path: Path, indicators: dict[str, Indicator]) -> list[Claim]:
             claim = _check_readings(path, claim, top.default_min_year, indicators)
         claims.append(claim)
     return claims
+
+
+def _raw_texts(raw_claims: list[dict]) -> list[tuple[str, object]]:
+    """(kind, raw entry) of every claim and every reading, for the older-keys warning."""
+    out: list[tuple[str, object]] = []
+    for raw in raw_claims:
+        out.append(("claim", raw))
+        if isinstance(raw, dict):
+            readings = [raw.get("rule"), *(raw.get("readings") or [])]
+            out.extend(("rule", r) for r in readings if r is not None)
+    return out
 
 
 def _check_readings(

@@ -19,6 +19,12 @@ from noordstats.declarations.files import (
     validate_entries,
 )
 from noordstats.declarations.tables import TableDeclaration, continuation_chain, declarations
+from noordstats.declarations.texts import (
+    Text,
+    deprecated_text_property,
+    old_text_keys_folder,
+    warn_old_form,
+)
 
 #: How an indicator turns table values into a figure (see noordstats.analysis.arithmetic).
 TRANSFORMS = {
@@ -75,12 +81,9 @@ class Selection(Strict):
 
 class Indicator(Selection):
     id: str
-    title_nl: str
-    title_en: str
-    definition: str
-    definition_nl: str | None = Field(default=None, description="the definition in Dutch")
-    unit: str
-    unit_nl: str | None = Field(default=None, description="the unit in Dutch, where it has words")
+    title: Text = Field(description="{language: title}")
+    definition: Text = Field(description="{language: definition}")
+    unit: Text = Field(description="{language: unit} (one string when it has no words: '%')")
     transform: str
     denominator: Selection | None = None
     weights: Selection | None = Field(
@@ -96,13 +99,19 @@ class Indicator(Selection):
         description="counts that may be summed: a missing LD/NL row is then the sum of provinces",
     )
     decimals: int = Field(default=1, ge=0, le=4)
-    comparability: str = ""
-    comparability_nl: str | None = Field(default=None, description="comparability, in Dutch")
-    dated_reason: str = Field(
-        default="",
-        description="why no fresher table is shipped (said when the figure is older than 2015)",
+    comparability: Text = Field(default_factory=Text, description="{language: comparability}")
+    dated_reason: Text = Field(
+        default_factory=Text,
+        description="{language: why no fresher table is shipped} (said for figures before 2015)",
     )
-    dated_reason_nl: str | None = Field(default=None, description="dated_reason, in Dutch")
+
+    _fold_old_text_keys = model_validator(mode="before")(old_text_keys_folder("indicator"))
+    title_nl = deprecated_text_property("title", "nl")
+    title_en = deprecated_text_property("title", "en")
+    definition_nl = deprecated_text_property("definition", "nl")
+    unit_nl = deprecated_text_property("unit", "nl")
+    comparability_nl = deprecated_text_property("comparability", "nl")
+    dated_reason_nl = deprecated_text_property("dated_reason", "nl")
 
     @field_validator("transform")
     @classmethod
@@ -214,6 +223,7 @@ def read_indicators(
     tables = declarations() if tables is None else tables
     top = read_file_model(path, "indicators", IndicatorFile)
     entries = validate_entries(path, top.indicators, Indicator)
+    warn_old_form(path, [("indicator", raw) for raw in top.indicators])
     for ind_id, ind in entries.items():
         checked = _check_selection(path, ind.id, "", ind, tables)
         if ind.denominator is not None:

@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from noordstats import paths
 from noordstats.declarations.files import (
@@ -24,6 +24,12 @@ from noordstats.declarations.files import (
 )
 from noordstats.declarations.indicators import Indicator, load_indicators, unknown_indicator
 from noordstats.declarations.tables import TableDeclaration, declarations
+from noordstats.declarations.texts import (
+    Text,
+    deprecated_text_property,
+    old_text_keys_folder,
+    warn_old_form,
+)
 
 
 class SectorTable(Strict):
@@ -37,18 +43,21 @@ class SectorTable(Strict):
 
 class Theme(Strict):
     id: str
-    title_nl: str
-    title_en: str
+    title: Text = Field(description="{language: title}")
     kind: Literal["specialisation", "foundation"]
     sbi: list[str] = Field(default=[], description="sector codes of the sector table that proxy it")
     sbi_broad: list[str] = Field(
         default=[], description="sector codes shown for context, too broad to count as it"
     )
-    rationale: str
-    rationale_nl: str | None = Field(default=None, description="the rationale in Dutch")
-    limits: str
-    limits_nl: str | None = Field(default=None, description="the limits in Dutch")
+    rationale: Text = Field(description="{language: why the paper names it}")
+    limits: Text = Field(description="{language: what the sector proxy cannot show}")
     indicators: list[str]
+
+    _fold_old_text_keys = model_validator(mode="before")(old_text_keys_folder("theme"))
+    title_nl = deprecated_text_property("title", "nl")
+    title_en = deprecated_text_property("title", "en")
+    rationale_nl = deprecated_text_property("rationale", "nl")
+    limits_nl = deprecated_text_property("limits", "nl")
 
 
 class ThemeFile(Strict):
@@ -97,6 +106,7 @@ def read_themes(
     if unknown:
         fail(path, "sectors", "total", f"sector code not in {sectors.table}: {sectors.total}")
     entries = validate_entries(path, top.themes, Theme)
+    warn_old_form(path, [("theme", raw) for raw in top.themes])
     for theme_id, theme in entries.items():
         resolved = {}
         for key in ("sbi", "sbi_broad"):

@@ -126,10 +126,3 @@ def first_registered_rule(claim_id: str) -> Rule | None:
     if not any(c.figure_known for c in changes):
         return None
     return changes[0].old_rule
-
-
-def changes_of(claim_id: str) -> list[VerdictChange]:
-    """A claim's recorded changes, oldest first."""
-    return sorted(
-        (c for c in load_verdict_history() if c.claim_id == claim_id), key=lambda c: c.date
-    )

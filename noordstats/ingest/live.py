@@ -313,11 +313,6 @@ def cbs_modified(
     return dates
 
 
-def live_tables() -> list[str]:
-    """Every declared table that can be fetched live."""
-    return [t for t, d in declarations().items() if live_problem(d) is None]
-
-
 def _check_declared_regions(decl: TableDeclaration, selection: Selection) -> Selection:
     """Known region codes; a national table asked for NL01 only is asked for every row."""
     for code in selection.regions:
@@ -329,11 +324,6 @@ def _check_declared_regions(decl: TableDeclaration, selection: Selection) -> Sel
             )
         return Selection(periods=selection.periods, filters=selection.filters)
     return selection
-
-
-def region_filter(decl: TableDeclaration, regions: list[str] | None) -> str | None:
-    """OData ``$filter`` for region codes; ``startswith`` because CBS pads keys ('PV20  ')."""
-    return rows.odata_filter(decl.region_dimension, None, Selection.of(regions), {})
 
 
 def download_table(

@@ -1,2 +1,2 @@
-"""Report: notebook parameters and blocks, charts, HTML export, the suite, its workers,
-manifest, folder lock and index page."""
+"""Report: ``page`` (what runs inside a notebook), ``runner`` (the suite that runs notebooks into
+pages) and ``claims_doc`` (docs/claims.md)."""

@@ -13,39 +13,19 @@ from __future__ import annotations
 
 import html
 from collections import Counter
+from functools import cache
 from typing import Any
 
-from noordstats import i18n
+from noordstats import i18n, paths, regions
 from noordstats.cbs_codes import describe_period
+from noordstats.declarations import verdicts
+from noordstats.declarations.report_kinds import load_report_kinds
 from noordstats.declarations.themes import theme_ids
+from noordstats.declarations.verdicts import Verdict
 from noordstats.i18n import DEFAULT_LANG, t
-from noordstats.report.freshness import describe_freshness
+from noordstats.report.page.freshness import describe_freshness
 
-KIND_ORDER = {"theme": 0, "claims": 1, "region_profile": 2}
-VERDICT_ORDER = ["supported", "partly supported", "not supported", "insufficient data",
-                 "not testable"]  # fmt: skip
-VERDICT_CSS = {"supported": "ok", "partly supported": "pa", "not supported": "no",
-               "insufficient data": "na", "not testable": "na"}  # fmt: skip
-LEVEL_ORDER = ["NL", "LD", "PV", "CR", "GM"]
-
-_STYLE = """
-body{font:15px/1.5 -apple-system,"Segoe UI",Helvetica,Arial,sans-serif;color:#222;
-max-width:1200px;margin:0 auto;padding:1em 1.5em 3em}
-table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ddd;
-padding:.4em .5em;text-align:left;vertical-align:top}th{background:#f3f5f8}
-a{color:#1f5fa8}.meta{color:#555;font-size:.85em}.failed{color:#a00;font-weight:bold}
-ul{margin:0;padding-left:1.1em}.verdict{display:inline-block;padding:0 .4em;border-radius:4px;
-margin:.1em 0;font-size:.9em}.ok{background:#d4edda}.pa{background:#fff3cd}.no{background:#f8d7da}
-.na{background:#e2e3e5}#m td{font-size:.85em;white-space:nowrap}#m th button{font:inherit;
-border:0;background:none;cursor:pointer;padding:0;text-align:left}#m th button:after{content:" ⇅";
-color:#999}#m th[aria-sort=ascending] button:after{content:" ▲";color:#222}
-#m th[aria-sort=descending] button:after{content:" ▼";color:#222}
-.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
-i.c b{font-style:normal;font-weight:normal;display:inline-block;min-width:1.2em;
-text-align:center;margin-right:1px;border-radius:3px}.controls{display:flex;flex-wrap:wrap;
-gap:.4em 1.2em;margin:.6em 0}.s{outline:2px solid #c88a00}a.p{font-size:.8em}
-.wrap{overflow-x:auto}
-"""
+LEVEL_ORDER = list(regions.ALL_LEVELS)
 
 #: filter by level and report, search region names, sort by a column (its figures: highest
 #: first, then lowest first; missing ones last) or by the region (A-Z, then Z-A)
@@ -92,10 +72,15 @@ def render_index(
     return (
         f'<!DOCTYPE html>\n<html lang="{_e(lang)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(t('index.title', lang))}</title><style>{_STYLE}</style></head><body><main>"
-        + "".join(sections)
-        + "</main></body></html>\n"
+        f"<title>{_e(t('index.title', lang))}</title><style>{_report_css()}</style></head>"
+        '<body class="noordstats-index"><main>' + "".join(sections) + "</main></body></html>\n"
     )
+
+
+@cache
+def _report_css() -> str:
+    """report.css, inlined: the index stands alone (also beside self-contained pages)."""
+    return paths.REPORT_CSS_FILE.read_text(encoding="utf-8")
 
 
 def index_sections(
@@ -107,7 +92,7 @@ def index_sections(
     ordered = sorted(
         entries,
         key=lambda e: (
-            KIND_ORDER.get(e.get("kind"), 9),
+            _kind_order(e.get("kind")),
             themes.get((e.get("parameters") or {}).get("theme"), len(themes)),
             e["name"],
         ),
@@ -219,7 +204,7 @@ def _list_row(entry: dict[str, Any], lang: str) -> str:
     )
     counts = _counts(entry)
     claims = "".join(
-        f'<span class="verdict {VERDICT_CSS.get(v, "na")}">{_e(_verdict_name(v, lang))}: '
+        f'<span class="verdict {verdicts.css_class(v)}">{_e(_verdict_name(v, lang))}: '
         f"{counts[v]}</span> "
         for v in sorted(counts, key=_verdict_rank)
     )
@@ -265,7 +250,7 @@ def _source_name(source: Any, lang: str) -> str:
 
 
 def _verdict_rank(verdict: str) -> int:
-    return VERDICT_ORDER.index(verdict) if verdict in VERDICT_ORDER else len(VERDICT_ORDER)
+    return verdicts.order(verdict)
 
 
 # ------------------------------------------------------------------ several regions: a matrix
@@ -278,10 +263,20 @@ def _column_of(entry: dict[str, Any]) -> str:
 
 
 def _column_title(entry: dict[str, Any], lang: str) -> str:
-    if entry.get("kind") in ("claims", "region_profile"):
-        return t(f"report.{entry['kind']}.title", lang)
-    title = str(entry.get("title") or _column_of(entry))
-    return title.split(" — ")[0]
+    """The report's label (its theme's title, "Claims scorecard"): in the manifest entry; for
+    an entry of an older manifest, its kind's declared title or the whole title."""
+    if entry.get("label"):
+        return str(entry["label"])
+    kind = load_report_kinds().get(str(entry.get("kind")))
+    if kind is not None and kind.title is not None:
+        return kind.label(lang)
+    return str(entry.get("title") or _column_of(entry))
+
+
+def _kind_order(kind: object) -> int:
+    """Place of a report kind in the index (data/report_kinds.yaml); unknown ones last."""
+    kinds = list(load_report_kinds())
+    return kinds.index(kind) if kind in kinds else len(kinds)
 
 
 def _matrix(entries: list[dict[str, Any]], lang: str) -> str:
@@ -292,8 +287,7 @@ def _matrix(entries: list[dict[str, Any]], lang: str) -> str:
         column = _column_of(entry)
         columns.setdefault(column, _column_title(entry, lang))
         cells[(_region(entry), column)] = entry
-        title = str(entry.get("title") or "")
-        names.setdefault(_region(entry), title.split(" — ")[-1] if " — " in title else "")
+        names.setdefault(_region(entry), str(entry.get("region_name") or ""))
     region_codes = sorted(
         names, key=lambda c: (LEVEL_ORDER.index(c[:2]) if c[:2] in LEVEL_ORDER else 9, c)
     )
@@ -350,8 +344,8 @@ def _controls(levels: list[str], columns: dict[str, str], lang: str) -> str:
 
 def _legend(lang: str) -> str:
     badges = " ".join(
-        f'<i class=c><b class="{VERDICT_CSS[v]}">n</b></i> {_e(_verdict_name(v, lang))}'
-        for v in VERDICT_ORDER[:4]
+        f'<i class=c><b class="{v.css_class}">n</b></i> {_e(_verdict_name(v, lang))}'
+        for v in list(Verdict)[:4]
     )
     return f"{_e(t('index.legend', lang))} {badges}"
 
@@ -381,15 +375,15 @@ def _cell(entry: dict[str, Any] | None, column: str, lang: str) -> str:
     stale = ' class="s"' if _is_stale(entry) else ""
     pdf = f' <a class=p href="{_e(entry["pdf"])}">pdf</a>' if entry.get("pdf") else ""
     counts = _counts(entry)
-    verdicts = "".join(
-        f'<b class="{VERDICT_CSS.get(v, "na")}">{counts[v]}</b>'
+    badges = "".join(
+        f'<b class="{verdicts.css_class(v)}">{counts[v]}</b>'
         for v in sorted(counts, key=_verdict_rank)
     )
-    verdicts = f"<br><i class=c>{verdicts}</i>" if verdicts else ""
-    verdicts += _distinctive_line(entry.get("summary") or {}, lang)
+    badges = f"<br><i class=c>{badges}</i>" if badges else ""
+    badges += _distinctive_line(entry.get("summary") or {}, lang)
     return (
         f'<td data-k="{_e(column)}"{sort_key}{stale}><a href="{_e(entry["html"])}">{_e(text)}</a>'
-        f"{pdf}{verdicts}</td>"
+        f"{pdf}{badges}</td>"
     )
 
 

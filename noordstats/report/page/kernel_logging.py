@@ -4,9 +4,9 @@ run's, which the operator reads), never into a cell's output, which the page is 
 The suite starts every kernel with :data:`KERNEL_STARTUP` (an IPython ``exec_lines`` line), so
 this runs before the first cell. A table that came from an older copy is said by the page's own
 banner from the structured origin records the notebook carries (see
-:mod:`noordstats.report.freshness`); its :class:`~noordstats.load.StaleDataWarning` is not shown
-again as a Python warning. ``NOORDSTATS_KERNEL_LOG_LEVEL`` (default ``WARNING``; ``noordstats
-reports --quiet`` sets ``ERROR``) is the lowest level that reaches stderr.
+:mod:`noordstats.report.page.freshness`); its :class:`~noordstats.load.StaleDataWarning` is
+not shown again as a Python warning. ``NOORDSTATS_KERNEL_LOG_LEVEL`` (default ``WARNING``;
+``noordstats reports --quiet`` sets ``ERROR``) is the lowest level that reaches stderr.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from noordstats.load import StaleDataWarning
 LEVEL_ENV = "NOORDSTATS_KERNEL_LOG_LEVEL"
 #: what the kernel runs before the first cell (``--IPKernelApp.exec_lines``)
 KERNEL_STARTUP = (
-    "import noordstats.report.kernel_logging as _noordstats_logging; "
+    "import noordstats.report.page.kernel_logging as _noordstats_logging; "
     "_noordstats_logging.keep_logs_off_the_page(); del _noordstats_logging"
 )
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from noordstats import i18n
-from noordstats.report.freshness import group_of, is_stale
+from noordstats.report.page.freshness import group_of, is_stale
 from noordstats.storage import store
 
 RUN_RECORD_NAME = "run.json"

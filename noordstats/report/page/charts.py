@@ -31,22 +31,18 @@ import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from noordstats import i18n
-from noordstats.declarations.claims import VERDICTS
 from noordstats.declarations.indicators import load_indicators
 from noordstats.declarations.themes import Theme, load_themes
-from noordstats.i18n import DEFAULT_LANG, t
+from noordstats.declarations.verdicts import Verdict
+from noordstats.i18n import t
 from noordstats.regions import NETHERLANDS
-from noordstats.report.blocks import csv_payload, verdict_name
+from noordstats.report.page.blocks import csv_payload, verdict_name
 
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
 
 
 #: one colour per region in the order given (the report's region first)
 REGION_COLOURS = ["#1f5fa8", "#d9822b", "#4c9a4a", "#b54a8f", "#7f7f7f", "#8c6d31", "#17becf"]
-
-
-#: colours of the verdicts, in the order of VERDICTS
-VERDICT_COLOURS = ["#2e8540", "#e0a800", "#c0392b", "#9e9e9e", "#cfcfcf"]
 
 
 SECTOR_CHART_COLUMNS = [
@@ -99,11 +95,6 @@ def escape_text(value: Any) -> str:
     return html.escape(str(value), quote=False)
 
 
-def format_number(value: float, lang: str = DEFAULT_LANG, decimals: int | None = None) -> str:
-    """Four significant digits, but large counts in full (``1.774.603``, not ``1,775e+06``)."""
-    return i18n.number(value, lang, decimals)
-
-
 def _status(status: Any, lang: str) -> str:
     key = f"status.{status}"
     return t(key, lang) if i18n.has(key) else str(status)
@@ -112,12 +103,13 @@ def _status(status: Any, lang: str) -> str:
 def bar_sector_profile(
     profile: pd.DataFrame,
     title: str | None = None,
-    lang: str = DEFAULT_LANG,
+    lang: str | None = None,
     theme: Theme | None = None,
 ) -> Chart:
     """Share of each region's jobs in the theme's sectors, and the location quotient (LQ > 1 =
     more concentrated than in the Netherlands). ``profile``: ``indicators.sector_profile``;
     the title names ``theme`` unless ``title`` is given."""
+    lang = i18n.resolve(lang)
     if title is None:
         name = i18n.declared(theme, "title", lang) if theme is not None else ""
         title = t("chart.sector.title", lang, theme=name).lstrip(": ")
@@ -184,7 +176,7 @@ def bar_sector_profile(
 def line_trends(
     series: pd.DataFrame,
     title: str | None = None,
-    lang: str = DEFAULT_LANG,
+    lang: str | None = None,
     region: str | None = None,
 ) -> Chart:
     """One line per region over the years. ``series``: ``indicators.indicator_series``.
@@ -194,6 +186,7 @@ def line_trends(
     Nederland itself (100% by definition). The CSV holds the rows drawn, values and index. The
     chart's text names ``region``'s place among the regions drawn (default: the first one), and
     none where it has no figure."""
+    lang = i18n.resolve(lang)
     data = series.reindex(columns=[*TREND_CHART_COLUMNS, "value_index"]).reset_index(drop=True)
     if title is None:
         indicator = load_indicators().get(str(data.indicator_id.iloc[0])) if len(data) else None
@@ -309,11 +302,12 @@ def _break_at_gaps(years: list, values: list, labels: list) -> tuple[list, list,
 
 
 def bars_region_vs_nl(
-    profile: pd.DataFrame, region_name: str, title: str | None = None, lang: str = DEFAULT_LANG
+    profile: pd.DataFrame, region_name: str, title: str | None = None, lang: str | None = None
 ) -> Chart:
     """Small multiples: for each figure of a region profile, the region's value beside the
     Netherlands', each on its own axis (the figures have different units).
     ``profile``: ``indicators.region_profile``."""
+    lang = i18n.resolve(lang)
     title = t("chart.region_vs_nl.title", lang) if title is None else title
     data = profile.reindex(
         columns=["indicator_id", "title", "period", "unit", "value", "nl_value",
@@ -359,9 +353,10 @@ def bars_region_vs_nl(
     return Chart("region-vs-nl", title, data, figure, note, summary)
 
 
-def bar_verdicts(claims: pd.DataFrame, title: str | None = None, lang: str = DEFAULT_LANG) -> Chart:
+def bar_verdicts(claims: pd.DataFrame, title: str | None = None, lang: str | None = None) -> Chart:
     """How many claims of each theme got each verdict (stacked bars).
     ``claims``: ``claims.evaluate_claims``."""
+    lang = i18n.resolve(lang)
     title = t("chart.verdicts.title", lang) if title is None else title
     titles = {k: i18n.declared(v, "title", lang) for k, v in load_themes().items()}
     data = (
@@ -373,10 +368,9 @@ def bar_verdicts(claims: pd.DataFrame, title: str | None = None, lang: str = DEF
     if data.empty:
         return Chart("verdicts", title, data, None, t("chart.verdicts.none", lang))
     data.insert(1, "theme_title", data.theme.map(titles).fillna(data.theme))
-    colours = dict(zip(VERDICTS, VERDICT_COLOURS, strict=True))
     themes = [escape_text(titles.get(t, t)) for t in dict.fromkeys(claims.theme)]
     figure = go.Figure()
-    for verdict in [v for v in VERDICTS if v in set(data.verdict)]:
+    for verdict in [v for v in Verdict if v in set(data.verdict)]:
         rows = data[data.verdict == verdict]
         figure.add_trace(
             go.Bar(
@@ -384,7 +378,7 @@ def bar_verdicts(claims: pd.DataFrame, title: str | None = None, lang: str = DEF
                 y=[escape_text(t) for t in rows.theme_title],
                 orientation="h",
                 name=escape_text(verdict_name(verdict, lang)),
-                marker_color=colours[verdict],
+                marker_color=verdict.colour,
                 hovertemplate=escape_text(t("chart.verdicts.hover", lang))
                 + f"<extra>{escape_text(verdict_name(verdict, lang))}</extra>",
             )
@@ -400,7 +394,8 @@ def bar_verdicts(claims: pd.DataFrame, title: str | None = None, lang: str = DEF
     return Chart("verdicts", title, data, figure, summary=describe_verdicts(data, title, lang))
 
 
-def finish_layout(figure: go.Figure, title: str, height: int, lang: str = DEFAULT_LANG) -> None:
+def finish_layout(figure: go.Figure, title: str, height: int, lang: str | None = None) -> None:
+    lang = i18n.resolve(lang)
     figure.update_layout(
         template=_TEMPLATE,
         title={"text": escape_text(title), "x": 0, "xanchor": "left"},
@@ -487,7 +482,7 @@ def describe_verdicts(data: pd.DataFrame, title: str, lang: str) -> str:
     counts = data.groupby("verdict", sort=False, observed=True).claims.sum()
     pairs = "; ".join(
         t("chart.alt.pair", lang, region=verdict_name(v, lang), value=int(counts[v]))
-        for v in VERDICTS
+        for v in Verdict
         if v in counts.index
     )
     return f"{title}. {pairs}."
@@ -512,8 +507,9 @@ def describe_map(data: pd.DataFrame, title: str, highlight: str | None, lang: st
     return text
 
 
-def show_chart(chart: Chart, lang: str = DEFAULT_LANG) -> None:
+def show_chart(chart: Chart, lang: str | None = None) -> None:
     """Display a chart (or why there is none), its footnote and a link to download its data."""
+    lang = i18n.resolve(lang)
     # deferred: IPython is needed only inside a kernel
     from IPython.display import HTML, display
 
@@ -530,20 +526,22 @@ def render_note(text: str) -> str:
     return f'<p class="noordstats-note">{html.escape(text)}</p>'
 
 
-def render_chart_html(chart: Chart, figure: dict[str, Any], lang: str = DEFAULT_LANG) -> str:
+def render_chart_html(chart: Chart, figure: dict[str, Any], lang: str | None = None) -> str:
     """A ``div`` and the script that draws ``figure`` (the chart's figure as plotly JSON) into
     it with the page's plotly.js."""
+    lang = i18n.resolve(lang)
     return chart_html(chart.chart_id, figure, lang, chart.summary or chart.title)
 
 
 def chart_html(
-    chart_id: str, figure: dict[str, Any], lang: str = DEFAULT_LANG, summary: str = ""
+    chart_id: str, figure: dict[str, Any], lang: str | None = None, summary: str = ""
 ) -> str:
     """The HTML of one chart: a ``figure`` holding a ``div`` with a note that says how to get
     the chart where no plotly.js is loaded (a page exported with plain ``--to html``, a mail
     reader), a script that replaces the note by the chart when plotly.js is there, and a
     ``figcaption`` with the chart's text alternative (``summary``; else the figure's title),
     which is the figure's accessible name and is printed with it."""
+    lang = i18n.resolve(lang)
     if not summary:
         title = figure.get("layout", {}).get("title", {})
         summary = html.unescape(str(title.get("text", ""))) if isinstance(title, dict) else ""
@@ -574,9 +572,10 @@ def _script_json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).replace("<", "\\u003c")
 
 
-def render_csv_link(chart: Chart, lang: str = DEFAULT_LANG) -> str:
+def render_csv_link(chart: Chart, lang: str | None = None) -> str:
     """An ``<a download>`` whose ``data:`` URI holds exactly the chart's rows (no request), with
     headers in ``lang`` and written as spreadsheets of ``lang`` read CSV."""
+    lang = i18n.resolve(lang)
     name = html.escape(f"{chart.chart_id}.csv")
     text = html.escape(t("chart.download", lang, n=len(chart.data)))
     return (

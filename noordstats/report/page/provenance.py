@@ -1,5 +1,5 @@
 """The end of every report: where its figures come from (the provenance footer) and the
-machine-readable summary the suite reads (:mod:`noordstats.report.summary`)."""
+machine-readable summary the suite reads (:mod:`noordstats.report.page.summary`)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,16 @@ import pandas as pd
 from noordstats import i18n
 from noordstats.cbs_codes import describe_period
 from noordstats.declarations.tables import get_declaration
-from noordstats.i18n import DEFAULT_LANG, t
-from noordstats.report.blocks import _display_bundle, _e, _show, licence_line, table_origins
-from noordstats.report.summary import SUMMARY_MIMETYPE
+from noordstats.i18n import t
+from noordstats.report.page.blocks import _display_bundle, _e, _show, licence_line, table_origins
+from noordstats.report.page.summary import SUMMARY_MIMETYPE
 from noordstats.storage import store
 
 
-def show_provenance(table_ids: Iterable[str], lang: str = DEFAULT_LANG) -> None:
+def show_provenance(table_ids: Iterable[str], lang: str | None = None) -> None:
     """The footer: every CBS table used, its title, dates, completeness and licence. The
     provenance notes of a partial copy are quoted as ``data/tables.yaml`` records them."""
+    lang = i18n.resolve(lang)
     items = "".join(source_item(r, lang) for r in describe_sources(table_ids).itertuples())
     _show(
         f'<div class="noordstats-footer"><p><b>{_e(t("provenance.head", lang))}</b></p>'
@@ -32,7 +33,7 @@ def source_item(r: Any, lang: str = "en") -> str:
     """One table of the footer, in ``lang``."""
     if r.captured:
         captured = i18n.date(r.captured, lang)
-    elif r.captured_note and lang == "en":  # data/tables.yaml's provenance notes are English
+    elif r.captured_note and lang == i18n.RECORDED_NOTES_LANG:  # tables.yaml's notes
         captured = r.captured_note
     else:
         captured = t("date.unknown", lang)
@@ -108,7 +109,7 @@ def build_summary(
     source: str,
     figures: pd.DataFrame | None = None,
     verdicts: pd.DataFrame | None = None,
-    lang: str = DEFAULT_LANG,
+    lang: str | None = None,
     distinctive: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """The summary record: ``lang``, ``figures`` (indicator_id, title, value, value_text,
@@ -116,6 +117,7 @@ def build_summary(
     latest_period, stale_reason) and, for the claims report, ``distinctive`` (the counts of
     :func:`noordstats.analysis.claims_compare.distinctive_counts`: meets_rule, supported and
     supported_groups, distinctive and distinctive_groups, fragile)."""
+    lang = i18n.resolve(lang)
     summary: dict[str, Any] = {
         "lang": lang,
         "tables": [vars(origin) for origin in table_origins(table_ids, source)],
@@ -149,11 +151,12 @@ def emit_summary(
     source: str,
     figures: pd.DataFrame | None = None,
     verdicts: pd.DataFrame | None = None,
-    lang: str = DEFAULT_LANG,
+    lang: str | None = None,
     distinctive: dict[str, int] | None = None,
 ) -> None:
-    """Display the report's machine-readable summary (see :mod:`noordstats.report.summary`);
+    """Display the report's machine-readable summary (see :mod:`noordstats.report.page.summary`);
     the last cell of a report notebook, tagged ``noordstats-summary``."""
+    lang = i18n.resolve(lang)
     summary = build_summary(table_ids, source, figures, verdicts, lang, distinctive)
     text = (
         f"noordstats report summary: {len(summary.get('figures', []))} headline figure(s), "

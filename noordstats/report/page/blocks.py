@@ -20,14 +20,17 @@ from typing import Any
 
 import pandas as pd
 
-from noordstats import i18n, regions
+from noordstats import i18n, paths, regions
 from noordstats.analysis import frames
 from noordstats.cbs_codes import describe_period
+from noordstats.declarations import verdicts
 from noordstats.declarations.indicators import load_indicators
+from noordstats.declarations.report_kinds import load_report_kinds
 from noordstats.declarations.themes import Theme
-from noordstats.i18n import DEFAULT_LANG, t
+from noordstats.i18n import t
 from noordstats.load import StaleDataWarning, TableOrigin
-from noordstats.report.freshness import describe_freshness
+from noordstats.report.page.freshness import describe_freshness
+from noordstats.report.page.summary import OUTPUT_METADATA_KEY
 
 #: the columns of the figures tables (headline figures, region profile)
 FIGURE_TABLE_COLUMNS = [
@@ -44,56 +47,25 @@ CLAIM_TABLE_COLUMNS = [
     "sources",
 ]  # fmt: skip
 
-#: verdict -> CSS class of its badge
-VERDICT_CLASSES = {
-    "supported": "ok",
-    "partly supported": "partly",
-    "not supported": "no",
-    "insufficient data": "nodata",
-    "not testable": "nodata",
-}
-
-STYLE = """<style>
-.noordstats-header h1 {margin-bottom: 0.2em}
-.noordstats-sub {color: #555; margin-top: 0}
-.noordstats-stale {background: #fff3cd; border: 2px solid #c88a00; padding: 0.6em 1em;
-  margin: 0.6em 0}
-.noordstats-stale > p {font-weight: bold; margin: 0 0 0.3em}
-.noordstats-stale details, .noordstats-status details {font-size: 0.9em}
-.noordstats-status {color: #555; font-size: 0.9em}
-.noordstats-cards {display: flex; flex-wrap: wrap; gap: 0.8em; margin: 0.6em 0}
-.noordstats-card {border: 1px solid #ccc; border-radius: 6px; padding: 0.6em 0.9em;
-  min-width: 14em; max-width: 22em; flex: 1}
-.noordstats-card .value {font-size: 1.6em; font-weight: bold; color: #1f5fa8}
-.noordstats-card .label {font-weight: bold}
-.noordstats-card .meta {color: #555; font-size: 0.85em}
-.noordstats-verdict {display: inline-block; padding: 0.1em 0.5em; border-radius: 4px;
-  font-weight: bold; white-space: nowrap}
-.noordstats-verdict.ok {background: #d4edda} .noordstats-verdict.partly {background: #fff3cd}
-.noordstats-verdict.no {background: #f8d7da} .noordstats-verdict.nodata {background: #e2e3e5}
-.noordstats-table table {border-collapse: collapse; font-size: 0.9em}
-.noordstats-table th, .noordstats-table td {border: 1px solid #ddd; padding: 0.2em 0.5em;
-  text-align: left; vertical-align: top}
-.noordstats-quote {font-style: italic; color: #333}
-.noordstats-footer {border-top: 1px solid #ccc; margin-top: 1em; padding-top: 0.5em;
-  font-size: 0.9em}
-.noordstats-note {color: #555; font-style: italic}
-.noordstats-card.fallback .value {color: #555}
-.noordstats-card .fallback-note {color: #7a4b00; font-weight: bold; font-size: 0.85em}
-figure.noordstats-chart {margin: 0.6em 0}
-figure.noordstats-chart figcaption {color: #333; font-size: 0.9em; margin-top: 0.3em}
-</style>"""
-
 
 def _show(markup: str) -> None:
     _display_bundle({"text/html": markup})
 
 
-def _display_bundle(bundle: dict[str, object]) -> None:
+def _display_bundle(bundle: dict[str, object], metadata: dict[str, object] | None = None) -> None:
     # deferred: IPython is needed only inside a kernel, not by the suite that imports this module
     from IPython.display import display
 
-    display(bundle, raw=True)
+    display(bundle, raw=True, metadata=metadata)
+
+
+def show_stylesheet() -> None:
+    """The report's stylesheet (``report.css``) for the notebook in JupyterLab; an exported
+    page leaves this output out and links the file."""
+    css = paths.REPORT_CSS_FILE.read_text(encoding="utf-8")
+    _display_bundle(
+        {"text/html": f"<style>{css}</style>"}, {OUTPUT_METADATA_KEY: {"stylesheet": True}}
+    )
 
 
 def _e(value: object) -> str:
@@ -102,7 +74,8 @@ def _e(value: object) -> str:
     return html.escape(str(value))
 
 
-def licence_line(lang: str = DEFAULT_LANG) -> str:
+def licence_line(lang: str | None = None) -> str:
+    lang = i18n.resolve(lang)
     return t("licence.line", lang)
 
 
@@ -112,8 +85,9 @@ def _css_string(text: str) -> str:
     return f'"{escaped}"'
 
 
-def print_style(title: str, lang: str = DEFAULT_LANG) -> str:
+def print_style(title: str, lang: str | None = None) -> str:
     """The printed page (PDF): A4, the report's title and page numbers in the margin."""
+    lang = i18n.resolve(lang)
     page = t("print.page", lang).split("{page}")
     before, after = page[0], page[1].split("{pages}")
     numbers = (
@@ -128,48 +102,60 @@ def print_style(title: str, lang: str = DEFAULT_LANG) -> str:
 
 
 def show_report_header(
-    title: str, region: str, subtitle: str = "", lang: str = DEFAULT_LANG
+    title: str, region: str, subtitle: str = "", lang: str | None = None
 ) -> None:
     """The report's title line: ``title — region name (code)``, plus the date it was rendered."""
+    lang = i18n.resolve(lang)
     name = regions.region_name(region)
     today = i18n.date(dt.date.today(), lang)
     sub = f"{_e(subtitle)} · " if subtitle else ""
     heading = f"{title} — {name} ({region})"
-    _show(
-        f'{STYLE}{print_style(heading, lang)}<div class="noordstats-header" lang="{lang}">'
+    show_stylesheet()
+    markup = (
+        f'{print_style(heading, lang)}<div class="noordstats-header" lang="{lang}">'
         f'<h1>{_e(heading)}</h1><p class="noordstats-sub">{sub}'
         f"{_e(t('header.rendered', lang, date=today))}</p></div>"
     )
+    _display_bundle({"text/html": markup}, {OUTPUT_METADATA_KEY: {"title": heading}})
 
 
-def show_theme_header(theme: Theme, region: str, lang: str = DEFAULT_LANG) -> None:
+def show_theme_header(theme: Theme, region: str, lang: str | None = None) -> None:
+    lang = i18n.resolve(lang)
     title = i18n.declared(theme, "title", lang)
     show_report_header(title, region, t(f"theme.kind.{theme.kind}", lang), lang)
 
 
-def report_title(kind: str, lang: str = DEFAULT_LANG) -> str:
-    """The title of a report that is not a theme's: ``claims`` or ``region_profile``."""
-    return t(f"report.{kind}.title", lang)
+def report_title(kind: str, lang: str | None = None) -> str:
+    """The title of a report that is not a theme's (``claims``, ``region_profile``, ...), as its
+    kind declares it (data/report_kinds.yaml)."""
+    lang = i18n.resolve(lang)
+    return load_report_kinds()[kind].label(lang)
 
 
-def show_header(kind: str, region: str, lang: str = DEFAULT_LANG) -> None:
-    """The header of the claims scorecard or the region profile."""
-    show_report_header(report_title(kind, lang), region, t(f"report.{kind}.subtitle", lang), lang)
+def show_header(kind: str, region: str, lang: str | None = None) -> None:
+    """The header of a report that is not a theme's: its kind's title, its subtitle (catalogue
+    ``report.<kind>.subtitle``, if any) and the region."""
+    lang = i18n.resolve(lang)
+    key = f"report.{kind}.subtitle"
+    subtitle = t(key, lang) if i18n.has(key) else ""
+    show_report_header(report_title(kind, lang), region, subtitle, lang)
 
 
-def show_narrative(key: str, lang: str = DEFAULT_LANG, **params: Any) -> None:
+def show_narrative(key: str, lang: str | None = None, **params: Any) -> None:
     """A heading and paragraphs of the report's narrative (``narrative.<key>`` in the
     catalogue, Markdown), in ``lang``; ``params`` (escaped) fill its placeholders."""
+    lang = i18n.resolve(lang)
     escaped = {k: html.escape(str(v)) for k, v in params.items()}
     markdown = t(f"narrative.{key}", lang, **escaped)
     _display_bundle({"text/markdown": markdown, "text/plain": markdown})
 
 
-def show_data_status(table_ids: Iterable[str], source: str, lang: str = DEFAULT_LANG) -> None:
+def show_data_status(table_ids: Iterable[str], source: str, lang: str | None = None) -> None:
     """Say where the data comes from; with ``auto``/``live``, load every table now and say in
     one sentence how fresh the data are, with the tables grouped by what happened to them
     folded away below it. The box is an alarm only when a CBS table asked for live came from an
     older copy, or another publisher's table is past its own rule."""
+    lang = i18n.resolve(lang)
     tables = list(dict.fromkeys(table_ids))
     if source == "snapshot":
         text = t("status.snapshot", lang, n=len(tables), tables=", ".join(tables))
@@ -182,8 +168,9 @@ def show_data_status(table_ids: Iterable[str], source: str, lang: str = DEFAULT_
     )
 
 
-def freshness_html(freshness: Any, lang: str = DEFAULT_LANG) -> str:
+def freshness_html(freshness: Any, lang: str | None = None) -> str:
     """The freshness statement as the page shows it: the sentence, then ``<details>``."""
+    lang = i18n.resolve(lang)
     groups = "".join(
         f"<p><b>{_e(heading)}</b></p><ul>{''.join(f'<li>{_e(i)}</li>' for i in items)}</ul>"
         for _, heading, items in freshness.groups
@@ -205,8 +192,9 @@ def table_origins(table_ids: Iterable[str], source: str) -> list[TableOrigin]:
         return [TableOrigin.of(frames.load_cached(t, source)) for t in dict.fromkeys(table_ids)]
 
 
-def show_headlines(headlines: pd.DataFrame, lang: str = DEFAULT_LANG) -> None:
+def show_headlines(headlines: pd.DataFrame, lang: str | None = None) -> None:
     """One card per headline figure: value, period, comparison with NL, table."""
+    lang = i18n.resolve(lang)
     if headlines.empty:
         _show(f'<p class="noordstats-note">{_e(t("headlines.none", lang))}</p>')
         return
@@ -219,8 +207,8 @@ def show_headlines(headlines: pd.DataFrame, lang: str = DEFAULT_LANG) -> None:
         + _context_line(r, lang)
         + f'<div class="meta">{_e(t("headlines.table", lang, table=r.table_id))}</div>'
         + (
-            f'<div class="meta dated">{_e(_dated(r.caveat, lang))}</div>'
-            if _dated(r.caveat, lang)
+            f'<div class="meta dated">{_e(r.dated)}</div>'
+            if _has_text(getattr(r, "dated", ""))
             else ""
         )
         + "</div>"
@@ -271,27 +259,22 @@ def _decimals(row: Any) -> int | None:
     return ind.decimals if ind is not None else None
 
 
-def _dated(caveat: object, lang: str = DEFAULT_LANG) -> str:
-    """The 'Dated: ...' part of a headline's caveats (a figure older than 2015), if any."""
-    if not isinstance(caveat, str):
-        return ""
-    prefix = t("caveat.dated", lang, year="", why="").split(":")[0] + ":"
-    return next((c for c in caveat.split(" | ") if c.startswith(prefix)), "")
-
-
-def verdict_name(verdict: str, lang: str = DEFAULT_LANG) -> str:
+def verdict_name(verdict: str, lang: str | None = None) -> str:
     """A verdict (one of ``VERDICTS``) as readers of ``lang`` call it."""
+    lang = i18n.resolve(lang)
     key = f"verdict.{verdict}"
     return t(key, lang) if i18n.has(key) else str(verdict)
 
 
-def verdict_badge(verdict: str, lang: str = DEFAULT_LANG) -> str:
-    css = VERDICT_CLASSES.get(verdict, "nodata")
+def verdict_badge(verdict: str, lang: str | None = None) -> str:
+    lang = i18n.resolve(lang)
+    css = verdicts.css_class(verdict)
     return f'<span class="noordstats-verdict {css}">{_e(verdict_name(verdict, lang))}</span>'
 
 
-def show_claims(claims: pd.DataFrame, lang: str = DEFAULT_LANG) -> None:
+def show_claims(claims: pd.DataFrame, lang: str | None = None) -> None:
     """Each claim: the paper's words, the figure that tests it, the rule and the verdict."""
+    lang = i18n.resolve(lang)
     if claims.empty:
         _show(f'<p class="noordstats-note">{_e(t("claims.none", lang))}</p>')
         return
@@ -316,12 +299,13 @@ def show_claims(claims: pd.DataFrame, lang: str = DEFAULT_LANG) -> None:
 
 
 def first_rule_note(
-    first_verdict: object, verdict: str, first_rule: object, lang: str = DEFAULT_LANG
+    first_verdict: object, verdict: str, first_rule: object, lang: str | None = None
 ) -> str:
     """Under a verdict: the verdict under the claim's first registered rule, where the rule was
     changed with the figure known and the two verdicts differ (the old rule in the tooltip)."""
     if not isinstance(first_verdict, str) or first_verdict == verdict:
         return ""
+    lang = i18n.resolve(lang)
     label = t("claims.first_rule", lang)
     return (
         f'<br><small class="noordstats-first-rule" title="{_e(first_rule)}">{_e(label)} '
@@ -329,9 +313,10 @@ def first_rule_note(
     )
 
 
-def show_verdict_counts(claims: pd.DataFrame, lang: str = DEFAULT_LANG) -> None:
+def show_verdict_counts(claims: pd.DataFrame, lang: str | None = None) -> None:
     """How many claims got each verdict, and from how many independent evidence groups
     (:mod:`noordstats.analysis.evidence`)."""
+    lang = i18n.resolve(lang)
     counts = claims.verdict.value_counts()
     groups = (
         claims.groupby("verdict").evidence_group.nunique()
@@ -346,22 +331,24 @@ def show_verdict_counts(claims: pd.DataFrame, lang: str = DEFAULT_LANG) -> None:
             if v in groups.index and v != "not testable"
             else ""
         )
-        for v in VERDICT_CLASSES
+        for v in verdicts.VERDICTS
         if counts.get(v, 0)
     )
     _show(f"<p>{_e(t('claims.count', lang, n=len(claims)))} {items}</p>")
 
 
-def column_name(column: str, lang: str = DEFAULT_LANG) -> str:
+def column_name(column: str, lang: str | None = None) -> str:
     """A data column's header in ``lang`` (the column's own name when the catalogue has none)."""
+    lang = i18n.resolve(lang)
     key = f"column.{column}"
     return t(key, lang) if i18n.has(key) else column
 
 
-def localise_frame(frame: pd.DataFrame, lang: str = DEFAULT_LANG) -> pd.DataFrame:
+def localise_frame(frame: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
     """A frame as a reader of ``lang`` sees it in a table or a CSV: column headers, verdicts
     and CBS statuses in ``lang`` (the numbers stay numbers), and beside a period code the
     period in words (``2024KW04`` beside ``4e kwartaal 2024``; ``2024 (voorlopig)``)."""
+    lang = i18n.resolve(lang)
     shown = frame.copy()
     if "period_code" in shown and "period" not in shown:
         statuses = shown["status"] if "status" in shown else [None] * len(shown)
@@ -383,14 +370,16 @@ def localise_frame(frame: pd.DataFrame, lang: str = DEFAULT_LANG) -> pd.DataFram
     return shown.rename(columns={c: column_name(c, lang) for c in shown.columns})
 
 
-def csv_payload(frame: pd.DataFrame, lang: str = DEFAULT_LANG) -> str:
+def csv_payload(frame: pd.DataFrame, lang: str | None = None) -> str:
     """``frame`` (localised) as a base64 CSV for a ``data:`` link."""
+    lang = i18n.resolve(lang)
     text = localise_frame(frame, lang).to_csv(index=False, **i18n.csv_options(lang))
     return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
-def caption(name: str, lang: str = DEFAULT_LANG) -> str:
+def caption(name: str, lang: str | None = None) -> str:
     """A table's caption in ``lang`` (``caption.<name>`` in the catalogue)."""
+    lang = i18n.resolve(lang)
     return t(f"caption.{name}", lang)
 
 
@@ -399,10 +388,11 @@ def show_table(
     name: str,
     caption: str = "",
     columns: list[str] | None = None,
-    lang: str = DEFAULT_LANG,
+    lang: str | None = None,
 ) -> None:
     """A table (escaped) of ``columns`` (default: all), with a link to download exactly what it
     shows as CSV."""
+    lang = i18n.resolve(lang)
     shown = frame if columns is None else frame.reindex(columns=columns)
     if shown.empty:
         _show(f'<p class="noordstats-note">{_e(t("table.empty", lang, name=caption or name))}</p>')
@@ -424,9 +414,10 @@ def show_definitions(
     theme: Theme | None = None,
     headlines: pd.DataFrame | None = None,
     claims: pd.DataFrame | None = None,
-    lang: str = DEFAULT_LANG,
+    lang: str | None = None,
 ) -> None:
     """Why the theme is measured this way, what the data cannot say, and each figure's caveats."""
+    lang = i18n.resolve(lang)
     parts = []
     if theme is not None:
         for field in ("rationale", "limits"):

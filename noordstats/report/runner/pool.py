@@ -3,7 +3,7 @@
 Workers are forked from a multiprocessing fork server that has papermill and nbconvert loaded
 once. Each worker renders one report at a time into temporary files in the output folder and
 sends back its manifest entry; moving the files into place is the run's job (only the process
-that holds the folder's lock publishes, see :mod:`noordstats.report.suite`).
+that holds the folder's lock publishes, see :mod:`noordstats.report.runner.suite`).
 
 How the processes are tied to the run (the ``noordstats`` process):
 
@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from noordstats import stopping
-from noordstats.report.worker import (
+from noordstats.report.runner.worker import (
     OutputFolderError,
     ReportSpec,
     stage_report,
@@ -48,13 +48,13 @@ STOP_GRACE_SECONDS = 1.0
 FORKSERVER_PARENT_ENV = "NOORDSTATS_FORKSERVER_PARENT"
 #: imported once in the fork server, so every worker starts with them loaded (the tether first)
 WORKER_PRELOAD = [
-    "noordstats.report.forkserver_tether",
+    "noordstats.report.runner.forkserver_tether",
     "papermill",
     "nbconvert",
     "noordstats.analysis.indicators",
     "noordstats.analysis.claims",
-    "noordstats.report.export",
-    "noordstats.report.worker",
+    "noordstats.report.runner.export",
+    "noordstats.report.runner.worker",
 ]
 
 

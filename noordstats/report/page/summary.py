@@ -1,21 +1,29 @@
 """The one machine-readable result of a report: the notebook emits it, the suite reads it.
 
 The last cell of every report notebook (tagged ``noordstats-summary``) calls
-:func:`noordstats.report.provenance.emit_summary` with what the page shows: headline figures, claim
-verdicts and the tables with where their rows came from. It is displayed as a JSON output of its own
-MIME type beside a one-line text for JupyterLab; the HTML export leaves that cell out. The suite
-reads it back with :func:`read_summary`, so the index, the manifest and the command line state
-exactly what the page states, for snapshot, cached and live data alike.
+:func:`noordstats.report.page.provenance.emit_summary` with what the page shows: headline
+figures, claim verdicts and the tables with where their rows came from. It is displayed as a JSON
+output of its own MIME type beside a one-line text for JupyterLab; the HTML export leaves that
+cell out. The suite reads it back with :func:`read_summary`, so the index, the manifest and the
+command line state exactly what the page states, for snapshot, cached and live data alike.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from noordstats.report.freshness import describe_freshness
+from noordstats.report.page.freshness import describe_freshness
 
 SUMMARY_MIMETYPE = "application/vnd.noordstats.summary+json"
 SUMMARY_TAG = "noordstats-summary"
+#: metadata key of the outputs a page marks for the exporter: ``{"title": ...}`` on the header,
+#: ``{"stylesheet": true}`` on the stylesheet shown for JupyterLab (the page links report.css)
+OUTPUT_METADATA_KEY = "noordstats"
+
+
+def output_marks(output: dict[str, Any]) -> dict[str, Any]:
+    """What a page marked on one notebook output (empty when nothing)."""
+    return dict(output.get("metadata", {}).get(OUTPUT_METADATA_KEY) or {})
 
 
 def read_summary(notebook: Any) -> dict[str, Any] | None:

@@ -24,8 +24,8 @@ from noordstats.errors import UserError
 from noordstats.load import SOURCES
 
 #: region levels a report can be about, and the levels it can be compared with
-REPORT_LEVELS = ("LD", "PV", "CR", "GM")
-COMPARE_LEVELS = ("NL", "LD", "PV", "CR")
+REPORT_LEVELS = regions.REPORT_PARAMETER_LEVELS
+COMPARE_LEVELS = regions.SNAPSHOT_LEVELS
 FIRST_YEAR = 1900
 
 
@@ -195,8 +195,8 @@ def _check_source(name: str, value: Any) -> None:
 
 
 def _check_lang(name: str, value: Any) -> None:
-    if value not in i18n.LANGS:
-        raise ParameterError(f"unknown {name} {value!r}; valid: {', '.join(i18n.LANGS)}")
+    if value not in i18n.languages():
+        raise ParameterError(f"unknown {name} {value!r}; valid: {', '.join(i18n.languages())}")
 
 
 _RULES = {

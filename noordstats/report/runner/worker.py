@@ -39,9 +39,15 @@ from typing import Any
 from noordstats import stopping
 from noordstats.i18n import DEFAULT_LANG
 from noordstats.load import StaleDataWarning
-from noordstats.report import export, pdf
-from noordstats.report.kernel_logging import KERNEL_STARTUP
-from noordstats.report.summary import data_date, latest_period, read_summary, stale_text
+from noordstats.report.page.kernel_logging import KERNEL_STARTUP
+from noordstats.report.page.summary import (
+    data_date,
+    latest_period,
+    output_marks,
+    read_summary,
+    stale_text,
+)
+from noordstats.report.runner import export, pdf
 
 TMP_PREFIX = ".tmp-"
 KERNEL_NAME = "python3"
@@ -49,7 +55,7 @@ CELL_TIMEOUT_SECONDS = 900
 #: jupyter_client interrupts every kernel before shutting it down, and ipykernel logs that as
 #: an ERROR on stderr; errors in cells reach the notebook through the protocol, not this log.
 #: What the kernel's process writes to its stderr stays there (no ``capture_fd_output``), and
-#: log records and warnings go there too (:mod:`noordstats.report.kernel_logging`), not into
+#: log records and warnings go there too (:mod:`noordstats.report.page.kernel_logging`), not into
 #: the outputs a page is made from.
 KERNEL_ARGUMENTS = [
     "--IPKernelApp.log_level=CRITICAL",
@@ -81,6 +87,9 @@ class ReportSpec:
     parameters: dict[str, Any]
     title: str
     table_ids: list[str] = field(default_factory=list)
+    #: the title's parts as fields: what the report is (a theme's title, "Claims") and where
+    label: str = ""
+    region_name: str = ""
 
     @property
     def lang(self) -> str:
@@ -205,6 +214,8 @@ def _render(
         "name": spec.name,
         "kind": spec.kind,
         "title": spec.title,
+        "label": spec.label,
+        "region_name": spec.region_name,
         "parameters": spec.parameters,
         "notebook": spec.notebook_name,
         "html": None,
@@ -326,15 +337,21 @@ def publish(folder: Path, entry: dict[str, Any]) -> dict[str, Any]:
 
 def _notebook_text(notebook: Any) -> str:
     """The executed notebook, compactly. A figure's ``text/html`` twin (the page's copy) is
-    dropped: JupyterLab draws the plotly part, and the HTML report holds the other."""
+    dropped: JupyterLab draws the plotly part, and the HTML report holds the other. So are the
+    stylesheet a notebook shows for JupyterLab (the page links report.css) and the plain-text
+    twin of what a notebook-only cell shows as HTML (a frame for analysts)."""
     # deferred: nbformat imports jsonschema (~1 s), needed only once something is rendered
     import nbformat
 
     for cell in notebook.cells:
+        if "outputs" in cell:
+            cell["outputs"] = [o for o in cell["outputs"] if not output_marks(o).get("stylesheet")]
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if PLOTLY_MIMETYPE in data:
                 data.pop("text/html", None)
+            if "text/html" in data and export.NOTEBOOK_ONLY_TAG in cell.metadata.get("tags", []):
+                data.pop("text/plain", None)  # a frame shown for analysts: Lab draws its HTML
     nbformat.validate(notebook)
     return json.dumps(notebook, ensure_ascii=False, separators=(",", ":")) + "\n"
 

@@ -2,14 +2,14 @@
 
 ``noordstats reports`` renders the 8 themes (4 specialisations + 4 foundation themes), the claims
 scorecard and the region profile for each region, then ``index.html`` and the run record
-``run.json`` (:mod:`noordstats.report.run_record`). Reports are in Dutch unless
+``run.json`` (:mod:`noordstats.report.runner.run_record`). Reports are in Dutch unless
 ``lang`` is ``en``: an English report's files end in ``-en`` (``claims-LD01-en.html``) and are
 listed in ``index-en.html``, so both languages can live in one folder. Reports run in a pool of
 worker processes (papermill and nbconvert are imported once per worker, not once per report). A
 report that fails is marked failed; the others finish. Only reports whose inputs changed are
-rendered again (see :mod:`noordstats.report.manifest`). One run at a time writes to an output
-folder: a second run waits for the first (:mod:`noordstats.report.folder_lock`), then finds the
-fresh reports current and skips them.
+rendered again (see :mod:`noordstats.report.runner.manifest`). One run at a time writes to an
+output folder: a second run waits for the first (:mod:`noordstats.report.runner.folder_lock`),
+then finds the fresh reports current and skips them.
 
 Stopping (see :mod:`noordstats.stopping`): on SIGINT or SIGTERM the workers and their kernels are
 ended within a second or two, no new report starts, and what finished stays: each report's
@@ -17,7 +17,7 @@ files are moved into place and its manifest entry written in one step that a sig
 cut in half. The index marks the reports that were not rendered "not rendered: interrupted",
 and :class:`stopping.Interrupted` carries on to the command with ``results`` attached. Workers
 only stage files; only this process, holding the folder's lock, publishes them
-(:func:`noordstats.report.worker.publish`).
+(:func:`noordstats.report.runner.worker.publish`).
 """
 
 from __future__ import annotations
@@ -34,24 +34,29 @@ from tqdm import tqdm
 from noordstats import i18n, paths, regions, stopping
 from noordstats.analysis import indicators
 from noordstats.declarations.claims import load_claims
-from noordstats.declarations.indicators import load_indicators, region_profile_tables
+from noordstats.declarations.indicators import (
+    check_indicator,
+    load_indicators,
+    region_profile_tables,
+)
+from noordstats.declarations.report_kinds import ReportKind, load_report_kinds, theme_kind
 from noordstats.declarations.themes import load_themes, tables_used, theme_ids
-from noordstats.report import export, parameters
-from noordstats.report.folder_lock import output_lock
-from noordstats.report.index_page import index_name, render_index
-from noordstats.report.manifest import (
+from noordstats.report.page import parameters
+from noordstats.report.runner import export
+from noordstats.report.runner.folder_lock import output_lock
+from noordstats.report.runner.index_page import index_name, render_index
+from noordstats.report.runner.manifest import (
     compute_inputs_hash,
     is_current,
     read_manifest,
     table_changes,
     write_manifest,
 )
-from noordstats.report.pool import render_in_workers
-from noordstats.report.run_record import build_run_record, write_run_record
-from noordstats.report.worker import TMP_PREFIX, ReportSpec, publish
+from noordstats.report.runner.pool import render_in_workers
+from noordstats.report.runner.run_record import build_run_record, write_run_record
+from noordstats.report.runner.worker import TMP_PREFIX, ReportSpec, publish
 from noordstats.storage import store
 
-OTHER_KINDS = ("claims", "region_profile")
 INTERRUPTED_ERROR = "not rendered: interrupted"
 
 
@@ -62,8 +67,25 @@ def name_suffix(lang: str) -> str:
 
 
 def report_kinds() -> list[str]:
-    """What ``--only`` and ``noordstats report`` accept: every theme id, claims, region_profile."""
-    return [*theme_ids(), *OTHER_KINDS]
+    """What ``--only`` and ``noordstats report`` accept, in the index's order: the declared
+    kinds (data/report_kinds.yaml), a per-theme kind as its themes' ids."""
+    return [
+        report
+        for kind in load_report_kinds().values()
+        for report in (theme_ids() if kind.per_theme else [kind.id])
+    ]
+
+
+def kind_tables(kind: ReportKind, theme: str | None = None) -> list[str]:
+    """The tables a report of ``kind`` reads, as its declaration says to derive them."""
+    if kind.tables == "theme":
+        return tables_used(theme)
+    if kind.tables == "every_indicator":
+        return tables_used()
+    if kind.tables == "region_profile":
+        return region_profile_tables()
+    indicators = load_indicators()
+    return [t for i in kind.indicators for t in indicators[check_indicator(i).id].tables]
 
 
 def plan_report(kind: str, region: str, overrides: dict[str, Any] | None = None) -> ReportSpec:
@@ -76,33 +98,32 @@ def plan_report(kind: str, region: str, overrides: dict[str, Any] | None = None)
         raise parameters.ParameterError(
             f"unknown report {kind!r}; valid: {', '.join(report_kinds())}"
         )
-    if kind in OTHER_KINDS:
-        notebook = paths.NOTEBOOKS_DIR / f"{kind}.ipynb"
-        values = parameters.validate_request(notebook, {"region": region, **overrides})
-        lang = values.get("lang", i18n.DEFAULT_LANG)
-        name = f"{kind}-{values['region']}{name_suffix(lang)}"
-        label = i18n.t(f"report.{kind}.title", lang)
-        if kind == "claims":
-            tables = tables_used()
-        else:
-            tables = region_profile_tables()
+    declared = load_report_kinds()
+    theme = kind if kind not in declared else None
+    spec_kind = declared[kind] if theme is None else theme_kind()
+    assert spec_kind is not None  # report_kinds() names a theme only when a kind is per_theme
+    notebook = paths.NOTEBOOKS_DIR / spec_kind.notebook
+    request = {} if theme is None else {"theme": theme}
+    if theme is not None and region[:2] in {"CR", "GM"} and "compare" not in overrides:
+        parameters.check_values(region=region)
+        # a COROP area or municipality is drawn beside its province, landsdeel and NL
+        overrides["compare"] = [regions.NETHERLANDS, *regions.containing_regions(region)]
+    values = parameters.validate_request(notebook, {**request, "region": region, **overrides})
+    lang = values.get("lang", i18n.DEFAULT_LANG)
+    stem = spec_kind.id if theme is None else f"{spec_kind.id}-{theme}"
+    name = f"{stem}-{values['region']}{name_suffix(lang)}"
+    if theme is None:
+        label = spec_kind.label(lang)
     else:
-        notebook = paths.NOTEBOOKS_DIR / "theme.ipynb"
-        if region[:2] in {"CR", "GM"} and "compare" not in overrides:
-            parameters.check_values(region=region)
-            # a COROP area or municipality is drawn beside its province, landsdeel and NL
-            overrides["compare"] = [regions.NETHERLANDS, *regions.containing_regions(region)]
-        values = parameters.validate_request(
-            notebook, {"theme": kind, "region": region, **overrides}
-        )
-        lang = values.get("lang", i18n.DEFAULT_LANG)
-        name = f"theme-{kind}-{values['region']}{name_suffix(lang)}"
-        label = i18n.declared(load_themes()[kind], "title", lang)
-        tables = tables_used(kind)
+        label = i18n.declared(load_themes()[theme], "title", lang)
+    region_name = regions.region_name(values["region"])
     if values["region"].startswith("GM"):
         _require_municipal_figures(kind, values["region"])
-    title = f"{label} — {regions.region_name(values['region'])}"
-    return ReportSpec(name, _kind_of(kind), notebook, values, title, list(dict.fromkeys(tables)))
+    tables = list(dict.fromkeys(kind_tables(spec_kind, theme)))
+    title = i18n.t("report.title", lang, label=label, region=region_name)
+    return ReportSpec(
+        name, spec_kind.id, notebook, values, title, tables, label=label, region_name=region_name
+    )
 
 
 def report_indicators(kind: str) -> list[str]:
@@ -128,10 +149,6 @@ def _require_municipal_figures(kind: str, region: str) -> None:
         f"no CBS figures for municipality {region} in report {kind!r} in the shipped tables; "
         f"reports with figures for {region}: {', '.join(having) or 'none'}"
     )
-
-
-def _kind_of(kind: str) -> str:
-    return kind if kind in OTHER_KINDS else "theme"
 
 
 def plan_suite(
@@ -349,7 +366,7 @@ def _is_listed(entry: dict[str, Any], folder: Path) -> bool:
 def entry_lang(entry: dict[str, Any]) -> str:
     """The language a manifest entry's report is in (Dutch for entries from before ``lang``)."""
     lang = (entry.get("parameters") or {}).get("lang", i18n.DEFAULT_LANG)
-    return lang if lang in i18n.LANGS else i18n.DEFAULT_LANG
+    return lang if lang in i18n.languages() else i18n.DEFAULT_LANG
 
 
 def write_index(
@@ -366,7 +383,7 @@ def write_index(
     listed = [e for e in shown.values() if _is_listed(e, folder)]
     langs = {entry_lang(e) for e in listed} | {i18n.DEFAULT_LANG}
     written = []
-    for lang in sorted(langs, key=i18n.LANGS.index):
+    for lang in sorted(langs, key=i18n.languages().index):
         entries = [e for e in listed if entry_lang(e) == lang]
         other = [o for o in sorted(langs) if o != lang]
         links = {o: index_name(o) for o in other}

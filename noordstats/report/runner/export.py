@@ -24,8 +24,6 @@ files drop the HTML twin): their HTML is made again from the figure.
 
 from __future__ import annotations
 
-import html
-import re
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,8 +31,8 @@ from typing import TYPE_CHECKING, Any
 import plotly
 
 from noordstats import paths
-from noordstats.i18n import DEFAULT_LANG, LANGS
-from noordstats.report.summary import SUMMARY_TAG, read_summary
+from noordstats.i18n import DEFAULT_LANG, languages
+from noordstats.report.page.summary import SUMMARY_TAG, output_marks, read_summary
 from noordstats.storage import store
 
 if TYPE_CHECKING:  # nbformat imports jsonschema (~1 s): not needed to plan or skip reports
@@ -43,7 +41,7 @@ if TYPE_CHECKING:  # nbformat imports jsonschema (~1 s): not needed to plan or s
 TEMPLATE_NAME = "noordstats_report"
 PLOTLY_JS_NAME = "plotly.min.js"
 CSS_NAME = "report.css"
-CSS_FILE = paths.REPORT_TEMPLATES_DIR / TEMPLATE_NAME / CSS_NAME
+CSS_FILE = paths.REPORT_CSS_FILE
 NOTEBOOK_ONLY_TAG = "noordstats-notebook-only"
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
 
@@ -80,14 +78,14 @@ def report_language(notebook: Any) -> str:
     lang = summary.get("lang") or notebook.metadata.get("papermill", {}).get("parameters", {}).get(
         "lang"
     )
-    return lang if lang in LANGS else DEFAULT_LANG
+    return lang if lang in languages() else DEFAULT_LANG
 
 
 def chart_outputs_to_html(notebook: Any) -> Any:
     """Give every plotly output without an HTML part the chart's HTML (in the report's
     language), so a page exported from an executed notebook draws every chart."""
     # deferred: charts imports plotly's figure classes and pandas; only an export needs them
-    from noordstats.report.charts import chart_html
+    from noordstats.report.page.charts import chart_html
 
     lang = report_language(notebook)
     for index, cell in enumerate(notebook.cells):
@@ -123,19 +121,21 @@ def without_log_outputs(notebook: Any) -> Any:
 
 
 def page_title(notebook: Any) -> str | None:
-    """The report's title as its header block shows it (for a page exported by hand)."""
+    """The report's title as its header block marked it (for a page exported by hand)."""
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
-            markup = output.get("data", {}).get("text/html", "")
-            if isinstance(markup, list):
-                markup = "".join(markup)
-            found = _HEADER_TITLE.search(markup)
-            if found:
-                return html.unescape(found.group(1))
+            title = output_marks(output).get("title")
+            if title:
+                return str(title)
     return None
 
 
-_HEADER_TITLE = re.compile(r'class="noordstats-header"[^>]*><h1>(.*?)</h1>', re.DOTALL)
+def drop_stylesheet_outputs(notebook: Any) -> Any:
+    """Leave out the stylesheet a notebook shows for JupyterLab: the page links report.css."""
+    for cell in notebook.cells:
+        if "outputs" in cell:
+            cell["outputs"] = [o for o in cell["outputs"] if not output_marks(o).get("stylesheet")]
+    return notebook
 
 
 @cache
@@ -177,7 +177,7 @@ def exporter_class() -> type:
 
         def __init__(self, **kwargs: Any) -> None:
             super().__init__(**kwargs)
-            # the summary cell is for the suite (noordstats.report.summary), not for the reader
+            # the summary cell is for the suite (noordstats.report.page.summary), not for the reader
             self.register_preprocessor(
                 TagRemovePreprocessor(
                     remove_cell_tags={SUMMARY_TAG, NOTEBOOK_ONLY_TAG}, enabled=True
@@ -188,7 +188,7 @@ def exporter_class() -> type:
         def from_notebook_node(
             self, nb: Any, resources: dict[str, Any] | None = None, **kw: Any
         ) -> tuple[str, dict[str, Any]]:
-            nb = chart_outputs_to_html(without_log_outputs(nb))
+            nb = drop_stylesheet_outputs(chart_outputs_to_html(without_log_outputs(nb)))
             self.language_code = report_language(nb)
             if not nb.metadata.get("title"):
                 nb.metadata["title"] = page_title(nb) or nb.metadata.get("title", "")
@@ -214,7 +214,7 @@ def exporter_class() -> type:
 
 
 def __getattr__(name: str) -> Any:
-    """``noordstats.report.export.NoordstatsExporter`` (the entry point) without importing
+    """``noordstats.report.runner.export.NoordstatsExporter`` (the entry point) without importing
     nbconvert when this module is imported."""
     if name == "NoordstatsExporter":
         return exporter_class()

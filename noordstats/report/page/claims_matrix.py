@@ -9,30 +9,16 @@ keys ``matrix.*``, ``robustness.*``, ``verdict.*``); every value from the data i
 from __future__ import annotations
 
 import html
+from typing import Any
 
 import pandas as pd
 
 from noordstats import i18n
 from noordstats import regions as reg
 from noordstats.analysis.claims import all_regions
-from noordstats.i18n import DEFAULT_LANG
-from noordstats.report.blocks import VERDICT_CLASSES
-
-STYLE = """<style>
-.noordstats-matrix table {border-collapse: collapse; font-size: 0.8em}
-.noordstats-matrix th, .noordstats-matrix td {border: 1px solid #ccc; padding: 0.15em 0.35em;
-  text-align: center; vertical-align: middle}
-.noordstats-matrix th.claim, .noordstats-matrix td.claim, .noordstats-matrix td.sentence
-  {text-align: left}
-.noordstats-matrix td.ok {background: #d4edda} .noordstats-matrix td.partly {background: #fff3cd}
-.noordstats-matrix td.no {background: #f8d7da} .noordstats-matrix td.nodata {background: #e2e3e5}
-.noordstats-matrix .own {outline: 2px solid #1f5fa8; outline-offset: -2px; font-weight: bold}
-.noordstats-matrix td.sentence {font-size: 0.95em; min-width: 18em}
-.noordstats-readings td.primary {font-weight: bold}
-.noordstats-readings td.validity {min-width: 12em}
-.noordstats-robust {display: inline-block; padding: 0 0.4em; border-radius: 4px;
-  background: #e8eef7}
-</style>"""
+from noordstats.declarations.indicators import load_indicators
+from noordstats.declarations.verdicts import Verdict, css_class
+from noordstats.report.page.blocks import verdict_name
 
 
 def _e(value: object) -> str:
@@ -52,11 +38,6 @@ def _t(key: str, lang: str, **params: object) -> str:
     return i18n.t(f"matrix.{key}", lang, **params)
 
 
-def _verdict(verdict: str, lang: str) -> str:
-    key = f"verdict.{verdict}"
-    return i18n.t(key, lang) if i18n.has(key) else str(verdict)
-
-
 def _validity(value: object, lang: str) -> str:
     key = f"validity.{value}"
     return i18n.t(key, lang) if i18n.has(key) else str(value)
@@ -72,9 +53,10 @@ def regions_for(region: str) -> list[str]:
     return list(dict.fromkeys([*all_regions(), region]))
 
 
-def readings_html(scorecard: pd.DataFrame, lang: str = DEFAULT_LANG) -> str:
+def readings_html(scorecard: pd.DataFrame, lang: str | None = None) -> str:
     """One block of rows per testable claim: each reading's figure, period, source, comparison
     and verdict, the primary first, and whether the verdict holds across them."""
+    lang = i18n.resolve(lang)
     testable = scorecard[scorecard.readings.map(lambda r: isinstance(r, list) and len(r) > 0)]
     if testable.empty:
         return f'<p class="noordstats-note">{_e(_t("none", lang))}</p>'
@@ -83,8 +65,8 @@ def readings_html(scorecard: pd.DataFrame, lang: str = DEFAULT_LANG) -> str:
         readings = row.readings
         robust = _robustness(row.robustness, lang)
         for i, reading in enumerate(readings):
-            css = VERDICT_CLASSES.get(reading["verdict"], "nodata")
-            verdict = _verdict(reading["verdict"], lang)
+            css = css_class(reading["verdict"])
+            verdict = verdict_name(reading["verdict"], lang)
             claim = (
                 f'<td rowspan="{len(readings)}">{_e(row.claim_id)}<br>'
                 f'<span class="noordstats-robust">{_e(robust)}</span></td>'
@@ -118,18 +100,19 @@ def readings_html(scorecard: pd.DataFrame, lang: str = DEFAULT_LANG) -> str:
         )  # fmt: skip
     )
     return (
-        f"{STYLE}<p>{_e(_t('readings_intro', lang))}</p>"
+        f"<p>{_e(_t('readings_intro', lang))}</p>"
         '<div class="noordstats-table noordstats-readings"><table>'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
     )
 
 
 def matrix_html(
-    everywhere: pd.DataFrame, comparison: pd.DataFrame, region: str, lang: str = DEFAULT_LANG
+    everywhere: pd.DataFrame, comparison: pd.DataFrame, region: str, lang: str | None = None
 ) -> str:
     """Claims (rows, testable only) x regions (columns): cell colour = verdict, text = the
     primary figure; the last column is the comparison sentence for ``region``. ``data-verdict``
     holds the verdict's code with hyphens (``partly-supported``), the same in both languages."""
+    lang = i18n.resolve(lang)
     testable = everywhere[everywhere.verdict != "not testable"]
     if testable.empty:
         return f'<p class="noordstats-note">{_e(_t("none", lang))}</p>'
@@ -152,40 +135,50 @@ def matrix_html(
                 tds.append('<td class="nodata">–</td>')
                 continue
             cell = cells.loc[(claim_id, code)]
-            css = VERDICT_CLASSES.get(cell.verdict, "nodata")
+            css = css_class(cell.verdict)
             own = " own" if code == region else ""
-            missing = ("-", "n/a", i18n.t("number.missing", lang))
-            figure = cell.figure_text if cell.figure_text not in missing else _t("no_figure", lang)
+            figure = _short(cell, lang)
             tds.append(
                 f'<td class="{css}{own}" data-verdict="{_e(str(cell.verdict).replace(" ", "-"))}" '
-                f'title="{_e(reg.region_name(code))}: {_e(_verdict(cell.verdict, lang))}">'
-                f"{_e(_short(figure))}</td>"
+                f'title="{_e(reg.region_name(code))}: {_e(verdict_name(cell.verdict, lang))}">'
+                f"{_e(figure)}</td>"
             )
         sentence = sentences.get(claim_id, "") if len(sentences) else ""
         tds.append(f'<td class="sentence">{_e(sentence)}</td>')
         rows.append(f"<tr>{''.join(tds)}</tr>")
     legend = " ".join(
-        f'<span class="noordstats-verdict {css}">{_e(_verdict(v, lang))}</span>'
-        for v, css in VERDICT_CLASSES.items()
-        if v != "not testable"
+        f'<span class="noordstats-verdict {v.css_class}">{_e(verdict_name(v, lang))}</span>'
+        for v in Verdict
+        if v != Verdict.NOT_TESTABLE
     )
     return (
-        f"{STYLE}<p>{_e(_t('matrix_caption', lang))}</p>"
+        f"<p>{_e(_t('matrix_caption', lang))}</p>"
         f"<p>{_e(_t('legend', lang))} {legend}</p>"
         '<div class="noordstats-matrix" id="noordstats-claims-matrix"><table>'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 
-def _short(figure: str) -> str:
-    """The number and a short unit: 'LQ' and '%' stay, long units are cut to the number."""
-    parts = str(figure).split(" ", 1)
-    if len(parts) == 2 and len(parts[1]) > 4:
-        return parts[0]
-    return str(figure)
+#: units this short are shown beside the figure in a matrix cell ('%', 'LQ'); longer ones not
+SHORT_UNIT_CHARS = 4
 
 
-def summary_html(counts: dict[str, int], region: str, lang: str = DEFAULT_LANG) -> str:
+def _short(cell: Any, lang: str) -> str:
+    """A matrix cell's figure from its value and indicator: the number, with its unit when the
+    unit is short ('LQ', '%')."""
+    value, indicator_id = getattr(cell, "figure", None), getattr(cell, "indicator_id", None)
+    if i18n.is_missing(value) or not isinstance(value, int | float) or not indicator_id:
+        return _t("no_figure", lang)
+    ind = load_indicators()[indicator_id]
+    unit = i18n.declared(ind, "unit", lang)
+    number = i18n.number(value, lang, ind.decimals)
+    if unit == "%":
+        return f"{number}%"
+    return f"{number} {unit}" if len(unit) <= SHORT_UNIT_CHARS else number
+
+
+def summary_html(counts: dict[str, int], region: str, lang: str | None = None) -> str:
+    lang = i18n.resolve(lang)
     text = _t(
         "summary_groups", lang, name=reg.region_name(region), supported=counts["supported"],
         groups=counts["supported_groups"], distinctive=counts["distinctive"],
@@ -196,18 +189,21 @@ def summary_html(counts: dict[str, int], region: str, lang: str = DEFAULT_LANG) 
     return f"<p><b>{_e(text)}</b></p>"
 
 
-def show_readings(scorecard: pd.DataFrame, lang: str = DEFAULT_LANG) -> None:
+def show_readings(scorecard: pd.DataFrame, lang: str | None = None) -> None:
     """:func:`readings_html`, displayed."""
+    lang = i18n.resolve(lang)
     _show(readings_html(scorecard, lang))
 
 
 def show_claims_matrix(
-    everywhere: pd.DataFrame, comparison: pd.DataFrame, region: str, lang: str = DEFAULT_LANG
+    everywhere: pd.DataFrame, comparison: pd.DataFrame, region: str, lang: str | None = None
 ) -> None:
     """:func:`matrix_html`, displayed."""
+    lang = i18n.resolve(lang)
     _show(matrix_html(everywhere, comparison, region, lang))
 
 
-def show_distinctive(counts: dict[str, int], region: str, lang: str = DEFAULT_LANG) -> None:
+def show_distinctive(counts: dict[str, int], region: str, lang: str | None = None) -> None:
     """One line: how many of the region's claims meet their rule and how many are distinctive."""
+    lang = i18n.resolve(lang)
     _show(summary_html(counts, region, lang))

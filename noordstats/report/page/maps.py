@@ -15,9 +15,9 @@ from noordstats import i18n, paths, regions
 from noordstats.analysis import indicators
 from noordstats.declarations.files import ConfigError
 from noordstats.declarations.indicators import load_indicators
-from noordstats.i18n import DEFAULT_LANG, t
-from noordstats.report import charts
-from noordstats.report.charts import Chart, escape_text, finish_layout
+from noordstats.i18n import t
+from noordstats.report.page import charts
+from noordstats.report.page.charts import Chart, escape_text, finish_layout
 
 MAP_COLOURSCALE = "Blues"
 
@@ -33,10 +33,11 @@ def map_indicator(
     indicator_ids: list[str],
     highlight: str | None = None,
     source: str = "snapshot",
-    lang: str = DEFAULT_LANG,
+    lang: str | None = None,
 ) -> Chart:
     """A map of the first of ``indicator_ids`` that has figures for COROP areas (else for
     provinces), latest year; the COROP areas of ``highlight`` are outlined."""
+    lang = i18n.resolve(lang)
     for indicator_id in indicator_ids:
         indicator = load_indicators()[indicator_id]
         for level in ("CR", "PV"):
@@ -51,11 +52,12 @@ def map_indicator(
 
 
 def map_regions(
-    values: pd.DataFrame, title: str, highlight: str | None = None, lang: str = DEFAULT_LANG
+    values: pd.DataFrame, title: str, highlight: str | None = None, lang: str | None = None
 ) -> Chart:
     """A choropleth of one indicator for every COROP area or province (provinces are drawn by
     filling their COROP areas). ``values``: ``indicators.map_values``. Drawn as filled shapes on
     plain axes, so the page needs no map tiles or base-map downloads."""
+    lang = i18n.resolve(lang)
     data = values.reset_index(drop=True)
     level = str(data.region_code.iloc[0])[:2] if not data.empty else ""
     chart_id = f"map-{level.lower()}"
@@ -122,7 +124,7 @@ def _colour_bar(low: float, high: float, unit: str) -> go.Scatter:
 
 
 def _corop_areas_within(region: str | None) -> set[str]:
-    if not region or region[:2] not in {"LD", "PV", "CR"}:
+    if not region or region[:2] not in regions.REPORT_LEVELS:
         return set()
     return {region} if region.startswith("CR") else set(regions.corop_areas_of(region))
 
