@@ -418,8 +418,8 @@ def test_v4_unknown_table(shared_server, capsys, monkeypatch):
 
 
 def test_report_status_and_summary_name_the_service(shared_server, monkeypatch):
-    """The origin record (the notebook summary, the manifest, run.json) and the page's status
-    line say which CBS service each table came from."""
+    """The origin record (the notebook summary, the manifest, run.json) and the page's
+    freshness statement say which CBS service each table came from."""
     monkeypatch.setenv("NOORDSTATS_V4_URL", shared_server.v4_url)
     shown: list[str] = []
     monkeypatch.setattr(blocks, "_show", shown.append)
@@ -431,8 +431,8 @@ def test_report_status_and_summary_name_the_service(shared_server, monkeypatch):
     finally:
         frames.load_cached.cache_clear()
     assert summary["tables"][0]["api"] == "v4" and summary["tables"][0]["source"] == "live"
-    assert "Data: live from CBS (85924NED over OData v4)." in shown[0]
-    assert "(85924NED via OData v4)" in shown[1]
+    assert re.search(r"<li>85924NED: [^<]*\(over OData v4\)</li>", shown[0]), shown[0]
+    assert re.search(r"<li>85924NED: [^<]*\(via OData v4\)</li>", shown[1]), shown[1]
 
 
 UNSEEN_FAULTS = [
