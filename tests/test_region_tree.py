@@ -216,8 +216,7 @@ def test_docs_list_every_confirmed_break_in_the_shipped_tables():
     for ind in indicators.load_indicators().values():
         if ind.transform not in frames.SPAN_TRANSFORMS:
             continue
-        num = frames.select_values(ind, ind.frequency, ind.additive, "snapshot")
-        confirmed = frames.find_indicator_breaks(ind, num)
+        confirmed = frames.series_breaks(ind.id)
         for r in confirmed[confirmed.is_confirmed.astype(bool)].itertuples():
             found.add((ind.id, r.region_code, int(r.year)))
     assert ("gdp_volume_cagr_10y", "CR05", 2014) in found

@@ -214,7 +214,7 @@ CONFIG_CASES = [
     ("indicator: unknown key", "indicators.yaml",
      lambda r: _entry(r, "indicators", "gdp_share_nl").update(colour="red"),
      ["indicators", "--theme", "economy"],
-     ["entry 'gdp_share_nl', key 'colour'", "valid keys: table, measure, filters, id"]),
+     ["entry 'gdp_share_nl', key 'colour'", "valid keys: table, measure, filters, minus, id"]),
     ("indicator: wrong type", "indicators.yaml",
      lambda r: _entry(r, "indicators", "jobs_growth_10y").update(span_years="ten"),
      ["indicators", "--theme", "economy"],

@@ -220,10 +220,7 @@ def _add_missing_sums(values: pd.DataFrame) -> pd.DataFrame:
 def indicator_frame(indicator_id: str, source: str = "snapshot") -> pd.DataFrame:
     """Every region and period the tables hold, with the indicator's value and NL's value."""
     ind = check_indicator(indicator_id)
-    if ind.transform == "chained_cagr" and ind.minus:
-        num = volume_changes_excluding(ind, source)
-    else:
-        num = select_values(ind, ind.frequency, ind.additive, source)
+    num = indicator_numerator(ind, source)
     if ind.denominator is not None:
         den = select_values(ind.denominator, ind.frequency, ind.additive, source)
         merged = num.merge(
@@ -253,6 +250,20 @@ def indicator_frame(indicator_id: str, source: str = "snapshot") -> pd.DataFrame
     )
     out["year"] = out["year"].astype(int)
     return out
+
+
+def indicator_numerator(ind: Indicator, source: str = "snapshot") -> pd.DataFrame:
+    """The indicator's numerator per region and period (for a chained growth without a part,
+    the yearly volume changes of the total minus that part)."""
+    if ind.transform == "chained_cagr" and ind.minus:
+        return volume_changes_excluding(ind, source)
+    return select_values(ind, ind.frequency, ind.additive, source)
+
+
+def series_breaks(indicator_id: str, source: str = "snapshot") -> pd.DataFrame:
+    """:func:`find_indicator_breaks` of one indicator, from the numerator its figures use."""
+    ind = check_indicator(indicator_id)
+    return find_indicator_breaks(ind, indicator_numerator(ind, source))
 
 
 def find_indicator_breaks(ind: Indicator, num: pd.DataFrame) -> pd.DataFrame:
