@@ -115,6 +115,9 @@ def build_boundary_changes(codes_json: Path) -> pd.DataFrame:
     area that CBS describes ("Grenswijziging per 01-01-2014: - Ontvangen van Noord-Friesland
     (CR04), 2998 hectare met 981 woningen en 2436 inwoners"): the region, the date, the other
     region and what moved (hectares, inhabitants), as CBS states them."""
+    # deferred: pandas takes ~0.7 s to import; `noordstats --help` and `--version` do not need it
+    import pandas as pd
+
     items = json.loads(rawfiles.read_text(codes_json, encoding="utf-8"))["value"]
     rows = []
     for item in items:
@@ -149,6 +152,9 @@ def build_boundary_changes(codes_json: Path) -> pd.DataFrame:
 @cache
 def load_boundary_changes() -> pd.DataFrame:
     """The shipped boundary changes (``region_boundary_changes.csv`` beside ``regions.csv``)."""
+    # deferred: pandas takes ~0.7 s to import; `noordstats --help` and `--version` do not need it
+    import pandas as pd
+
     return pd.read_csv(
         paths.REGIONS_FILE.parent / paths.BOUNDARY_CHANGES_NAME,
         dtype={"region_code": str, "effective_date": str, "other_region_code": str},
