@@ -353,7 +353,18 @@ def test_report_blocks_escape_cbs_and_config_text(shown):
         ]
     }
     blocks.show_headlines(figures)
-    blocks.show_claims(pd.DataFrame([{**claim, "verdict": "supported"}]))
+    blocks.show_claims(
+        pd.DataFrame(
+            [
+                {
+                    **claim,
+                    "verdict": "supported",
+                    "first_rule_verdict": "not supported",
+                    "first_rule": EVIL,
+                }
+            ]
+        )
+    )
     blocks.show_table(figures, EVIL, EVIL)
     blocks.show_definitions(headlines=figures, claims=pd.DataFrame([claim]))
     markup = "".join(shown)

@@ -38,7 +38,7 @@ def source_item(r: Any, lang: str = "en") -> str:
     else:
         captured = t("date.unknown", lang)
     parts = [
-        t("provenance.periods", lang, periods=period_span(r.periods, lang)),
+        t("provenance.periods", lang, periods=period_span(r.first_period, r.last_period, lang)),
         t("provenance.captured", lang, date=captured),
         t("provenance.modified", lang, date=i18n.date(r.modified, lang)),
         t(f"provenance.{r.completeness}", lang),
@@ -58,13 +58,12 @@ def source_item(r: Any, lang: str = "en") -> str:
     )
 
 
-def period_span(periods: object, lang: str) -> str:
-    """``1995JJ00..2023JJ00`` (the codes, as :func:`describe_sources` keeps them) in words:
-    ``1995 t/m 2023`` / ``1995 to 2023``."""
-    if not isinstance(periods, str) or not periods:
+def period_span(first: object, last: object, lang: str) -> str:
+    """A table's first and last period codes (as :func:`describe_sources` carries them) in
+    words: ``1995 t/m 2023`` / ``1995 to 2023``."""
+    if not isinstance(first, str) or not first:
         return "–"
-    first, _, last = periods.partition("..")
-    if not last:
+    if not isinstance(last, str) or not last or last == first:
         return describe_period(first, lang)
     first, last = describe_period(first, lang), describe_period(last, lang)
     return t("period.span", lang, first=first, last=last)
@@ -95,6 +94,8 @@ def describe_sources(table_ids: Iterable[str]) -> pd.DataFrame:
                 "periods": (
                     f"{meta['periods'][0]}..{meta['periods'][-1]}" if meta.get("periods") else None
                 ),
+                "first_period": meta["periods"][0] if meta.get("periods") else None,
+                "last_period": meta["periods"][-1] if meta.get("periods") else None,
                 "sources": "; ".join(
                     f"{s.repository}@{s.commit[:8]}:{s.path}" for s in decl.sources
                 ),
