@@ -48,6 +48,8 @@ def synthetic_entries(codes: list[str], lang: str = "nl") -> list[dict]:
                     "name": f"{stem}-{code}{suffix}",
                     "kind": kind,
                     "title": f"{label} — {name}",
+                    "label": label,
+                    "region_name": name,
                     "parameters": params,
                     "html": f"{stem}-{code}{suffix}.html",
                     "notebook": f"{stem}-{code}{suffix}.ipynb",

@@ -51,10 +51,10 @@ def plant(data: Path) -> list[str]:
     _edit_yaml(data / "tables.yaml", "tables", "83582NED",
                lambda e: e.update(title=planted("table-title")))  # fmt: skip
     _edit_yaml(data / "themes.yaml", "themes", THEME,
-               lambda e: e.update(title_nl=planted("theme-title"),
-                                  rationale_nl=planted("theme-rationale")))  # fmt: skip
+               lambda e: (e["title"].update(nl=planted("theme-title")),
+                          e["rationale"].update(nl=planted("theme-rationale"))))  # fmt: skip
     _edit_yaml(data / "indicators.yaml", "indicators", "lq_jobs_public_administration",
-               lambda e: e.update(title_nl=planted("indicator-title")))  # fmt: skip
+               lambda e: e["title"].update(nl=planted("indicator-title")))  # fmt: skip
     _edit_yaml(data / "claims.yaml", "claims", "defence_position",
                lambda e: e.update(quote_nl=planted("claim-quote")))  # fmt: skip
     registry = data / "snapshot" / "regions.csv"

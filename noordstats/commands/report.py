@@ -14,9 +14,11 @@ status is 130 (SIGINT) or 143 (SIGTERM). See :mod:`noordstats.stopping`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -213,8 +215,9 @@ def _render(specs: list, args: argparse.Namespace, jobs: int | None) -> int:
     from noordstats.report.runner import suite
     from noordstats.report.runner.index_page import index_name
 
-    if args.api:  # the workers and the notebooks' kernels inherit it (load_table's default)
-        os.environ["NOORDSTATS_API"] = args.api
+    inherited = {}  # what the workers and the notebooks' kernels inherit, for this run only
+    if args.api:  # load_table's default service
+        inherited["NOORDSTATS_API"] = args.api
     folder = suite.output_folder(args.out, args.dated)
     check_output_folder(folder)
     timeout = parse_timeout(args.timeout)
@@ -223,20 +226,21 @@ def _render(specs: list, args: argparse.Namespace, jobs: int | None) -> int:
         from noordstats.report.runner import pdf
 
         pdf.find_chromium()  # none: one line naming the install command, exit 2, nothing written
-    if args.quiet:
-        os.environ.setdefault(LEVEL_ENV, "ERROR")  # the kernels' log level (they inherit it)
+    if args.quiet and LEVEL_ENV not in os.environ:
+        inherited[LEVEL_ENV] = "ERROR"  # the kernels' log level
     started = time.perf_counter()
     try:
-        results = suite.run_suite(
-            specs,
-            folder,
-            jobs=jobs,
-            force=args.force,
-            self_contained=args.self_contained,
-            progress=False if args.quiet else None,
-            timeout=timeout,
-            pdf=args.pdf,
-        )
+        with _environment(inherited):
+            results = suite.run_suite(
+                specs,
+                folder,
+                jobs=jobs,
+                force=args.force,
+                self_contained=args.self_contained,
+                progress=False if args.quiet else None,
+                timeout=timeout,
+                pdf=args.pdf,
+            )
     except OSError as exc:
         print(f"noordstats: error: cannot write reports to {folder}: {exc}", file=sys.stderr)
         return 1
@@ -259,6 +263,22 @@ def _render(specs: list, args: argparse.Namespace, jobs: int | None) -> int:
     if counts["failed"]:
         return 1
     return STALE_EXIT if args.fail_on_stale and stale else 0
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """``values`` set in ``os.environ`` while the block runs (subprocesses inherit them), then
+    restored: a run in the same process (a test, a notebook) leaves nothing behind."""
+    before = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def _report_run(folder: Path, specs: list, results: list[dict[str, Any]], lang: str) -> list[str]:

@@ -273,6 +273,14 @@ def _column_title(entry: dict[str, Any], lang: str) -> str:
     return str(entry.get("title") or _column_of(entry))
 
 
+def _known_region_name(code: str) -> str:
+    """The registry's name of ``code``; empty when it is not a region noordstats knows."""
+    try:
+        return regions.region_name(code)
+    except regions.RegionError:  # an unknown code is shown as itself
+        return ""
+
+
 def _kind_order(kind: object) -> int:
     """Place of a report kind in the index (data/report_kinds.yaml); unknown ones last."""
     kinds = list(load_report_kinds())
@@ -288,6 +296,8 @@ def _matrix(entries: list[dict[str, Any]], lang: str) -> str:
         columns.setdefault(column, _column_title(entry, lang))
         cells[(_region(entry), column)] = entry
         names.setdefault(_region(entry), str(entry.get("region_name") or ""))
+        if not names[_region(entry)]:  # a manifest of an older version: no region_name field
+            names[_region(entry)] = _known_region_name(_region(entry))
     region_codes = sorted(
         names, key=lambda c: (LEVEL_ORDER.index(c[:2]) if c[:2] in LEVEL_ORDER else 9, c)
     )
