@@ -37,10 +37,10 @@ snapshot: $(STAMP)
 	$(BIN)/noordstats snapshot build
 
 test: $(STAMP)
-	$(BIN)/python -m pytest tests notebooks --nbval-lax
+	$(BIN)/python -m pytest -n 2 --dist loadfile tests notebooks --nbval-lax
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow and not browser"
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not slow and not browser"
 
 verify: $(STAMP)
 	$(BIN)/noordstats snapshot verify
