@@ -130,16 +130,22 @@ def resolve_catalog(catalog_url: str | None = None) -> Catalog:
     """``'http://127.0.0.1:8765'`` -> Catalog('127.0.0.1:8765', use_https=False); a bare host
     means https. Default: ``NOORDSTATS_CATALOG_URL``, else opendata.cbs.nl."""
     text = (catalog_url or os.environ.get("NOORDSTATS_CATALOG_URL") or DEFAULT_CATALOG).strip()
+    scheme, host = _split_service_url(
+        text, "a catalog URL", "opendata.cbs.nl, https://dataderden.cbs.nl, http://127.0.0.1:8765"
+    )
+    return Catalog(host, scheme == "https")
+
+
+def _split_service_url(text: str, what: str, examples: str) -> tuple[str, str]:
+    """(scheme, host[/path]) of a service URL; a bare host means https. LiveConfigError naming
+    ``what`` and ``examples`` for anything else."""
     scheme, sep, rest = text.partition("://")
     if not sep:
         scheme, rest = "https", text
     host = rest.rstrip("/")
     if scheme not in {"http", "https"} or not re.fullmatch(_HOST, host):
-        raise LiveConfigError(
-            f"not a catalog URL: {text!r} (e.g. opendata.cbs.nl, https://dataderden.cbs.nl, "
-            "http://127.0.0.1:8765)"
-        )
-    return Catalog(host, scheme == "https")
+        raise LiveConfigError(f"not {what}: {text!r} (e.g. {examples})")
+    return scheme, host
 
 
 @dataclass(frozen=True)
@@ -423,15 +429,11 @@ def resolve_v4(v4_url: str | None = None) -> V4Service:
     """``NOORDSTATS_V4_URL`` or ``v4_url`` (``http://127.0.0.1:8766/odata/v1``; a bare host
     means https) -> V4Service. Default: https://datasets.cbs.nl/odata/v1."""
     text = (v4_url or os.environ.get("NOORDSTATS_V4_URL") or DEFAULT_V4_URL).strip()
-    scheme, sep, rest = text.partition("://")
-    if not sep:
-        scheme, rest = "https", text
-    host = rest.rstrip("/")
-    if scheme not in {"http", "https"} or not re.fullmatch(_HOST, host):
-        raise LiveConfigError(
-            f"not an OData v4 service URL: {text!r} (e.g. https://datasets.cbs.nl/odata/v1, "
-            "http://127.0.0.1:8766/odata/v1)"
-        )
+    scheme, host = _split_service_url(
+        text,
+        "an OData v4 service URL",
+        "https://datasets.cbs.nl/odata/v1, http://127.0.0.1:8766/odata/v1",
+    )
     return V4Service(f"{scheme}://{host}")
 
 
