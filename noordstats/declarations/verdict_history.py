@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import Field, ValidationError, field_validator
 
@@ -61,6 +62,9 @@ class RuleChange(Strict):
     reason_nl: str
 
 
+_Dated = TypeVar("_Dated", "VerdictChange", "RuleChange")
+
+
 class HistoryFile(Strict):
     changes: list[dict]
     rule_changes: list[dict] = []
@@ -69,36 +73,28 @@ class HistoryFile(Strict):
 def read_verdict_history(path: Path) -> list[VerdictChange]:
     """The changes in file order; a claim may change at most once per date."""
     top = read_file_model(path, "changes", HistoryFile)
-    changes: list[VerdictChange] = []
-    seen: set[tuple[str, dt.date]] = set()
-    for i, item in enumerate(top.changes):
-        entry = str(item.get("claim_id", f"#{i}")) if isinstance(item, dict) else f"#{i}"
-        try:
-            change = VerdictChange.model_validate(item)
-        except ValidationError as exc:
-            raise ConfigError(format_validation_error(path, entry, exc, VerdictChange)) from None
-        if (change.claim_id, change.date) in seen:
-            fail(path, entry, "date", f"a second change of {change.claim_id!r} on {change.date}")
-        seen.add((change.claim_id, change.date))
-        changes.append(change)
-    return changes
+    return _read_dated(path, top.changes, VerdictChange, "change")
 
 
 def read_rule_changes(path: Path) -> list[RuleChange]:
     """The rule changes in file order; a claim's rule may change at most once per date."""
     top = read_file_model(path, "changes", HistoryFile)
-    changes: list[RuleChange] = []
+    return _read_dated(path, top.rule_changes, RuleChange, "rule change")
+
+
+def _read_dated(path: Path, items: list[dict], model: type[_Dated], what: str) -> list[_Dated]:
+    """``items`` validated as ``model`` in file order; a second ``what`` of one claim on one
+    date is refused (one line naming the file, the entry and the key)."""
+    changes: list[_Dated] = []
     seen: set[tuple[str, dt.date]] = set()
-    for i, item in enumerate(top.rule_changes):
+    for i, item in enumerate(items):
         entry = str(item.get("claim_id", f"#{i}")) if isinstance(item, dict) else f"#{i}"
         try:
-            change = RuleChange.model_validate(item)
+            change = model.model_validate(item)
         except ValidationError as exc:
-            raise ConfigError(format_validation_error(path, entry, exc, RuleChange)) from None
+            raise ConfigError(format_validation_error(path, entry, exc, model)) from None
         if (change.claim_id, change.date) in seen:
-            fail(
-                path, entry, "date", f"a second rule change of {change.claim_id!r} on {change.date}"
-            )
+            fail(path, entry, "date", f"a second {what} of {change.claim_id!r} on {change.date}")
         seen.add((change.claim_id, change.date))
         changes.append(change)
     return changes
