@@ -56,6 +56,9 @@ class TableOrigin:
     stale_kind: str | None = None  # 'unreachable', 'unusable' or 'not_live' with stale_reason
     overdue_after: str | None = None  # a table not CBS's: the last day its copy is current
 
+    def __deepcopy__(self, memo: dict) -> TableOrigin:
+        return self  # immutable; pandas deep-copies the attrs of a frame that carries one
+
     @classmethod
     def of(cls, frame: pd.DataFrame) -> TableOrigin:
         """The origin of a frame returned by :func:`load_table`."""

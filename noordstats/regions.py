@@ -178,8 +178,27 @@ def clear_caches() -> None:
         _by_title,
         _northern_municipalities_by_title,
         _names,
+        _registry,
+        _codes_at,
     ):
         function.cache_clear()
+
+
+@cache
+def _registry() -> dict[str, tuple[str, str | None, str | None]]:
+    """{code: (level, province, landsdeel)}: the registry as a lookup, for the functions that
+    the claims matrix calls thousands of times."""
+    found: dict[str, tuple[str, str | None, str | None]] = {}
+    for r in load_regions().itertuples():
+        province = r.province_code if isinstance(r.province_code, str) else None
+        landsdeel = r.landsdeel_code if isinstance(r.landsdeel_code, str) else None
+        found.setdefault(r.region_code, (r.region_level, province, landsdeel))
+    return found
+
+
+@cache
+def _codes_at(level: str) -> tuple[str, ...]:
+    return tuple(sorted(code for code, row in _registry().items() if row[0] == level))
 
 
 @cache
@@ -242,9 +261,8 @@ def _unknown_region_message(code: str, levels: tuple[str, ...]) -> str:
 
 def check_region(code: str, levels: tuple[str, ...] = ALL_LEVELS) -> str:
     """Return ``code`` if the registry knows it at one of ``levels``, else raise RegionError."""
-    regions = load_regions()
-    row = regions[regions.region_code == code]
-    if row.empty or row.region_level.iloc[0] not in levels:
+    row = _registry().get(code)
+    if row is None or row[0] not in levels:
         raise RegionError(_unknown_region_message(code, levels))
     return code
 
@@ -278,8 +296,7 @@ def corop_areas_of(region: str) -> list[str]:
 
 def peers_of(code: str) -> list[str]:
     """All regions at the same level as ``code`` (the 12 provinces for a PV, ...)."""
-    regions = load_regions()
-    return sorted(regions.loc[regions.region_level == region_level(code), "region_code"])
+    return list(_codes_at(region_level(code)))
 
 
 def containing_regions(code: str) -> list[str]:
@@ -288,15 +305,12 @@ def containing_regions(code: str) -> list[str]:
     ``['LD01']``. From CBS's own code list (a COROP area and a municipality name their province,
     a landsdeel its provinces); the registry has no municipality -> COROP key, so a municipality
     goes straight to its province."""
-    regions = load_regions()
-    row = regions[regions.region_code == code]
-    if row.empty:
+    row = _registry().get(code)
+    if row is None:
         raise RegionError(_unknown_region_message(code, ALL_LEVELS))
-    r = row.iloc[0]
-    province = r.province_code if isinstance(r.province_code, str) else None
-    landsdeel = r.landsdeel_code if isinstance(r.landsdeel_code, str) else None
-    chain = [province] if r.region_level in {"CR", "GM"} else []
-    if r.region_level in {"PV", "CR", "GM"}:
+    level, province, landsdeel = row
+    chain = [province] if level in {"CR", "GM"} else []
+    if level in {"PV", "CR", "GM"}:
         chain.append(landsdeel)
     return [c for c in chain if c and c != code]
 

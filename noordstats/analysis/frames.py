@@ -20,7 +20,7 @@ from noordstats.analysis import arithmetic, breaks
 from noordstats.declarations.files import ConfigError
 from noordstats.declarations.indicators import Indicator, Selection, check_indicator
 from noordstats.declarations.tables import get_declaration
-from noordstats.load import load_table
+from noordstats.load import TableOrigin, load_table
 
 NL = reg.NETHERLANDS
 
@@ -51,8 +51,17 @@ SPAN_TRANSFORMS = ("growth", "cagr", "chained_cagr")
 def load_cached(table_id: str, source: str = "snapshot") -> pd.DataFrame:
     """:func:`noordstats.load.load_table`, loaded once per (table, source) in this process.
 
-    The frame is shared: callers must not modify it."""
-    return load_table(table_id, source=source)
+    The frame is shared: callers must not modify it. Its only attribute is ``origin``, the
+    :class:`TableOrigin` of the rows (:func:`table_origin`): pandas deep-copies a frame's
+    ``attrs`` in every operation, and the table's metadata made that a third of a claims run."""
+    frame = load_table(table_id, source=source)
+    frame.attrs = {"origin": TableOrigin.of(frame)}
+    return frame
+
+
+def table_origin(table_id: str, source: str = "snapshot") -> TableOrigin:
+    """Where the rows of :func:`load_cached`'s frame came from."""
+    return load_cached(table_id, source).attrs["origin"]
 
 
 @lru_cache(maxsize=64)

@@ -57,6 +57,57 @@ class Caveat:
         return cls(kind, tuple(params.items()))
 
 
+class _FrameIndex:
+    """One indicator frame cut by region and by period, so that the claims matrix (some 1,500
+    figures for 16 regions) does not filter the whole frame for every figure. Built once per
+    frame; a frame read again (another source, a cleared cache) gets a new index."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self._region_rows = frame.groupby("region_code", sort=False).indices
+        with_value = frame[frame.value.notna()]
+        #: the latest year in which any region has a figure
+        self.latest_year = int(with_value.year.max()) if not with_value.empty else None
+        self._with_value = with_value
+        self._period_rows = with_value.groupby("period_code", sort=False).indices
+        self._values: dict[str, pd.Series] = {}
+        self._ranks: dict[tuple[str, tuple[str, ...]], pd.Series] = {}
+
+    def rows_of(self, region: str) -> pd.DataFrame:
+        """The region's rows, oldest first."""
+        return self.frame.take(self._region_rows.get(region, []))
+
+    def values_in(self, period_code: str) -> pd.Series:
+        """Every region's figure in ``period_code`` (regions without one left out)."""
+        if period_code not in self._values:
+            rows = self._with_value.take(self._period_rows.get(period_code, []))
+            self._values[period_code] = rows.set_index("region_code").value
+        return self._values[period_code]
+
+    def ranks(self, period_code: str, peers: list[str], better: str) -> pd.Series:
+        """Rank of each of ``peers`` with a figure in ``period_code``; a figure that spans a
+        confirmed series break is not ranked."""
+        key = (period_code, tuple(peers))
+        if key not in self._ranks:
+            rows = self._with_value.take(self._period_rows.get(period_code, []))
+            rows = rows[rows.region_code.isin(peers) & (rows.confirmed_break_years.map(len) == 0)]
+            self._ranks[key] = arithmetic.rank_values(rows.set_index("region_code").value, better)
+        return self._ranks[key]
+
+
+_NO_VALUES = pd.Series(dtype=float)
+_INDEXES: dict[tuple[str, str], _FrameIndex] = {}
+
+
+def _frame_index(indicator_id: str, source: str) -> _FrameIndex:
+    """The index of the indicator's (cached) frame, rebuilt when the frame is a new one."""
+    frame = frames.indicator_frame(indicator_id, source)
+    found = _INDEXES.get((indicator_id, source))
+    if found is None or found.frame is not frame:
+        found = _INDEXES[(indicator_id, source)] = _FrameIndex(frame)
+    return found
+
+
 def caveat_text(caveat: Caveat, ind: Indicator, lang: str) -> str:
     """The words of ``caveat`` (about a figure of ``ind``) in ``lang``."""
     params = dict(caveat.params)
@@ -199,17 +250,16 @@ def compute_indicator(
     ind = check_indicator(indicator_id)
     i18n.check_lang(lang)
     reg.check_region(region, reg.ALL_LEVELS)
-    frame = frames.indicator_frame(indicator_id, source)
+    index = _frame_index(indicator_id, source)
     caveats = _table_caveats(ind)
-    own = frame[frame.region_code == region]
-    latest_overall = _latest(frame[frame.value.notna()])
+    own = index.rows_of(region)
+    latest_overall = index.latest_year
     if year is not None:
         own = own[own.year == year]
     with_value = own[own.value.notna()]
     if with_value.empty and fallback and year is None:
         for parent in reg.containing_regions(region):
-            rows = frame[(frame.region_code == parent) & frame.value.notna()]
-            if not rows.empty:
+            if index.rows_of(parent).value.notna().any():
                 found = compute_indicator(indicator_id, parent, source=source, lang=lang)
                 return replace(
                     found,
@@ -218,7 +268,7 @@ def compute_indicator(
                     rank=math.nan,
                     n_peers=0,
                     fallback_region_code=parent,
-                    context_values=_context_values(frame, region, found.period_code, parent),
+                    context_values=_context_values(index, region, found.period_code, parent),
                 )
     if with_value.empty:
         tables = ", ".join(ind.tables)
@@ -226,7 +276,7 @@ def compute_indicator(
             caveats.append(Caveat.of("no_figure_year", region=region, year=year, tables=tables))
         else:
             caveats.append(Caveat.of("no_figure_any", region=region, tables=tables))
-        row = own.iloc[-1] if not own.empty else _latest_nl_row(frame)
+        row = own.iloc[-1] if not own.empty else _latest_nl_row(index)
         result = _result(ind, region, row, math.nan, 0, caveats, lang)
         return replace(result, value=math.nan)
     row = with_value.iloc[-1]
@@ -242,10 +292,10 @@ def compute_indicator(
         caveats.extend(_note_caveat(note) for note in row.note)
     elif row.status == "berekend":
         caveats.append(Caveat.of("berekend"))
-    rank, n_peers = _rank(ind, frame, region, row.period_code)
+    rank, n_peers = _rank(ind, index, region, row.period_code)
     return replace(
         _result(ind, region, row, rank, n_peers, caveats, lang),
-        context_values=_context_values(frame, region, str(row.period_code)),
+        context_values=_context_values(index, region, str(row.period_code)),
         break_years=tuple(row.break_years),
         outlier_years=tuple(row.outlier_years),
         confirmed_break_years=tuple(row.confirmed_break_years),
@@ -253,20 +303,21 @@ def compute_indicator(
     )
 
 
-def _latest_nl_row(frame: pd.DataFrame) -> pd.Series | None:
+def _latest_nl_row(index: _FrameIndex) -> pd.Series | None:
     """The Netherlands' latest row with a figure (its ``nl_value`` is the national figure)."""
-    rows = frame[(frame.region_code == reg.NETHERLANDS) & frame.value.notna()]
+    rows = index.rows_of(reg.NETHERLANDS)
+    rows = rows[rows.value.notna()]
     return rows.iloc[-1] if not rows.empty else None
 
 
 def _context_values(
-    frame: pd.DataFrame, region: str, period_code: str | None, skip: str | None = None
+    index: _FrameIndex, region: str, period_code: str | None, skip: str | None = None
 ) -> dict[str, float]:
     """{containing region: its figure in ``period_code``} (province, landsdeel), leaving out
     ``skip`` (the region whose figure is shown) and regions without a figure."""
     if period_code is None:
         return {}
-    rows = frame[frame.period_code == period_code].set_index("region_code").value.dropna()
+    rows = index.values_in(period_code)
     return {
         code: float(rows[code])
         for code in reg.containing_regions(region)
@@ -298,21 +349,13 @@ def _result(ind, region, row, rank, n_peers, caveats, lang) -> IndicatorResult:
     )
 
 
-def _latest(frame: pd.DataFrame) -> int | None:
-    return int(frame.year.max()) if not frame.empty else None
-
-
-def _rank(ind: Indicator, frame: pd.DataFrame, region: str, period_code: str) -> tuple[float, int]:
+def _rank(ind: Indicator, index: _FrameIndex, region: str, period_code: str) -> tuple[float, int]:
     if region == reg.NETHERLANDS:
         return math.nan, 0
-    peers = reg.peers_of(region)
-    values = frame[(frame.period_code == period_code) & frame.region_code.isin(peers)]
-    values = values[values.confirmed_break_years.map(len) == 0]  # spans a break: unranked
-    values = values.set_index("region_code").value.dropna()
-    if region not in values.index:
+    ranks = index.ranks(period_code, reg.peers_of(region), ind.better)
+    if region not in ranks.index:
         return math.nan, 0
-    ranks = arithmetic.rank_values(values, ind.better)
-    return float(ranks[region]), int(len(values))
+    return float(ranks[region]), int(len(ranks))
 
 
 def _table_caveats(ind: Indicator) -> list[Caveat]:

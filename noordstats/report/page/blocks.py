@@ -189,7 +189,7 @@ def table_origins(table_ids: Iterable[str], source: str) -> list[TableOrigin]:
     so a report states exactly the data it shows."""
     with warnings.catch_warnings():  # the banner says it; the worker's log has said it once
         warnings.simplefilter("ignore", StaleDataWarning)
-        return [TableOrigin.of(frames.load_cached(t, source)) for t in dict.fromkeys(table_ids)]
+        return [frames.table_origin(t, source) for t in dict.fromkeys(table_ids)]
 
 
 def show_headlines(headlines: pd.DataFrame, lang: str | None = None) -> None:
