@@ -62,6 +62,7 @@ class RowCounter:
 # ------------------------------------------------------------------------ search and info
 
 
+@pytest.mark.slow
 def test_search_pages_through_the_catalog_and_skips_decoys(monkeypatch):
     with ReplayServer(page_size=10) as server:
         monkeypatch.setenv("NOORDSTATS_CATALOG_URL", server.url)
@@ -203,6 +204,7 @@ def test_undeclared_table_without_cache_and_catalog_is_an_error():
         load_table("80137ned", source="auto", catalog_url=closed_port_url())
 
 
+@pytest.mark.slow
 def test_geodetail_table_fetched_with_a_region_filter(server, policy):
     properties = cbs_recordings.converted_84799ned()["DataProperties"].rows
     assert any(p["Type"] == "GeoDetail" for p in properties)

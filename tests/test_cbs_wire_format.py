@@ -206,6 +206,7 @@ def _get(server: ReplayServer, table_id: str, resource: str, query: str = "") ->
     return answer.json()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("table_id", ["85924NED", "83582NED"])
 @real_format(
     "snapshot tables served like the recordings",
@@ -254,6 +255,7 @@ def test_snapshot_tables_are_served_in_the_recorded_format(table_id, server):
     ), "10,000 rows per page"
 
 
+@pytest.mark.slow
 @real_format(
     "paging: 10,000 rows a page, nextLink .../OData/<id>/<Resource>/?$format=json&$skip=N",
     "every page followed; same rows as one request",
@@ -307,6 +309,7 @@ def _declare_80137ned(tables_file) -> None:
     declarations.cache_clear()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page_size", [10_000, SMALL_PAGE], ids=["cbs-pages", "small-pages"])
 @real_format(
     "80137ned recorded answers through load_table(source='live')",
@@ -347,6 +350,7 @@ def test_load_table_live_on_the_80137ned_recording(page_size, isolated_snapshot,
     pd.testing.assert_frame_equal(again, frame, check_categorical=False)
 
 
+@pytest.mark.slow
 @real_format(
     "84799NED: GeoDetail regions (wijken, buurten), 40 nested TopicGroups, String topics",
     "every region with its level, text topics left out with a note, values equal",

@@ -14,6 +14,7 @@ from noordstats.declarations.claims import VERDICTS, Condition, Rule, load_claim
 from noordstats.declarations.indicators import load_indicators
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("region", ["LD01", "PV27", "LD03"])
 def test_claims_evaluate_for_several_regions(region):
     frame = evaluate_claims(region)
@@ -31,6 +32,7 @@ def test_claims_evaluate_for_several_regions(region):
     assert sum(count_verdicts(frame).values()) == len(frame)
 
 
+@pytest.mark.slow
 def test_claims_follow_the_paper_order_and_filter_by_theme():
     frame = evaluate_claims("LD01")
     assert list(frame.claim_id) == [c.id for c in load_claims()]
@@ -96,6 +98,7 @@ def test_ratio_and_rank_metrics():
 # --- CLI --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_cli_claims_formats(capsys):
     assert cli.main(["claims", "--region", "PV20", "--format", "json"]) == 0
     records = json.loads(capsys.readouterr().out)

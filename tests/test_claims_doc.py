@@ -15,6 +15,7 @@ from noordstats.declarations.verdict_history import load_verdict_history, read_v
 from noordstats.report import claims_doc
 
 
+@pytest.mark.slow
 def test_docs_claims_md_is_current():
     """Fails when the registry, the history or the data changed without `make claims-doc`."""
     text = claims_doc.build_claims_doc()
@@ -26,6 +27,7 @@ def test_docs_claims_md_is_current():
     assert "## Claims taken out of the registry" in text and "students_share_by_location" in text
 
 
+@pytest.mark.slow
 def test_check_mode_reports_a_stale_file(tmp_path, capsys):
     stale = tmp_path / "claims.md"
     stale.write_text("old\n", encoding="utf-8")

@@ -35,6 +35,7 @@ def test_all_regions_are_the_landsdelen_and_provinces_north_first():
     assert {c[:2] for c in codes} == {"LD", "PV"} and len(set(codes)) == 16
 
 
+@pytest.mark.slow
 def test_every_region_is_judged_by_the_same_rules(everywhere):
     assert len(everywhere) == 16 * len(load_claims())
     for code, group in everywhere.groupby("region_code"):
@@ -42,6 +43,7 @@ def test_every_region_is_judged_by_the_same_rules(everywhere):
         assert list(group.verdict) == list(single.verdict), code
 
 
+@pytest.mark.slow
 def test_many_regions_cost_little_more_than_one():
     frames.indicator_frame.cache_clear()
     frames.load_cached.cache_clear()
@@ -160,6 +162,7 @@ def test_the_summary_and_the_index_carry_the_distinctive_count(tmp_path):
 # --- CLI ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_cli_region_list_and_all_regions(capsys):
     assert cli.main(["claims", "--region", "LD01", "LD02", "PV20", "--format", "json"]) == 0
     records = json.loads(capsys.readouterr().out)

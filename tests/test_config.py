@@ -121,6 +121,7 @@ def test_indicator_unknown_key(tmp_path, raw_indicators, tables):
     assert f"entry {first!r}" in message and "'colour'" in message
 
 
+@pytest.mark.slow
 def test_indicator_wrong_type(tmp_path, raw_indicators, tables):
     def change(d):
         d["indicators"][1]["decimals"] = "two"
@@ -154,6 +155,7 @@ def test_indicator_unknown_denominator_measure(tmp_path, raw_indicators, tables)
     assert "'denominator.measure'" in message
 
 
+@pytest.mark.slow
 def test_indicator_unknown_filter_dimension_and_code(tmp_path, raw_indicators, tables):
     def wrong_dimension(d):
         with_filter = next(i for i in d["indicators"] if i.get("filters"))
@@ -340,6 +342,7 @@ def _first_with_readings(d: dict) -> dict:
     return next(c for c in d["claims"] if len(c.get("readings", [])) > 1)
 
 
+@pytest.mark.slow
 def test_claim_readings_are_strictly_validated(tmp_path, raw_claims):
     def both(d):
         claim = _first_with_readings(d)
@@ -430,6 +433,7 @@ def test_claim_needs_rule_or_reason(tmp_path, raw_claims):
     assert "reason_not_testable" in _claim_error(tmp_path, raw_claims, no_reason)
 
 
+@pytest.mark.slow
 def test_claim_unknown_theme_metric_and_duplicate(tmp_path, raw_claims):
     def theme(d):
         _first(d, True)["theme"] = "tourism"

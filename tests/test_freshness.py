@@ -71,6 +71,7 @@ def test_cbs_unreachable_one_sentence_then_each_table_in_the_pages_language():
         assert f"{source} {i18n.date(release.as_of, lang)}" in duo
 
 
+@pytest.mark.slow
 def test_every_cbs_table_live_is_no_alarm_and_duo_is_no_alarm_either():
     with ReplayServer() as server:
         records = origins(server.url)
@@ -88,6 +89,7 @@ def test_every_cbs_table_live_is_no_alarm_and_duo_is_no_alarm_either():
     assert "<details>" in shown and "bron: DUO" in shown
 
 
+@pytest.mark.slow
 def test_a_table_of_another_publisher_is_stale_only_by_its_own_rule():
     with ReplayServer() as server:
         records = origins(server.url)

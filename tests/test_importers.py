@@ -167,6 +167,7 @@ def _fold_typography(name: str) -> str:
     return re.sub(r"[\s.\-]+", " ", name.replace("\u2019", "'")).strip()
 
 
+@pytest.mark.slow
 def test_sbi_sections_have_one_name_across_tables() -> None:
     names = defaultdict(set)
     for table_id, decl in declarations().items():
@@ -573,6 +574,7 @@ def broken_copy(
         ("81575ned", 10, '"670"', '"6 7 0"', "not a number or CBS marker"),  # StatWeb: bad cell
     ],
 )
+@pytest.mark.slow
 def test_malformed_csv_names_file_and_line(
     table_id: str, line: int, old: str, new: str, message: str, raw_dir: Path, tmp_path: Path
 ) -> None:
@@ -706,6 +708,7 @@ def test_85922ned_is_complete_and_equal_to_the_raw_cells(raw_dir: Path) -> None:
     assert abs(north - sum(provinces)) <= 1
 
 
+@pytest.mark.slow
 def test_82797ned_holds_what_its_provenance_says_is_complete(raw_dir: Path) -> None:
     rows = raw_table(raw_dir, "82797NED")
     frame = load_table("82797NED")

@@ -167,6 +167,7 @@ def _typed_row_count(table_id: str) -> int:
 # ------------------------------------------------------------------ round trip through cbsodata
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("table_id", _snapshot_tables(fetchable=True))
 def test_fetch_through_replay_equals_snapshot(table_id, policy):
     cbs_id = declarations()[table_id].live_id
@@ -257,6 +258,7 @@ def test_cbsodata_get_data_reads_the_root_listing_and_code_lists(server):
 # ------------------------------------------------------------------------------------ cache
 
 
+@pytest.mark.slow
 def test_unchanged_modified_reuses_cache_and_new_modified_downloads(server, policy, isolated):
     first, meta = live.fetch_table("85924NED", catalog_url=server.url, policy=policy)
     before = len(server.requests)
@@ -308,6 +310,7 @@ def test_crash_leftovers_are_ignored(server, policy, isolated):
     assert_same_frame(cached, frame)
 
 
+@pytest.mark.slow
 def test_damaged_cache_entry_is_ignored(server, policy, isolated):
     live.fetch_table("85924NED", catalog_url=server.url, policy=policy)
     data = isolated / "85924NED" / "2025-04-22T020000" / "85924NED.parquet"
@@ -320,6 +323,7 @@ def test_damaged_cache_entry_is_ignored(server, policy, isolated):
     assert live.read_cached("85924NED") is not None
 
 
+@pytest.mark.slow
 @pytest.mark.reliability(
     "fault", "cache write fails (disk full)", "data used uncached with a warning; old cache intact"
 )
@@ -380,6 +384,7 @@ for i in range(1000):
 """
 
 
+@pytest.mark.slow
 @pytest.mark.reliability("fault", "kill -9 while writing the cache", "complete entries only")
 def test_kill_9_while_writing_cache(isolated, tmp_path):
     """A writer killed at an arbitrary moment leaves complete entries and hidden leftovers,
@@ -417,6 +422,7 @@ def warm_cache(server, policy):
     return frame, meta
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("source", ["auto", "live"], ids=["source-auto", "source-live"])
 @pytest.mark.reliability("fault", "dead catalog URL, warm cache", "cached data + stale warning")
 def test_dead_url_with_warm_cache_returns_cache(warm_cache, source):
@@ -519,6 +525,7 @@ def test_cli_fetch_unreachable(capsys, monkeypatch):
 # ----------------------------------------------------------------------------- HTTP faults
 
 
+@pytest.mark.slow
 @pytest.mark.reliability("fault", "HTTP 500 in the middle of paging", "retry, then success")
 def test_http_500_then_success(server, policy, sleeps):
     fault = server.add_fault("status", resource="TypedDataSet", status=500,
@@ -539,6 +546,7 @@ def test_http_503_backs_off_exponentially(server, policy, sleeps):
     assert sleeps.waits == [0.01, 0.02]
 
 
+@pytest.mark.slow
 @pytest.mark.reliability("fault", "HTTP 429 with Retry-After", "waits as told, then success")
 def test_http_429_honours_retry_after(server, policy, sleeps):
     server.add_fault("status", resource="TypedDataSet", status=429, headers={"Retry-After": "7"})

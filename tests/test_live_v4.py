@@ -187,6 +187,7 @@ def test_cli_search_info_fetch_over_v4(shared_server, monkeypatch, capsys):
 # ------------------------------------------------------------------ every shipped table over v4
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("table_id", _snapshot_tables(fetchable=True))
 def test_every_shipped_table_refreshes_over_v4_equal_to_snapshot(table_id, policy):
     cbs_id = declarations()[table_id].live_id
@@ -208,6 +209,7 @@ def test_every_shipped_table_refreshes_over_v4_equal_to_snapshot(table_id, polic
     assert len(pages) == math.ceil(cells / server.page_size) or "Measure eq" in pages[0].query
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("table_id", ["85924NED", "83582NED"])
 def test_one_table_over_v3_and_v4_is_the_same_frame(table_id, policy):
     """The same table served both ways gives the same tidy frame, cell by cell."""
@@ -263,6 +265,7 @@ def test_value_attributes_and_string_values_are_kept_missing_never_zero(server, 
 # ------------------------------------------------------------------ auto: v4, else v3
 
 
+@pytest.mark.slow
 def test_auto_uses_v3_where_v4_lacks_the_table(policy, monkeypatch):
     monkeypatch.setenv("NOORDSTATS_API", "auto")
     with ReplayServer(page_size=5000) as v3_server, V4ReplayServer() as v4_server:
@@ -316,6 +319,7 @@ def test_bad_v4_url_is_refused(monkeypatch):
 # ------------------------------------------------------------------ faults over v4
 
 
+@pytest.mark.slow
 @pytest.mark.reliability("fault", "OData v4: HTTP 503 twice", "retry with backoff, then success")
 def test_v4_503_backs_off(server, policy, sleeps):
     server.add_fault("status", resource="MeasureCodes", status=503, times=2)
@@ -323,6 +327,7 @@ def test_v4_503_backs_off(server, policy, sleeps):
     assert sleeps.waits == [0.01, 0.02]
 
 
+@pytest.mark.slow
 @pytest.mark.reliability("fault", "OData v4: HTTP 429 with Retry-After", "waits as told")
 def test_v4_429_honours_retry_after(server, policy, sleeps):
     server.add_fault("status", resource="Observations", status=429, headers={"Retry-After": "7"})
@@ -331,6 +336,7 @@ def test_v4_429_honours_retry_after(server, policy, sleeps):
     assert_same_as_snapshot(frame, "85924NED")
 
 
+@pytest.mark.slow
 @pytest.mark.reliability("fault", "OData v4: connection reset while paging", "retry, success")
 def test_v4_reset_while_paging(server, policy, sleeps):
     server.add_fault("reset", resource="Observations", when=lambda r: r.is_follow_up_page)
@@ -339,6 +345,7 @@ def test_v4_reset_while_paging(server, policy, sleeps):
     assert_same_as_snapshot(frame, "85924NED")
 
 
+@pytest.mark.slow
 @pytest.mark.reliability("fault", "OData v4: read timeout", "retry, then success")
 def test_v4_read_timeout(server, sleeps):
     policy = cbs_http.HttpPolicy(read_timeout=0.2, attempts=2, backoff=0.01, sleep=sleeps)
@@ -347,6 +354,7 @@ def test_v4_read_timeout(server, sleeps):
     assert len(sleeps.waits) == 1
 
 
+@pytest.mark.slow
 @pytest.mark.reliability("fault", "OData v4: truncated JSON page", "retry, then success")
 def test_v4_truncated_json(server, policy, sleeps):
     server.add_fault("truncate", resource="Observations", when=lambda r: r.is_follow_up_page)
@@ -368,6 +376,7 @@ def test_v4_looping_next_link(server, policy):
     assert len(server.requests_for("Observations")) == 2, "the looping page is not asked again"
 
 
+@pytest.mark.slow
 @pytest.mark.reliability("fault", "OData v4: a measure renamed (schema drift)",
                          "not mapped; falls back to the cache naming the measure")  # fmt: skip
 def test_v4_renamed_measure_is_drift(server, policy, monkeypatch):
@@ -417,6 +426,7 @@ def test_v4_unknown_table(shared_server, capsys, monkeypatch):
 # ------------------------------------------------------------------ the page and the summary
 
 
+@pytest.mark.slow
 def test_report_status_and_summary_name_the_service(shared_server, monkeypatch):
     """The origin record (the notebook summary, the manifest, run.json) and the page's
     freshness statement say which CBS service each table came from."""
@@ -476,6 +486,7 @@ def test_unseen_v4_table_through_faults(case, inject, sleeps):
     assert got == expected and meta["api"] == "v4"
 
 
+@pytest.mark.slow
 def test_auto_search_reads_both_catalogs(monkeypatch):
     """v4's catalog is a partial subset of StatLine: ``auto`` lists both, saying which service
     has each table; with v4 down, v3's alone."""

@@ -60,6 +60,7 @@ def run_reports(out: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     return run
 
 
+@pytest.mark.slow
 @pytest.mark.reliability(
     "fault", "scheduled run: CBS publishes a new year of one table",
     "exactly the reports reading it are rendered again; the index lists table old → new period",

@@ -142,6 +142,7 @@ def test_a_card_and_its_csv_say_the_figure_is_the_province_s():
     assert "2014" in set(shown[blocks.column_name("left_out_years", "nl")])
 
 
+@pytest.mark.slow
 def test_a_municipality_report_needs_figures_of_the_municipality():
     with pytest.raises(
         parameters.ParameterError, match="reports with figures for GM0014: .*talent"
@@ -207,6 +208,7 @@ def test_a_start_to_end_growth_across_a_confirmed_break_is_marked_and_not_ranked
     assert "2014" in result.comparison_text
 
 
+@pytest.mark.slow
 def test_docs_list_every_confirmed_break_in_the_shipped_tables():
     from noordstats import paths
 
@@ -247,6 +249,7 @@ def test_corop_and_municipality_pages_have_no_axe_violations(browser, area_repor
         assert [(v["id"], v["nodes"][0]["html"][:120]) for v in violations] == [], name
 
 
+@pytest.mark.slow
 def test_claims_evaluate_for_a_municipality_beside_every_region():
     from noordstats.analysis import claims
 

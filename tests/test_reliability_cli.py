@@ -179,6 +179,7 @@ def _cases(rows: list[tuple], where: str) -> list:
     ]  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("case", "argv", "fragments"), _cases(ARGUMENT_CASES, "CLI argument"))
 def test_bad_argument_is_refused(sandbox, capsys, case, argv, fragments):
     before = tree_digest(sandbox.root)
@@ -187,6 +188,7 @@ def test_bad_argument_is_refused(sandbox, capsys, case, argv, fragments):
     assert after == before, describe_difference(before, after)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("case", "argv", "fragments"), _cases(PARAMETER_CASES, "notebook parameter via report")
 )
@@ -268,6 +270,7 @@ CONFIG_CASES = [
 ]  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("case", "file_name", "change", "argv", "fragments"),
     _cases(CONFIG_CASES, "declaration file"),
@@ -388,6 +391,7 @@ def _tamper(raw: Path, rel: str, old: bytes, new: bytes) -> tuple[str, str]:
     return rawfiles.sha256_bytes(data), rawfiles.sha256_bytes(changed)
 
 
+@pytest.mark.slow
 @pytest.mark.reliability(
     "bad input",
     "snapshot build with a raw file that differs from its record",
@@ -449,6 +453,7 @@ PROCESS_CASES = [
 ]  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("case", "argv", "edit", "fragments"), _cases(PROCESS_CASES, "CLI process")
 )

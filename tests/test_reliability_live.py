@@ -211,6 +211,7 @@ def _mark(kind: str, case: str, expected: str):
     return pytest.mark.reliability(kind, case, expected)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("case", "inject", "waits"),
     [
@@ -238,6 +239,7 @@ def test_absorbed_fault_gives_the_new_version_and_keeps_the_old(
     assert_same_frame(cached, frame)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("table", "case", "inject", "error", "reason"),
     [
@@ -280,6 +282,7 @@ sys.exit(cli.main(sys.argv[1:]))
 """
 
 
+@pytest.mark.slow
 @pytest.mark.reliability(
     "fault", "noordstats fetch killed (kill -9) in the middle of paging",
     "cache byte-for-byte unchanged; the next fetch completes and equals the snapshot",

@@ -129,6 +129,7 @@ def _mark(case: str, expected: str):
                                    expected)  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("case", "inject", "waits"),
     [
@@ -153,6 +154,7 @@ def test_absorbed_fault_over_v4(server, policy, sleeps, cache_dir, case, inject,
     assert_same_frame(cached, frame)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("case", "inject", "error", "reason"),
     [

@@ -59,6 +59,7 @@ def test_the_index_states_what_the_notebook_emitted(tmp_path):
         assert figure["value_text"] in page and figure["value_text"] in index
 
 
+@pytest.mark.slow
 def test_a_notebook_without_a_summary_is_listed_and_says_so(tmp_path):
     sources = tmp_path / "notebooks"
     sources.mkdir()

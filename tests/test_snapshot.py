@@ -118,6 +118,7 @@ def test_rebuild_from_raw_equals_the_shipped_table(table_id: str, raw_dir: Path)
         pd.testing.assert_frame_equal(rebuilt, shipped)
 
 
+@pytest.mark.slow
 def test_build_writes_tables_geo_provenance_into_a_fresh_folder(
     isolated_snapshot: Path, raw_dir: Path
 ) -> None:
@@ -202,6 +203,7 @@ def test_a_rebuild_reproduces_the_snapshot_byte_for_byte_and_verify_agrees(
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_an_interrupted_build_leaves_the_snapshot_as_it_was(
     copy_env: tuple[Path, dict[str, str]], tmp_path: Path, sig: int, status: int
@@ -237,6 +239,7 @@ def test_an_interrupted_build_leaves_the_snapshot_as_it_was(
 # ----------------------------------------------------------------- noordstats snapshot import
 
 
+@pytest.mark.slow
 def test_import_untyped_export_with_metadata(isolated_snapshot: Path, download: Path) -> None:
     data = download / Path(UNTYPED_2020).name
     assert main(["snapshot", "import", str(data), "--id", "bevolking-2020"]) == 0
@@ -257,6 +260,7 @@ def test_import_untyped_export_with_metadata(isolated_snapshot: Path, download: 
     assert set(frame.status.astype(str)) == {"definitief"}  # from the metadata's Perioden
 
 
+@pytest.mark.slow
 def test_import_wide_export(isolated_snapshot: Path, raw_dir: Path, tmp_path: Path) -> None:
     path = copy_raw(raw_dir / "cbs/85701NED/2023_2024.csv", tmp_path / "download/2023_2024.csv")
     assert main(["snapshot", "import", str(path), "--id", "leerlingen-2023"]) == 0

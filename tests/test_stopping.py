@@ -292,6 +292,7 @@ def signal_when(condition, signum: int, armed: threading.Event) -> threading.Thr
     return thread
 
 
+@pytest.mark.slow
 @pytest.mark.reliability(
     "fault",
     "SIGTERM while one report is rendered and another (a notebook that sleeps) still runs, "
@@ -325,6 +326,7 @@ def test_sigterm_mid_run_keeps_what_finished(sources, tmp_path):
     assert leftovers(out) == []
 
 
+@pytest.mark.slow
 @pytest.mark.reliability(
     "fault",
     "`--timeout`: one report (a notebook that sleeps) runs past it, another is quick",
@@ -369,6 +371,7 @@ def test_a_signal_inside_a_deferred_step_waits_for_its_end():
 FETCH_TABLE = "85924NED"  # 1,653 rows at CBS: two pages of 1,000
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "how",
     [

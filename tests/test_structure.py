@@ -200,6 +200,7 @@ def test_retitled_dimension_over_v4_is_caught():
         assert server.requests_for("Observations") == [], "no data asked for a drifted table"
 
 
+@pytest.mark.slow
 def test_v4_matches_by_the_reviewed_title_once_recorded(monkeypatch, capsys):
     """A measure whose declared title was built from its v3 key matches nothing over v4 when
     CBS titles it otherwise: ``auto`` uses v3 (keys match); once CBS's structure is recorded

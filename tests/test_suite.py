@@ -105,6 +105,7 @@ def test_dated_output_folder():
     assert suite.output_folder(Path("out"), False) == Path("out")
 
 
+@pytest.mark.slow
 def test_failing_report_keeps_its_notebook_and_the_others_finish(sources, tmp_path):
     out = tmp_path / "reports"
     good = tiny_spec(sources, "good")
@@ -125,6 +126,7 @@ def test_failing_report_keeps_its_notebook_and_the_others_finish(sources, tmp_pa
     assert_complete(out)
 
 
+@pytest.mark.slow
 def test_cli_exit_status_is_non_zero_when_a_report_fails(sources, tmp_path, monkeypatch, capsys):
     specs = [tiny_spec(sources, "good"), tiny_spec(sources, "bad", "1 / 0")]
     monkeypatch.setattr(suite, "plan_suite", lambda *args, **kwargs: specs)
@@ -135,6 +137,7 @@ def test_cli_exit_status_is_non_zero_when_a_report_fails(sources, tmp_path, monk
     assert "1 rendered, 0 unchanged, 1 failed" in captured.out
 
 
+@pytest.mark.slow
 def test_unchanged_reports_are_skipped_until_inputs_change_or_force(sources, tmp_path):
     out = tmp_path / "reports"
     spec = tiny_spec(sources, "one")
@@ -175,6 +178,7 @@ def test_inputs_hash_follows_data_code_and_parameters(sources, monkeypatch):
     assert base != compute_inputs_hash(spec.notebook, spec.parameters, spec.table_ids, False)
 
 
+@pytest.mark.slow
 @pytest.mark.reliability(
     "fault",
     "HTML export fails (disk full) after the notebook ran",
@@ -197,6 +201,7 @@ def test_failed_export_leaves_no_page(sources, tmp_path, monkeypatch):
     assert leftovers(out) == []
 
 
+@pytest.mark.slow
 def test_temporaries_of_an_interrupted_run_are_removed(sources, tmp_path):
     out = tmp_path / "reports"
     out.mkdir()
@@ -207,6 +212,7 @@ def test_temporaries_of_an_interrupted_run_are_removed(sources, tmp_path):
     assert leftovers(out) == [] and (out / "keep.txt").exists()
 
 
+@pytest.mark.slow
 def test_a_held_lock_makes_the_next_run_wait(sources, tmp_path):
     out = tmp_path / "reports"
     spec = tiny_spec(sources, "one")

@@ -81,6 +81,7 @@ def _texts(registry) -> dict:
     return out
 
 
+@pytest.mark.slow
 def test_the_migration_keeps_every_text_and_only_touches_text_keys(migrated):
     indicators = read_indicators(migrated / "indicators.yaml")
     packaged = read_indicators(paths.DATA_DIR / "indicators.yaml")
@@ -105,6 +106,7 @@ def test_the_migration_keeps_every_text_and_only_touches_text_keys(migrated):
         assert yaml.safe_load(after)
 
 
+@pytest.mark.slow
 def test_a_folder_in_the_older_form_is_named_in_one_warning_line(tmp_path, caplog):
     old = tmp_path / "old"
     old.mkdir()

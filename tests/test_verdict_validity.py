@@ -194,6 +194,7 @@ def test_a_reading_without_validity_is_refused_in_one_line(tmp_path):
     assert "validity" in _refused(tmp_path, drop)
 
 
+@pytest.mark.slow
 @pytest.mark.reliability(
     "bad input",
     "claims.yaml: a reading of an allocated table (85922NED) that is not context",
@@ -206,6 +207,7 @@ def test_a_verdict_from_an_allocated_table_is_refused(tmp_path):
     assert "85922NED" in _refused(tmp_path, promote)
 
 
+@pytest.mark.slow
 @pytest.mark.reliability(
     "bad input",
     "claims.yaml: a testable claim with no direct reading and no direct_measure",
@@ -280,6 +282,7 @@ def test_claims_that_read_the_same_figures_form_one_evidence_group():
         assert members == [c.id for c in load_claims() if c.id in members]
 
 
+@pytest.mark.slow
 def test_counts_per_claim_and_per_independent_group(capsys):
     frame = evaluate_claims("LD01")
     counts = count_verdicts_by_group(frame)
@@ -300,6 +303,7 @@ def test_counts_per_claim_and_per_independent_group(capsys):
     assert f"supported: {n} (from {g} independent groups)" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_distinctive_says_supported_only_for_supported_verdicts_and_counts_groups():
     from noordstats.analysis.claims import all_regions, evaluate_claims_regions
 

@@ -119,6 +119,7 @@ def test_installed_without_a_working_folder_imports_go_to_the_user_data_folder(
     assert paths.REPORTS_DIR == tmp_path / "reports"
 
 
+@pytest.mark.slow
 def test_imported_tables_are_read_from_their_own_snapshot_folder(tmp_path, restore_paths) -> None:
     from noordstats.storage import store
     from tests.test_reliability_cli import write_untyped_export
@@ -147,6 +148,7 @@ def test_imported_tables_are_read_from_their_own_snapshot_folder(tmp_path, resto
 # ------------------------------------------------------------------------------------ init
 
 
+@pytest.mark.slow
 def test_init_copies_the_notebooks_and_the_editable_declarations(workdir) -> None:
     names = sorted(p.relative_to(workdir).as_posix() for p in workdir.rglob("*"))
     assert names == [
@@ -166,6 +168,7 @@ def test_notebooks_prints_the_packaged_folder(tmp_path) -> None:
     assert Path(result.stdout.strip()) == paths.PACKAGED_NOTEBOOKS_DIR
 
 
+@pytest.mark.slow
 @pytest.mark.reliability("bad input", "noordstats init into a folder that is not empty", EXPECTED)
 def test_init_refuses_a_folder_that_is_not_empty(tmp_path) -> None:
     folder = tmp_path / "busy"
@@ -193,6 +196,7 @@ def test_init_refuses_a_file(tmp_path) -> None:
 # ---------------------------------------------------------------------- using the folder
 
 
+@pytest.mark.slow
 def test_the_working_folders_claims_are_used_and_said_so(workdir, tmp_path) -> None:
     folder = copy_of(workdir, tmp_path)
     claims = folder / "claims.yaml"
@@ -250,6 +254,7 @@ MALFORMED = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("break_it",),
     [
