@@ -249,7 +249,7 @@ def headline_texts(frame: pd.DataFrame, lang: str | None = None) -> pd.DataFrame
                 "table_id": item["table_id"],
                 "caveat": " | ".join(dict.fromkeys(caveat_texts(item, lang))),
                 "dated": dated_text(item, lang),
-                **{c: item[c] for c in HEADLINE_COLUMNS if c in _HEADLINE_VALUES},
+                **{c: item[c] for c in _HEADLINE_VALUES},
             }
         )
     return pd.DataFrame(rows, columns=HEADLINE_COLUMNS)

@@ -310,7 +310,7 @@ def bars_region_vs_nl(
 ) -> Chart:
     """Small multiples: for each figure of a region profile, the region's value beside the
     Netherlands', each on its own axis (the figures have different units).
-    ``profile``: ``indicators.region_profile``."""
+    ``profile``: ``indicators.region_profile`` as ``wording.headline_texts`` words it."""
     lang = i18n.resolve(lang)
     title = t("chart.region_vs_nl.title", lang) if title is None else title
     data = profile.reindex(

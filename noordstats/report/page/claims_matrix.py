@@ -56,7 +56,8 @@ def regions_for(region: str) -> list[str]:
 
 def readings_html(scorecard: pd.DataFrame, lang: str | None = None) -> str:
     """One block of rows per testable claim: each reading's figure, period, source, comparison
-    and verdict, the primary first, and whether the verdict holds across them."""
+    and verdict, the primary first, and whether the verdict holds across them. ``scorecard``:
+    ``claims.evaluate_claims`` as ``wording.claim_texts`` words it."""
     lang = i18n.resolve(lang)
     testable = scorecard[scorecard.readings.map(lambda r: isinstance(r, list) and len(r) > 0)]
     if testable.empty:
