@@ -21,6 +21,8 @@ _PUBLIC = {
     "indicator_series": "noordstats.analysis.indicators",
     "region_profile": "noordstats.analysis.indicators",
     "sector_profile": "noordstats.analysis.indicators",
+    "headline_texts": "noordstats.report.wording",
+    "claim_texts": "noordstats.report.wording",
     "list_regions": "noordstats.regions",
     "region_name": "noordstats.regions",
     "theme_ids": "noordstats.declarations.themes",

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from noordstats.analysis import indicators
+from noordstats.report import wording
 from noordstats.report.page import parameters
 from noordstats.report.runner import suite
 from noordstats.report.runner.worker import ReportSpec
@@ -128,7 +129,8 @@ def test_index_links_every_report_with_its_figures(browser, rendered):
     for name in REPORTS:
         assert f"{name}.html" in hrefs and f"{name}.ipynb" in hrefs
     assert all((rendered / href).is_file() for href in hrefs)
-    for figure in indicators.headline_figures("cleantech", lang="nl").itertuples():
+    figures = wording.headline_texts(indicators.headline_figures("cleantech"), "nl")
+    for figure in figures.itertuples():
         assert figure.value_text in text
     assert "mislukt" not in text
 

@@ -12,13 +12,16 @@ from noordstats.analysis.claims import CLAIM_COLUMNS, count_verdicts, evaluate_c
 from noordstats.analysis.indicators import IndicatorResult
 from noordstats.declarations.claims import VERDICTS, Condition, Rule, load_claims
 from noordstats.declarations.indicators import load_indicators
+from noordstats.report import wording
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("region", ["LD01", "PV27", "LD03"])
 def test_claims_evaluate_for_several_regions(region):
-    frame = evaluate_claims(region)
-    assert list(frame.columns) == CLAIM_COLUMNS
+    values = evaluate_claims(region)
+    assert list(values.columns) == CLAIM_COLUMNS
+    frame = wording.claim_texts(values, "en")
+    assert list(frame.columns) == wording.CLAIM_COLUMNS
     assert len(frame) >= 15 and frame.claim_id.is_unique
     assert set(frame.verdict) <= set(VERDICTS)
     assert (frame.region_code == region).all()
@@ -69,7 +72,7 @@ def test_threshold_rules(value, verdict):
 def test_missing_or_old_figures_give_insufficient_data():
     assert judge(RULE, _result(math.nan))[0] == "insufficient data"
     verdict, caveats = judge(RULE, _result(1.5, year=2007))
-    assert verdict == "insufficient data" and "2007" in caveats[0]
+    assert verdict == "insufficient data" and "2007" in wording.caveat_text(caveats[0], None, "en")
     vs_nl = Rule(
         indicator="x", **DIRECT, text="t", supported=[Condition(metric="minus_nl", at_least=0)]
     )
@@ -81,7 +84,8 @@ def test_missing_or_old_figures_give_insufficient_data():
 def test_a_proxy_is_at_most_partly_supported():
     capped = RULE.model_copy(update={"validity": "proxy"})
     verdict, caveats = judge(capped, _result(2.0))
-    assert verdict == "partly supported" and "proxy" in caveats[0]
+    assert verdict == "partly supported"
+    assert "proxy" in wording.caveat_text(caveats[0], None, "en")
     assert judge(capped, _result(2.0), cap=False)[0] == "supported"
 
 

@@ -12,16 +12,13 @@ import pytest
 from noordstats import cli
 from noordstats.analysis import frames
 from noordstats.analysis.claims import all_regions, evaluate_claims, evaluate_claims_regions
-from noordstats.analysis.claims_compare import (
-    compare_regions,
-    comparison_sentence,
-    distinctive_counts,
-    rule_direction,
-)
+from noordstats.analysis.claims_compare import compare_regions, distinctive_counts, rule_direction
 from noordstats.declarations.claims import Condition, Rule, load_claims
+from noordstats.report import wording
 from noordstats.report.page import claims_matrix
 from noordstats.report.page.provenance import build_summary
 from noordstats.report.runner.index_page import render_index
+from noordstats.report.wording import comparison_sentence
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +67,7 @@ def test_comparison_counts_regions_meeting_the_rule(everywhere):
         others = row.peers_meeting - int(row.meets_rule)
         # distinctive says 'supported' only of a claim whose verdict is 'supported'
         assert row.distinctive == (row.meets_rule and row.verdict == "supported" and others <= 1)
-        assert row.sentence.startswith("Noord-Nederland")
+        assert comparison_sentence(row._asdict(), "en").startswith("Noord-Nederland")
     counts = distinctive_counts(comparison)
     assert counts["meets_rule"] == int(comparison.meets_rule.sum())
     assert 0 <= counts["distinctive"] <= counts["supported"] <= counts["meets_rule"]
@@ -111,7 +108,7 @@ def test_the_sentence_reads_as_the_issue_asks():
         "peers_meeting": 1, "n_peers": 4, "provinces_meeting": 3, "n_provinces": 12,
         "distinctive": False, "verdict": "supported",
     }  # fmt: skip
-    assert comparison_sentence(row) == (
+    assert comparison_sentence(row, "en") == (
         "Noord-Nederland ranks 2nd of 4 landsdelen; 1 of 4 landsdelen and 3 of 12 provinces "
         "meet the rule for 'supported'."
     )
@@ -130,7 +127,8 @@ def test_matrix_html_has_a_coloured_cell_per_claim_and_region(everywhere):
     for code in all_regions():
         assert f">{code}</th>" in markup
     assert 'class="ok own"' in markup or 'class="partly own"' in markup
-    readings = claims_matrix.readings_html(everywhere[everywhere.region_code == "LD01"], "en")
+    north = wording.claim_texts(everywhere[everywhere.region_code == "LD01"], "en")
+    readings = claims_matrix.readings_html(north, "en")
     assert "primary" in readings and "check" in readings and "sensitive" in readings
 
 

@@ -20,6 +20,7 @@ from noordstats.declarations.tables import (
     declarations,
 )
 from noordstats.load import load_table
+from noordstats.report import wording
 from noordstats.report.page import charts, provenance
 
 NEW, OLD = "85268NED", "83523NED"
@@ -95,9 +96,10 @@ def test_indicator_reads_the_newest_table_and_the_older_one_for_missing_periods(
 
 def test_a_figure_from_the_older_table_says_so():
     result = indicators.compute_indicator("unemployment_rate", "LD01", year=2010)
-    assert any(f"from {OLD}, the older table {NEW} continues" in c for c in result.caveat_texts())
+    texts = wording.caveat_texts(result, "en")
+    assert any(f"from {OLD}, the older table {NEW} continues" in c for c in texts)
     latest = indicators.compute_indicator("unemployment_rate", "LD01")
-    assert not any("older table" in c for c in latest.caveat_texts())
+    assert not any("older table" in c for c in wording.caveat_texts(latest, "en"))
 
 
 def test_chart_csv_and_footer_mark_the_break():

@@ -192,9 +192,10 @@ def test_numbers_and_dates_follow_the_language(lang, expected):
 
 def test_figures_and_verdicts_are_the_same_in_both_languages():
     from noordstats.analysis.claims import evaluate_claims
+    from noordstats.report.wording import claim_texts
 
-    dutch = evaluate_claims(theme="economy", lang="nl")
-    english = evaluate_claims(theme="economy", lang="en")
+    values = evaluate_claims(theme="economy")
+    dutch, english = claim_texts(values, "nl"), claim_texts(values, "en")
     assert dutch.verdict.tolist() == english.verdict.tolist()
     assert dutch.figure.equals(english.figure)
     assert dutch.quote_nl.tolist() == english.quote_nl.tolist(), "the paper's words, verbatim"

@@ -17,6 +17,7 @@ from noordstats.declarations.files import ConfigError
 from noordstats.declarations.indicators import load_indicators
 from noordstats.declarations.themes import tables_used, theme_ids
 from noordstats.regions import RegionError
+from noordstats.report import wording
 from tests.raw_helpers import open_raw, read_raw_json
 
 RAW = paths.raw_data_dir()
@@ -86,9 +87,9 @@ def test_real_growth_compounded_from_the_raw_yearly_changes():
     result = indicators.compute_indicator("gdp_volume_cagr_10y", "LD01", year=2023)
     assert result.value == pytest.approx((factor ** (1 / 10) - 1) * 100, rel=1e-9)
     # ten yearly changes carry the 2013 level to 2023: one label per span, as a 10-year cagr's
-    assert result.period_text == "2013-2023"
+    assert wording.period_text(result, "en") == "2013-2023"
     labour = indicators.compute_indicator("labour_years_cagr_10y", "LD01", year=2023)
-    assert labour.period_text == result.period_text
+    assert wording.period_text(labour, "en") == wording.period_text(result, "en")
 
 
 def test_location_quotient_of_agriculture_in_the_north_from_raw_corop_sums():
@@ -132,7 +133,7 @@ def test_a_suppressed_cell_makes_the_figure_missing_not_zero():
     assert raw_jobs()[("346600", "CR01", "2024JJ00")] is None
     result = indicators.compute_indicator("lq_jobs_energy_water_waste", "LD01")
     assert math.isnan(result.value)
-    assert any("no figure" in c for c in result.caveat_texts())
+    assert any("no figure" in c for c in wording.caveat_texts(result, "en"))
 
 
 # --- properties -------------------------------------------------------------------------------
@@ -284,7 +285,7 @@ def test_north_share_of_hbo_and_wo_students_from_the_raw_statline_export():
             if provinces.get(name) in {"PV20", "PV21", "PV22"}:
                 north += float(cell)
     result = indicators.compute_indicator("students_hbo_wo_share_nl", "LD01")
-    assert result.period_text == "2023/'24"
+    assert wording.period_text(result, "en") == "2023/'24"
     assert result.value == pytest.approx(north / nl * 100, rel=1e-9)
 
 
@@ -304,7 +305,7 @@ def test_north_wind_capacity_per_inhabitant_from_the_raw_files():
     )
     result = indicators.compute_indicator("wind_capacity_per_inhabitant", "LD01", year=2023)
     assert result.value == pytest.approx(megawatt / inhabitants * 1000, rel=1e-9)
-    assert any("sum of provinces" in c for c in result.caveat_texts())
+    assert any("sum of provinces" in c for c in wording.caveat_texts(result, "en"))
 
 
 def test_sme_labour_share_from_the_raw_file():

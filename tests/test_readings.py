@@ -13,6 +13,7 @@ import pytest
 from noordstats import paths
 from noordstats.analysis.claims import evaluate_claims, robustness
 from noordstats.declarations.claims import load_claims
+from noordstats.report import wording
 from tests.raw_helpers import open_raw
 
 RAW = paths.raw_data_dir()
@@ -48,7 +49,7 @@ def lq(table: str, measure: str, sectors: list[str], period: str) -> float:
 @cache
 def north_readings() -> dict[tuple[str, str], dict]:
     """{(claim id, indicator id): reading} of the North's scorecard."""
-    frame = evaluate_claims("LD01")
+    frame = wording.claim_texts(evaluate_claims("LD01"), "en")
     return {
         (row.claim_id, r["indicator_id"]): r
         for row in frame.itertuples()
@@ -248,7 +249,7 @@ def test_robustness_compares_the_readings_with_a_figure(verdicts, expected):
 
 
 def test_the_claim_json_gives_readings_side_by_side_with_period_and_source():
-    frame = evaluate_claims("LD01")
+    frame = wording.claim_texts(evaluate_claims("LD01"), "en")
     testable = frame[frame.verdict != "not testable"]
     for row in testable.itertuples():
         primary = [r for r in row.readings if r["primary"]]
@@ -268,12 +269,13 @@ def test_no_headline_figure_is_older_than_2015_without_saying_why():
 
     indicators = load_indicators()
     for theme in theme_ids():
-        for row in headline_figures(theme, "LD01").itertuples():
+        for row in wording.headline_texts(headline_figures(theme, "LD01"), "en").itertuples():
             if row.year is not None and not math.isnan(row.year) and row.year < DATED_BEFORE:
                 assert indicators[row.indicator_id].dated_reason, (theme, row.indicator_id)
                 assert row.caveat.startswith("Dated: the latest figure is from"), row.caveat
     economy = headline_figures("economy", "LD01").set_index("indicator_id")
     assert "rd_expenditure_per_labour_year" not in economy.index
     assert economy.loc["rd_investment_share_gdp", "year"] >= 2015
-    cleantech = headline_figures("cleantech", "LD01").set_index("indicator_id")
+    cleantech = wording.headline_texts(headline_figures("cleantech", "LD01"), "en")
+    cleantech = cleantech.set_index("indicator_id")
     assert cleantech.loc["lq_labour_volume_energy_water_waste", "value_text"] != "n/a"

@@ -20,6 +20,7 @@ import pytest
 from noordstats import i18n
 from noordstats import regions as reg
 from noordstats.analysis import breaks, frames, indicators
+from noordstats.report import wording
 from noordstats.report.page import blocks, charts, parameters
 from noordstats.report.runner import suite
 
@@ -133,7 +134,7 @@ def test_the_national_figure_is_shown_where_the_region_has_none():
 
 
 def test_a_card_and_its_csv_say_the_figure_is_the_province_s():
-    profile = indicators.region_profile("CR05", lang="nl")
+    profile = wording.headline_texts(indicators.region_profile("CR05"), "nl")
     fallback = profile[profile.is_fallback]
     assert set(fallback.fallback_region_code) == {"PV21"}
     assert not fallback["rank"].notna().any()
@@ -205,7 +206,7 @@ def test_a_start_to_end_growth_across_a_confirmed_break_is_marked_and_not_ranked
     result = indicators.compute_indicator("employed_persons_growth_10y", "CR05", year=2020)
     assert result.confirmed_break_years == (2014,) and result.left_out_years == ()
     assert math.isnan(result.rank) and result.n_peers == 0
-    assert "2014" in result.comparison_text
+    assert "2014" in wording.comparison_text(result, "en")
 
 
 @pytest.mark.slow

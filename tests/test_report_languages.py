@@ -17,6 +17,7 @@ from noordstats.analysis import indicators
 from noordstats.declarations.claims import load_claims
 from noordstats.declarations.indicators import load_indicators
 from noordstats.declarations.themes import load_themes
+from noordstats.report import wording
 from tests.test_browser import CHARTS_JS, count_charts, open_page
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -106,8 +107,9 @@ def test_a_report_speaks_its_readers_language(browser, suites, name, lang):
 def test_dutch_figures_are_written_the_dutch_way(suites):
     page = (suites / "region_profile-LD01.html").read_text(encoding="utf-8")
     english = (suites / "region_profile-LD01-en.html").read_text(encoding="utf-8")
-    dutch_figures = indicators.region_profile("LD01", lang="nl")
-    english_figures = indicators.region_profile("LD01", lang="en")
+    figures = indicators.region_profile("LD01")
+    dutch_figures = wording.headline_texts(figures, "nl")
+    english_figures = wording.headline_texts(figures, "en")
     population = dutch_figures.set_index("indicator_id").value_text["population"]
     assert re.fullmatch(r"\d{1,3}(\.\d{3})+ inwoners", population), population  # 1.774.603
     for nl_text, en_text in zip(dutch_figures.value_text, english_figures.value_text, strict=True):

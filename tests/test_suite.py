@@ -23,6 +23,7 @@ import pytest
 from noordstats import cli
 from noordstats.analysis import indicators
 from noordstats.declarations.themes import theme_ids
+from noordstats.report import wording
 from noordstats.report.page import blocks, charts, parameters
 from noordstats.report.runner import folder_lock, suite
 from noordstats.report.runner.index_page import render_index
@@ -499,7 +500,8 @@ def test_a_card_marks_a_provisional_period_in_the_readers_words(shown):
     """CBS marks a figure provisional: the card says so beside its period, in both languages
     (the snapshot's headline figures carry no such mark, so one row's status is set here)."""
     for lang, mark in (("nl", "voorlopig"), ("en", "provisional")):
-        headlines = indicators.headline_figures("cleantech", lang=lang).head(2).copy()
+        figures = indicators.headline_figures("cleantech").head(2)
+        headlines = wording.headline_texts(figures, lang)
         headlines.loc[headlines.index[0], "status"] = "voorlopig"
         shown.clear()
         blocks.show_headlines(headlines, lang)

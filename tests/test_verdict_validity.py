@@ -25,6 +25,7 @@ from noordstats.declarations.files import ConfigError
 from noordstats.declarations.indicators import load_indicators
 from noordstats.declarations.tables import get_declaration
 from noordstats.declarations.verdict_history import first_registered_rule, load_rule_changes
+from noordstats.report import wording
 from noordstats.report.page.blocks import first_rule_note
 from tests.raw_helpers import open_raw
 from tests.test_readings import NL, NORTH, cell, north_readings, reading
@@ -243,7 +244,8 @@ def test_the_verdict_under_the_first_registered_rule_is_computed_from_the_raw_fi
         if north > 0
         else ("not supported")
     )
-    row = evaluate_claims("LD01").set_index("claim_id").loc["startup_landscape"]
+    row = wording.claim_texts(evaluate_claims("LD01"), "en").set_index("claim_id")
+    row = row.loc["startup_landscape"]
     assert row.first_rule_verdict == first_verdict
     assert row.verdict == ("supported" if north > 0 else "not supported")
     note = first_rule_note(row.first_rule_verdict, row.verdict, row.first_rule, "nl")
@@ -357,11 +359,14 @@ def test_one_rank_statement_for_a_range_rule():
 
     frame = evaluate_claims_regions(["LD01", "LD02", "LD03", "LD04"], theme="talent")
     row = compare_regions(frame, "LD01").set_index("claim_id").loc["students_share"]
-    comparison = frame.set_index(["claim_id", "region_code"]).loc[
-        ("students_share", "LD01"), "comparison"
-    ]
+    comparison = (
+        wording.claim_texts(frame, "en")
+        .set_index(["claim_id", "region_code"])
+        .loc[("students_share", "LD01"), "comparison"]
+    )
     assert f"rank {int(row['rank'])} of 4 landsdelen" in comparison
-    assert f"ranks {int(row['rank'])}" in row.sentence and "no ranking" not in row.sentence
+    sentence = wording.comparison_sentence(row, "en")
+    assert f"ranks {int(row['rank'])}" in sentence and "no ranking" not in sentence
 
 
 @pytest.mark.reliability(

@@ -8,6 +8,10 @@ with a figure gives the same verdict before any proxy cap, *sensitive* when they
 
 For a region other than the North the claims read as "does this region show the same?": the
 rules are applied to that region's figures (:func:`evaluate_claims_regions` for many regions).
+
+The rows hold values: ids, figures, period codes and years, verdicts (the :class:`Verdict`
+vocabulary), typed caveats and the :class:`IndicatorResult` of each reading; their words (the
+claim, figure, period, rule, caveats) are :func:`noordstats.report.wording.claim_texts`'.
 """
 
 from __future__ import annotations
@@ -16,20 +20,21 @@ import math
 
 import pandas as pd
 
-from noordstats import i18n
 from noordstats import regions as reg
 from noordstats.analysis.evidence import evidence_groups
-from noordstats.analysis.indicators import IndicatorResult, compute_indicator
+from noordstats.analysis.indicators import Caveat, IndicatorResult, compute_indicator
 from noordstats.declarations.claims import Claim, Condition, Rule, load_claims
 from noordstats.declarations.themes import check_theme
 from noordstats.declarations.verdict_history import first_registered_rule
 from noordstats.declarations.verdicts import VERDICTS, Verdict
 
+#: ``results``: {indicator id: :class:`IndicatorResult`} of every indicator the claim reads;
+#: ``verdict_caveats``: the verdict's own caveats (a tuple of :class:`Caveat`); ``sources``: the
+#: table ids the figures come from (a tuple)
 CLAIM_COLUMNS = [
-    "claim_id", "section", "theme", "quote_nl", "claim_en", "claim", "region_code", "region_name",
-    "indicator_id", "figure", "figure_text", "period", "definition", "comparison",
-    "context_figures", "verdict", "rule", "rationale", "sources", "caveats",
-    "robustness", "meets_rule", "readings", "first_rule_verdict", "first_rule", "evidence_group",
+    "claim_id", "section", "theme", "region_code", "region_name", "indicator_id", "figure",
+    "period_code", "year", "verdict", "verdict_caveats", "sources", "robustness", "meets_rule",
+    "readings", "first_rule_verdict", "evidence_group", "results",
 ]  # fmt: skip
 #: the verdicts a figure can give (the others say there is none)
 JUDGED = tuple(v.value for v in Verdict if v.is_judged)
@@ -37,18 +42,16 @@ ROBUSTNESS = ("robust", "sensitive", "single reading", "-")
 
 
 def evaluate_claims(
-    region: str = reg.NORTH, theme: str | None = None, source: str = "snapshot", lang: str = "en"
+    region: str = reg.NORTH, theme: str | None = None, source: str = "snapshot"
 ) -> pd.DataFrame:
-    """Every claim (or a theme's claims) with its figure, comparison and verdict for ``region``.
-    ``verdict`` is one of :data:`VERDICTS` whatever the language; the texts (``claim``, figure,
-    comparison, rule, definition, caveats) are in ``lang``. ``quote_nl`` is the paper's words."""
+    """Every claim (or a theme's claims) with its figure, comparison and verdict for ``region``
+    (:data:`CLAIM_COLUMNS`). ``verdict`` is one of :data:`VERDICTS`."""
     reg.check_region(region, reg.ALL_LEVELS)
-    i18n.check_lang(lang)
     claims = load_claims()
     if theme is not None:
         check_theme(theme)
         claims = [c for c in claims if c.theme == theme]
-    rows = [evaluate_claim(claim, region, source, lang) for claim in claims]
+    rows = [evaluate_claim(claim, region, source) for claim in claims]
     return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
 
 
@@ -59,7 +62,7 @@ def all_regions() -> list[str]:
 
 
 def evaluate_claims_regions(
-    regions: list[str], theme: str | None = None, source: str = "snapshot", lang: str = "en"
+    regions: list[str], theme: str | None = None, source: str = "snapshot"
 ) -> pd.DataFrame:
     """:func:`evaluate_claims` for each region in ``regions``, one frame (claims x regions, the
     claims in the paper's order within each region). Every region is checked before any is
@@ -69,96 +72,72 @@ def evaluate_claims_regions(
         reg.check_region(code, reg.ALL_LEVELS)
     if theme is not None:
         check_theme(theme)
-    i18n.check_lang(lang)
-    parts = [evaluate_claims(code, theme, source, lang) for code in wanted]
+    parts = [evaluate_claims(code, theme, source) for code in wanted]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=CLAIM_COLUMNS)
 
 
-def evaluate_claim(claim: Claim, region: str, source: str = "snapshot", lang: str = "en") -> dict:
+def evaluate_claim(claim: Claim, region: str, source: str = "snapshot") -> dict:
     """One claim as a row of :func:`evaluate_claims`."""
     row = {
         "claim_id": claim.id,
         "section": claim.section,
         "theme": claim.theme,
-        "quote_nl": claim.quote_nl,
-        "claim_en": claim.claim_en,
-        "claim": i18n.declared(claim, "claim", lang),
         "region_code": region,
         "region_name": reg.region_name(region),
-        "rationale": claim.rationale,
         "evidence_group": evidence_groups()[claim.id],
     }
     if not claim.readings:
         return row | {
             "indicator_id": None,
             "figure": math.nan,
-            "figure_text": "-",
-            "period": "-",
-            "definition": "-",
-            "comparison": "-",
-            "context_figures": "",
+            "period_code": None,
+            "year": None,
             "verdict": "not testable",
-            "rule": i18n.declared(claim, "reason_not_testable", lang),
-            "sources": "",
-            "caveats": "",
+            "verdict_caveats": (),
+            "sources": (),
             "robustness": "-",
             "meets_rule": None,
             "readings": [],
             "first_rule_verdict": None,
-            "first_rule": None,
+            "results": {},
         }
-    results = {i: compute_indicator(i, region, source=source, lang=lang) for i in claim.indicators}
+    results = {i: compute_indicator(i, region, source=source) for i in claim.indicators}
     primary = claim.rule or claim.readings[0]
     main = results[primary.indicator]
     readings = [
-        reading_record(rule, results[rule.indicator], primary=rule is claim.rule, lang=lang)
+        reading_record(rule, results[rule.indicator], primary=rule is claim.rule)
         for rule in claim.readings
     ]
     if claim.rule is None:  # every reading is context: no verdict
-        verdict = "insufficient data"
-        extra = [i18n.t("caveat.context_only", lang)]
-        rule_text = i18n.declared(claim, "direct_measure", lang)
+        verdict, extra = "insufficient data", [Caveat.of("context_only")]
     else:
         verdict, extra = judge(claim.rule, main)
-        rule_text = i18n.declared(claim.rule, "text", lang)
-    checked = {r.indicator for r in claim.readings}
-    context = [
-        f"{i18n.declared(r.indicator, 'title', lang)}: {r.value_text} ({r.period_text}; "
-        f"{r.comparison_text})"
-        for i, r in results.items()
-        if i not in checked
-    ]
-    caveats = [c for r in results.values() for c in r.caveat_texts()] + extra
     sources = [t for r in results.values() for t in r.indicator.tables]
     return row | {
         "indicator_id": main.indicator.id,
         "figure": main.value,
-        "figure_text": main.value_text,
-        "period": main.period_text,
-        "definition": i18n.declared(main.indicator, "definition", lang),
-        "comparison": main.comparison_text,
-        "context_figures": " | ".join(context),
+        "period_code": main.period_code,
+        "year": main.year,
         "verdict": verdict,
-        "rule": rule_text,
-        "sources": ", ".join(dict.fromkeys(sources)),
-        "caveats": " | ".join(dict.fromkeys(caveats)),
+        "verdict_caveats": tuple(extra),
+        "sources": tuple(dict.fromkeys(sources)),
         "robustness": robustness(readings),
         "meets_rule": claim.rule is not None
         and readings_primary(readings)["uncapped_verdict"] == "supported",
         "readings": readings,
-        **first_rule_fields(claim, region, source, lang),
+        "first_rule_verdict": first_rule_verdict(claim, region, source),
+        "results": results,
     }
 
 
-def first_rule_fields(claim: Claim, region: str, source: str, lang: str) -> dict:
-    """The verdict under the claim's first registered rule and that rule's text, where a later
-    rule change was made with the figure known (:func:`first_registered_rule`); else None."""
+def first_rule_verdict(claim: Claim, region: str, source: str) -> str | None:
+    """The verdict under the claim's first registered rule, where a later rule change was made
+    with the figure known (:func:`first_registered_rule`); else None."""
     first = first_registered_rule(claim.id)
     if first is None:
-        return {"first_rule_verdict": None, "first_rule": None}
-    result = compute_indicator(first.indicator, region, source=source, lang=lang)
-    verdict, _ = judge(first, result)
-    return {"first_rule_verdict": verdict, "first_rule": i18n.declared(first, "text", lang)}
+        return None
+    verdict, _ = judge(first, compute_indicator(first.indicator, region, source=source))
+    return verdict
 
 
 def readings_primary(readings: list[dict]) -> dict:
@@ -166,10 +145,10 @@ def readings_primary(readings: list[dict]) -> dict:
     return next((r for r in readings if r["primary"]), readings[0])
 
 
-def reading_record(rule: Rule, result: IndicatorResult, primary: bool, lang: str = "en") -> dict:
-    """One reading of a claim for one region: figure, period, source, comparison, validity,
-    verdict (with and without the validity cap; 'context' for a context reading, which gives
-    none) and the rule's metric (what the rule compares); title, reason and rule in ``lang``.
+def reading_record(rule: Rule, result: IndicatorResult, primary: bool) -> dict:
+    """One reading of a claim for one region: figure, period, source, validity, verdict (with
+    and without the validity cap; 'context' for a context reading, which gives none), the rule's
+    metric (what the rule compares) and the reading's :class:`IndicatorResult` (``result``).
     ``fragile``: whether the 'supported' conditions would hold on one side and not the other
     when the figure moves by one unit of its last published decimal."""
     if rule.validity == "context":
@@ -181,21 +160,17 @@ def reading_record(rule: Rule, result: IndicatorResult, primary: bool, lang: str
         metric = rule_metric(rule, result) if uncapped in JUDGED else None
     return {
         "indicator_id": result.indicator.id,
-        "title": i18n.declared(result.indicator, "title", lang),
         "primary": primary,
         "validity": rule.validity,
-        "validity_reason": i18n.declared(rule, "validity_reason", lang),
         "figure": None if math.isnan(result.value) else result.value,
-        "figure_text": result.value_text,
-        "period": result.period_text,
+        "period_code": result.period_code,
         "year": result.year,
-        "source": ", ".join(result.indicator.tables),
-        "comparison": result.comparison_text,
+        "source": tuple(result.indicator.tables),
         "metric": metric,
         "verdict": verdict,
         "uncapped_verdict": uncapped,
         "fragile": metric is not None and is_fragile(rule, result),
-        "rule": i18n.declared(rule, "text", lang),
+        "result": result,
     }
 
 
@@ -248,23 +223,19 @@ def is_fragile(rule: Rule, result: IndicatorResult) -> bool:
     return len(outcomes) == 2
 
 
-def judge(rule: Rule, result: IndicatorResult, cap: bool = True) -> tuple[str, list[str]]:
-    """Apply a claim's rule to its figure: (verdict, extra caveats in the result's language).
-    With ``cap`` (the default), a proxy reading gives at most 'partly supported'. The figures
-    are compared as published (:func:`_metrics`)."""
-    lang = result.lang
+def judge(rule: Rule, result: IndicatorResult, cap: bool = True) -> tuple[str, list[Caveat]]:
+    """Apply a claim's rule to its figure: (verdict, the verdict's own caveats). With ``cap``
+    (the default), a proxy reading gives at most 'partly supported'. The figures are compared
+    as published (:func:`_metrics`)."""
     if result.year is None or math.isnan(result.value):
-        return "insufficient data", [i18n.t("caveat.verdict_missing", lang)]
+        return "insufficient data", [Caveat.of("verdict_missing")]
     if rule.min_year is not None and result.year < rule.min_year:
-        return "insufficient data", [
-            i18n.t("caveat.too_old", lang, year=result.year, min_year=rule.min_year)
-        ]
+        return "insufficient data", [Caveat.of("too_old", year=result.year, min_year=rule.min_year)]
     metrics = _metrics(result)
     needed = {c.metric for c in [*rule.supported, *rule.partly]}
     missing = [m for m in sorted(needed) if math.isnan(metrics[m])]
     if missing:
-        names = ", ".join(i18n.t(f"metric.{m}", lang) for m in missing)
-        return "insufficient data", [i18n.t("caveat.metric_missing", lang, metrics=names)]
+        return "insufficient data", [Caveat.of("metric_missing", metrics=tuple(missing))]
     if all(_holds(c, metrics[c.metric]) for c in rule.supported):
         verdict = "supported"
     elif rule.partly and all(_holds(c, metrics[c.metric]) for c in rule.partly):
@@ -272,8 +243,7 @@ def judge(rule: Rule, result: IndicatorResult, cap: bool = True) -> tuple[str, l
     else:
         verdict = "not supported"
     if cap and verdict == "supported" and rule.max_verdict == "partly supported":
-        capped = i18n.t("verdict.partly supported", lang)
-        return "partly supported", [i18n.t("caveat.proxy", lang, verdict=capped)]
+        return "partly supported", [Caveat.of("proxy", verdict="partly supported")]
     return verdict, []
 
 

@@ -16,7 +16,6 @@ import math
 
 import pandas as pd
 
-from noordstats import i18n
 from noordstats import regions as reg
 from noordstats.analysis import arithmetic
 from noordstats.analysis.evidence import evidence_groups
@@ -26,7 +25,7 @@ from noordstats.declarations.indicators import load_indicators
 COMPARE_COLUMNS = [
     "claim_id", "region_code", "verdict", "meets_rule", "rank", "n_ranked", "level",
     "peers_meeting", "n_peers", "provinces_meeting", "n_provinces", "distinctive", "fragile",
-    "evidence_group", "sentence",
+    "evidence_group",
 ]  # fmt: skip
 #: a claim the region meets is distinctive when at most this many other peers meet it too
 MAX_OTHERS_MEETING = 1
@@ -48,7 +47,8 @@ def rule_direction(rule: Rule) -> str | None:
 def ranking_direction(rule: Rule) -> str | None:
     """The direction regions are ranked in for a claim: the rule's (:func:`rule_direction`), or
     for a range rule the indicator's own ('better' in indicators.yaml), so the comparison
-    sentence states the same rank as the figure's comparison ('rank 4 of 4 landsdelen')."""
+    sentence (:func:`noordstats.report.wording.comparison_sentence`) states the same rank as the
+    figure's comparison ('rank 4 of 4 landsdelen')."""
     direction = rule_direction(rule)
     if direction is not None:
         return direction
@@ -58,12 +58,12 @@ def ranking_direction(rule: Rule) -> str | None:
     return better if better in ("higher", "lower") else None
 
 
-def compare_regions(frame: pd.DataFrame, region: str = reg.NORTH, lang: str = "en") -> pd.DataFrame:
+def compare_regions(frame: pd.DataFrame, region: str = reg.NORTH) -> pd.DataFrame:
     """One row per testable claim of ``region``: rank among its peers, how many peers and
-    provinces meet the rule, distinctive or not, and one sentence (in ``lang``) saying so.
-    ``frame`` must hold the region's peers (and the provinces, for their count); ``level`` is the
-    peers' level code (LD, PV, ...)."""
-    i18n.check_lang(lang)
+    provinces meet the rule, distinctive or not (the sentence saying so:
+    :func:`noordstats.report.wording.comparison_sentence`). ``frame`` must hold the region's
+    peers (and the provinces, for their count); ``level`` is the peers' level code (LD, PV,
+    ...)."""
     rules = {c.id: c.rule for c in load_claims() if c.rule is not None}
     level = region[:2]
     peers = reg.peers_of(region)
@@ -99,7 +99,6 @@ def compare_regions(frame: pd.DataFrame, region: str = reg.NORTH, lang: str = "e
             "evidence_group": evidence_groups().get(claim_id, claim_id),
         }
         row["fragile"] = bool(row["distinctive"] and row["fragile"])
-        row["sentence"] = comparison_sentence(row, lang)
         rows.append(row)
     return pd.DataFrame(rows, columns=COMPARE_COLUMNS)
 
@@ -128,40 +127,6 @@ def _metric(row: pd.Series) -> float:
     primary = _primary(row)
     value = primary["metric"] if primary else None
     return math.nan if value is None else float(value)
-
-
-def _ordinal(n: int, lang: str) -> str:
-    """``2nd`` / ``2e``: the catalogue's ``ordinal.<category>`` in ``lang``."""
-    category = "other" if 10 <= n % 100 <= 20 else {1: "one", 2: "two", 3: "few"}.get(n % 10)
-    return i18n.t(f"ordinal.{category or 'other'}", lang, n=n)
-
-
-def comparison_sentence(row: dict, lang: str = "en") -> str:
-    """E.g. 'Noord-Nederland ranks 2nd of 4 landsdelen; 1 of 4 landsdelen and 3 of 12 provinces
-    meet the rule for 'supported'.' (``row['level']`` is a level code: LD, PV, ...)."""
-    name = reg.region_name(row["region_code"])
-    key = f"level.plural.{row['level']}"
-    level = i18n.t(key if i18n.has(key) else "level.plural.other", lang)
-    if math.isnan(row["rank"]):
-        if row["n_ranked"] and row["verdict"] not in ("insufficient data", "not testable"):
-            first = i18n.t("compare.no_ranking", lang, name=name)
-        else:
-            first = i18n.t("compare.no_figure", lang, name=name)
-    else:
-        rank = _ordinal(int(row["rank"]), lang)
-        first = i18n.t("compare.rank", lang, name=name, rank=rank, n=row["n_ranked"], level=level)
-    if row["n_provinces"] and row["level"] != "PV":
-        second = i18n.t(
-            "compare.meeting_and_provinces", lang, m=row["peers_meeting"], n=row["n_peers"],
-            level=level, m_pv=row["provinces_meeting"], n_pv=row["n_provinces"],
-        )  # fmt: skip
-    else:
-        second = i18n.t("compare.meeting", lang, m=row["peers_meeting"], n=row["n_peers"],
-                        level=level)  # fmt: skip
-    tail = i18n.t("compare.distinctive", lang) if row["distinctive"] else ""
-    if row.get("fragile"):
-        tail += i18n.t("matrix.fragile", lang)
-    return f"{first}; {second}{tail}."
 
 
 def distinctive_counts(comparison: pd.DataFrame) -> dict[str, int]:

@@ -12,10 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from noordstats import i18n
 from noordstats import regions as reg
 from noordstats.analysis import arithmetic, frames
-from noordstats.cbs_codes import describe_period
 from noordstats.declarations.files import ConfigError
 from noordstats.declarations.indicators import Indicator, check_indicator, load_indicators
 from noordstats.declarations.tables import get_declaration
@@ -24,22 +22,24 @@ from noordstats.declarations.themes import check_theme, load_themes
 #: a figure older than this is dated: the headline says so, with the indicator's dated_reason
 DATED_BEFORE = 2015
 
+#: the figures of :func:`headline_figures` and :func:`region_profile`, values only (their words:
+#: :func:`noordstats.report.wording.headline_texts`); ``caveats`` holds a tuple of :class:`Caveat`
 HEADLINE_COLUMNS = [
-    "indicator_id", "title", "title_nl", "value", "value_text", "nl_value", "nl_value_text",
-    "comparison_text", "rank", "n_peers", "period", "year", "unit", "status", "table_id", "caveat",
-    "is_fallback", "fallback_region_code", "fallback_region_name", "province_code",
-    "province_value", "landsdeel_code", "landsdeel_value", "break_years", "outlier_years",
-    "confirmed_break_years", "left_out_years",
-    "dated",
+    "indicator_id", "region_code", "value", "nl_value", "rank", "n_peers", "period_code", "year",
+    "status", "table_id", "caveats", "is_dated", "is_fallback", "fallback_region_code",
+    "fallback_region_name", "province_code", "province_value", "landsdeel_code",
+    "landsdeel_value", "break_years", "outlier_years", "confirmed_break_years", "left_out_years",
 ]  # fmt: skip
 SECTOR_COLUMNS = [
     "region_code", "region_name", "sector_code", "sector_name", "jobs_thousands",
     "share_of_region_pct", "share_of_nl_jobs_pct", "location_quotient", "period_code", "year",
     "status", "is_broad_proxy",
 ]  # fmt: skip
+#: the rows of :func:`indicator_series`; the unit is the indicator's (its words:
+#: :func:`noordstats.report.wording.with_unit`)
 SERIES_COLUMNS = [
-    "indicator_id", "region_code", "region_name", "period_code", "year", "value", "unit",
-    "status", "value_index", "table_id", "confirmed_break_years",
+    "indicator_id", "region_code", "region_name", "period_code", "year", "value", "status",
+    "value_index", "table_id", "confirmed_break_years",
 ]  # fmt: skip
 
 
@@ -47,7 +47,7 @@ SERIES_COLUMNS = [
 class Caveat:
     """Something to keep in mind about a figure, as data: ``kind`` names it (its words are the
     catalogue's ``caveat.<kind>``, or the indicator's declared text for ``comparability``) and
-    ``params`` fill them in. :func:`caveat_text` makes the words."""
+    ``params`` fill them in. :func:`noordstats.report.wording.caveat_text` makes the words."""
 
     kind: str
     params: tuple[tuple[str, Any], ...] = ()
@@ -108,23 +108,11 @@ def _frame_index(indicator_id: str, source: str) -> _FrameIndex:
     return found
 
 
-def caveat_text(caveat: Caveat, ind: Indicator, lang: str) -> str:
-    """The words of ``caveat`` (about a figure of ``ind``) in ``lang``."""
-    params = dict(caveat.params)
-    if caveat.kind == "comparability":
-        return i18n.declared(ind, "comparability", lang)
-    if caveat.kind == "dated":
-        why = i18n.declared(ind, "dated_reason", lang) or i18n.t("caveat.dated_no_reason", lang)
-        return i18n.t("caveat.dated", lang, year=params["year"], why=why)
-    if caveat.kind == "provisional":
-        status = i18n.t(f"status.{params['status']}", lang)
-        return i18n.t("caveat.provisional", lang, status=status)
-    return i18n.t(f"caveat.{caveat.kind}", lang, **params)
-
-
 @dataclass(frozen=True)
 class IndicatorResult:
-    """One indicator for one region in one period, with its comparison to the Netherlands."""
+    """One indicator for one region in one period, with its comparison to the Netherlands:
+    values only (the indicator carries the unit and decimals); the words are
+    :mod:`noordstats.report.wording`'s."""
 
     indicator: Indicator
     region_code: str
@@ -137,7 +125,6 @@ class IndicatorResult:
     rank: float
     n_peers: int
     caveats: list[Caveat] = field(default_factory=list)
-    lang: str = "en"
     #: the containing region whose figure is shown because ``region_code`` has none
     fallback_region_code: str | None = None
     #: the figures of the regions ``region_code`` lies in (province, landsdeel), same period
@@ -155,83 +142,9 @@ class IndicatorResult:
     def is_fallback(self) -> bool:
         return self.fallback_region_code is not None
 
-    def caveat_texts(self, lang: str | None = None) -> list[str]:
-        """The caveats' words in ``lang`` (default: the result's)."""
-        return [caveat_text(c, self.indicator, lang or self.lang) for c in self.caveats]
-
     @property
     def is_dated(self) -> bool:
         return any(c.kind == "dated" for c in self.caveats)
-
-    @property
-    def period_text(self) -> str:
-        if self.year is None:
-            return "-"
-        start = frames.span_start_period(self.indicator, self.year)
-        label = _period_label(self.period_code, self.year, self.indicator.frequency, self.lang)
-        return f"{start}-{label}" if start is not None else label
-
-    @property
-    def value_text(self) -> str:
-        return format_value(self.value, self.indicator, self.lang)
-
-    @property
-    def comparison_text(self) -> str:
-        parts = []
-        if self.fallback_region_code is not None:
-            code = self.fallback_region_code
-            parts.append(
-                i18n.t("comparison.fallback", self.lang, region=reg.region_name(code), code=code)
-            )
-        if self.region_code != reg.NETHERLANDS and self.indicator.transform != "share_of_nl":
-            nl_text = format_value(self.nl_value, self.indicator, self.lang)
-            parts.append(i18n.t("comparison.nl", self.lang, value=nl_text))
-        if self.left_out_years:
-            years = ", ".join(map(str, self.left_out_years))
-            parts.append(i18n.t("comparison.break_left_out", self.lang, years=years))
-        elif self.confirmed_break_years:
-            years = ", ".join(map(str, self.confirmed_break_years))
-            parts.append(i18n.t("comparison.break_unranked", self.lang, years=years))
-        elif self.break_years:
-            years = ", ".join(map(str, self.break_years))
-            parts.append(i18n.t("comparison.break", self.lang, years=years))
-        if self.outlier_years:
-            years = ", ".join(map(str, self.outlier_years))
-            parts.append(i18n.t("comparison.outlier", self.lang, years=years))
-        if self.n_peers and not math.isnan(self.rank):
-            level = self.region_code[:2] if self.region_code[:2] in reg.SUBNATIONAL_LEVELS else ""
-            order = "lowest" if self.indicator.better == "lower" else "highest"
-            parts.append(
-                i18n.t(
-                    f"comparison.rank_{order}",
-                    self.lang,
-                    rank=int(self.rank),
-                    n=self.n_peers,
-                    level=i18n.t(f"level.plural.{level or 'other'}", self.lang),
-                )
-            )
-        return "; ".join(parts) or "-"
-
-
-def format_value(value: float, ind: Indicator, lang: str = "en") -> str:
-    """A figure with its unit: ``14.3%``, ``1.21 LQ``, ``84,799 mln euro`` (``14,3%``,
-    ``84.799 mln euro`` in Dutch)."""
-    if i18n.is_missing(value):
-        return i18n.t("number.missing", lang)
-    number = i18n.number(value, lang, ind.decimals)
-    if ind.unit == "%":
-        return f"{number}%"
-    return f"{number} {i18n.declared(ind, 'unit', lang)}"
-
-
-def _period_label(period_code: str | None, year: int, frequency: str, lang: str) -> str:
-    """The period a figure is for, in words (a quarter's code ``2024KW04`` as ``4e kwartaal
-    2024``)."""
-    if frequency == "school-year":
-        return f"{year}/'{(year + 1) % 100:02d}"
-    if frequency == "year" or not period_code:
-        return str(year)
-    return describe_period(period_code, lang)
 
 
 def compute_indicator(
@@ -239,16 +152,14 @@ def compute_indicator(
     region: str = reg.NORTH,
     year: int | None = None,
     source: str = "snapshot",
-    lang: str = "en",
     fallback: bool = False,
 ) -> IndicatorResult:
-    """The indicator for ``region`` in ``year`` (default: the latest period with a figure);
-    its texts (value, comparison, caveats) in ``lang``. With ``fallback``, a region without a
+    """The indicator for ``region`` in ``year`` (default: the latest period with a figure),
+    with its caveats as :class:`Caveat`. With ``fallback``, a region without a
     figure gets the latest figure of the nearest region it lies in (province, then landsdeel:
     ``fallback_region_code``), never ranked among ``region``'s peers; the Netherlands' figure is
     given whenever the table has one."""
     ind = check_indicator(indicator_id)
-    i18n.check_lang(lang)
     reg.check_region(region, reg.ALL_LEVELS)
     index = _frame_index(indicator_id, source)
     caveats = _table_caveats(ind)
@@ -260,7 +171,7 @@ def compute_indicator(
     if with_value.empty and fallback and year is None:
         for parent in reg.containing_regions(region):
             if index.rows_of(parent).value.notna().any():
-                found = compute_indicator(indicator_id, parent, source=source, lang=lang)
+                found = compute_indicator(indicator_id, parent, source=source)
                 return replace(
                     found,
                     region_code=region,
@@ -277,7 +188,7 @@ def compute_indicator(
         else:
             caveats.append(Caveat.of("no_figure_any", region=region, tables=tables))
         row = own.iloc[-1] if not own.empty else _latest_nl_row(index)
-        result = _result(ind, region, row, math.nan, 0, caveats, lang)
+        result = _result(ind, region, row, math.nan, 0, caveats)
         return replace(result, value=math.nan)
     row = with_value.iloc[-1]
     if year is None and int(row.year) < DATED_BEFORE:
@@ -294,7 +205,7 @@ def compute_indicator(
         caveats.append(Caveat.of("berekend"))
     rank, n_peers = _rank(ind, index, region, row.period_code)
     return replace(
-        _result(ind, region, row, rank, n_peers, caveats, lang),
+        _result(ind, region, row, rank, n_peers, caveats),
         context_values=_context_values(index, region, str(row.period_code)),
         break_years=tuple(row.break_years),
         outlier_years=tuple(row.outlier_years),
@@ -332,7 +243,7 @@ def _note_caveat(note: frames.FrameNote) -> Caveat:
     return Caveat.of(note.kind)
 
 
-def _result(ind, region, row, rank, n_peers, caveats, lang) -> IndicatorResult:
+def _result(ind, region, row, rank, n_peers, caveats) -> IndicatorResult:
     return IndicatorResult(
         indicator=ind,
         region_code=region,
@@ -345,7 +256,6 @@ def _result(ind, region, row, rank, n_peers, caveats, lang) -> IndicatorResult:
         rank=rank,
         n_peers=n_peers,
         caveats=list(dict.fromkeys(caveats)),
-        lang=lang,
     )
 
 
@@ -369,25 +279,19 @@ def _table_caveats(ind: Indicator) -> list[Caveat]:
     return notes
 
 
-def headline_figures(
-    theme: str, region: str = reg.NORTH, source: str = "snapshot", lang: str = "en"
-) -> pd.DataFrame:
-    """The theme's indicators for ``region`` vs NL: one row per indicator (texts in ``lang``)."""
+def headline_figures(theme: str, region: str = reg.NORTH, source: str = "snapshot") -> pd.DataFrame:
+    """The theme's indicators for ``region`` vs NL: one row per indicator (:data:`HEADLINE_COLUMNS`;
+    their words: :func:`noordstats.report.wording.headline_texts`)."""
     spec = load_themes()[check_theme(theme)]
     rows = [
-        result_row(compute_indicator(ind_id, region, source=source, lang=lang, fallback=True))
+        result_row(compute_indicator(ind_id, region, source=source, fallback=True))
         for ind_id in spec.indicators
     ]
     return pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
 
 
-def _dated_text(result: IndicatorResult) -> str:
-    """The words of the result's 'dated' caveat (a figure older than 2015), or ""."""
-    dated = [c for c in result.caveats if c.kind == "dated"]
-    return caveat_text(dated[0], result.indicator, result.lang) if dated else ""
-
-
 def result_row(result: IndicatorResult) -> dict:
+    """One row of :data:`HEADLINE_COLUMNS`: the result's values."""
     ind = result.indicator
     parents = (
         [] if result.region_code == reg.NETHERLANDS else reg.containing_regions(result.region_code)
@@ -396,22 +300,17 @@ def result_row(result: IndicatorResult) -> dict:
     landsdeel = next((c for c in parents if c.startswith("LD")), None)
     return {
         "indicator_id": ind.id,
-        "title": i18n.declared(ind, "title", result.lang),
-        "title_nl": ind.title_nl,
+        "region_code": result.region_code,
         "value": result.value,
-        "value_text": result.value_text,
         "nl_value": result.nl_value,
-        "nl_value_text": format_value(result.nl_value, ind, result.lang),
-        "comparison_text": result.comparison_text,
         "rank": result.rank,
         "n_peers": result.n_peers,
-        "period": result.period_text,
+        "period_code": result.period_code,
         "year": result.year,
-        "unit": i18n.declared(ind, "unit", result.lang),
         "status": result.status,
         "table_id": ", ".join(ind.tables),
-        "caveat": " | ".join(dict.fromkeys(result.caveat_texts())),
-        "dated": _dated_text(result),
+        "caveats": tuple(result.caveats),
+        "is_dated": result.is_dated,
         "is_fallback": result.is_fallback,
         "fallback_region_code": result.fallback_region_code,
         "fallback_region_name": (
@@ -438,14 +337,12 @@ def _figure_of(result: IndicatorResult, code: str | None) -> float:
     return result.context_values.get(code, math.nan)
 
 
-def region_profile(region: str, source: str = "snapshot", lang: str = "en") -> pd.DataFrame:
-    """Key indicators (``region_profile`` in indicators.yaml) for ``region`` vs NL."""
+def region_profile(region: str, source: str = "snapshot") -> pd.DataFrame:
+    """Key indicators (``region_profile`` in indicators.yaml) for ``region`` vs NL, as
+    :func:`headline_figures`."""
     reg.check_region(region, reg.ALL_LEVELS)
     ids = load_indicators().region_profile
-    rows = [
-        result_row(compute_indicator(i, region, source=source, lang=lang, fallback=True))
-        for i in ids
-    ]
+    rows = [result_row(compute_indicator(i, region, source=source, fallback=True)) for i in ids]
     return pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
 
 
@@ -546,13 +443,10 @@ def indicator_series(
     start_year: int | None = None,
     end_year: int | None = None,
     source: str = "snapshot",
-    lang: str = "en",
 ) -> pd.DataFrame:
     """Long frame of the indicator over time for ``regions`` (trend charts). For levels,
-    ``value_index`` is 100 at the first year shown. ``unit`` in ``lang``."""
-    frame = _series(indicator_id, regions or [reg.NORTH], start_year, end_year, source)
-    frame["unit"] = i18n.declared(load_indicators()[indicator_id], "unit", lang)
-    return frame
+    ``value_index`` is 100 at the first year shown."""
+    return _series(indicator_id, regions or [reg.NORTH], start_year, end_year, source)
 
 
 def _series(indicator_id, region_codes, start_year, end_year, source) -> pd.DataFrame:
@@ -568,7 +462,6 @@ def _series(indicator_id, region_codes, start_year, end_year, source) -> pd.Data
     rows = rows[rows.value.notna()].copy()
     rows["indicator_id"] = ind.id
     rows["region_name"] = rows.region_code.map(reg.region_name)
-    rows["unit"] = ind.unit
     if ind.transform == "level":
         first = rows.groupby("region_code").value.transform("first")
         rows["value_index"] = arithmetic.compute_share_pct(rows.value, first)
@@ -606,11 +499,9 @@ def map_values(
     level: str = "PV",
     year: int | None = None,
     source: str = "snapshot",
-    lang: str = "en",
 ) -> pd.DataFrame:
-    """The indicator for every region of ``level`` in one period (choropleth maps); ``unit``
-    in ``lang``."""
-    ind = check_indicator(indicator_id)
+    """The indicator for every region of ``level`` in one period (choropleth maps)."""
+    check_indicator(indicator_id)
     frame = frames.indicator_frame(indicator_id, source)
     with_value = frame[frame.value.notna()]
     levels = indicator_levels(indicator_id, source)
@@ -629,7 +520,6 @@ def map_values(
             f"indicator {indicator_id} has no {level} figures for {year}; years: {years}"
         )
     rows["region_name"] = rows.region_code.map(reg.region_name)
-    rows["unit"] = i18n.declared(ind, "unit", lang)
     return rows[
-        ["region_code", "region_name", "value", "period_code", "year", "unit", "status"]
+        ["region_code", "region_name", "value", "period_code", "year", "status"]
     ].reset_index(drop=True)

@@ -7,6 +7,7 @@ import argparse
 import math
 from typing import TYPE_CHECKING
 
+from noordstats import i18n
 from noordstats.commands.output import FORMATS, add_theme_option, check_format, print_frame
 from noordstats.errors import UsageError
 from noordstats.i18n import DEFAULT_LANG
@@ -49,12 +50,14 @@ def run(args: argparse.Namespace) -> int:
     check_format(args.format)
     if args.all_regions and args.region:
         raise UsageError("--all-regions and --region exclude each other: give one of them")
+    i18n.check_lang(args.lang)
     # deferred: every command module is imported for --help; start-up stays fast
     from noordstats.analysis.claims import all_regions, count_verdicts, evaluate_claims_regions
     from noordstats.analysis.evidence import count_verdicts_by_group
+    from noordstats.report.wording import claim_texts
 
     regions = all_regions() if args.all_regions else (args.region or [NORTH])
-    frame = evaluate_claims_regions(regions, args.theme, lang=args.lang)
+    frame = claim_texts(evaluate_claims_regions(regions, args.theme), args.lang)
     frame = add_verdict_counts(frame)
     if len(regions) == 1:
         counts = count_verdicts_by_group(frame)

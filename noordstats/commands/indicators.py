@@ -22,7 +22,8 @@ def run(args: argparse.Namespace) -> int:
     check_format(args.format)
     # deferred: every command module is imported for --help; start-up stays fast
     from noordstats.analysis.indicators import headline_figures
+    from noordstats.report.wording import headline_texts
 
-    frame = headline_figures(args.theme, args.region)
+    frame = headline_texts(headline_figures(args.theme, args.region), "en")
     print_frame(frame, args.format, TABLE_COLUMNS, footer="Bron: CBS (see `noordstats data`)")
     return 0

@@ -30,6 +30,10 @@ from noordstats.declarations.verdict_history import (
     load_verdict_history,
     rule_changes_of,
 )
+from noordstats.report.wording import claim_texts, comparison_sentence
+
+#: the language of docs/claims.md
+DOC_LANG = "en"
 
 HEADER = """# The claims and their verdicts
 
@@ -83,7 +87,7 @@ def build_claims_doc() -> str:
     """The whole of ``docs/claims.md`` as text (no date of its own: the same registry and data
     give the same text)."""
     frame = evaluate_claims_regions(all_regions())
-    north = frame[frame.region_code == reg.NORTH].set_index("claim_id")
+    north = claim_texts(frame[frame.region_code == reg.NORTH], DOC_LANG).set_index("claim_id")
     comparison = compare_regions(frame, reg.NORTH).set_index("claim_id")
     history = load_verdict_history()
     counts = count_verdicts(north.reset_index())
@@ -150,7 +154,8 @@ def build_claims_doc() -> str:
             if claim.direct_measure:
                 lines.append(f"What would measure it: {claim.direct_measure}\n")
             if claim.id in comparison.index:
-                lines.append(f"Other regions: {comparison.loc[claim.id, 'sentence']}\n")
+                sentence = comparison_sentence(comparison.loc[claim.id], DOC_LANG)
+                lines.append(f"Other regions: {sentence}\n")
         lines.append(f"Why: {claim.rationale}\n")
         changes = sorted((c for c in history if c.claim_id == claim.id), key=lambda c: c.date)
         if changes:

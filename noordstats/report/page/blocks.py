@@ -193,7 +193,9 @@ def table_origins(table_ids: Iterable[str], source: str) -> list[TableOrigin]:
 
 
 def show_headlines(headlines: pd.DataFrame, lang: str | None = None) -> None:
-    """One card per headline figure: value, period, comparison with NL, table."""
+    """One card per headline figure: value, period, comparison with NL, table. ``headlines``:
+    ``indicators.headline_figures`` (or ``region_profile``) as ``wording.headline_texts`` words
+    it."""
     lang = i18n.resolve(lang)
     if headlines.empty:
         _show(f'<p class="noordstats-note">{_e(t("headlines.none", lang))}</p>')
@@ -273,7 +275,8 @@ def verdict_badge(verdict: str, lang: str | None = None) -> str:
 
 
 def show_claims(claims: pd.DataFrame, lang: str | None = None) -> None:
-    """Each claim: the paper's words, the figure that tests it, the rule and the verdict."""
+    """Each claim: the paper's words, the figure that tests it, the rule and the verdict.
+    ``claims``: ``claims.evaluate_claims`` as ``wording.claim_texts`` words it."""
     lang = i18n.resolve(lang)
     if claims.empty:
         _show(f'<p class="noordstats-note">{_e(t("claims.none", lang))}</p>')

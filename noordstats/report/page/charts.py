@@ -36,6 +36,7 @@ from noordstats.declarations.themes import Theme, load_themes
 from noordstats.declarations.verdicts import Verdict
 from noordstats.i18n import t
 from noordstats.regions import NETHERLANDS
+from noordstats.report import wording
 from noordstats.report.page.blocks import csv_payload, verdict_name
 
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
@@ -187,6 +188,9 @@ def line_trends(
     chart's text names ``region``'s place among the regions drawn (default: the first one), and
     none where it has no figure."""
     lang = i18n.resolve(lang)
+    if "unit" not in series and len(series):  # the analysis' rows: the unit in the page's words
+        indicator = load_indicators()[str(series.indicator_id.iloc[0])]
+        series = wording.with_unit(series, indicator, "value", lang)
     data = series.reindex(columns=[*TREND_CHART_COLUMNS, "value_index"]).reset_index(drop=True)
     if title is None:
         indicator = load_indicators().get(str(data.indicator_id.iloc[0])) if len(data) else None
@@ -306,7 +310,7 @@ def bars_region_vs_nl(
 ) -> Chart:
     """Small multiples: for each figure of a region profile, the region's value beside the
     Netherlands', each on its own axis (the figures have different units).
-    ``profile``: ``indicators.region_profile``."""
+    ``profile``: ``indicators.region_profile`` as ``wording.headline_texts`` words it."""
     lang = i18n.resolve(lang)
     title = t("chart.region_vs_nl.title", lang) if title is None else title
     data = profile.reindex(

@@ -18,6 +18,7 @@ from noordstats import regions as reg
 from noordstats.analysis.claims import all_regions
 from noordstats.declarations.indicators import load_indicators
 from noordstats.declarations.verdicts import Verdict, css_class
+from noordstats.report import wording
 from noordstats.report.page.blocks import verdict_name
 
 
@@ -55,7 +56,8 @@ def regions_for(region: str) -> list[str]:
 
 def readings_html(scorecard: pd.DataFrame, lang: str | None = None) -> str:
     """One block of rows per testable claim: each reading's figure, period, source, comparison
-    and verdict, the primary first, and whether the verdict holds across them."""
+    and verdict, the primary first, and whether the verdict holds across them. ``scorecard``:
+    ``claims.evaluate_claims`` as ``wording.claim_texts`` words it."""
     lang = i18n.resolve(lang)
     testable = scorecard[scorecard.readings.map(lambda r: isinstance(r, list) and len(r) > 0)]
     if testable.empty:
@@ -119,7 +121,7 @@ def matrix_html(
     columns = list(dict.fromkeys(testable.region_code))
     claim_ids = list(dict.fromkeys(testable.claim_id))
     cells = testable.set_index(["claim_id", "region_code"])
-    sentences = comparison.set_index("claim_id").sentence if not comparison.empty else {}
+    sentences = wording.comparison_sentences(comparison, lang)
     name = reg.region_name(region)
     head = f'<th class="claim">{_e(_t("col_claim", lang))}</th>' + "".join(
         f'<th class="{"own" if code == region else ""}" title="{_e(reg.region_name(code))}">'
@@ -143,7 +145,7 @@ def matrix_html(
                 f'title="{_e(reg.region_name(code))}: {_e(verdict_name(cell.verdict, lang))}">'
                 f"{_e(figure)}</td>"
             )
-        sentence = sentences.get(claim_id, "") if len(sentences) else ""
+        sentence = sentences.get(claim_id, "")
         tds.append(f'<td class="sentence">{_e(sentence)}</td>')
         rows.append(f"<tr>{''.join(tds)}</tr>")
     legend = " ".join(

@@ -16,6 +16,7 @@ from noordstats.analysis import indicators
 from noordstats.declarations.files import ConfigError
 from noordstats.declarations.indicators import load_indicators
 from noordstats.i18n import t
+from noordstats.report import wording
 from noordstats.report.page import charts
 from noordstats.report.page.charts import Chart, escape_text, finish_layout
 
@@ -42,9 +43,10 @@ def map_indicator(
         indicator = load_indicators()[indicator_id]
         for level in ("CR", "PV"):
             try:
-                values = indicators.map_values(indicator_id, level=level, source=source, lang=lang)
+                values = indicators.map_values(indicator_id, level=level, source=source)
             except ConfigError:
                 continue
+            values = wording.with_unit(values, indicator, "year", lang)
             title = f"{i18n.declared(indicator, 'title', lang)}, {values.year.iloc[0]}"
             return map_regions(values, title, highlight, lang)
     empty = pd.DataFrame(columns=["region_code", "region_name", "value", "unit"])
