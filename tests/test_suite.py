@@ -411,9 +411,9 @@ def test_trend_lines_never_bridge_a_missing_year():
 
 
 def test_csv_link_holds_exactly_the_chart_rows():
-    import base64
     import io
     import re
+    import urllib.parse
 
     series = pd.DataFrame(
         {
@@ -429,16 +429,17 @@ def test_csv_link_holds_exactly_the_chart_rows():
         }
     )
     chart = charts.line_trends(series, "t")
-    payload = re.search(r"base64,([^\"]+)\"", charts.render_csv_link(chart, "en")).group(1)
-    rows = pd.read_csv(io.BytesIO(base64.b64decode(payload)))
+    prefix = re.escape(blocks.CSV_DATA_URI)
+    payload = re.search(prefix + r"([^\"]+)\"", charts.render_csv_link(chart, "en")).group(1)
+    rows = pd.read_csv(io.BytesIO(urllib.parse.unquote_to_bytes(payload)))
     columns = list(charts.TREND_CHART_COLUMNS)
     columns.insert(columns.index("period_code") + 1, "period")  # the code and its words
     assert list(rows.columns) == [blocks.column_name(c, "en") for c in columns]
     assert rows.period.tolist() == ["2020 (provisional)"] * 2
     assert rows.value.tolist()[0] == 1.5 and pd.isna(rows.value.tolist()[1])
     # Dutch: Dutch headers, ';' between fields and a decimal comma, as Dutch spreadsheets read it
-    payload = re.search(r"base64,([^\"]+)\"", charts.render_csv_link(chart, "nl")).group(1)
-    text = base64.b64decode(payload).decode("utf-8")
+    payload = re.search(prefix + r"([^\"]+)\"", charts.render_csv_link(chart, "nl")).group(1)
+    text = urllib.parse.unquote_to_bytes(payload).decode("utf-8")
     assert text.splitlines()[0].split(";")[:2] == ["indicator", "regiocode"]
     rows = pd.read_csv(io.StringIO(text), sep=";", decimal=",")
     assert rows.waarde.tolist()[0] == 1.5 and rows.status.tolist()[0] == "voorlopig"

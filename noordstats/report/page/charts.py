@@ -36,7 +36,7 @@ from noordstats.declarations.themes import Theme, load_themes
 from noordstats.declarations.verdicts import Verdict
 from noordstats.i18n import t
 from noordstats.regions import NETHERLANDS
-from noordstats.report.page.blocks import csv_payload, verdict_name
+from noordstats.report.page.blocks import csv_href, verdict_name
 
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
 
@@ -580,5 +580,5 @@ def render_csv_link(chart: Chart, lang: str | None = None) -> str:
     text = html.escape(t("chart.download", lang, n=len(chart.data)))
     return (
         f'<p class="noordstats-download"><a download="{name}" class="noordstats-chart-csv" '
-        f'href="data:text/csv;charset=utf-8;base64,{csv_payload(chart.data, lang)}">{text}</a></p>'
+        f'href="{csv_href(chart.data, lang)}">{text}</a></p>'
     )
