@@ -446,6 +446,41 @@ def test_csv_link_holds_exactly_the_chart_rows():
     assert rows.periode.tolist()[0] == "2020 (voorlopig)"
 
 
+CHART_CODE = """
+import pandas as pd
+from noordstats.report.page import charts
+series = pd.DataFrame({"indicator_id": "x", "region_code": ["LD01", "LD01"],
+    "region_name": "Noord", "period_code": ["2020JJ00", "2021JJ00"], "year": [2020, 2021],
+    "value": [1.5, 2.5], "unit": "%", "status": "definitief"})
+charts.show_chart(charts.line_trends(series, "plain"), "en")
+chart = charts.line_trends(series, "noted")
+chart.note = "FOOTNOTE-OF-NOTED"
+charts.show_chart(chart, "en")
+"""
+
+
+def test_the_kept_notebook_leaves_the_csv_links_to_the_page(sources, tmp_path):
+    """A chart's CSV link is page-only: the page has one per chart, beside its footnote in
+    the same output; the kept notebook has the footnote and no link (the analyst has the
+    frame)."""
+    out = tmp_path / "reports"
+    out.mkdir()
+    entry = render_report(tiny_spec(sources, "charts", CHART_CODE), out, self_contained=False)
+    assert entry["status"] == "rendered", entry
+    page = (out / "charts.html").read_text(encoding="utf-8")
+    assert page.count('class="noordstats-chart-csv"') == 2
+    assert page.count(blocks.CSV_DATA_URI) == 2
+    assert 'FOOTNOTE-OF-NOTED</p><p class="noordstats-download">' in page
+    kept = nbformat.read(out / "charts.ipynb", as_version=4)
+    outputs = [o for c in kept.cells for o in c.get("outputs", [])]
+    text = json.dumps(outputs)
+    assert "data:text/csv" not in text and "noordstats-download" not in text
+    assert "page_only" not in text
+    notes = [o for o in outputs if "FOOTNOTE-OF-NOTED" in o.get("data", {}).get("text/html", "")]
+    assert len(notes) == 1
+    assert sum(charts.PLOTLY_MIMETYPE in o.get("data", {}) for o in outputs) == 2
+
+
 @pytest.mark.slow
 @pytest.mark.reliability(
     "fault",

@@ -37,6 +37,7 @@ from noordstats.declarations.verdicts import Verdict
 from noordstats.i18n import t
 from noordstats.regions import NETHERLANDS
 from noordstats.report.page.blocks import csv_href, verdict_name
+from noordstats.report.page.summary import OUTPUT_METADATA_KEY
 
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
 
@@ -519,7 +520,17 @@ def show_chart(chart: Chart, lang: str | None = None) -> None:
     figure = json.loads(pio.to_json(chart.figure, validate=False, engine="json"))
     bundle = {PLOTLY_MIMETYPE: figure, "text/html": render_chart_html(chart, figure, lang)}
     display(bundle, raw=True)
-    display(HTML((render_note(chart.note) if chart.note else "") + render_csv_link(chart, lang)))
+    # the footnote and the link, one output as the page shows them; the kept notebook keeps only
+    # the footnote (the analyst has the frame; the link would hold the rows a second time)
+    note = render_note(chart.note) if chart.note else ""
+    mark: dict[str, Any] = {"page_only": True}
+    if note:
+        mark["notebook_html"] = note
+    display(
+        {"text/html": note + render_csv_link(chart, lang)},
+        raw=True,
+        metadata={OUTPUT_METADATA_KEY: mark},
+    )
 
 
 def render_note(text: str) -> str:
