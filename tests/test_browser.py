@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 import shutil
 import urllib.parse
 from pathlib import Path
@@ -117,6 +118,25 @@ def test_each_csv_link_holds_what_its_chart_plots(browser, rendered, name):
         numbers = [v for col in rows.select_dtypes("number") for v in rows[col].dropna()]
         for plotted in chart["values"]:
             assert any(math.isclose(plotted, n, rel_tol=1e-9) for n in numbers), plotted
+
+
+#: every text a chart shows on hover, as the page's plotly.js holds it (per trace: the template,
+#: the per-point data it fills in, the hover and point texts)
+HOVER_TEXTS_JS = """() => Array.from(document.querySelectorAll('.plotly-graph-div')).flatMap(gd =>
+  (gd.data || []).flatMap(t => [t.hovertemplate, t.customdata, t.text, t.hovertext]
+    .flat(Infinity).filter(v => typeof v === 'string')))"""
+#: a CBS period code (2023JJ00, 2023KW04, 2023MM12, 2023X000, ...): readers get periods in words
+PERIOD_CODE = re.compile(r"\d{4}(?:JJ|KW|MM|HJ|SJ|X)\d\d")
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_no_chart_shows_a_period_code_on_hover(browser, rendered, name):
+    page, _, _, _ = open_page(browser, rendered / f"{name}.html", rendered)
+    texts = page.evaluate(HOVER_TEXTS_JS)
+    page.context.close()
+    if name.startswith("theme-"):
+        assert any(": " in text for text in texts), "a trend chart's points have hover text"
+    assert [text for text in texts if PERIOD_CODE.search(text)] == []
 
 
 def test_a_csv_link_downloads_its_csv_byte_for_byte(browser, rendered, tmp_path):

@@ -446,6 +446,36 @@ def test_csv_link_holds_exactly_the_chart_rows():
     assert rows.periode.tolist()[0] == "2020 (voorlopig)"
 
 
+def test_trend_hover_names_periods_in_words_and_the_unit_once():
+    series = pd.DataFrame(
+        {
+            "indicator_id": "x",
+            "region_code": "LD01",
+            "region_name": "Noord",
+            "period_code": ["2022KW04", "2023KW01", "2023KW02"],
+            "year": [2022, 2023, 2023],
+            "value": [1.5, 2.25, 3.0],
+            "unit": "% van de beroepsbevolking",
+            "status": ["definitief", "definitief", "voorlopig"],
+        }
+    )
+    trace = charts.line_trends(series, "t", "nl").figure.data[0]
+    # the status varies along the trace: each point says its own
+    assert list(trace.customdata) == [
+        "4e kwartaal 2022 (definitief): 1,5",
+        "1e kwartaal 2023 (definitief): 2,25",
+        "2e kwartaal 2023 (voorlopig): 3",
+    ]
+    assert trace.hovertemplate == (
+        "Noord (LD01)<br>%{customdata} % van de beroepsbevolking<extra></extra>"
+    )
+    # one status along the whole trace: said once, in the template
+    series["status"] = "voorlopig"
+    trace = charts.line_trends(series, "t", "en").figure.data[0]
+    assert list(trace.customdata)[0] == "Q4 2022: 1.5"
+    assert trace.hovertemplate.endswith("% van de beroepsbevolking (provisional)<extra></extra>")
+
+
 CHART_CODE = """
 import pandas as pd
 from noordstats.report.page import charts

@@ -31,6 +31,7 @@ import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from noordstats import i18n
+from noordstats.cbs_codes import describe_period
 from noordstats.declarations.indicators import load_indicators
 from noordstats.declarations.themes import Theme, load_themes
 from noordstats.declarations.verdicts import Verdict
@@ -208,10 +209,7 @@ def line_trends(
     figure = go.Figure()
     for code, rows in data.groupby("region_code", sort=False, observed=True):
         name = escape_text(rows.region_name.iloc[0])
-        labels = [
-            escape_text(f"{p}: {i18n.number(v, lang)} {u} ({_status(s, lang)})")
-            for p, v, u, s in zip(rows.period_code, rows.value, rows.unit, rows.status, strict=True)
-        ]
+        labels, common = _trend_hover(rows, lang)
         years, values, labels = _break_at_gaps(rows.year.tolist(), rows[measure].tolist(), labels)
         figure.add_trace(
             go.Scatter(
@@ -221,7 +219,9 @@ def line_trends(
                 connectgaps=False,
                 name=name,
                 customdata=labels,
-                hovertemplate=f"{name} ({escape_text(code)})<br>%{{customdata}}<extra></extra>",
+                hovertemplate=(
+                    f"{name} ({escape_text(code)})<br>%{{customdata}}{common}<extra></extra>"
+                ),
             )
         )
     finish_layout(figure, title, height=420, lang=lang)
@@ -234,6 +234,26 @@ def line_trends(
     return Chart(
         f"trend-{data.indicator_id.iloc[0]}", title, data, figure, " ".join(notes), summary
     )
+
+
+def _trend_hover(rows: pd.DataFrame, lang: str) -> tuple[list[str], str]:
+    """One trace's hover text: per point ``<period in words>: <value>`` (``2023: 1,98``;
+    ``4e kwartaal 2023: 1,98``), and what every point shares, once for the trace's template:
+    the unit, and the CBS status when the whole trace has one (``" % (definitief)"``). A unit or
+    a status that varies along the trace stays with each point (``2023 (voorlopig): 1,98``)."""
+    one_unit = rows.unit.nunique(dropna=False) == 1
+    one_status = rows.status.nunique(dropna=False) == 1
+    labels = []
+    for p, v, u, s in zip(rows.period_code, rows.value, rows.unit, rows.status, strict=True):
+        period = describe_period(p, lang)
+        if not one_status:
+            period = t("period.with_status", lang, period=period, status=_status(s, lang))
+        label = f"{period}: {i18n.number(v, lang)}"
+        labels.append(escape_text(label if one_unit else f"{label} {u}"))
+    common = f" {rows.unit.iloc[0]}" if one_unit else ""
+    if one_status:
+        common += f" ({_status(rows.status.iloc[0], lang)})"
+    return labels, escape_text(common)
 
 
 def _mark_boundary_breaks(
