@@ -476,6 +476,84 @@ def test_trend_hover_names_periods_in_words_and_the_unit_once():
     assert trace.hovertemplate.endswith("% van de beroepsbevolking (provisional)<extra></extra>")
 
 
+def drawn_distance(point, start, end) -> float:
+    """The distance of ``point`` to the segment ``start``-``end`` on the drawn map (degrees of
+    latitude; a degree of longitude is cos(52.2°) as long there)."""
+    import math
+
+    from noordstats.report.page import maps
+
+    (px, py), (ax, ay), (bx, by) = [(p[0] / maps.MAP_ASPECT, p[1]) for p in (point, start, end)]
+    length = (bx - ax) ** 2 + (by - ay) ** 2
+    share = ((px - ax) * (bx - ax) + (py - ay) * (by - ay)) / length if length else 0.0
+    share = min(1.0, max(0.0, share))
+    return math.hypot(px - ax - share * (bx - ax), py - ay - share * (by - ay))
+
+
+def test_map_outlines_are_simplified_within_half_a_pixel_and_keep_common_borders():
+    import itertools
+    import math
+
+    from noordstats import paths
+    from noordstats.report.page import maps
+
+    collection = json.loads(paths.COROP_GEOJSON_FILE.read_text(encoding="utf-8"))
+    original: dict[str, list[list[tuple[float, float]]]] = {}
+    for feature in collection["features"]:
+        geometry = feature["geometry"]
+        polygons = geometry["coordinates"]
+        if geometry["type"] == "Polygon":
+            polygons = [polygons]
+        original[feature["properties"]["statcode"]] = [
+            [tuple(p) for p in ring] for polygon in polygons for ring in polygon
+        ]
+    points = [p for rings in original.values() for ring in rings for p in ring]
+    west, south = min(p[0] for p in points), min(p[1] for p in points)
+    north = max(p[1] for p in points)
+    tolerance = maps.SIMPLIFY_PIXELS * (north - south) / maps.MAP_PLOT_HEIGHT
+    shapes = maps._corop_shapes()
+    assert sorted(shapes) == sorted(original)
+    kept_points = 0
+    for code, (x, y) in shapes.items():
+        assert all(isinstance(v, int) for v in x + y if v is not None)
+        rings: list[list[tuple[float, float]]] = [[]]
+        for vx, vy in zip(x, y, strict=True):
+            if vx is None:
+                rings.append([])
+            else:
+                lon = round(west + vx / maps.COORDINATE_SCALE, 3)
+                rings[-1].append((lon, round(south + vy / maps.COORDINATE_SCALE, 3)))
+        rings = [r for r in rings if r]
+        assert len(rings) == len(original[code])
+        for simple, ring in zip(rings, original[code], strict=True):
+            assert simple[0] == simple[-1] and set(simple) <= set(ring)
+            kept_points += len(simple)
+            for point in ring:  # no point of the file's outline strays from the drawn one
+                near = min(drawn_distance(point, a, b) for a, b in itertools.pairwise(simple))
+                assert near <= tolerance + 1e-9, (code, point)
+    assert kept_points < 0.95 * len(points)
+    # a point two areas share in the file is kept by both or by neither: no slivers, no gaps
+    kept = {code: {p for p in zip(x, y, strict=True) if p[0] is not None} for code, (x, y) in
+            shapes.items()}  # fmt: skip
+    scaled = {
+        code: {
+            (round((p[0] - west) * 1000), round((p[1] - south) * 1000))
+            for ring in rings
+            for p in ring
+        }
+        for code, rings in original.items()
+    }
+    owners: dict[tuple[int, int], list[str]] = {}
+    for code, found in scaled.items():
+        for point in found:
+            owners.setdefault(point, []).append(code)
+    shared = {p: codes for p, codes in owners.items() if len(codes) > 1}
+    assert shared
+    for point, codes in shared.items():
+        assert len({point in kept[code] for code in codes}) == 1, (point, codes)
+    assert not math.isnan(tolerance) and 0.001 < tolerance < 0.01  # degrees: half a pixel
+
+
 CHART_CODE = """
 import pandas as pd
 from noordstats.report.page import charts

@@ -59,6 +59,10 @@ TREND_CHART_COLUMNS = [
 ]  # fmt: skip
 
 
+#: the margins around every chart's plot area (px)
+CHART_MARGIN = {"l": 10, "r": 10, "t": 60, "b": 40}
+
+
 _TEMPLATE = go.layout.Template(
     layout={
         "font": {"family": "Helvetica, Arial, sans-serif", "size": 13, "color": "#222"},
@@ -68,7 +72,7 @@ _TEMPLATE = go.layout.Template(
         "xaxis": {"gridcolor": "#e5e5e5", "zerolinecolor": "#999", "automargin": True},
         "yaxis": {"gridcolor": "#e5e5e5", "zerolinecolor": "#999", "automargin": True},
         "hoverlabel": {"align": "left"},
-        "margin": {"l": 10, "r": 10, "t": 60, "b": 40},
+        "margin": CHART_MARGIN,
     }
 )
 
