@@ -676,3 +676,17 @@ def test_the_page_leaves_log_text_and_tracebacks_to_the_notebook():
     for text in ("WARNING:", "StaleDataWarning", "frames.py", "Traceback", "KeyError"):
         assert text not in page, text
     assert len(notebook.cells[0].outputs) == 4, "the notebook itself is not changed"
+
+
+def test_the_page_carries_no_syntax_colours_for_the_code_it_hides():
+    """The page links report.css; pygments' stylesheet (for code cells, which a page hides) is
+    not copied into every page."""
+    import nbformat
+
+    from noordstats.report.runner import export
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells.append(nbformat.v4.new_code_cell("x = 1"))
+    page = export.export_html(notebook)
+    assert 'href="report.css"' in page
+    assert ".highlight" not in page and "<style" not in page

@@ -144,7 +144,7 @@ def exporter_class() -> type:
     and a run that renders nothing skips it)."""
     # deferred: nbconvert takes about a second to import; a run that renders nothing skips it
     from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor, TagRemovePreprocessor
     from traitlets import Bool, default
 
     class _NoordstatsExporter(HTMLExporter):
@@ -184,6 +184,16 @@ def exporter_class() -> type:
                 ),
                 enabled=True,
             )
+
+        def _init_preprocessors(self) -> None:
+            super()._init_preprocessors()
+            # pygments' stylesheet (syntax colours, 4.6 KB in a <style> of every page) colours
+            # code, and a page hides its code. This template's conf.json turns it off, but
+            # nbconvert merges the templates' conf.json files base-last, so the lab template's
+            # "enabled": true wins; it is turned off here.
+            for preprocessor in self._preprocessors:
+                if isinstance(preprocessor, CSSHTMLHeaderPreprocessor):
+                    preprocessor.enabled = False
 
         def from_notebook_node(
             self, nb: Any, resources: dict[str, Any] | None = None, **kw: Any
