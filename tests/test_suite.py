@@ -317,7 +317,7 @@ def test_index_escapes_every_text():
 @pytest.fixture
 def shown(monkeypatch):
     markup: list[str] = []
-    monkeypatch.setattr(blocks, "_show", markup.append)
+    monkeypatch.setattr(blocks, "_show", lambda html, marks=None: markup.append(html))
     return markup
 
 
@@ -564,20 +564,23 @@ charts.show_chart(charts.line_trends(series, "plain"), "en")
 chart = charts.line_trends(series, "noted")
 chart.note = "FOOTNOTE-OF-NOTED"
 charts.show_chart(chart, "en")
+from noordstats.report.page import blocks
+blocks.show_table(series, "rows", "TABLE-CAPTION", lang="en")
 """
 
 
 def test_the_kept_notebook_leaves_the_csv_links_to_the_page(sources, tmp_path):
-    """A chart's CSV link is page-only: the page has one per chart, beside its footnote in
-    the same output; the kept notebook has the footnote and no link (the analyst has the
-    frame)."""
+    """The CSV link of a chart or a table is page-only: the page has one per chart, beside its
+    footnote in the same output, and one under the table; the kept notebook has the footnote
+    and the table, and no link (the analyst has the frame)."""
     out = tmp_path / "reports"
     out.mkdir()
     entry = render_report(tiny_spec(sources, "charts", CHART_CODE), out, self_contained=False)
     assert entry["status"] == "rendered", entry
     page = (out / "charts.html").read_text(encoding="utf-8")
     assert page.count('class="noordstats-chart-csv"') == 2
-    assert page.count(blocks.CSV_DATA_URI) == 2
+    assert page.count(blocks.CSV_DATA_URI) == 3
+    assert 'download="rows.csv"' in page
     assert 'FOOTNOTE-OF-NOTED</p><p class="noordstats-download">' in page
     kept = nbformat.read(out / "charts.ipynb", as_version=4)
     outputs = [o for c in kept.cells for o in c.get("outputs", [])]
@@ -587,6 +590,9 @@ def test_the_kept_notebook_leaves_the_csv_links_to_the_page(sources, tmp_path):
     notes = [o for o in outputs if "FOOTNOTE-OF-NOTED" in o.get("data", {}).get("text/html", "")]
     assert len(notes) == 1
     assert sum(charts.PLOTLY_MIMETYPE in o.get("data", {}) for o in outputs) == 2
+    tables = [o for o in outputs if "TABLE-CAPTION" in o.get("data", {}).get("text/html", "")]
+    assert len(tables) == 1 and "<table" in tables[0]["data"]["text/html"]
+    assert tables[0]["data"]["text/html"].count("Noord") == 2  # both rows
 
 
 @pytest.mark.slow

@@ -48,8 +48,17 @@ CLAIM_TABLE_COLUMNS = [
 ]  # fmt: skip
 
 
-def _show(markup: str) -> None:
-    _display_bundle({"text/html": markup})
+def _show(markup: str, marks: dict[str, object] | None = None) -> None:
+    _display_bundle({"text/html": markup}, {OUTPUT_METADATA_KEY: marks} if marks else None)
+
+
+def page_only(notebook_html: str = "") -> dict[str, object]:
+    """The mark of an output only the HTML page needs (a CSV download link: the analyst has the
+    frame); the kept notebook shows ``notebook_html`` instead, or nothing."""
+    mark: dict[str, object] = {"page_only": True}
+    if notebook_html:
+        mark["notebook_html"] = notebook_html
+    return mark
 
 
 def _display_bundle(bundle: dict[str, object], metadata: dict[str, object] | None = None) -> None:
@@ -413,12 +422,13 @@ def show_table(
         index=False, escape=True, na_rep="–", border=0, float_format=lambda v: i18n.number(v, lang)
     )
     heading = f"<p><b>{_e(caption)}</b></p>" if caption else ""
+    body = f'{heading}<div class="noordstats-table">{table}</div>'
     link = t("table.download", lang, n=len(shown))
+    missing = _e(t("table.missing", lang))
     _show(
-        f'{heading}<div class="noordstats-table">{table}</div>'
-        f'<p class="noordstats-download"><a download="{_e(name)}.csv" '
-        f'href="{csv_href(shown, lang)}">{_e(link)}</a>'
-        f" · {_e(t('table.missing', lang))}</p>"
+        f'{body}<p class="noordstats-download"><a download="{_e(name)}.csv" '
+        f'href="{csv_href(shown, lang)}">{_e(link)}</a> · {missing}</p>',
+        page_only(f'{body}<p class="noordstats-note">{missing}</p>'),
     )
 
 

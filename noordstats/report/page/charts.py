@@ -37,7 +37,7 @@ from noordstats.declarations.themes import Theme, load_themes
 from noordstats.declarations.verdicts import Verdict
 from noordstats.i18n import t
 from noordstats.regions import NETHERLANDS
-from noordstats.report.page.blocks import csv_href, verdict_name
+from noordstats.report.page.blocks import csv_href, page_only, verdict_name
 from noordstats.report.page.summary import OUTPUT_METADATA_KEY
 
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
@@ -547,13 +547,10 @@ def show_chart(chart: Chart, lang: str | None = None) -> None:
     # the footnote and the link, one output as the page shows them; the kept notebook keeps only
     # the footnote (the analyst has the frame; the link would hold the rows a second time)
     note = render_note(chart.note) if chart.note else ""
-    mark: dict[str, Any] = {"page_only": True}
-    if note:
-        mark["notebook_html"] = note
     display(
         {"text/html": note + render_csv_link(chart, lang)},
         raw=True,
-        metadata={OUTPUT_METADATA_KEY: mark},
+        metadata={OUTPUT_METADATA_KEY: page_only(note)},
     )
 
 

@@ -341,10 +341,10 @@ def _notebook_text(notebook: Any) -> str:
     dropped: JupyterLab draws the plotly part, and the HTML report holds the other. So are the
     stylesheet a notebook shows for JupyterLab (the page links report.css), the plain-text twin
     of what a notebook-only cell shows as HTML (a frame for analysts), and what a page marked
-    page-only: a chart's CSV download link (a ``data:`` URI holding the chart's rows, which the
-    analyst has as a frame), where the notebook keeps the chart's footnote alone. A page
-    exported again from this notebook (``nbconvert --to noordstats``) therefore draws every
-    chart, with its footnote, but has no CSV links under them."""
+    page-only: the CSV download link of a chart or a table (a ``data:`` URI holding its rows
+    again, which the analyst has as a frame), where the notebook keeps the chart's footnote or
+    the table alone. A page exported again from this notebook (``nbconvert --to noordstats``)
+    therefore draws every chart and table, with its footnote, but has no CSV links."""
     # deferred: nbformat imports jsonschema (~1 s), needed only once something is rendered
     import nbformat
 
