@@ -340,7 +340,8 @@ def _notebook_text(notebook: Any) -> str:
     """The executed notebook, compactly. A figure's ``text/html`` twin (the page's copy) is
     dropped: JupyterLab draws the plotly part, and the HTML report holds the other. So are the
     stylesheet a notebook shows for JupyterLab (the page links report.css), the plain-text twin
-    of what a notebook-only cell shows as HTML (a frame for analysts), and what a page marked
+    of what a notebook-only cell shows as HTML (a frame for analysts) and of Markdown a cell
+    displays (the same text), and what a page marked
     page-only: the CSV download link of a chart or a table (a ``data:`` URI holding its rows
     again, which the analyst has as a frame), where the notebook keeps the chart's footnote or
     the table alone. A page exported again from this notebook (``nbconvert --to noordstats``)
@@ -358,6 +359,8 @@ def _notebook_text(notebook: Any) -> str:
                 data.pop("text/html", None)
             if "text/html" in data and export.NOTEBOOK_ONLY_TAG in cell.metadata.get("tags", []):
                 data.pop("text/plain", None)  # a frame shown for analysts: Lab draws its HTML
+            if "text/markdown" in data and data.get("text/plain") == data["text/markdown"]:
+                data.pop("text/plain")  # the same text twice: Lab renders the Markdown
     nbformat.validate(notebook)
     return json.dumps(notebook, ensure_ascii=False, separators=(",", ":")) + "\n"
 
