@@ -372,6 +372,43 @@ def test_report_blocks_escape_cbs_and_config_text(shown):
     assert markup.count("&lt;script&gt;") >= 10
 
 
+def test_a_page_holds_the_charts_template_once():
+    """Every chart built here has the same template: a page defines it once in its head and
+    each chart's script refers to it; a figure with another template keeps its own."""
+    import nbformat
+
+    from noordstats.report.runner import export
+
+    series = pd.DataFrame(
+        {
+            "indicator_id": "x",
+            "region_code": "LD01",
+            "region_name": "Noord",
+            "period_code": ["2020JJ00", "2021JJ00"],
+            "year": [2020, 2021],
+            "value": [1.5, 2.5],
+            "unit": "%",
+            "status": "definitief",
+        }
+    )
+    figure = json.loads(charts.line_trends(series, "t").figure.to_json())
+    assert figure["layout"]["template"] == charts.template_json()
+    other = {"data": [], "layout": {"template": {"layout": {"font": {"size": 7}}}}}
+    notebook = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("charts")
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={charts.PLOTLY_MIMETYPE: f})
+        for f in (figure, figure, other)
+    ]
+    notebook.cells.append(cell)
+    page = export.export_html(notebook)
+    template = json.dumps(charts.template_json()["layout"]["colorway"], separators=(",", ":"))
+    assert page.count(template) == 1
+    assert page.index(charts.chart_template_script()) < page.index("Plotly.newPlot")
+    assert page.count(f"{{template: window.{charts.TEMPLATE_VARIABLE}}}") == 2
+    assert '"template":{"layout":{"font":{"size":7}}}' in page
+
+
 def test_chart_html_escapes_labels_and_keeps_one_script():
     series = pd.DataFrame(
         {

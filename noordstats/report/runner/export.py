@@ -147,6 +147,9 @@ def exporter_class() -> type:
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor, TagRemovePreprocessor
     from traitlets import Bool, default
 
+    # deferred: charts imports plotly's figure classes and pandas; only an export needs them
+    from noordstats.report.page.charts import chart_template_script
+
     class _NoordstatsExporter(HTMLExporter):
         """The noordstats report page: offline, code hidden, plotly.js and CSS beside it."""
 
@@ -207,6 +210,7 @@ def exporter_class() -> type:
                 "self_contained": self.self_contained,
                 "plotly_js_href": PLOTLY_JS_NAME,
                 "css_href": CSS_NAME,
+                "chart_template_script": chart_template_script(),
             }
             if self.self_contained:
                 settings["plotly_js"] = plotly_js_path().read_text(encoding="utf-8")
