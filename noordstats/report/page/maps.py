@@ -25,7 +25,7 @@ from noordstats.report.page.charts import Chart, escape_text, finish_layout
 
 MAP_COLOURSCALE = "Blues"
 
-#: a point of an outline: (longitude, latitude)
+#: a point of an outline, as (longitude, latitude)
 Point = tuple[float, float]
 
 
