@@ -5,11 +5,12 @@ output folder, each CSV link holds the data its chart plots, and injected markup
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 import math
+import re
 import shutil
+import urllib.parse
 from pathlib import Path
 
 import pandas as pd
@@ -17,7 +18,7 @@ import pytest
 
 from noordstats.analysis import indicators
 from noordstats.report import wording
-from noordstats.report.page import parameters
+from noordstats.report.page import blocks, parameters
 from noordstats.report.runner import suite
 from noordstats.report.runner.worker import ReportSpec
 from tests.browser_env import jupyterlab_server
@@ -112,12 +113,53 @@ def test_each_csv_link_holds_what_its_chart_plots(browser, rendered, name):
     page.context.close()
     assert len(links) == len(charts)
     for chart, href in zip(charts, links, strict=True):
-        assert href.startswith("data:text/csv;charset=utf-8;base64,")
-        payload = io.BytesIO(base64.b64decode(href.split(",", 1)[1]))
+        assert href.startswith(blocks.CSV_DATA_URI)
+        payload = io.BytesIO(urllib.parse.unquote_to_bytes(href.split(",", 1)[1]))
         rows = pd.read_csv(payload, sep=";", decimal=",")  # a Dutch report: a Dutch CSV
         numbers = [v for col in rows.select_dtypes("number") for v in rows[col].dropna()]
         for plotted in chart["values"]:
             assert any(math.isclose(plotted, n, rel_tol=1e-9) for n in numbers), plotted
+
+
+#: every text a chart shows on hover, as the page's plotly.js holds it (per trace: the template,
+#: the per-point data it fills in, the hover and point texts)
+HOVER_TEXTS_JS = """() => Array.from(document.querySelectorAll('.plotly-graph-div')).flatMap(gd =>
+  (gd.data || []).flatMap(t => [t.hovertemplate, t.customdata, t.text, t.hovertext]
+    .flat(Infinity).filter(v => typeof v === 'string')))"""
+#: a CBS period code (2023JJ00, 2023KW04, 2023MM12, 2023X000, ...): readers get periods in words
+PERIOD_CODE = re.compile(r"\d{4}(?:JJ|KW|MM|HJ|SJ|X)\d\d")
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_no_chart_shows_a_period_code_on_hover(browser, rendered, name):
+    page, _, _, _ = open_page(browser, rendered / f"{name}.html", rendered)
+    texts = page.evaluate(HOVER_TEXTS_JS)
+    page.context.close()
+    if name.startswith("theme-"):
+        assert any(": " in text for text in texts), "a trend chart's points have hover text"
+    assert [text for text in texts if PERIOD_CODE.search(text)] == []
+
+
+def test_a_csv_link_downloads_its_csv_byte_for_byte(browser, rendered, tmp_path):
+    """Chromium saves what the link's percent-encoded ``data:`` URI holds, UTF-8 (é, –) and
+    line ends included: the bytes a spreadsheet opens."""
+    page, _, _, _ = open_page(browser, rendered / "theme-cleantech-LD01.html", rendered)
+    links = page.locator("a.noordstats-chart-csv")
+    assert links.count() > 0
+    for index in range(links.count()):
+        link = links.nth(index)
+        href = link.get_attribute("href")
+        with page.expect_download() as info:
+            link.click()
+        download = info.value
+        assert download.suggested_filename == link.get_attribute("download")
+        saved = tmp_path / f"{index}.csv"
+        download.save_as(saved)
+        expected = urllib.parse.unquote_to_bytes(href.removeprefix(blocks.CSV_DATA_URI))
+        assert saved.read_bytes() == expected
+        text = expected.decode("utf-8")
+        assert text.count("\n") >= 2 and ";" in text.splitlines()[0]
+    page.context.close()
 
 
 def test_index_links_every_report_with_its_figures(browser, rendered):

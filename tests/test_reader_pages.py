@@ -13,10 +13,10 @@ exit status of ``--fail-on-stale`` say the same.
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 import re
+import urllib.parse
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -80,10 +80,10 @@ def visible_text(page: str) -> str:
 
 
 def csv_downloads(page: str) -> dict[str, str]:
-    found = re.finditer(
-        r'download="([^"]+)"[^>]*?href="data:text/csv;charset=utf-8;base64,([^"]+)"', page
-    )
-    return {html.unescape(m.group(1)): base64.b64decode(m.group(2)).decode() for m in found}
+    found = re.finditer(r'download="([^"]+)"[^>]*?href="data:text/csv;charset=utf-8,([^"]+)"', page)
+    return {
+        html.unescape(m.group(1)): urllib.parse.unquote_to_bytes(m.group(2)).decode() for m in found
+    }
 
 
 def render(out: Path, env: dict[str, str], cwd: Path) -> dict[str, object]:

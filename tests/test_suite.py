@@ -324,7 +324,7 @@ def test_index_escapes_every_text():
 @pytest.fixture
 def shown(monkeypatch):
     markup: list[str] = []
-    monkeypatch.setattr(blocks, "_show", markup.append)
+    monkeypatch.setattr(blocks, "_show", lambda html, marks=None: markup.append(html))
     return markup
 
 
@@ -379,6 +379,43 @@ def test_report_blocks_escape_cbs_and_config_text(shown):
     assert markup.count("&lt;script&gt;") >= 10
 
 
+def test_a_page_holds_the_charts_template_once():
+    """Every chart built here has the same template: a page defines it once in its head and
+    each chart's script refers to it; a figure with another template keeps its own."""
+    import nbformat
+
+    from noordstats.report.runner import export
+
+    series = pd.DataFrame(
+        {
+            "indicator_id": "x",
+            "region_code": "LD01",
+            "region_name": "Noord",
+            "period_code": ["2020JJ00", "2021JJ00"],
+            "year": [2020, 2021],
+            "value": [1.5, 2.5],
+            "unit": "%",
+            "status": "definitief",
+        }
+    )
+    figure = json.loads(charts.line_trends(series, "t").figure.to_json())
+    assert figure["layout"]["template"] == charts.template_json()
+    other = {"data": [], "layout": {"template": {"layout": {"font": {"size": 7}}}}}
+    notebook = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("charts")
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={charts.PLOTLY_MIMETYPE: f})
+        for f in (figure, figure, other)
+    ]
+    notebook.cells.append(cell)
+    page = export.export_html(notebook)
+    template = json.dumps(charts.template_json()["layout"]["colorway"], separators=(",", ":"))
+    assert page.count(template) == 1
+    assert page.index(charts.chart_template_script()) < page.index("Plotly.newPlot")
+    assert page.count(f"{{template: window.{charts.TEMPLATE_VARIABLE}}}") == 2
+    assert '"template":{"layout":{"font":{"size":7}}}' in page
+
+
 def test_chart_html_escapes_labels_and_keeps_one_script():
     series = pd.DataFrame(
         {
@@ -418,9 +455,9 @@ def test_trend_lines_never_bridge_a_missing_year():
 
 
 def test_csv_link_holds_exactly_the_chart_rows():
-    import base64
     import io
     import re
+    import urllib.parse
 
     series = pd.DataFrame(
         {
@@ -436,20 +473,170 @@ def test_csv_link_holds_exactly_the_chart_rows():
         }
     )
     chart = charts.line_trends(series, "t")
-    payload = re.search(r"base64,([^\"]+)\"", charts.render_csv_link(chart, "en")).group(1)
-    rows = pd.read_csv(io.BytesIO(base64.b64decode(payload)))
+    prefix = re.escape(blocks.CSV_DATA_URI)
+    payload = re.search(prefix + r"([^\"]+)\"", charts.render_csv_link(chart, "en")).group(1)
+    rows = pd.read_csv(io.BytesIO(urllib.parse.unquote_to_bytes(payload)))
     columns = list(charts.TREND_CHART_COLUMNS)
     columns.insert(columns.index("period_code") + 1, "period")  # the code and its words
     assert list(rows.columns) == [blocks.column_name(c, "en") for c in columns]
     assert rows.period.tolist() == ["2020 (provisional)"] * 2
     assert rows.value.tolist()[0] == 1.5 and pd.isna(rows.value.tolist()[1])
     # Dutch: Dutch headers, ';' between fields and a decimal comma, as Dutch spreadsheets read it
-    payload = re.search(r"base64,([^\"]+)\"", charts.render_csv_link(chart, "nl")).group(1)
-    text = base64.b64decode(payload).decode("utf-8")
+    payload = re.search(prefix + r"([^\"]+)\"", charts.render_csv_link(chart, "nl")).group(1)
+    text = urllib.parse.unquote_to_bytes(payload).decode("utf-8")
     assert text.splitlines()[0].split(";")[:2] == ["indicator", "regiocode"]
     rows = pd.read_csv(io.StringIO(text), sep=";", decimal=",")
     assert rows.waarde.tolist()[0] == 1.5 and rows.status.tolist()[0] == "voorlopig"
     assert rows.periode.tolist()[0] == "2020 (voorlopig)"
+
+
+def test_trend_hover_names_periods_in_words_and_the_unit_once():
+    series = pd.DataFrame(
+        {
+            "indicator_id": "x",
+            "region_code": "LD01",
+            "region_name": "Noord",
+            "period_code": ["2022KW04", "2023KW01", "2023KW02"],
+            "year": [2022, 2023, 2023],
+            "value": [1.5, 2.25, 3.0],
+            "unit": "% van de beroepsbevolking",
+            "status": ["definitief", "definitief", "voorlopig"],
+        }
+    )
+    trace = charts.line_trends(series, "t", "nl").figure.data[0]
+    # the status varies along the trace: each point says its own
+    assert list(trace.customdata) == [
+        "4e kwartaal 2022 (definitief): 1,5",
+        "1e kwartaal 2023 (definitief): 2,25",
+        "2e kwartaal 2023 (voorlopig): 3",
+    ]
+    assert trace.hovertemplate == (
+        "Noord (LD01)<br>%{customdata} % van de beroepsbevolking<extra></extra>"
+    )
+    # one status along the whole trace: said once, in the template
+    series["status"] = "voorlopig"
+    trace = charts.line_trends(series, "t", "en").figure.data[0]
+    assert list(trace.customdata)[0] == "Q4 2022: 1.5"
+    assert trace.hovertemplate.endswith("% van de beroepsbevolking (provisional)<extra></extra>")
+
+
+def drawn_distance(point, start, end) -> float:
+    """The distance of ``point`` to the segment ``start``-``end`` on the drawn map (degrees of
+    latitude; a degree of longitude is cos(52.2°) as long there)."""
+    import math
+
+    from noordstats.report.page import maps
+
+    (px, py), (ax, ay), (bx, by) = [(p[0] / maps.MAP_ASPECT, p[1]) for p in (point, start, end)]
+    length = (bx - ax) ** 2 + (by - ay) ** 2
+    share = ((px - ax) * (bx - ax) + (py - ay) * (by - ay)) / length if length else 0.0
+    share = min(1.0, max(0.0, share))
+    return math.hypot(px - ax - share * (bx - ax), py - ay - share * (by - ay))
+
+
+def test_map_outlines_are_simplified_within_half_a_pixel_and_keep_common_borders():
+    import itertools
+    import math
+
+    from noordstats import paths
+    from noordstats.report.page import maps
+
+    collection = json.loads(paths.COROP_GEOJSON_FILE.read_text(encoding="utf-8"))
+    original: dict[str, list[list[tuple[float, float]]]] = {}
+    for feature in collection["features"]:
+        geometry = feature["geometry"]
+        polygons = geometry["coordinates"]
+        if geometry["type"] == "Polygon":
+            polygons = [polygons]
+        original[feature["properties"]["statcode"]] = [
+            [tuple(p) for p in ring] for polygon in polygons for ring in polygon
+        ]
+    points = [p for rings in original.values() for ring in rings for p in ring]
+    west, south = min(p[0] for p in points), min(p[1] for p in points)
+    north = max(p[1] for p in points)
+    tolerance = maps.SIMPLIFY_PIXELS * (north - south) / maps.MAP_PLOT_HEIGHT
+    shapes = maps._corop_shapes()
+    assert sorted(shapes) == sorted(original)
+    kept_points = 0
+    for code, (x, y) in shapes.items():
+        assert all(isinstance(v, int) for v in x + y if v is not None)
+        rings: list[list[tuple[float, float]]] = [[]]
+        for vx, vy in zip(x, y, strict=True):
+            if vx is None:
+                rings.append([])
+            else:
+                lon = round(west + vx / maps.COORDINATE_SCALE, 3)
+                rings[-1].append((lon, round(south + vy / maps.COORDINATE_SCALE, 3)))
+        rings = [r for r in rings if r]
+        assert len(rings) == len(original[code])
+        for simple, ring in zip(rings, original[code], strict=True):
+            assert simple[0] == simple[-1] and set(simple) <= set(ring)
+            kept_points += len(simple)
+            for point in ring:  # no point of the file's outline strays from the drawn one
+                near = min(drawn_distance(point, a, b) for a, b in itertools.pairwise(simple))
+                assert near <= tolerance + 1e-9, (code, point)
+    assert kept_points < 0.95 * len(points)
+    # a point two areas share in the file is kept by both or by neither: no slivers, no gaps
+    kept = {code: {p for p in zip(x, y, strict=True) if p[0] is not None} for code, (x, y) in
+            shapes.items()}  # fmt: skip
+    scaled = {
+        code: {
+            (round((p[0] - west) * 1000), round((p[1] - south) * 1000))
+            for ring in rings
+            for p in ring
+        }
+        for code, rings in original.items()
+    }
+    owners: dict[tuple[int, int], list[str]] = {}
+    for code, found in scaled.items():
+        for point in found:
+            owners.setdefault(point, []).append(code)
+    shared = {p: codes for p, codes in owners.items() if len(codes) > 1}
+    assert shared
+    for point, codes in shared.items():
+        assert len({point in kept[code] for code in codes}) == 1, (point, codes)
+    assert not math.isnan(tolerance) and 0.001 < tolerance < 0.01  # degrees: half a pixel
+
+
+CHART_CODE = """
+import pandas as pd
+from noordstats.report.page import charts
+series = pd.DataFrame({"indicator_id": "x", "region_code": ["LD01", "LD01"],
+    "region_name": "Noord", "period_code": ["2020JJ00", "2021JJ00"], "year": [2020, 2021],
+    "value": [1.5, 2.5], "unit": "%", "status": "definitief"})
+charts.show_chart(charts.line_trends(series, "plain"), "en")
+chart = charts.line_trends(series, "noted")
+chart.note = "FOOTNOTE-OF-NOTED"
+charts.show_chart(chart, "en")
+from noordstats.report.page import blocks
+blocks.show_table(series, "rows", "TABLE-CAPTION", lang="en")
+"""
+
+
+def test_the_kept_notebook_leaves_the_csv_links_to_the_page(sources, tmp_path):
+    """The CSV link of a chart or a table is page-only: the page has one per chart, beside its
+    footnote in the same output, and one under the table; the kept notebook has the footnote
+    and the table, and no link (the analyst has the frame)."""
+    out = tmp_path / "reports"
+    out.mkdir()
+    entry = render_report(tiny_spec(sources, "charts", CHART_CODE), out, self_contained=False)
+    assert entry["status"] == "rendered", entry
+    page = (out / "charts.html").read_text(encoding="utf-8")
+    assert page.count('class="noordstats-chart-csv"') == 2
+    assert page.count(blocks.CSV_DATA_URI) == 3
+    assert 'download="rows.csv"' in page
+    assert 'FOOTNOTE-OF-NOTED</p><p class="noordstats-download">' in page
+    kept = nbformat.read(out / "charts.ipynb", as_version=4)
+    outputs = [o for c in kept.cells for o in c.get("outputs", [])]
+    text = json.dumps(outputs)
+    assert "data:text/csv" not in text and "noordstats-download" not in text
+    assert "page_only" not in text
+    notes = [o for o in outputs if "FOOTNOTE-OF-NOTED" in o.get("data", {}).get("text/html", "")]
+    assert len(notes) == 1
+    assert sum(charts.PLOTLY_MIMETYPE in o.get("data", {}) for o in outputs) == 2
+    tables = [o for o in outputs if "TABLE-CAPTION" in o.get("data", {}).get("text/html", "")]
+    assert len(tables) == 1 and "<table" in tables[0]["data"]["text/html"]
+    assert tables[0]["data"]["text/html"].count("Noord") == 2  # both rows
 
 
 @pytest.mark.slow
@@ -540,3 +727,17 @@ def test_the_page_leaves_log_text_and_tracebacks_to_the_notebook():
     for text in ("WARNING:", "StaleDataWarning", "frames.py", "Traceback", "KeyError"):
         assert text not in page, text
     assert len(notebook.cells[0].outputs) == 4, "the notebook itself is not changed"
+
+
+def test_the_page_carries_no_syntax_colours_for_the_code_it_hides():
+    """The page links report.css; pygments' stylesheet (for code cells, which a page hides) is
+    not copied into every page."""
+    import nbformat
+
+    from noordstats.report.runner import export
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells.append(nbformat.v4.new_code_cell("x = 1"))
+    page = export.export_html(notebook)
+    assert 'href="report.css"' in page
+    assert ".highlight" not in page and "<style" not in page

@@ -11,9 +11,9 @@ and never runs.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import html
+import urllib.parse
 import warnings
 from collections.abc import Iterable
 from typing import Any
@@ -48,8 +48,17 @@ CLAIM_TABLE_COLUMNS = [
 ]  # fmt: skip
 
 
-def _show(markup: str) -> None:
-    _display_bundle({"text/html": markup})
+def _show(markup: str, marks: dict[str, object] | None = None) -> None:
+    _display_bundle({"text/html": markup}, {OUTPUT_METADATA_KEY: marks} if marks else None)
+
+
+def page_only(notebook_html: str = "") -> dict[str, object]:
+    """The mark of an output only the HTML page needs (a CSV download link: the analyst has the
+    frame); the kept notebook shows ``notebook_html`` instead, or nothing."""
+    mark: dict[str, object] = {"page_only": True}
+    if notebook_html:
+        mark["notebook_html"] = notebook_html
+    return mark
 
 
 def _display_bundle(bundle: dict[str, object], metadata: dict[str, object] | None = None) -> None:
@@ -373,11 +382,23 @@ def localise_frame(frame: pd.DataFrame, lang: str | None = None) -> pd.DataFrame
     return shown.rename(columns={c: column_name(c, lang) for c in shown.columns})
 
 
+#: the start of a CSV download's ``data:`` URI; the CSV follows, percent-encoded (RFC 2397)
+CSV_DATA_URI = "data:text/csv;charset=utf-8,"
+#: what stays as it is in a CSV's ``data:`` URI besides letters, digits and ``_.-~``: none of it
+#: needs escaping in a URL or in a double-quoted HTML attribute (base64 made every byte 4/3)
+_CSV_URI_SAFE = ",;:()/*!@$+="
+
+
 def csv_payload(frame: pd.DataFrame, lang: str | None = None) -> str:
-    """``frame`` (localised) as a base64 CSV for a ``data:`` link."""
+    """``frame`` (localised) as a percent-encoded CSV (UTF-8) for a ``data:`` link."""
     lang = i18n.resolve(lang)
     text = localise_frame(frame, lang).to_csv(index=False, **i18n.csv_options(lang))
-    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+    return urllib.parse.quote(text, safe=_CSV_URI_SAFE, encoding="utf-8")
+
+
+def csv_href(frame: pd.DataFrame, lang: str | None = None) -> str:
+    """The ``data:`` URI that downloads ``frame`` (localised) as CSV, without a request."""
+    return CSV_DATA_URI + csv_payload(frame, lang)
 
 
 def caption(name: str, lang: str | None = None) -> str:
@@ -404,12 +425,13 @@ def show_table(
         index=False, escape=True, na_rep="–", border=0, float_format=lambda v: i18n.number(v, lang)
     )
     heading = f"<p><b>{_e(caption)}</b></p>" if caption else ""
+    body = f'{heading}<div class="noordstats-table">{table}</div>'
     link = t("table.download", lang, n=len(shown))
+    missing = _e(t("table.missing", lang))
     _show(
-        f'{heading}<div class="noordstats-table">{table}</div>'
-        f'<p class="noordstats-download"><a download="{_e(name)}.csv" '
-        f'href="data:text/csv;charset=utf-8;base64,{csv_payload(shown, lang)}">{_e(link)}</a>'
-        f" · {_e(t('table.missing', lang))}</p>"
+        f'{body}<p class="noordstats-download"><a download="{_e(name)}.csv" '
+        f'href="{csv_href(shown, lang)}">{_e(link)}</a> · {missing}</p>',
+        page_only(f'{body}<p class="noordstats-note">{missing}</p>'),
     )
 
 

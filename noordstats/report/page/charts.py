@@ -23,6 +23,7 @@ import json
 import math
 import textwrap
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import pandas as pd
@@ -31,13 +32,15 @@ import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from noordstats import i18n
+from noordstats.cbs_codes import describe_period
 from noordstats.declarations.indicators import load_indicators
 from noordstats.declarations.themes import Theme, load_themes
 from noordstats.declarations.verdicts import Verdict
 from noordstats.i18n import t
 from noordstats.regions import NETHERLANDS
 from noordstats.report import wording
-from noordstats.report.page.blocks import csv_payload, verdict_name
+from noordstats.report.page.blocks import csv_href, page_only, verdict_name
+from noordstats.report.page.summary import OUTPUT_METADATA_KEY
 
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
 
@@ -58,6 +61,10 @@ TREND_CHART_COLUMNS = [
 ]  # fmt: skip
 
 
+#: the margins around every chart's plot area (px)
+CHART_MARGIN = {"l": 10, "r": 10, "t": 60, "b": 40}
+
+
 _TEMPLATE = go.layout.Template(
     layout={
         "font": {"family": "Helvetica, Arial, sans-serif", "size": 13, "color": "#222"},
@@ -67,12 +74,14 @@ _TEMPLATE = go.layout.Template(
         "xaxis": {"gridcolor": "#e5e5e5", "zerolinecolor": "#999", "automargin": True},
         "yaxis": {"gridcolor": "#e5e5e5", "zerolinecolor": "#999", "automargin": True},
         "hoverlabel": {"align": "left"},
-        "margin": {"l": 10, "r": 10, "t": 60, "b": 40},
+        "margin": CHART_MARGIN,
     }
 )
 
 
 _CONFIG = {"displaylogo": False, "responsive": True}
+#: the page-wide JavaScript name of the charts' template (:func:`chart_template_script`)
+TEMPLATE_VARIABLE = "noordstatsChartTemplate"
 
 
 @dataclass
@@ -211,10 +220,7 @@ def line_trends(
     figure = go.Figure()
     for code, rows in data.groupby("region_code", sort=False, observed=True):
         name = escape_text(rows.region_name.iloc[0])
-        labels = [
-            escape_text(f"{p}: {i18n.number(v, lang)} {u} ({_status(s, lang)})")
-            for p, v, u, s in zip(rows.period_code, rows.value, rows.unit, rows.status, strict=True)
-        ]
+        labels, common = _trend_hover(rows, lang)
         years, values, labels = _break_at_gaps(rows.year.tolist(), rows[measure].tolist(), labels)
         figure.add_trace(
             go.Scatter(
@@ -224,7 +230,9 @@ def line_trends(
                 connectgaps=False,
                 name=name,
                 customdata=labels,
-                hovertemplate=f"{name} ({escape_text(code)})<br>%{{customdata}}<extra></extra>",
+                hovertemplate=(
+                    f"{name} ({escape_text(code)})<br>%{{customdata}}{common}<extra></extra>"
+                ),
             )
         )
     finish_layout(figure, title, height=420, lang=lang)
@@ -237,6 +245,26 @@ def line_trends(
     return Chart(
         f"trend-{data.indicator_id.iloc[0]}", title, data, figure, " ".join(notes), summary
     )
+
+
+def _trend_hover(rows: pd.DataFrame, lang: str) -> tuple[list[str], str]:
+    """One trace's hover text: per point ``<period in words>: <value>`` (``2023: 1,98``;
+    ``4e kwartaal 2023: 1,98``), and what every point shares, once for the trace's template:
+    the unit, and the CBS status when the whole trace has one (``" % (definitief)"``). A unit or
+    a status that varies along the trace stays with each point (``2023 (voorlopig): 1,98``)."""
+    one_unit = rows.unit.nunique(dropna=False) == 1
+    one_status = rows.status.nunique(dropna=False) == 1
+    labels = []
+    for p, v, u, s in zip(rows.period_code, rows.value, rows.unit, rows.status, strict=True):
+        period = describe_period(p, lang)
+        if not one_status:
+            period = t("period.with_status", lang, period=period, status=_status(s, lang))
+        label = f"{period}: {i18n.number(v, lang)}"
+        labels.append(escape_text(label if one_unit else f"{label} {u}"))
+    common = f" {rows.unit.iloc[0]}" if one_unit else ""
+    if one_status:
+        common += f" ({_status(rows.status.iloc[0], lang)})"
+    return labels, escape_text(common)
 
 
 def _mark_boundary_breaks(
@@ -523,7 +551,14 @@ def show_chart(chart: Chart, lang: str | None = None) -> None:
     figure = json.loads(pio.to_json(chart.figure, validate=False, engine="json"))
     bundle = {PLOTLY_MIMETYPE: figure, "text/html": render_chart_html(chart, figure, lang)}
     display(bundle, raw=True)
-    display(HTML((render_note(chart.note) if chart.note else "") + render_csv_link(chart, lang)))
+    # the footnote and the link, one output as the page shows them; the kept notebook keeps only
+    # the footnote (the analyst has the frame; the link would hold the rows a second time)
+    note = render_note(chart.note) if chart.note else ""
+    display(
+        {"text/html": note + render_csv_link(chart, lang)},
+        raw=True,
+        metadata={OUTPUT_METADATA_KEY: page_only(note)},
+    )
 
 
 def render_note(text: str) -> str:
@@ -554,6 +589,12 @@ def chart_html(
     div_id = f"{chart_id}-{digest}"
     height = int(figure.get("layout", {}).get("height", 450))
     fallback = html.escape(t("chart.fallback", lang))
+    layout = dict(figure.get("layout", {}))
+    layout_js = _script_json(layout)
+    if layout.get("template") == template_json():  # the page holds it once
+        del layout["template"]
+        shared = f"{{template: window.{TEMPLATE_VARIABLE}}}"
+        layout_js = f"Object.assign({shared}, {_script_json(layout)})"
     return (
         f'<figure class="noordstats-chart" data-chart-id="{html.escape(chart_id)}" '
         f'aria-labelledby="{div_id}-caption">'
@@ -564,11 +605,27 @@ def chart_html(
         "if (!window.Plotly) {return;}"
         "el.textContent = '';"
         f"Plotly.newPlot(el, {_script_json(figure.get('data', []))}, "
-        f"{_script_json(figure.get('layout', {}))}, {_script_json(_CONFIG)});"
+        f"{layout_js}, {_script_json(_CONFIG)});"
         "})();</script>"
         f'<figcaption id="{div_id}-caption" class="noordstats-chart-text">{caption}</figcaption>'
         "</figure>"
     )
+
+
+@cache
+def template_json() -> dict[str, Any]:
+    """The charts' template as plotly JSON: what every figure built here holds in
+    ``layout.template``, ~540 bytes."""
+    figure = go.Figure(layout={"template": _TEMPLATE})
+    return json.loads(pio.to_json(figure, validate=False, engine="json"))["layout"]["template"]
+
+
+def chart_template_script() -> str:
+    """JavaScript that defines the charts' template once for a page (the report template puts
+    it in the page's head): a chart whose figure has this template refers to it instead of
+    holding a copy. Where a chart's HTML runs without it, plotly.js draws the chart in its own
+    default look."""
+    return f"window.{TEMPLATE_VARIABLE} = {_script_json(template_json())};"
 
 
 def _script_json(value: Any) -> str:
@@ -584,5 +641,5 @@ def render_csv_link(chart: Chart, lang: str | None = None) -> str:
     text = html.escape(t("chart.download", lang, n=len(chart.data)))
     return (
         f'<p class="noordstats-download"><a download="{name}" class="noordstats-chart-csv" '
-        f'href="data:text/csv;charset=utf-8;base64,{csv_payload(chart.data, lang)}">{text}</a></p>'
+        f'href="{csv_href(chart.data, lang)}">{text}</a></p>'
     )

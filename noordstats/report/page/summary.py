@@ -17,7 +17,10 @@ from noordstats.report.page.freshness import describe_freshness
 SUMMARY_MIMETYPE = "application/vnd.noordstats.summary+json"
 SUMMARY_TAG = "noordstats-summary"
 #: metadata key of the outputs a page marks for the exporter: ``{"title": ...}`` on the header,
-#: ``{"stylesheet": true}`` on the stylesheet shown for JupyterLab (the page links report.css)
+#: ``{"stylesheet": true}`` on the stylesheet shown for JupyterLab (the page links report.css),
+#: ``{"page_only": true}`` on what only the HTML page needs (a chart's CSV download link: the
+#: analyst has the frame), with ``"notebook_html"``: what the kept notebook shows instead (the
+#: chart's footnote without the link), if anything
 OUTPUT_METADATA_KEY = "noordstats"
 
 

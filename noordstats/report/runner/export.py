@@ -144,8 +144,11 @@ def exporter_class() -> type:
     and a run that renders nothing skips it)."""
     # deferred: nbconvert takes about a second to import; a run that renders nothing skips it
     from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor, TagRemovePreprocessor
     from traitlets import Bool, default
+
+    # deferred: charts imports plotly's figure classes and pandas; only an export needs them
+    from noordstats.report.page.charts import chart_template_script
 
     class _NoordstatsExporter(HTMLExporter):
         """The noordstats report page: offline, code hidden, plotly.js and CSS beside it."""
@@ -185,6 +188,16 @@ def exporter_class() -> type:
                 enabled=True,
             )
 
+        def _init_preprocessors(self) -> None:
+            super()._init_preprocessors()
+            # pygments' stylesheet (syntax colours, 4.6 KB in a <style> of every page) colours
+            # code, and a page hides its code. This template's conf.json turns it off, but
+            # nbconvert merges the templates' conf.json files base-last, so the lab template's
+            # "enabled": true wins; it is turned off here.
+            for preprocessor in self._preprocessors:
+                if isinstance(preprocessor, CSSHTMLHeaderPreprocessor):
+                    preprocessor.enabled = False
+
         def from_notebook_node(
             self, nb: Any, resources: dict[str, Any] | None = None, **kw: Any
         ) -> tuple[str, dict[str, Any]]:
@@ -197,6 +210,7 @@ def exporter_class() -> type:
                 "self_contained": self.self_contained,
                 "plotly_js_href": PLOTLY_JS_NAME,
                 "css_href": CSS_NAME,
+                "chart_template_script": chart_template_script(),
             }
             if self.self_contained:
                 settings["plotly_js"] = plotly_js_path().read_text(encoding="utf-8")

@@ -41,6 +41,7 @@ from noordstats.i18n import DEFAULT_LANG
 from noordstats.load import StaleDataWarning
 from noordstats.report.page.kernel_logging import KERNEL_STARTUP
 from noordstats.report.page.summary import (
+    OUTPUT_METADATA_KEY,
     data_date,
     latest_period,
     output_marks,
@@ -338,22 +339,45 @@ def publish(folder: Path, entry: dict[str, Any]) -> dict[str, Any]:
 def _notebook_text(notebook: Any) -> str:
     """The executed notebook, compactly. A figure's ``text/html`` twin (the page's copy) is
     dropped: JupyterLab draws the plotly part, and the HTML report holds the other. So are the
-    stylesheet a notebook shows for JupyterLab (the page links report.css) and the plain-text
-    twin of what a notebook-only cell shows as HTML (a frame for analysts)."""
+    stylesheet a notebook shows for JupyterLab (the page links report.css), the plain-text twin
+    of what a notebook-only cell shows as HTML (a frame for analysts) and of Markdown a cell
+    displays (the same text), and what a page marked
+    page-only: the CSV download link of a chart or a table (a ``data:`` URI holding its rows
+    again, which the analyst has as a frame), where the notebook keeps the chart's footnote or
+    the table alone. A page exported again from this notebook (``nbconvert --to noordstats``)
+    therefore draws every chart and table, with its footnote, but has no CSV links."""
     # deferred: nbformat imports jsonschema (~1 s), needed only once something is rendered
     import nbformat
 
     for cell in notebook.cells:
         if "outputs" in cell:
-            cell["outputs"] = [o for o in cell["outputs"] if not output_marks(o).get("stylesheet")]
+            kept = (_notebook_output(o) for o in cell["outputs"])
+            cell["outputs"] = [o for o in kept if o is not None]
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if PLOTLY_MIMETYPE in data:
                 data.pop("text/html", None)
             if "text/html" in data and export.NOTEBOOK_ONLY_TAG in cell.metadata.get("tags", []):
                 data.pop("text/plain", None)  # a frame shown for analysts: Lab draws its HTML
+            if "text/markdown" in data and data.get("text/plain") == data["text/markdown"]:
+                data.pop("text/plain")  # the same text twice: Lab renders the Markdown
     nbformat.validate(notebook)
     return json.dumps(notebook, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def _notebook_output(output: Any) -> Any:
+    """``output`` as the kept notebook holds it, or None when it keeps none of it: the
+    stylesheet is left out, and a page-only output too, or replaced by the HTML its mark gives
+    for the notebook (the mark dropped)."""
+    marks = output_marks(output)
+    if marks.get("stylesheet") or (marks.get("page_only") and not marks.get("notebook_html")):
+        return None
+    if marks.get("page_only"):
+        output["data"] = {"text/html": marks["notebook_html"]}
+        output["metadata"] = {
+            k: v for k, v in output["metadata"].items() if k != OUTPUT_METADATA_KEY
+        }
+    return output
 
 
 def summary_fields(summary: dict[str, Any] | None) -> dict[str, Any]:
