@@ -22,7 +22,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from noordstats import paths
 from noordstats.cbs_codes import title_from_key
-from noordstats.declarations.files import Strict, format_validation_error
+from noordstats.declarations.files import SAFE_LOADER, Strict, format_validation_error
 from noordstats.errors import UserError
 
 LICENCE = "CC BY 4.0 — Bron: CBS"
@@ -319,8 +319,7 @@ class DeclarationError(UserError):
 
 def read_table_declarations(path: Path) -> dict[str, TableDeclaration]:
     """``data/tables.yaml`` -> {table id: declaration}; schema errors name file, entry and key."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     if not isinstance(raw, dict) or not isinstance(raw.get("tables"), list):
         raise DeclarationError(f"{path}: expected a top-level 'tables:' list")
     tables: dict[str, TableDeclaration] = {}

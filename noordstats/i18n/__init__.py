@@ -89,7 +89,9 @@ def catalogue() -> dict[str, dict[str, str]]:
 
 def _read_catalogue(path: Path) -> dict[str, dict[str, str]]:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # libyaml's loader where PyYAML has it: every report's kernel reads the catalogue
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     except yaml.YAMLError as exc:
         raise LanguageError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
