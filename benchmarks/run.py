@@ -25,6 +25,14 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "benchmarks" / "results.md"
+#: issue 19: the suite at or under this fraction of its papermill + nbconvert floor
+SUITE_FLOOR_TARGET = 0.40
+#: what a report's kernel and the floor's CLIs import (see :func:`warm_up`)
+WARM_UP_CODE = (
+    "import ipykernel.kernelapp, papermill, nbconvert, plotly.graph_objects, "
+    "noordstats.analysis.claims, noordstats.report.page.blocks, noordstats.report.page.charts, "
+    "noordstats.report.page.maps, noordstats.report.runner.worker"
+)
 
 
 def describe_machine() -> str:
@@ -195,8 +203,18 @@ def measure_scale(noordstats: str, work: Path, one_region_s: float) -> list[tupl
     ]
 
 
+def warm_up() -> None:
+    """Import, once and untimed, what both the suite and the floor import (compiling bytecode
+    after a change, reading the packages into the page cache), so that neither timing pays for
+    it and the one measured first is not the one measured cold."""
+    subprocess.run(
+        [str(BIN / "python"), "-c", WARM_UP_CODE], cwd=ROOT, check=True, capture_output=True
+    )
+
+
 def main() -> int:
     noordstats = str(BIN / "noordstats")
+    warm_up()
     with tempfile.TemporaryDirectory(prefix="noordstats-bench-") as tmp:
         work = Path(tmp)
         out = work / "reports"
@@ -227,8 +245,8 @@ def main() -> int:
         (
             "suite wall time ÷ floor",
             f"{suite_s:.1f} s ÷ {floor_s:.1f} s = {suite_s / floor_s:.2f}",
-            "≤ 1.0",
-            suite_s / floor_s <= 1.0,
+            f"≤ {SUITE_FLOOR_TARGET:.2f}",
+            suite_s / floor_s <= SUITE_FLOOR_TARGET,
         ),
         (
             "output folder bytes",
