@@ -379,6 +379,14 @@ def test_report_blocks_escape_cbs_and_config_text(shown):
     assert markup.count("&lt;script&gt;") >= 10
 
 
+def trend_series(**columns) -> pd.DataFrame:
+    """Rows as ``indicators.indicator_series`` gives them (one region's, yearly, definitive
+    percentages unless ``columns`` say otherwise)."""
+    defaults = {"indicator_id": "x", "region_code": "LD01", "region_name": "Noord", "unit": "%",
+                "status": "definitief"}  # fmt: skip
+    return pd.DataFrame({**defaults, **columns})
+
+
 def test_a_page_holds_the_charts_template_once():
     """Every chart built here has the same template: a page defines it once in its head and
     each chart's script refers to it; a figure with another template keeps its own."""
@@ -386,18 +394,7 @@ def test_a_page_holds_the_charts_template_once():
 
     from noordstats.report.runner import export
 
-    series = pd.DataFrame(
-        {
-            "indicator_id": "x",
-            "region_code": "LD01",
-            "region_name": "Noord",
-            "period_code": ["2020JJ00", "2021JJ00"],
-            "year": [2020, 2021],
-            "value": [1.5, 2.5],
-            "unit": "%",
-            "status": "definitief",
-        }
-    )
+    series = trend_series(period_code=["2020JJ00", "2021JJ00"], year=[2020, 2021], value=[1.5, 2.5])
     figure = json.loads(charts.line_trends(series, "t").figure.to_json())
     assert figure["layout"]["template"] == charts.template_json()
     other = {"data": [], "layout": {"template": {"layout": {"font": {"size": 7}}}}}
@@ -417,17 +414,14 @@ def test_a_page_holds_the_charts_template_once():
 
 
 def test_chart_html_escapes_labels_and_keeps_one_script():
-    series = pd.DataFrame(
-        {
-            "indicator_id": "x",
-            "region_code": ["LD01", "LD01"],
-            "region_name": EVIL,
-            "period_code": ["2020JJ00", "2021JJ00"],
-            "year": [2020, 2021],
-            "value": [1.0, 2.0],
-            "unit": EVIL,
-            "status": EVIL,
-        }
+    series = trend_series(
+        region_code=["LD01", "LD01"],
+        region_name=EVIL,
+        period_code=["2020JJ00", "2021JJ00"],
+        year=[2020, 2021],
+        value=[1.0, 2.0],
+        unit=EVIL,
+        status=EVIL,
     )
     chart = charts.line_trends(series, EVIL)
     figure = json.loads(chart.figure.to_json())
@@ -437,17 +431,10 @@ def test_chart_html_escapes_labels_and_keeps_one_script():
 
 
 def test_trend_lines_never_bridge_a_missing_year():
-    series = pd.DataFrame(
-        {
-            "indicator_id": "x",
-            "region_code": "LD01",
-            "region_name": "Noord",
-            "period_code": ["2019JJ00", "2020JJ00", "2023JJ00"],
-            "year": [2019, 2020, 2023],
-            "value": [1.0, 2.0, 3.0],
-            "unit": "%",
-            "status": "definitief",
-        }
+    series = trend_series(
+        period_code=["2019JJ00", "2020JJ00", "2023JJ00"],
+        year=[2019, 2020, 2023],
+        value=[1.0, 2.0, 3.0],
     )
     trace = charts.line_trends(series, "t").figure.data[0]
     assert list(trace.x) == [2019, 2020, None, 2023]
@@ -459,18 +446,14 @@ def test_csv_link_holds_exactly_the_chart_rows():
     import re
     import urllib.parse
 
-    series = pd.DataFrame(
-        {
-            "indicator_id": "x",
-            "region_code": ["LD01", "NL01"],
-            "region_name": ["Noord", "Nederland"],
-            "period_code": "2020JJ00",
-            "year": 2020,
-            "value": [1.5, float("nan")],
-            "unit": "%",
-            "status": "voorlopig",
-            "extra": "not shown",
-        }
+    series = trend_series(
+        region_code=["LD01", "NL01"],
+        region_name=["Noord", "Nederland"],
+        period_code="2020JJ00",
+        year=2020,
+        value=[1.5, float("nan")],
+        status="voorlopig",
+        extra="not shown",
     )
     chart = charts.line_trends(series, "t")
     prefix = re.escape(blocks.CSV_DATA_URI)
@@ -491,17 +474,12 @@ def test_csv_link_holds_exactly_the_chart_rows():
 
 
 def test_trend_hover_names_periods_in_words_and_the_unit_once():
-    series = pd.DataFrame(
-        {
-            "indicator_id": "x",
-            "region_code": "LD01",
-            "region_name": "Noord",
-            "period_code": ["2022KW04", "2023KW01", "2023KW02"],
-            "year": [2022, 2023, 2023],
-            "value": [1.5, 2.25, 3.0],
-            "unit": "% van de beroepsbevolking",
-            "status": ["definitief", "definitief", "voorlopig"],
-        }
+    series = trend_series(
+        period_code=["2022KW04", "2023KW01", "2023KW02"],
+        year=[2022, 2023, 2023],
+        value=[1.5, 2.25, 3.0],
+        unit="% van de beroepsbevolking",
+        status=["definitief", "definitief", "voorlopig"],
     )
     trace = charts.line_trends(series, "t", "nl").figure.data[0]
     # the status varies along the trace: each point says its own
