@@ -4,6 +4,7 @@ tests."""
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
@@ -22,6 +23,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("live"):
             item.add_marker(skip_live)
+
+
+@pytest.fixture(autouse=True)
+def _every_service_asked_again():
+    """A service one test found unreachable is asked again by the next test (the memory of
+    :mod:`noordstats.ingest.cbs_http` lasts a process, and tests share processes)."""
+    module = sys.modules.get("noordstats.ingest.cbs_http")
+    if module is not None:
+        module.forget_unreachable()
 
 
 @pytest.fixture(scope="session")

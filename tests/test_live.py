@@ -462,6 +462,43 @@ def test_dead_url_without_cache_live_raises_one_line():
     )
 
 
+@pytest.mark.reliability(
+    "fault",
+    "CBS unreachable for every table of a run (--source auto, connection refused)",
+    "CBS is tried once with its retries; every later table in the process falls back at once, "
+    "with the same reason; a service that answers again is asked again",
+)
+def test_an_unreachable_service_is_tried_once_per_process(server, monkeypatch):
+    http = cbs_http
+    sleeps: list[float] = []
+    from_env = http.HttpPolicy.from_env.__func__
+    monkeypatch.setattr(
+        http.HttpPolicy,
+        "from_env",
+        classmethod(lambda cls, **kw: from_env(cls, **{"sleep": sleeps.append, **kw})),
+    )
+    monkeypatch.setenv("NOORDSTATS_HTTP_ATTEMPTS", "3")
+    monkeypatch.setenv("NOORDSTATS_HTTP_BACKOFF", "1")
+    url = closed_port_url()
+    reasons = []
+    for table_id in ("85924NED", "83582NED", "70072ned"):
+        with pytest.warns(StaleDataWarning) as caught:
+            loaded = load_table(table_id, source="auto", catalog_url=url)
+        assert loaded.attrs["source"] == "snapshot"
+        reasons.append(loaded.attrs["stale_reason"])
+    assert sleeps == [1.0, 2.0], "the first table's retries only"
+    assert len(set(reasons)) == 1 and "connection refused; 3 attempts" in reasons[0]
+    assert "connection refused" in str(caught[0].message)
+    # another service is still asked, and one that answered is never remembered as down
+    frame, _ = live.fetch_table("85924NED", catalog_url=server.url)
+    assert server.requests_for("TypedDataSet") and len(frame)
+    assert http._origin(server.url + "/x") not in http._UNREACHABLE
+    http.forget_unreachable()
+    with pytest.warns(StaleDataWarning):
+        load_table("85924NED", source="auto", catalog_url=url)
+    assert sleeps == [1.0, 2.0, 1.0, 2.0], "forgotten: asked again with its retries"
+
+
 def test_catalog_from_environment(server, policy, monkeypatch):
     monkeypatch.setenv("NOORDSTATS_CATALOG_URL", server.url)
     frame, meta = live.fetch_table("85924NED", policy=policy)

@@ -22,6 +22,7 @@ import os
 import re
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from typing import Any
 import cbsodata
 import cbsodata.cbsodata3 as cbsodata3
 import requests
+import urllib3
 
 from noordstats.errors import UnavailableError, UserError
 
@@ -51,6 +53,14 @@ _TRANSIENT_ERRORS = (
 
 
 _CBSODATA_LOCK = threading.Lock()
+
+#: how long a service that could not be connected to at all (name not resolved, connection
+#: refused, connect timeout, after every attempt) is not asked again in this process: a run
+#: with ``--source auto`` on a machine without a network tries CBS once, not once per table
+#: with every retry (27 tables x 2 services x 7 s of backoff in one claims report)
+UNREACHABLE_MEMORY_SECONDS = 300.0
+#: origin (scheme://host:port) -> (why it could not be reached, time.monotonic() then)
+_UNREACHABLE: dict[str, tuple[str, float]] = {}
 
 
 _HOST = r"[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?(?::\d{1,5})?(?:/[\w.\-]+)*"
@@ -219,6 +229,11 @@ class _Transport:
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = (self.policy.connect_timeout, self.policy.read_timeout)
         policy = self.policy
+        origin = _origin(request.url)
+        known = _UNREACHABLE.get(origin)
+        if known is not None and time.monotonic() - known[1] < UNREACHABLE_MEMORY_SECONDS:
+            raise _TransportError(known[0])
+        never_connected = True
         for attempt in range(1, policy.attempts + 1):
             self.request_count += 1
             wait = policy.backoff * 2 ** (attempt - 1)
@@ -226,7 +241,10 @@ class _Transport:
                 response = send(request, **kwargs)
             except _TRANSIENT_ERRORS as exc:
                 reason = describe_request_error(exc, kwargs["timeout"])
+                never_connected = never_connected and _never_connected(exc)
             else:
+                never_connected = False
+                _UNREACHABLE.pop(origin, None)
                 if response.status_code in RETRY_STATUSES:
                     reason = f"HTTP {response.status_code}"
                     retry_after = parse_retry_after(response.headers.get("Retry-After"))
@@ -241,7 +259,10 @@ class _Transport:
                         self.on_page(self.resource, rows)
                     return response
             if attempt == policy.attempts:
-                raise _TransportError(f"{reason}; {attempt} attempt{'s' if attempt > 1 else ''}")
+                message = f"{reason}; {attempt} attempt{'s' if attempt > 1 else ''}"
+                if never_connected:
+                    _UNREACHABLE[origin] = (message, time.monotonic())
+                raise _TransportError(message)
             wait = min(wait, policy.max_wait)
             log.warning(
                 "%s: %s; retry %d of %d in %.2f s",
@@ -249,6 +270,27 @@ class _Transport:
             )  # fmt: skip
             policy.sleep(wait)
         raise AssertionError("unreachable")
+
+
+def _origin(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _never_connected(exc: Exception) -> bool:
+    """The request failed before a connection was made: the name did not resolve, the
+    connection was refused or timed out (not a server that broke off an answer)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    cause = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(exc, requests.ConnectionError) and isinstance(
+        cause, urllib3.exceptions.NewConnectionError
+    )
+
+
+def forget_unreachable() -> None:
+    """Ask every service again, also one found unreachable a moment ago."""
+    _UNREACHABLE.clear()
 
 
 class _GuardedSession(requests.Session):
