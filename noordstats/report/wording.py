@@ -293,11 +293,13 @@ def reading_texts(reading: Mapping[str, Any], rule: Any, lang: str | None = None
     }
 
 
-def claim_row_texts(item: Mapping[str, Any], lang: str | None = None) -> dict:
+def claim_row_texts(
+    item: Mapping[str, Any], lang: str | None = None, claims: Mapping[str, Claim] | None = None
+) -> dict:
     """One row of :func:`~noordstats.analysis.claims.evaluate_claims` as the page shows it
-    (:data:`CLAIM_COLUMNS`)."""
+    (:data:`CLAIM_COLUMNS`). ``claims``: {id: claim} of the registry, when the caller has it."""
     lang = i18n.resolve(lang)
-    claim = _claims_by_id()[item["claim_id"]]
+    claim = (claims or _claims_by_id())[item["claim_id"]]
     row = {
         "claim_id": claim.id,
         "section": item["section"],
@@ -378,7 +380,8 @@ def claim_texts(frame: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
     context figures, rule, caveats and each reading's texts in ``lang``; ``verdict`` keeps its
     code."""
     lang = i18n.resolve(lang)
-    rows = [claim_row_texts(item, lang) for item in frame.to_dict("records")]
+    claims = _claims_by_id()
+    rows = [claim_row_texts(item, lang, claims) for item in frame.to_dict("records")]
     return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
 
 
