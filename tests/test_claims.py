@@ -124,6 +124,7 @@ def test_cli_claims_formats(capsys):
         (["claims", "--theme", "tourism"], "unknown theme 'tourism'; valid:"),
         (["indicators", "--theme", "tourism"], "valid: cleantech, life_sciences_health"),
         (["indicators", "--theme", "agrofood", "--region", "PV99"], "unknown region"),
+        (["indicators", "--theme", "agrofood", "--lang", "xx"], "unknown language 'xx'; valid:"),
         (["regions", "--level", "XX"], "unknown level 'XX'; valid: NL, LD, PV, CR, GM"),
     ],
 )
@@ -137,6 +138,11 @@ def test_cli_bad_input_exits_2_with_one_line(capsys, argv, expected):
 def test_cli_indicators_and_regions(capsys):
     assert cli.main(["indicators", "--theme", "economy", "--region", "LD03"]) == 0
     assert "gdp_share_nl" in capsys.readouterr().out
+    # the figures' words follow --lang, Dutch by default as for the reports and `claims`
+    assert cli.main(["indicators", "--theme", "agrofood", "--format", "csv"]) == 0
+    assert "positie 1 van 4 landsdelen" in capsys.readouterr().out
+    assert cli.main(["indicators", "--theme", "agrofood", "--format", "csv", "--lang", "en"]) == 0
+    assert "rank 1 of 4 landsdelen" in capsys.readouterr().out
     assert cli.main(["regions", "--level", "PV", "--format", "csv"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 13 and lines[1].startswith("PV20,")

@@ -8,9 +8,14 @@ import math
 from typing import TYPE_CHECKING
 
 from noordstats import i18n
-from noordstats.commands.output import FORMATS, add_theme_option, check_format, print_frame
+from noordstats.commands.output import (
+    FORMATS,
+    add_lang_option,
+    add_theme_option,
+    check_format,
+    print_frame,
+)
 from noordstats.errors import UsageError
-from noordstats.i18n import DEFAULT_LANG
 from noordstats.regions import NORTH
 
 if TYPE_CHECKING:
@@ -36,13 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_theme_option(parser, help="only the claims of one theme")
     parser.add_argument("--format", default="table", help=f"one of {', '.join(FORMATS)}")
-    parser.add_argument(
-        "--lang",
-        default=DEFAULT_LANG,
-        help=f"language of the texts (claim, rule, figures): {DEFAULT_LANG} (the default, as for "
-        "the reports), en, or any a working folder's catalogue.yaml adds; the verdict column "
-        "keeps its codes",
-    )
+    add_lang_option(parser, "claim, rule, figures; the verdict column keeps its codes")
     parser.set_defaults(func=run)
 
 

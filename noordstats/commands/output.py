@@ -6,6 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from noordstats.declarations.files import ConfigError
+from noordstats.i18n import DEFAULT_LANG
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -17,6 +18,16 @@ def add_theme_option(parser: argparse.ArgumentParser, help: str, required: bool 
     """``--theme ID`` (``--specialisation``, the old name, kept as an alias)."""
     parser.add_argument(
         "--theme", "--specialisation", dest="theme", required=required, default=None, help=help
+    )
+
+
+def add_lang_option(parser: argparse.ArgumentParser, texts: str) -> None:
+    """``--lang``: the language of the command's ``texts``, the reports' default."""
+    parser.add_argument(
+        "--lang",
+        default=DEFAULT_LANG,
+        help=f"language of the texts ({texts}): {DEFAULT_LANG} (the default, as for the "
+        "reports), en, or any a working folder's catalogue.yaml adds",
     )
 
 
