@@ -468,14 +468,13 @@ def test_dead_url_without_cache_live_raises_one_line():
     "CBS is tried once with its retries; every later table in the process falls back at once, "
     "with the same reason; a service that answers again is asked again",
 )
-def test_an_unreachable_service_is_tried_once_per_process(server, monkeypatch):
+def test_an_unreachable_service_is_tried_once_per_process(server, sleeps, monkeypatch):
     http = cbs_http
-    sleeps: list[float] = []
     from_env = http.HttpPolicy.from_env.__func__
     monkeypatch.setattr(
         http.HttpPolicy,
         "from_env",
-        classmethod(lambda cls, **kw: from_env(cls, **{"sleep": sleeps.append, **kw})),
+        classmethod(lambda cls, **kw: from_env(cls, **{"sleep": sleeps, **kw})),
     )
     monkeypatch.setenv("NOORDSTATS_HTTP_ATTEMPTS", "3")
     monkeypatch.setenv("NOORDSTATS_HTTP_BACKOFF", "1")
@@ -486,7 +485,7 @@ def test_an_unreachable_service_is_tried_once_per_process(server, monkeypatch):
             loaded = load_table(table_id, source="auto", catalog_url=url)
         assert loaded.attrs["source"] == "snapshot"
         reasons.append(loaded.attrs["stale_reason"])
-    assert sleeps == [1.0, 2.0], "the first table's retries only"
+    assert sleeps.waits == [1.0, 2.0], "the first table's retries only"
     assert len(set(reasons)) == 1 and "connection refused; 3 attempts" in reasons[0]
     assert "connection refused" in str(caught[0].message)
     # another service is still asked, and one that answered is never remembered as down
@@ -496,7 +495,7 @@ def test_an_unreachable_service_is_tried_once_per_process(server, monkeypatch):
     http.forget_unreachable()
     with pytest.warns(StaleDataWarning):
         load_table("85924NED", source="auto", catalog_url=url)
-    assert sleeps == [1.0, 2.0, 1.0, 2.0], "forgotten: asked again with its retries"
+    assert sleeps.waits == [1.0, 2.0, 1.0, 2.0], "forgotten: asked again with its retries"
 
 
 def test_catalog_from_environment(server, policy, monkeypatch):
